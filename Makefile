@@ -1,0 +1,47 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+# Each bootstraps .venv from uv.lock (uv itself comes from PyPI into .tools/).
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test sandbox install messages lock bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the bot: the real one when TELEGRAM_BOT_TOKEN is set, the sandbox otherwise.
+run: install
+	$(VENV)/bin/treem run
+
+sandbox: install
+	$(VENV)/bin/treem sandbox
+
+## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+test: install
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+## Extract new strings into the catalog (then translate them in messages/vi/).
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -k N_ \
+		--project=treem-bot -o messages/treem.pot .
+	$(VENV)/bin/pybabel update -i messages/treem.pot -d messages -D treem -l vi \
+		--no-location --width=100 --ignore-obsolete
+
+lock: $(UV)
+	$(UV) lock
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .tools $(VENV) .pytest_cache

@@ -1,0 +1,97 @@
+"""Builds the Application and runs its life cycle. All wiring is here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.commands import sync_all_commands
+from bot.errors import on_error
+from bot.processor import PerChatOrderedProcessor
+from bot.runtime import Runtime, TreemContext, attach_runtime
+from handlers import fallback, members, start
+from storage import migrate
+from storage import updates as update_store
+
+log = logging.getLogger(__name__)
+
+PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
+
+
+def build_application(runtime: Runtime, *, with_updater: bool = True) -> Application:
+    settings = runtime.settings
+    if settings.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.bot_base_url)
+        .base_file_url(settings.bot_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerChatOrderedProcessor(64))
+        .context_types(ContextTypes(context=TreemContext))
+        .connection_pool_size(64)
+        .get_updates_connection_pool_size(2)
+    )
+    if not with_updater:
+        builder = builder.updater(None)
+    application = builder.build()
+    attach_runtime(application, runtime)
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    # Order matters: within a group the first matching handler wins, so feature
+    # handlers come before the fallbacks that answer anything left over.
+    for handler in start.build_handlers():
+        application.add_handler(handler, group=0)
+    for handler in members.build_handlers():
+        application.add_handler(handler, group=0)
+    for handler in fallback.build_handlers():
+        application.add_handler(handler, group=0)
+    application.add_error_handler(on_error)
+
+
+async def prune_processed_updates(context: TreemContext) -> None:
+    runtime = context.runtime
+    async with runtime.db.session() as session:
+        removed = await update_store.prune_updates(
+            session=session, before=runtime.clock.now() - PROCESSED_UPDATES_KEEP)
+    log.debug("pruned %d processed update ids", removed)
+
+
+async def start_application(application: Application, runtime: Runtime, *,
+                            polling: bool = True, poll_interval: float = 0.0) -> None:
+    """Migrate, initialise, sync command menus, start handlers and (optionally) polling.
+
+    Used by the real runner, the sandbox and the tests alike, so they start the same way.
+    """
+    await migrate.upgrade(runtime.db)
+    await application.initialize()
+    runtime.bot_username = application.bot.username
+    await sync_all_commands(application.bot, runtime)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
+                                            name="prune-processed-updates")
+    await application.start()
+    if polling and application.updater is not None:
+        await application.bot.delete_webhook()
+        await application.updater.start_polling(
+            poll_interval=poll_interval, timeout=10, allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False)
+    log.info("bot @%s started (%s)", runtime.bot_username, "polling" if polling else "webhook")
+
+
+async def stop_application(application: Application) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()

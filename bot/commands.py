@@ -1,0 +1,96 @@
+"""The command menu Telegram shows each user, set per chat with setMyCommands.
+
+Citizens get the default list; each member gets their role's list in their own
+private chat. A key (hash of the list) stored on the member says which list they
+have, so start-up only re-sends lists that changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import BadRequest, Forbidden
+
+from bot.i18n import _
+from bot.runtime import Runtime
+from domain.roles import Role
+from storage import members as member_store
+
+log = logging.getLogger(__name__)
+
+
+def commands_for(role: Role) -> list[BotCommand]:
+    commands = [
+        BotCommand("start", _("Main menu")),
+        BotCommand("help", _("What I can do for you")),
+        BotCommand("hotline", _("Emergency phone numbers")),
+    ]
+    if role is Role.ADMIN:
+        commands += [
+            BotCommand("invite", _("Invite an officer or agency member")),
+            BotCommand("members", _("Members and their roles")),
+            BotCommand("invites", _("Invitations not used yet")),
+        ]
+    return commands
+
+
+def commands_key(commands: list[BotCommand]) -> str:
+    text = "\n".join(f"{c.command}={c.description}" for c in commands)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+async def set_default_commands(bot: Bot) -> None:
+    await bot.set_my_commands(commands_for(Role.CITIZEN), scope=BotCommandScopeDefault())
+
+
+async def set_user_commands(bot: Bot, user_id: int, role: Role | None) -> str | None:
+    """Give `user_id` the list for `role` (None: back to the default). Returns the key set,
+    or None if Telegram refused (the user never opened a chat with the bot, or blocked it)."""
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if role is None:
+            await bot.delete_my_commands(scope=scope)
+            return None
+        commands = commands_for(role)
+        await bot.set_my_commands(commands, scope=scope)
+        return commands_key(commands)
+    except (BadRequest, Forbidden) as exc:
+        log.info("could not set commands for user=%s: %s", user_id, exc.__class__.__name__)
+        return None
+
+
+async def sync_all_commands(bot: Bot, runtime: Runtime) -> int:
+    """At start: the default list, then each member whose list changed since last time.
+
+    Install-wide administrators without a membership get theirs when they press /start:
+    Telegram refuses a chat scope for someone who has never opened the chat.
+    """
+    await set_default_commands(bot)
+    changed = 0
+    async with runtime.db.session() as session:
+        for member in await member_store.list_all_active_members(session=session):
+            if await _refresh_member(bot, runtime, member, session):
+                changed += 1
+    return changed
+
+
+async def refresh_user_commands(bot: Bot, runtime: Runtime, user_id: int) -> None:
+    """Give `user_id` the list of their current role, if they do not have it yet."""
+    async with runtime.db.session() as session:
+        member = await member_store.get_member_by_user(user_id, session=session)
+        if member is not None:
+            await _refresh_member(bot, runtime, member, session)
+        elif user_id in runtime.settings.admin_ids:
+            await set_user_commands(bot, user_id, Role.ADMIN)
+
+
+async def _refresh_member(bot: Bot, runtime: Runtime, member, session) -> bool:  # noqa: ANN001
+    role = Role.ADMIN if member.telegram_user_id in runtime.settings.admin_ids else member.role
+    if member.commands_key == commands_key(commands_for(role)):
+        return False
+    key = await set_user_commands(bot, member.telegram_user_id, role)
+    if key:
+        await member_store.set_commands_key(member, key, session=session)
+    return key is not None

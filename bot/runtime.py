@@ -1,0 +1,45 @@
+"""What every handler and job needs, built once at start and passed in (never global)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.settings import Settings
+from domain.clock import Clock, SystemClock
+from storage.db import Database
+
+RUNTIME_KEY = "treem.runtime"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    bot_username: str = ""
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return self.settings.tz
+
+    def local_now(self) -> dt.datetime:
+        return self.clock.now().astimezone(self.tz)
+
+
+class TreemContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """CallbackContext with typed access to the Runtime."""
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.application.bot_data[RUNTIME_KEY]
+
+
+def attach_runtime(application: Application, runtime: Runtime) -> None:
+    application.bot_data[RUNTIME_KEY] = runtime
+
+
+def get_runtime(application: Application) -> Runtime:
+    return application.bot_data[RUNTIME_KEY]

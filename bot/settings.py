@@ -1,0 +1,150 @@
+"""Configuration from the environment (and a .env file), validated once at start."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/treem.db"
+_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_PLACEHOLDERS = {"changeme", "change-me", "your-token", "token", "secret", "xxx"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="TREEM_ADMIN_IDS"
+    )
+    mode: Literal["polling", "webhook"] = Field(default="polling", alias="TREEM_MODE")
+    webhook_url: str | None = Field(default=None, alias="TREEM_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="TREEM_WEBHOOK_SECRET")
+    http_host: str = Field(default="127.0.0.1", alias="TREEM_HTTP_HOST")
+    http_port: int = Field(default=8080, ge=1, le=65535, alias="TREEM_HTTP_PORT")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="TREEM_TIMEZONE")
+    invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, alias="TREEM_INVITE_TTL_HOURS")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", alias="TREEM_LOG_LEVEL"
+    )
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            for part in parts:
+                if not part.lstrip("-").isdigit():
+                    raise ValueError(f"not a Telegram user id: {part!r}")
+            return frozenset(int(p) for p in parts)
+        return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        if token.lower() in _PLACEHOLDERS or not _TOKEN_RE.match(token):
+            raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://...")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        secret = value.get_secret_value()
+        if not _SECRET_RE.match(secret):
+            raise ValueError("1-256 characters of A-Z a-z 0-9 _ - only")
+        if secret.lower() in _PLACEHOLDERS or len(secret) < 16:
+            raise ValueError("use a random secret of at least 16 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.mode == "webhook":
+            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+                raise ValueError("TREEM_WEBHOOK_URL (https://...) is required in webhook mode")
+            if self.webhook_secret is None:
+                raise ValueError("TREEM_WEBHOOK_SECRET is required in webhook mode")
+            if self.telegram_bot_token is None:
+                raise ValueError("TELEGRAM_BOT_TOKEN is required in webhook mode")
+        return self
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def invite_ttl(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.invite_ttl_hours)
+
+    @property
+    def bot_base_url(self) -> str:
+        return f"{self.telegram_api_url}/bot"
+
+    @property
+    def bot_file_url(self) -> str:
+        return f"{self.telegram_api_url}/file/bot"
+
+
+class ConfigError(Exception):
+    """Raised by load_settings with one readable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the configuration once; ConfigError lists every problem."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "config"
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        raise ConfigError(problems) from exc

@@ -1,0 +1,103 @@
+"""A commune's set-up file (TOML or YAML): name, villages, agencies, phones.
+
+Parsing and validation only; storage/setup_import.py writes it to the database.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tomllib
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from domain.errors import InvalidInput
+from domain.roles import AgencyKind
+
+SLUG = r"^[a-z0-9][a-z0-9-]{0,23}$"
+PHONE = r"^\+?[0-9][0-9 .-]{1,18}[0-9]$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Hotline(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    number: str = Field(pattern=PHONE)
+
+
+class ProvinceSetup(_Strict):
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class CommuneSetup(_Strict):
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=100)
+    on_duty_phone: str = Field(pattern=PHONE)
+    report_to: str = Field(default="", max_length=200)
+    hotlines: tuple[Hotline, ...] = ()
+
+
+class VillageSetup(_Strict):
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=100)
+
+
+class AgencySetup(_Strict):
+    code: str = Field(pattern=SLUG)
+    kind: AgencyKind
+    name: str = Field(min_length=1, max_length=150)
+    phone: str | None = Field(default=None, pattern=PHONE)
+
+
+class CommuneSetupFile(_Strict):
+    province: ProvinceSetup
+    commune: CommuneSetup
+    villages: tuple[VillageSetup, ...] = ()
+    agencies: tuple[AgencySetup, ...] = ()
+
+    @field_validator("villages", "agencies")
+    @classmethod
+    def _codes_unique(cls, items: tuple) -> tuple:
+        codes = [item.code for item in items]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate codes: {', '.join(duplicates)}")
+        return items
+
+
+class SetupFileError(InvalidInput):
+    """The file cannot be read or does not follow the schema; `details` says where."""
+
+    def __init__(self, details: str) -> None:
+        super().__init__("setup_file_invalid")
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.details
+
+
+def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
+    """Read and validate a set-up file; raise SetupFileError with a readable reason."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SetupFileError(f"{path}: {exc.strerror}") from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8"))
+        elif path.suffix.lower() in {".yaml", ".yml"}:
+            data = yaml.safe_load(raw.decode("utf-8"))
+        else:
+            raise SetupFileError(f"{path}: use a .toml, .yaml or .yml file")
+    except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SetupFileError(f"{path}: {exc}") from exc
+    try:
+        return CommuneSetupFile.model_validate(data)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        ]
+        raise SetupFileError(f"{path}:\n" + "\n".join(lines)) from exc

@@ -1,0 +1,198 @@
+"""The unit of work for handlers: one session per update, errors turned into messages.
+
+A handler decorated with @handles receives a Request (the update, the actor as the
+rules see them, an open session, the time) and returns the replies to send. The
+replies go out after the transaction commits, so a user is never told something
+was saved that was not.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+
+from bot.i18n import _
+from bot.runtime import Runtime, TreemContext
+from domain.errors import DomainError, InvalidInput, InviteProblem, NotAllowed, NotFound
+from domain.roles import Actor
+from handlers.callback_data import CallbackData, parse
+from services.identity import resolve_actor
+from services.membership import record_denied
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+@dataclass
+class Reply:
+    """One message to send (or, with edit=True, the pressed message to rewrite)."""
+
+    text: str
+    keyboard: Markup = None
+    edit: bool = False
+    chat_id: int | None = None  # None: the chat the update came from
+
+
+@dataclass
+class Request:
+    update: Update
+    context: TreemContext
+    actor: Actor
+    session: AsyncSession
+    callback: CallbackData | None = None
+    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.context.runtime
+
+    @property
+    def now(self):  # noqa: ANN201
+        return self.runtime.clock.now()
+
+    @property
+    def user_id(self) -> int:
+        return self.update.effective_user.id
+
+
+Handler = Callable[[Request], Awaitable[Reply | Sequence[Reply] | None]]
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """An inline keyboard from rows of (label, callback_data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+INVALID_INPUT_MESSAGES = {
+    "cannot_revoke_self": lambda: _(
+        "You cannot remove your own access. Ask another administrator to do it."
+    ),
+    "agency_not_in_commune": lambda: _("That agency is not part of this commune any more."),
+    "unit_kind_mismatch": lambda: _("That role cannot be given for this place."),
+    "role_not_invitable": lambda: _("That role cannot be given by invitation."),
+    "agency_required": lambda: _("Please choose the agency this person works for."),
+    "agency_not_allowed": lambda: _("Only agency members belong to an agency."),
+}
+
+INVITE_PROBLEM_MESSAGES = {
+    InviteProblem.UNKNOWN: lambda: _(
+        "This invitation link is not valid. Please check that you opened the whole link, "
+        "or ask your administrator for a new one."
+    ),
+    InviteProblem.EXPIRED: lambda: _(
+        "This invitation link has expired. Please ask your administrator for a new one."
+    ),
+    InviteProblem.USED: lambda: _(
+        "This invitation link has already been used. Each link works only once; "
+        "please ask your administrator for a new one."
+    ),
+    InviteProblem.REVOKED: lambda: _(
+        "This invitation link was cancelled by an administrator. Please ask them for a new one."
+    ),
+}
+
+
+def message_for(exc: Exception) -> str:
+    if isinstance(exc, NotAllowed):
+        return _("Sorry, you do not have permission to do this. The attempt has been recorded.")
+    if isinstance(exc, NotFound):
+        return _("Sorry, that could not be found. It may have been removed or changed.")
+    if isinstance(exc, InviteProblem):
+        return INVITE_PROBLEM_MESSAGES[exc.code]()
+    if isinstance(exc, InvalidInput):
+        factory = INVALID_INPUT_MESSAGES.get(exc.code)
+        return factory() if factory else _("Sorry, that cannot be used. Please try again.")
+    return _("Sorry, that cannot be used. Please try again.")
+
+
+def stale_button_text() -> str:
+    return _("This button is out of date. Here is the current menu; please choose again.")
+
+
+def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
+    """Wrap a handler in a unit of work and send what it returns after the commit."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: TreemContext) -> None:
+        runtime = context.runtime
+        user = update.effective_user
+        if user is None:
+            return
+        query = update.callback_query
+        callback = parse(query.data) if query else None
+        try:
+            async with runtime.db.session() as session:
+                actor = await resolve_actor(
+                    user.id, session=session, superadmin_ids=runtime.settings.admin_ids
+                )
+                request = Request(update, context, actor, session, callback)
+                replies = await func(request)
+        except DomainError as exc:
+            if isinstance(exc, NotAllowed):
+                log.info("denied user=%s action=%s", user.id, exc.action)
+                async with runtime.db.session() as session:
+                    await record_denied(user.id, str(exc.action), session=session,
+                                        now=runtime.clock.now())
+            replies = Reply(message_for(exc), edit=False)
+            request = None
+        if query is not None:
+            await _answer(query)
+        if request is not None:
+            for hook in request.after_commit:
+                await hook()
+        await send_replies(update, context, replies)
+
+    return wrapper
+
+
+async def _answer(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except BadRequest as exc:
+        # Pressed long ago: Telegram no longer accepts an answer; the reply still goes out.
+        if "query is too old" not in exc.message.lower():
+            raise
+
+
+async def send_replies(
+    update: Update, context: TreemContext, replies: Reply | Sequence[Reply] | None
+) -> None:
+    if replies is None:
+        return
+    if isinstance(replies, Reply):
+        replies = [replies]
+    for reply in replies:
+        await send_reply(update, context, reply)
+
+
+async def send_reply(update: Update, context: TreemContext, reply: Reply) -> None:
+    query = update.callback_query
+    markup = reply.keyboard
+    if reply.edit and query is not None and query.message is not None and reply.chat_id is None:
+        if markup is None or isinstance(markup, InlineKeyboardMarkup):
+            try:
+                await query.edit_message_text(reply.text, reply_markup=markup)
+                return
+            except BadRequest as exc:
+                if "message is not modified" in exc.message.lower():
+                    return
+                if "message to edit not found" not in exc.message.lower():
+                    raise
+    chat_id = reply.chat_id or update.effective_chat.id
+    await context.bot.send_message(chat_id, reply.text, reply_markup=markup)

@@ -1,0 +1,98 @@
+"""Write a commune's set-up file to the database. Importing the same file twice changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.roles import UnitKind
+from domain.setup_file import CommuneSetupFile
+from storage import audit
+from storage.models import Agency, Unit
+from storage.units import find_agency, find_unit, list_agencies, list_children
+
+
+@dataclass
+class ImportSummary:
+    commune_id: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deactivated)
+
+
+def _apply(obj: object, values: dict) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+async def _upsert_unit(
+    session: AsyncSession, summary: ImportSummary, kind: UnitKind, code: str,
+    parent_id: int | None, now: dt.datetime, **values,
+) -> Unit:
+    unit = await find_unit(kind, code, parent_id, session=session)
+    values = {"name": values.pop("name"), "active": True, **values}
+    if unit is None:
+        unit = Unit(kind=kind, code=code, parent_id=parent_id, created_at=now, **values)
+        session.add(unit)
+        summary.created.append(f"{kind}:{code}")
+    elif _apply(unit, values):
+        summary.updated.append(f"{kind}:{code}")
+    await session.flush()
+    return unit
+
+
+async def import_setup(
+    setup: CommuneSetupFile, *, session: AsyncSession, now: dt.datetime,
+    actor_user_id: int | None = None,
+) -> ImportSummary:
+    summary = ImportSummary()
+    province = await _upsert_unit(session, summary, UnitKind.PROVINCE, setup.province.code,
+                                  None, now, name=setup.province.name)
+    c = setup.commune
+    commune = await _upsert_unit(
+        session, summary, UnitKind.COMMUNE, c.code, province.id, now,
+        name=c.name, on_duty_phone=c.on_duty_phone, report_to=c.report_to or None,
+        hotlines=[{"name": h.name, "number": h.number} for h in c.hotlines],
+    )
+    summary.commune_id = commune.id
+
+    wanted_villages = {v.code for v in setup.villages}
+    for village in setup.villages:
+        await _upsert_unit(session, summary, UnitKind.VILLAGE, village.code, commune.id, now,
+                           name=village.name)
+    for unit in await list_children(commune.id, session=session, kind=UnitKind.VILLAGE):
+        if unit.code not in wanted_villages:
+            unit.active = False
+            summary.deactivated.append(f"village:{unit.code}")
+
+    wanted_agencies = {a.code for a in setup.agencies}
+    for spec in setup.agencies:
+        agency = await find_agency(commune.id, spec.code, session=session)
+        values = {"kind": spec.kind, "name": spec.name, "phone": spec.phone, "active": True}
+        if agency is None:
+            session.add(Agency(commune_id=commune.id, code=spec.code, **values))
+            summary.created.append(f"agency:{spec.code}")
+        elif _apply(agency, values):
+            summary.updated.append(f"agency:{spec.code}")
+    for agency in await list_agencies(commune.id, session=session):
+        if agency.code not in wanted_agencies:
+            agency.active = False
+            summary.deactivated.append(f"agency:{agency.code}")
+    await session.flush()
+
+    if summary.changed:
+        await audit.record(session=session, at=now, actor_user_id=actor_user_id,
+                           action="setup_import", object_type="unit", object_id=commune.id,
+                           unit_id=commune.id, created=len(summary.created),
+                           updated=len(summary.updated), deactivated=len(summary.deactivated))
+    return summary

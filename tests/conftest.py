@@ -1,0 +1,168 @@
+"""Fixtures: a clean database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set),
+a controllable clock, the fake Telegram and the real bot running against it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import pathlib
+import shutil
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+
+from bot.app import build_application, start_application, stop_application
+from bot.fakeapi import FakeTelegram, FakeUser
+from bot.fakeapi.server import SANDBOX_TOKEN, Limits
+from bot.runtime import Runtime
+from bot.settings import load_settings
+from domain.clock import ManualClock
+from domain.setup_file import load_setup_file
+from storage import migrate
+from storage.db import Database
+from storage.setup_import import import_setup
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLE_SETUP = ROOT / "examples" / "minh-tan.toml"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL.startswith("postgresql") else [])
+START = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Hà Nội
+
+
+def pytest_report_header(config) -> str:  # noqa: ANN001
+    return f"treem database backends: {', '.join(BACKENDS)}"
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> pathlib.Path:  # noqa: ANN001
+    """A migrated SQLite file, copied for each test (migrating every time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def build() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(db)
+        await db.dispose()  # the last connection closing folds the WAL into the file
+
+    asyncio.run(build())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> str | None:
+    """A private schema in the PostgreSQL test database, migrated once, dropped at the end."""
+    if "postgresql" not in BACKENDS:
+        yield None
+        return
+    schema = f"treem_test_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str, migrate_it: bool = False) -> None:
+        db = Database(PG_URL)
+        async with db.engine.begin() as conn:
+            await conn.execute(sa.text(sql))
+        await db.dispose()
+        if migrate_it:
+            db = pg_database(schema)
+            await migrate.upgrade(db)
+            await db.dispose()
+
+    asyncio.run(run(f'CREATE SCHEMA "{schema}"', migrate_it=True))
+    yield schema
+    asyncio.run(run(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def pg_database(schema: str) -> Database:
+    return Database(PG_URL, connect_args={"server_settings": {"search_path": schema}})
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request, tmp_path, sqlite_template, pg_schema):  # noqa: ANN001, ANN201
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "treem.db"
+        shutil.copy(sqlite_template, path)
+        database = Database(f"sqlite+aiosqlite:///{path}")
+    else:
+        database = pg_database(pg_schema)
+        async with database.engine.begin() as conn:
+            names = (await conn.execute(sa.text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename <> "
+                "'alembic_version'"), {"s": pg_schema})).scalars().all()
+            if names:
+                tables = ", ".join(f'"{pg_schema}"."{n}"' for n in names)
+                await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def commune(db, clock):  # noqa: ANN001, ANN201
+    """The example commune (xã Minh Tân) imported; returns the import summary."""
+    async with db.session() as session:
+        return await import_setup(load_setup_file(EXAMPLE_SETUP), session=session, now=clock.now())
+
+
+# --- the fake Telegram and the bot ---------------------------------------------------------
+
+ADMIN_ID = 900_000_000_001  # above 2**31: ids must be BIGINT everywhere
+
+
+@pytest.fixture
+async def fake():  # noqa: ANN201
+    server = FakeTelegram(token=SANDBOX_TOKEN, limits=Limits())
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@dataclass
+class RunningBot:
+    fake: FakeTelegram
+    runtime: Runtime
+    application: object
+    clock: ManualClock
+
+    def user(self, user_id: int, first_name: str, **kwargs) -> FakeUser:
+        return FakeUser(self.fake, user_id, first_name, **kwargs)
+
+    @property
+    def db(self) -> Database:
+        return self.runtime.db
+
+
+def make_settings(fake: FakeTelegram, db: Database, **overrides):  # noqa: ANN201
+    values = {"TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
+              "DATABASE_URL": "sqlite+aiosqlite:///unused.db", "TREEM_ADMIN_IDS": str(ADMIN_ID),
+              "TREEM_MODE": "polling", "TREEM_WEBHOOK_URL": None, "TREEM_WEBHOOK_SECRET": None}
+    values.update(overrides)
+    settings = load_settings(**values)
+    return settings
+
+
+async def start_bot(fake: FakeTelegram, db: Database, clock: ManualClock, **overrides) -> RunningBot:
+    runtime = Runtime(settings=make_settings(fake, db, **overrides), db=db, clock=clock)
+    application = build_application(runtime)
+    await start_application(application, runtime, poll_interval=0.0)
+    return RunningBot(fake=fake, runtime=runtime, application=application, clock=clock)
+
+
+@pytest.fixture
+async def bot(fake, db, clock, commune):  # noqa: ANN001, ANN201
+    """The real Application polling the fake Telegram, with the example commune loaded.
+
+    At the end, the test fails if the bot made any call Telegram would refuse.
+    """
+    running = await start_bot(fake, db, clock)
+    yield running
+    await stop_application(running.application)
+    assert fake.violations == [], [(c.method, c.description) for c in fake.violations]
