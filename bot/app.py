@@ -7,11 +7,12 @@ import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.commands import sync_all_commands
 from bot.errors import on_error
 from bot.processor import PerChatOrderedProcessor
+from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
 from handlers import fallback, members, start
 from storage import migrate
@@ -33,7 +34,7 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(TelegramRateLimiter(max_retries=3))
         .concurrent_updates(PerChatOrderedProcessor(64))
         .context_types(ContextTypes(context=TreemContext))
         .connection_pool_size(64)

@@ -103,13 +103,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_webhook(self) -> Settings:
-        if self.mode == "webhook":
-            if not self.webhook_url or not self.webhook_url.startswith("https://"):
-                raise ValueError("TREEM_WEBHOOK_URL (https://...) is required in webhook mode")
-            if self.webhook_secret is None:
-                raise ValueError("TREEM_WEBHOOK_SECRET is required in webhook mode")
-            if self.telegram_bot_token is None:
-                raise ValueError("TELEGRAM_BOT_TOKEN is required in webhook mode")
+        if self.mode != "webhook":
+            return self
+        missing = []
+        if not self.webhook_url or not self.webhook_url.startswith("https://"):
+            missing.append("TREEM_WEBHOOK_URL: an https:// URL is required in webhook mode")
+        if self.webhook_secret is None:
+            missing.append("TREEM_WEBHOOK_SECRET: required in webhook mode")
+        if self.telegram_bot_token is None:
+            missing.append("TELEGRAM_BOT_TOKEN: required in webhook mode")
+        if missing:
+            raise ValueError("\n".join(missing))
         return self
 
     @property
@@ -144,7 +148,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "config"
+            where = ".".join(str(p) for p in err["loc"])
             message = err["msg"].removeprefix("Value error, ")
-            problems.append(f"{where}: {message}")
+            # Cross-field checks name their variables themselves, one per line.
+            problems += [f"{where}: {line}" if where else line for line in message.splitlines()]
         raise ConfigError(problems) from exc

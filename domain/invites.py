@@ -12,7 +12,7 @@ from domain.errors import InviteProblem
 INVITE_PREFIX = "i_"
 # 15 random bytes -> 20 url-safe characters: 120 bits, far beyond guessing.
 _CODE_BYTES = 15
-_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,40}$")
+_CODE_RE = re.compile(r"[A-Za-z0-9_-]{16,40}")
 
 
 def new_invite_code() -> str:
@@ -36,7 +36,7 @@ def parse_invite_payload(payload: str) -> str | None:
     if not payload.startswith(INVITE_PREFIX):
         return None
     code = payload[len(INVITE_PREFIX) :]
-    return code if _CODE_RE.match(code) else ""
+    return code if _CODE_RE.fullmatch(code) else ""
 
 
 def check_redeemable(

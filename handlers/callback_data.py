@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 VERSION = "1"
 MAX_BYTES = 64
-_PART = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
+_PART = re.compile(r"[A-Za-z0-9_.-]{1,24}")
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class CallbackData:
 
     def int_arg(self, index: int) -> int:
         """The argument at `index` as an int; ValueError if absent or not a number."""
+        if not -len(self.args) <= index < len(self.args):
+            raise ValueError(f"no argument {index}")
         value = self.args[index]
         if not value.lstrip("-").isdigit():
             raise ValueError(value)
@@ -32,7 +34,7 @@ class CallbackData:
 def build(feature: str, action: str, *args: int | str) -> str:
     parts = [VERSION, feature, action, *(str(a) for a in args)]
     for part in parts:
-        if not _PART.match(part):
+        if not _PART.fullmatch(part):
             raise ValueError(f"callback part {part!r} is not allowed")
     data = ":".join(parts)
     if len(data.encode("utf-8")) > MAX_BYTES:
@@ -45,7 +47,7 @@ def parse(data: str | None) -> CallbackData | None:
     if not data:
         return None
     parts = data.split(":")
-    if len(parts) < 3 or parts[0] != VERSION or not all(_PART.match(p) for p in parts):
+    if len(parts) < 3 or parts[0] != VERSION or not all(_PART.fullmatch(p) for p in parts):
         return None
     return CallbackData(feature=parts[1], action=parts[2], args=tuple(parts[3:]))
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.roles import Role
-from storage.models import Invite, Member, Unit
+from storage.models import Invite, Member
+from storage.units import within_units
 
 
 async def get_member_by_user(
@@ -26,17 +26,9 @@ async def get_member(member_id: int, *, session: AsyncSession) -> Member | None:
     return await session.get(Member, member_id)
 
 
-def _in_units(unit_ids: Sequence[int] | None):  # noqa: ANN202
-    """Members whose unit, or whose unit's parent, is one of `unit_ids` (None = all)."""
-    if unit_ids is None:
-        return sa.true()
-    parent_ids = select(Unit.id).where(col(Unit.parent_id).in_(unit_ids))
-    return col(Member.unit_id).in_(unit_ids) | col(Member.unit_id).in_(parent_ids)
-
-
 async def count_members(unit_ids: Sequence[int] | None, *, session: AsyncSession) -> int:
     stmt = select(func.count()).select_from(Member).where(
-        col(Member.active).is_(True), _in_units(unit_ids)
+        col(Member.active).is_(True), within_units(Member.unit_id, unit_ids)
     )
     return (await session.exec(stmt)).one()
 
@@ -46,7 +38,7 @@ async def list_members(
 ) -> Sequence[Member]:
     stmt = (
         select(Member)
-        .where(col(Member.active).is_(True), _in_units(unit_ids))
+        .where(col(Member.active).is_(True), within_units(Member.unit_id, unit_ids))
         .order_by(Member.unit_id, Member.role, Member.display_name, Member.id)
         .offset(offset)
         .limit(limit)
@@ -153,9 +145,7 @@ async def list_pending_invites(
     stmt = select(Invite).where(
         col(Invite.used_at).is_(None), col(Invite.revoked_at).is_(None), Invite.expires_at > now
     )
-    if unit_ids is not None:
-        parent_ids = select(Unit.id).where(col(Unit.parent_id).in_(unit_ids))
-        stmt = stmt.where(col(Invite.unit_id).in_(unit_ids) | col(Invite.unit_id).in_(parent_ids))
+    stmt = stmt.where(within_units(Invite.unit_id, unit_ids))
     return (await session.exec(stmt.order_by(Invite.expires_at).limit(limit))).all()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,6 +13,18 @@ from storage.models import Agency, Unit
 
 # province → commune → village: a path is never longer than this.
 _MAX_DEPTH = 6
+
+
+def within_units(column, unit_ids: Sequence[int] | None):  # noqa: ANN001, ANN201
+    """A condition: `column` (a unit id) is one of `unit_ids` or below them (None = anywhere).
+
+    Units nest province → commune → village, so two levels of children cover all.
+    """
+    if unit_ids is None:
+        return sa.true()
+    children = select(Unit.id).where(col(Unit.parent_id).in_(unit_ids))
+    grandchildren = select(Unit.id).where(col(Unit.parent_id).in_(children))
+    return col(column).in_(unit_ids) | col(column).in_(children) | col(column).in_(grandchildren)
 
 
 async def get_unit(unit_id: int, *, session: AsyncSession) -> Unit | None:

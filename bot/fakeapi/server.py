@@ -411,17 +411,17 @@ class FakeTelegram:
             return found[:limit]
 
         if not ready() and timeout > 0:
-            self._poller = asyncio.get_running_loop().create_future()
+            mine = self._poller = asyncio.get_running_loop().create_future()
             waiter = asyncio.ensure_future(self._wait_updates(ready))
             try:
                 done, _pending = await asyncio.wait(
-                    {waiter, self._poller}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                if self._poller in done and self._poller.exception():
-                    raise self._poller.exception()
+                    {waiter, mine}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if mine in done and not mine.cancelled() and mine.exception():
+                    raise mine.exception()
             finally:
                 waiter.cancel()
-                if not self._poller.done():
-                    self._poller.cancel()
+                if not mine.done():
+                    mine.cancel()
         return ready()
 
     async def _wait_updates(self, ready) -> None:  # noqa: ANN001

@@ -1,0 +1,54 @@
+"""PTB's AIORateLimiter, tuned so bursts never exceed Telegram's limits, plus private chats.
+
+AIORateLimiter's leaky buckets let a full bucket through at once and then leak at the
+rate, so AsyncLimiter(30, 1) can pass up to 60 messages in one second. A capacity of
+one with the same leak rate keeps every one-second window within the limit. PTB does
+not pace private chats at all; Telegram answers 429 to a burst in one chat, so a
+small per-chat bucket is added here.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+OVERALL_PER_SECOND = 29  # Telegram: about 30 messages per second overall
+GROUP_PER_MINUTE = 19  # Telegram: 20 messages per minute in one group
+PRIVATE_PER_SECOND = 3  # Telegram: about one per second in one chat, short bursts tolerated
+_MAX_PRIVATE_LIMITERS = 10_000
+
+
+class TelegramRateLimiter(AIORateLimiter):
+    def __init__(self, max_retries: int = 3) -> None:
+        super().__init__(
+            overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SECOND,
+            group_max_rate=1, group_time_period=60 / GROUP_PER_MINUTE,
+            max_retries=max_retries,
+        )
+        self._private: collections.OrderedDict[int, AsyncLimiter] = collections.OrderedDict()
+
+    def _private_limiter(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._private.pop(chat_id, None)
+        if limiter is None:
+            limiter = AsyncLimiter(1, 1 / PRIVATE_PER_SECOND)
+        self._private[chat_id] = limiter  # most recently used last
+        while len(self._private) > _MAX_PRIVATE_LIMITERS:
+            self._private.popitem(last=False)
+        return limiter
+
+    async def process_request(self, callback, args: Any, kwargs: dict[str, Any], endpoint: str,  # noqa: ANN001
+                              data: dict[str, Any], rate_limit_args: int | None):  # noqa: ANN201
+        chat_id = data.get("chat_id")
+        try:
+            chat_id = int(chat_id) if chat_id is not None else None
+        except (TypeError, ValueError):
+            chat_id = None
+        if chat_id is not None and chat_id > 0:
+            async with self._private_limiter(chat_id):
+                return await super().process_request(callback, args, kwargs, endpoint, data,
+                                                     rate_limit_args)
+        return await super().process_request(callback, args, kwargs, endpoint, data,
+                                             rate_limit_args)

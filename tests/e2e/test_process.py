@@ -1,0 +1,71 @@
+"""The real `treem` command: polling until SIGTERM, then a clean stop; the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from bot.fakeapi import FakeUser
+from bot.fakeapi.server import SANDBOX_TOKEN
+from tests.conftest import ROOT
+
+TREEM = [sys.executable, "-m", "bot.cli"]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+    env.update(extra)
+    return env
+
+
+async def test_run_polls_and_stops_cleanly_on_sigterm(fake, tmp_path):
+    env = _env(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=fake.url,
+               DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/treem.db", TREEM_LOG_LEVEL="INFO")
+    process = await asyncio.create_subprocess_exec(
+        *TREEM, "run", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    try:
+        citizen = FakeUser(fake, 1001, "Lan")
+        await citizen.start()
+        menu = await citizen.reply(timeout=30)
+        assert "Chào Lan" in menu.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "stopping" in log
+    assert SANDBOX_TOKEN not in log and "Lan" not in log  # no token, no personal data in logs
+
+
+async def test_invalid_configuration_is_explained(tmp_path):
+    env = _env(TELEGRAM_BOT_TOKEN="changeme", TREEM_ADMIN_IDS="abc")
+    process = await asyncio.create_subprocess_exec(
+        *TREEM, "check", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    _out, err = await asyncio.wait_for(process.communicate(), 30)
+    text = err.decode()
+    assert process.returncode == 2
+    assert "Cấu hình không hợp lệ" in text
+    assert "TELEGRAM_BOT_TOKEN" in text and "TREEM_ADMIN_IDS" in text
+
+
+async def test_sandbox_shows_menus_to_each_person(tmp_path):
+    script = "\n".join(["#1", ":as admin", "/start", "#2", "#1", ":as officer", "/start",
+                        ":quit"]) + "\n"
+    process = await asyncio.create_subprocess_exec(
+        *TREEM, "sandbox", "--db", str(tmp_path / "sandbox.db"), cwd=ROOT, env=_env(),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(script.encode()), 90)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "Chào Lan! Mình là trợ lý bảo vệ trẻ em" in text  # the citizen's first screen
+    assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [1]
+    assert "Chào Mai! Bạn là quản trị viên của Xã Minh Tân" in text
+    assert "https://t.me/treem_sandbox_bot?start=i_" in text  # an invitation was created
+    assert "Chào Hùng! Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in text
+    assert "fake Telegram refused" not in text

@@ -1,0 +1,81 @@
+"""Webhook mode: the secret header is checked, repeats are ignored, /healthz answers."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.app import build_application, start_application, stop_application
+from bot.runtime import Runtime
+from bot.webhook import SECRET_HEADER, WebhookServer
+from tests.conftest import make_settings
+
+SECRET = "s3cret-webhook-token_0123456789"
+
+
+@pytest.fixture
+async def webhook_bot(fake, db, clock, commune):  # noqa: ANN001, ANN201
+    runtime = Runtime(settings=make_settings(fake, db), db=db, clock=clock)
+    application = build_application(runtime, with_updater=False)
+    await start_application(application, runtime, polling=False)
+    server = WebhookServer(application, runtime, secret=SECRET, host="127.0.0.1", port=0)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}/telegram"
+    await application.bot.set_webhook(url, secret_token=SECRET)
+    yield fake, server, url
+    await server.stop()
+    await stop_application(application)
+    assert fake.violations == []
+
+
+def _update(update_id: int, user_id: int, text: str) -> dict:
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 1_790_000_000, "text": text,
+        "chat": {"id": user_id, "type": "private", "first_name": "Lan"},
+        "from": {"id": user_id, "is_bot": False, "first_name": "Lan"},
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]}}
+
+
+async def test_updates_arrive_through_the_webhook(webhook_bot):
+    fake, _server, _url = webhook_bot
+    from bot.fakeapi import FakeUser
+
+    citizen = FakeUser(fake, 1001, "Lan")
+    await citizen.start()
+    menu = await citizen.reply()
+    assert "Chào Lan" in menu.text
+    assert fake.delivered_webhook  # it came through the webhook, not getUpdates
+
+
+async def test_wrong_or_missing_secret_is_refused(webhook_bot):
+    _fake, _server, url = webhook_bot
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET[:-1]}):
+            async with http.post(url, json=_update(5000, 1001, "/start"), headers=headers) as r:
+                assert r.status == 403
+        async with http.post(url, data=b"not json", headers={SECRET_HEADER: SECRET}) as r:
+            assert r.status == 400
+
+
+async def test_repeated_update_is_processed_once(webhook_bot):
+    fake, _server, url = webhook_bot
+    from bot.fakeapi import FakeUser
+
+    citizen = FakeUser(fake, 1002, "Lan")
+    fake.chats[1002].started = True
+    async with aiohttp.ClientSession() as http:
+        for _attempt in range(3):  # Telegram retrying the same update
+            async with http.post(url, json=_update(7001, 1002, "/start"),
+                                 headers={SECRET_HEADER: SECRET}) as response:
+                assert response.status == 200
+    await citizen.reply()
+    assert await citizen.settle(quiet=0.5) == []  # one answer only
+
+
+async def test_healthz(webhook_bot):
+    _fake, server, _url = webhook_bot
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
+            assert response.status == 200
+            body = await response.json()
+    assert body["status"] == "ok" and body["database"] is True

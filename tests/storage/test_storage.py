@@ -1,0 +1,144 @@
+"""Storage on every backend: migrations match the models, imports are idempotent,
+invitations cannot be used twice even at the same instant, ids are BIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from domain.errors import InviteProblem
+from domain.roles import Role, UnitKind
+from domain.setup_file import load_setup_file
+from services import membership
+from services.setup import CLI_ACTOR
+from storage import migrate, updates
+from storage.models import Agency, AuditEntry, Member, Unit
+from storage.setup_import import import_setup
+from tests.conftest import EXAMPLE_SETUP
+
+import pytest
+
+
+async def test_migrations_leave_no_difference_with_the_models(db):
+    async with db.engine.connect() as conn:
+        def diff(sync_conn):  # noqa: ANN001, ANN202
+            context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+            return compare_metadata(context, SQLModel.metadata)
+
+        assert await conn.run_sync(diff) == []
+    assert await migrate.current_revision(db) == "0001"
+
+
+async def test_migrations_go_down_and_up_again(tmp_path):
+    from storage.db import Database
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/m.db")
+    await migrate.upgrade(database)
+    await migrate.downgrade(database, "base")
+    assert await migrate.current_revision(database) is None
+    await migrate.upgrade(database)
+    assert await migrate.current_revision(database) == "0001"
+    await database.dispose()
+
+
+async def test_setup_import_is_idempotent_and_follows_the_file(db, clock):
+    setup = load_setup_file(EXAMPLE_SETUP)
+    async with db.session() as session:
+        first = await import_setup(setup, session=session, now=clock.now())
+    async with db.session() as session:
+        second = await import_setup(setup, session=session, now=clock.now())
+    assert len(first.created) == 1 + 1 + len(setup.villages) + len(setup.agencies)
+    assert not second.changed
+    # Rename a village and drop an agency: updated and deactivated, never deleted.
+    data = setup.model_dump()
+    data["villages"][0]["name"] = "Thôn Đông Mới"
+    data["agencies"] = data["agencies"][1:]
+    async with db.session() as session:
+        third = await import_setup(type(setup).model_validate(data), session=session,
+                                   now=clock.now())
+    assert third.updated == [f"village:{setup.villages[0].code}"]
+    assert third.deactivated == [f"agency:{setup.agencies[0].code}"]
+    async with db.session() as session:
+        units = (await session.exec(select(Unit))).all()
+        agencies = (await session.exec(select(Agency))).all()
+        audit = (await session.exec(select(AuditEntry))).all()
+    assert len(units) == 2 + len(setup.villages)
+    assert sum(not a.active for a in agencies) == 1
+    assert [a.action for a in audit] == ["setup_import", "setup_import"]  # not for the no-op
+
+
+async def _invite(db, clock, commune) -> str:  # noqa: ANN001
+    async with db.session() as session:
+        created = await membership.create_invite(
+            CLI_ACTOR, role=Role.OFFICER, unit_id=commune.commune_id, agency_id=None,
+            session=session, now=clock.now(), ttl=dt.timedelta(hours=1))
+    return created.code
+
+
+async def test_invite_cannot_be_used_twice_even_concurrently(db, clock, commune):
+    code = await _invite(db, clock, commune)
+    big_ids = [2**40 + 1, 2**40 + 2, 2**40 + 3, 2**40 + 4]  # BIGINT Telegram ids
+
+    async def redeem(user_id: int) -> str:
+        try:
+            async with db.session() as session:
+                await membership.redeem_invite(code, user_id=user_id, display_name="X",
+                                               session=session, now=clock.now())
+            return "joined"
+        except InviteProblem as problem:
+            return problem.code
+
+    results = await asyncio.gather(*(redeem(uid) for uid in big_ids))
+    assert sorted(results) == ["joined", "used", "used", "used"]
+    async with db.session() as session:
+        members = (await session.exec(select(Member))).all()
+    assert len(members) == 1 and members[0].telegram_user_id in big_ids
+
+
+async def test_timestamps_come_back_timezone_aware(db, clock, commune):
+    await _invite(db, clock, commune)
+    async with db.session() as session:
+        entry = (await session.exec(select(AuditEntry))).first()
+    assert entry.at.tzinfo is not None and entry.at == clock.now()
+
+
+async def test_update_ids_are_claimed_once(db, clock):
+    async with db.session() as session:
+        assert await updates.claim_update(2**40, session=session, now=clock.now())
+        assert not await updates.claim_update(2**40, session=session, now=clock.now())
+        assert await updates.claim_update(2**40 + 1, session=session, now=clock.now())
+    async with db.session() as session:
+        removed = await updates.prune_updates(session=session,
+                                              before=clock.now() + dt.timedelta(seconds=1))
+    assert removed == 2
+
+
+async def test_province_admin_sees_members_of_all_its_communes(db, clock, commune):
+    """Scope queries: a village collaborator counts under the commune and the province."""
+    setup = load_setup_file(EXAMPLE_SETUP)
+    async with db.session() as session:
+        village = (await session.exec(select(Unit).where(Unit.kind == UnitKind.VILLAGE))).first()
+        province = (await session.exec(select(Unit).where(Unit.kind == UnitKind.PROVINCE))).one()
+    for user_id, role, unit_id in ((11, Role.OFFICER, commune.commune_id),
+                                   (12, Role.COLLABORATOR, village.id),
+                                   (13, Role.ADMIN, province.id)):
+        async with db.session() as session:
+            created = await membership.create_invite(
+                CLI_ACTOR, role=role, unit_id=unit_id, agency_id=None, session=session,
+                now=clock.now(), ttl=dt.timedelta(hours=1))
+            await membership.redeem_invite(created.code, user_id=user_id, display_name="X",
+                                           session=session, now=clock.now())
+    from services.identity import resolve_actor
+
+    async with db.session() as session:
+        province_admin = await resolve_actor(13, session=session, superadmin_ids=set())
+        page = await membership.list_members(province_admin, session=session, page=0, per_page=10)
+        assert page.total == 3
+        commune_officer = await resolve_actor(11, session=session, superadmin_ids=set())
+        with pytest.raises(Exception, match="list_members"):
+            await membership.list_members(commune_officer, session=session, page=0, per_page=10)
+    assert setup.commune.code == "minh-tan"
