@@ -61,6 +61,24 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import Database
+
+    settings = _settings_or_exit()
+
+    async def revision() -> None:
+        db = Database(settings.database_url)
+        try:
+            await migrate.upgrade(db)
+            await migrate.autogenerate(db, args.message)
+        finally:
+            await db.dispose()
+
+    asyncio.run(revision())
+    return 0
+
+
 def cmd_setup_import(args: argparse.Namespace) -> int:
     from domain.setup_file import SetupFileError, load_setup_file
     from services.setup import import_commune
@@ -141,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=cmd_sandbox)
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    revision = db.add_parser("revision", help="(developers) write a migration from the models")
+    revision.add_argument("message")
+    revision.set_defaults(func=cmd_db_revision)
     setup = sub.add_parser("setup", help="commune set-up").add_subparsers(
         dest="setup_command", required=True)
     imp = setup.add_parser("import", help="import a commune set-up file (TOML or YAML)")
