@@ -49,6 +49,12 @@ def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
+def _not_modified() -> ApiError:
+    return bad_request(
+        "message is not modified: specified new message content and reply markup are "
+        "exactly the same as a current content and reply markup of the message")
+
+
 @dataclass
 class Limits:
     """Telegram's published limits, with a time scale for fast benchmarks."""
@@ -557,10 +563,11 @@ class FakeTelegram:
         if markup is not None and "inline_keyboard" not in markup:
             raise bad_request("inline keyboard expected")
         if visible == message.get("text") and markup == message.get("reply_markup"):
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
+            raise _not_modified()
         message.update(text=visible, _html=str(params.get("text")), edit_date=int(time.time()))
+        return await self._edited(chat, message, markup)
+
+    async def _edited(self, chat: Chat, message: dict, markup: dict | None) -> dict:
         message.pop("reply_markup", None)
         message["_keyboard"] = markup
         if markup:
@@ -573,16 +580,8 @@ class FakeTelegram:
         chat, message = self._editable(params)
         markup = self._check_markup(params.get("reply_markup"), chat)
         if markup == message.get("reply_markup"):
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message")
-        message.pop("reply_markup", None)
-        message["_keyboard"] = markup
-        if markup:
-            message["reply_markup"] = markup
-        chat.events.append(("edited", message["message_id"]))
-        await self._notify()
-        return {k: v for k, v in message.items() if not k.startswith("_")}
+            raise _not_modified()
+        return await self._edited(chat, message, markup)
 
     async def api_deletemessage(self, params: dict) -> bool:
         chat = self._chat(params)
