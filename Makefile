@@ -35,7 +35,7 @@ messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -k N_ \
 		--project=treem-bot -o messages/treem.pot .
 	$(VENV)/bin/pybabel update -i messages/treem.pot -d messages -D treem -l vi \
-		--no-location --width=100 --ignore-obsolete
+		--width=100 --ignore-obsolete
 
 lock: $(UV)
 	$(UV) lock

@@ -14,7 +14,8 @@ from bot.errors import on_error
 from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
-from handlers import fallback, members, start
+from bot.jobs import REPORT_JOBS_INTERVAL, report_jobs
+from handlers import cases, fallback, members, report, start
 from storage import migrate
 from storage import updates as update_store
 
@@ -55,6 +56,12 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
+    for handler in cases.build_handlers():
+        application.add_handler(handler, group=0)
+    # The report flow takes every private non-command message, so it comes after the
+    # commands above and before the fallbacks.
+    for handler in report.build_handlers():
+        application.add_handler(handler, group=0)
     for handler in fallback.build_handlers():
         application.add_handler(handler, group=0)
     application.add_error_handler(on_error)
@@ -81,6 +88,8 @@ async def start_application(application: Application, runtime: Runtime, *,
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
+        application.job_queue.run_repeating(report_jobs, interval=REPORT_JOBS_INTERVAL, first=5,
+                                            name="report-jobs")
     await application.start()
     if polling and application.updater is not None:
         await application.bot.delete_webhook()

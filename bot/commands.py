@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 def commands_for(role: Role) -> list[BotCommand]:
     commands = [
         BotCommand("start", _("Main menu")),
-        BotCommand("help", _("What I can do for you")),
+        BotCommand("baotin", _("Report a child at risk")),
+        BotCommand("status", _("Check a report with its code")),
+        BotCommand("huy", _("Cancel the report you are writing")),
         BotCommand("hotline", _("Emergency phone numbers")),
+        BotCommand("help", _("What I can do for you")),
     ]
     if role is Role.ADMIN:
         commands += [

@@ -16,6 +16,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.reports import ReportLimits
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/treem.db"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8080, ge=1, le=65535, alias="TREEM_HTTP_PORT")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="TREEM_TIMEZONE")
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, alias="TREEM_INVITE_TTL_HOURS")
+    reports_per_hour: int = Field(default=3, ge=1, le=100, alias="TREEM_REPORTS_PER_HOUR")
+    draft_remind_minutes: int = Field(default=60, ge=5, le=24 * 60,
+                                      alias="TREEM_DRAFT_REMIND_MINUTES")
+    draft_expire_hours: int = Field(default=24, ge=1, le=24 * 30, alias="TREEM_DRAFT_EXPIRE_HOURS")
+    escalate_minutes: int = Field(default=30, ge=1, le=24 * 60, alias="TREEM_ESCALATE_MINUTES")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )
@@ -123,6 +130,15 @@ class Settings(BaseSettings):
     @property
     def invite_ttl(self) -> dt.timedelta:
         return dt.timedelta(hours=self.invite_ttl_hours)
+
+    @property
+    def report_limits(self) -> ReportLimits:
+        return ReportLimits(
+            per_hour=self.reports_per_hour,
+            remind_after=dt.timedelta(minutes=self.draft_remind_minutes),
+            expire_after=dt.timedelta(hours=self.draft_expire_hours),
+            escalate_after=dt.timedelta(minutes=self.escalate_minutes),
+        )
 
     @property
     def bot_base_url(self) -> str:

@@ -46,6 +46,9 @@ class Action(StrEnum):
     LIST_MEMBERS = "list_members"
     REVOKE_MEMBER = "revoke_member"
     VIEW_AUDIT = "view_audit"
+    REPORT_RISK = "report_risk"
+    TAKE_CASE = "take_case"
+    VIEW_CASE = "view_case"
 
 
 # The role part of the matrix. Scope (which unit) is checked separately in can().
@@ -60,6 +63,10 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.LIST_MEMBERS: frozenset({Role.ADMIN}),
     Action.REVOKE_MEMBER: frozenset({Role.ADMIN}),
     Action.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Action.REPORT_RISK: frozenset(Role),
+    Action.TAKE_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
+    # Agency members see referred cases only: the cases issue adds that rule.
+    Action.VIEW_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
 }
 
 # Actions that act on a unit: the actor's unit must be that unit or one of its ancestors.
@@ -71,6 +78,8 @@ _UNIT_SCOPED = frozenset(
         Action.LIST_MEMBERS,
         Action.REVOKE_MEMBER,
         Action.VIEW_AUDIT,
+        Action.TAKE_CASE,
+        Action.VIEW_CASE,
     }
 )
 

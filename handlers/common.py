@@ -22,7 +22,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext
@@ -88,6 +88,24 @@ INVALID_INPUT_MESSAGES = {
     "role_not_invitable": lambda: _("That role cannot be given by invitation."),
     "agency_required": lambda: _("Please choose the agency this person works for."),
     "agency_not_allowed": lambda: _("Only agency members belong to an agency."),
+    "story_empty": lambda: _("Please write a few words about what happened."),
+    "text_expected": lambda: _("Please type a short text."),
+    "address_too_long": lambda: _("That address is too long (at most 300 characters). Please "
+                                  "shorten it."),
+    "name_too_long": lambda: _("That name is too long (at most 100 characters)."),
+    "location_invalid": lambda: _("That location cannot be read. Please send it again or type "
+                                  "an address."),
+    "too_many_media": lambda: _("You have already attached 5 photos or voice messages, the "
+                                "most one report can have. Nothing more was added."),
+    "phone_invalid": lambda: _("That does not look like a phone number. Please type it like "
+                               "0912 345 678, or press the button to send your number."),
+    "incomplete": lambda: _("One answer is still missing; let's fill it in."),
+    "too_many_lookups": lambda: _("You have entered wrong codes too many times. Please try "
+                                  "again in an hour."),
+    "code_unknown": lambda: _("No report has this code. Please check it: a code has 8 letters "
+                              "and digits, for example ABCD-EFGH."),
+    "addition_empty": lambda: _("Please send some text, a photo or a voice message first."),
+    "member_needed": lambda: _("Only a member of the commune can take a case."),
 }
 
 INVITE_PROBLEM_MESSAGES = {
@@ -153,10 +171,10 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
             request = None
         if query is not None:
             await _answer(query)
+        await send_replies(update, context, replies)
         if request is not None:
             for hook in request.after_commit:
                 await hook()
-        await send_replies(update, context, replies)
 
     return wrapper
 
@@ -194,5 +212,10 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
                     return
                 if "message to edit not found" not in exc.message.lower():
                     raise
-    chat_id = reply.chat_id or update.effective_chat.id
-    await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
+    if reply.chat_id is None:
+        await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
+        return
+    try:  # a notification to someone else: their blocked chat must not stop the others
+        await context.bot.send_message(reply.chat_id, reply.text, reply_markup=markup)
+    except (Forbidden, BadRequest) as exc:
+        log.info("notification to chat=%s failed: %s", reply.chat_id, exc.__class__.__name__)

@@ -8,14 +8,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot.i18n import _
 from bot.runtime import TreemContext
 from handlers.common import Reply, Request, handles, stale_button_text
-from handlers.start import menu_keyboard, menu_text
+from handlers.menu import main_menu, menu_keyboard
 
 
 @handles
 async def stale_button(request: Request) -> Reply:
     """Answers a press on an outdated or unknown button with the current menu."""
-    text = stale_button_text() + "\n\n" + await menu_text(request, request.actor)
-    return Reply(text, menu_keyboard(request.actor))
+    return await main_menu(request, prefix=stale_button_text() + "\n\n")
 
 
 @handles
@@ -25,11 +24,10 @@ async def unknown_command(request: Request) -> Reply:
                  menu_keyboard(request.actor))
 
 
-@handles
-async def not_understood(request: Request) -> Reply:
-    """Answers any other private message (text, sticker, file...) with the menu."""
+def not_understood_reply(actor) -> Reply:  # noqa: ANN001
+    """The answer to a private message nobody expected (text, sticker, file...)."""
     return Reply(_("Sorry, I did not understand. Please choose from the menu below, or "
-                   "type /help."), menu_keyboard(request.actor))
+                   "type /help."), menu_keyboard(actor))
 
 
 async def group_message(update: Update, context: TreemContext) -> None:
@@ -46,6 +44,5 @@ def build_handlers() -> list[BaseHandler]:
     return [
         CallbackQueryHandler(stale_button),
         MessageHandler(private & filters.COMMAND, unknown_command),
-        MessageHandler(private & ~filters.StatusUpdate.ALL, not_understood),
         MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, group_message),
     ]

@@ -6,81 +6,32 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.commands import refresh_user_commands
 from bot.i18n import _
+from bot.i18n import _
 from domain.invites import parse_invite_payload
-from domain.roles import Action, Actor, Role, can
 from handlers import callback_data as cb
-from handlers.common import Reply, Request, handles, keyboard
+from handlers import report
+from handlers.common import Reply, Request, handles
+from handlers.menu import MENU, help_text, main_menu, menu_keyboard
 from handlers.texts import esc, hotline_block, role_name
 from services import membership, profile
 from services.identity import resolve_actor
 
-MENU = "menu"
-
-
-def menu_keyboard(actor: Actor):  # noqa: ANN201
-    rows = [[(_("☎️ Emergency numbers"), cb.build(MENU, "hotline"))]]
-    if can(actor, Action.CREATE_INVITE, actor.scope) or actor.is_superadmin:
-        rows.append([(_("➕ Invite a member"), cb.build(MENU, "invite"))])
-        rows.append([
-            (_("👥 Members"), cb.build(MENU, "members")),
-            (_("✉️ Pending invitations"), cb.build(MENU, "invites")),
-        ])
-    rows.append([(_("❓ Help"), cb.build(MENU, "help"))])
-    return keyboard(rows)
-
-
-async def menu_text(request: Request, actor: Actor) -> str:
-    name = esc(request.update.effective_user.first_name)
-    if not actor.is_member:
-        return _(
-            "Hello {name}! I am the child-protection assistant of the commune.\n\n"
-            "If you know a child who is in danger, being hurt, abused, neglected or made to "
-            "work, you can get help here. What you tell us is kept confidential."
-        ).format(name=name) + "\n\n" + hotline_block(
-            await profile.hotline_communes(actor, session=request.session)
-        )
-    me = await profile.describe(actor, session=request.session)
-    where = me.unit_name or _("the whole installation")
-    text = _("Hello {name}! You are a {role} of {unit}.").format(
-        name=name, role=role_name(actor.role), unit=esc(where)
-    )
-    if me.agency_name:
-        text += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))
-    if actor.is_superadmin:
-        text += "\n" + _("You are an administrator of this installation (TREEM_ADMIN_IDS).")
-    return text + "\n\n" + _("Choose what you want to do:")
-
-
-def help_text(actor: Actor) -> str:
-    lines = [
-        _("<b>What I can do</b>"),
-        _("/start – main menu"),
-        _("/hotline – emergency phone numbers"),
-        _("/help – this help"),
-    ]
-    if actor.role is Role.ADMIN:
-        lines += [
-            "",
-            _("<b>For administrators</b>"),
-            _("/invite – create a single-use invitation link for an officer, an agency member, "
-              "a village collaborator or another administrator"),
-            _("/members – members of your commune, with the option to remove access"),
-            _("/invites – invitations not used yet, with the option to cancel them"),
-        ]
-    lines += ["", _("In an emergency, call 113 (police), 115 (ambulance) or 111 (child "
-                    "protection hotline, free, 24/7).")]
-    return "\n".join(lines)
+POSTER_PREFIX = "r_"  # /start r_<village id>: from a QR code on a village poster
 
 
 @handles
 async def start(request: Request) -> Reply | list[Reply]:
-    """Shows the role menu, or joins the user when the link carries an invitation."""
+    """Shows the role menu; joins the user for an invitation link; starts a report from a
+    poster's link."""
     args = request.context.args or []
-    code = parse_invite_payload(args[0]) if args else None
+    payload = args[0] if args else ""
+    code = parse_invite_payload(payload)
     if code is not None:
         return await _join(request, code)
+    if payload.startswith(POSTER_PREFIX) and payload[len(POSTER_PREFIX):].isdigit():
+        return await report.begin(request, village_id=int(payload[len(POSTER_PREFIX):]))
     _refresh_commands_after_commit(request)
-    return Reply(await menu_text(request, request.actor), menu_keyboard(request.actor))
+    return await main_menu(request)
 
 
 def _refresh_commands_after_commit(request: Request) -> None:
@@ -103,10 +54,7 @@ async def _join(request: Request, code: str) -> list[Reply]:
     )
     if me.agency_name:
         welcome += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))
-    return [
-        Reply(welcome),
-        Reply(await menu_text(request, actor), menu_keyboard(actor)),
-    ]
+    return [Reply(welcome), await main_menu(request, actor)]
 
 
 @handles
@@ -114,6 +62,13 @@ async def show_help(request: Request) -> Reply:
     """Lists the commands this user may use."""
     return Reply(help_text(request.actor), menu_keyboard(request.actor),
                  edit=request.callback is not None)
+
+
+@handles
+async def explain_status(request: Request) -> Reply:
+    """Explains how to check a report with its tracking code."""
+    return Reply(_("To check a report, type /status followed by the tracking code you received, "
+                   "for example: /status ABCD-EFGH"))
 
 
 @handles
@@ -126,7 +81,7 @@ async def show_hotlines(request: Request) -> Reply:
 @handles
 async def show_menu(request: Request) -> Reply:
     """Redraws the main menu in place."""
-    return Reply(await menu_text(request, request.actor), menu_keyboard(request.actor), edit=True)
+    return await main_menu(request, edit=True)
 
 
 def build_handlers() -> list[BaseHandler]:
@@ -137,5 +92,6 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("hotline", show_hotlines, filters=private),
         CallbackQueryHandler(show_hotlines, pattern=cb.pattern(MENU) + "hotline$"),
         CallbackQueryHandler(show_help, pattern=cb.pattern(MENU) + "help$"),
+        CallbackQueryHandler(explain_status, pattern=cb.pattern(MENU) + "status$"),
         CallbackQueryHandler(show_menu, pattern=cb.pattern(MENU) + "main$"),
     ]

@@ -14,6 +14,11 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def capitalised(text: str) -> str:
+    """First letter upper case (for a button made from a phrase used mid-sentence)."""
+    return text[:1].upper() + text[1:]
+
+
 def role_name(role: Role) -> str:
     return {
         Role.ADMIN: _("administrator"),
@@ -54,3 +59,63 @@ def hotline_block(communes: Sequence[tuple[str, str | None, list[dict]]]) -> str
             lines.append(_("☎️ {phone} – commune on-duty phone").format(phone=esc(on_duty)))
         lines += [f"☎️ {esc(h['number'])} – {esc(h['name'])}" for h in extra]
     return "\n".join(lines)
+
+
+def category_name(category: str) -> str:
+    from domain.reports import Category
+
+    return {
+        Category.VIOLENCE: _("👊 Beaten, violence"),
+        Category.SEXUAL_ABUSE: _("🚫 Sexual abuse"),
+        Category.NEGLECT: _("🏚 Abandoned or neglected"),
+        Category.LABOUR: _("⛏ Made to do heavy work"),
+        Category.TRAFFICKING: _("🚐 Abducted or trafficked"),
+        Category.CHILD_MARRIAGE: _("💍 Child marriage"),
+        Category.DROPOUT: _("🎒 Left school"),
+        Category.DROWNING_INJURY: _("🌊 Drowning or injury danger"),
+        Category.ONLINE: _("📱 Abuse online"),
+        Category.OTHER: _("❓ Something else"),
+    }[Category(category)]
+
+
+def age_name(age_group: str) -> str:
+    from domain.reports import AgeGroup
+
+    return {
+        AgeGroup.UNDER_6: _("under 6"),
+        AgeGroup.AGE_6_10: _("6 to 10 years old"),
+        AgeGroup.AGE_11_15: _("11 to 15 years old"),
+        AgeGroup.AGE_16_17: _("16 or 17 years old"),
+        AgeGroup.UNKNOWN: _("age not known"),
+    }[AgeGroup(age_group)]
+
+
+def count_name(count: int) -> str:
+    return {1: _("1 child"), 2: _("2 children")}.get(count, _("3 or more children"))
+
+
+def relation_name(relation: str | None) -> str:
+    from domain.reports import Relation
+
+    if relation is None:
+        return _("not given")
+    return {
+        Relation.NEIGHBOUR: _("Neighbour"),
+        Relation.TEACHER: _("Teacher"),
+        Relation.RELATIVE: _("Relative"),
+        Relation.PARENT: _("Parent"),
+        Relation.SELF: _("I am that child"),
+        Relation.FRIEND: _("Friend"),
+        Relation.OTHER: _("Other"),
+    }[Relation(relation)]
+
+
+def public_status_name(status: str) -> str:
+    from domain.cases import PublicStatus
+
+    return {
+        PublicStatus.RECEIVED: _("Received – an officer will look at it"),
+        PublicStatus.VERIFYING: _("Being verified"),
+        PublicStatus.SUPPORTING: _("Support under way"),
+        PublicStatus.CLOSED: _("Closed"),
+    }[PublicStatus(status)]

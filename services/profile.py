@@ -38,11 +38,12 @@ async def describe(actor: Actor, *, session: AsyncSession) -> Profile:
 
 
 async def hotline_communes(
-    actor: Actor, *, session: AsyncSession
+    actor: Actor, *, session: AsyncSession, commune_id: int | None = None
 ) -> list[tuple[str, str | None, list[dict]]]:
-    """The communes whose own numbers to show: the member's commune, or, for a citizen,
-    the commune of this installation when there is only one."""
-    unit = await units.get_unit(actor.unit_id, session=session) if actor.unit_id else None
+    """The communes whose own numbers to show: the one given (where a report is), else the
+    member's commune, else the commune of this installation when there is only one."""
+    unit_id = commune_id or actor.unit_id
+    unit = await units.get_unit(unit_id, session=session) if unit_id else None
     commune = await _commune_of(unit, session)
     if commune is None:
         communes = await units.list_communes(session=session)

@@ -127,3 +127,128 @@ class ProcessedUpdate(SQLModel, table=True):
         sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     received_at: dt.datetime = _when(index=True)
+
+
+# --- citizen reports and cases ------------------------------------------------------------
+# Reports hold children's data: only what the protection process needs. The reporter's
+# identity lives in report_reporters, apart from the report, and is shown only to the
+# officer handling the case.
+
+
+class ReportDraft(SQLModel, table=True):
+    """A report being written (or information being added), saved after every answer."""
+
+    __tablename__ = "report_drafts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    kind: str = Field(default="report", max_length=16)  # report | addition
+    report_id: int | None = Field(default=None, foreign_key="reports.id")
+    step: str = Field(max_length=16)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    editing: bool = Field(default=False)  # go back to the review after this step
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when(index=True)
+    reminded_at: dt.datetime | None = _when(nullable=True)
+
+
+class Report(SQLModel, table=True):
+    __tablename__ = "reports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=9, unique=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    village_id: int | None = Field(default=None, foreign_key="units.id")
+    category: str = Field(max_length=16)
+    urgent: bool = Field(default=False)
+    age_group: str = Field(max_length=8)
+    child_count: int = Field(default=1)
+    child_name: str | None = Field(default=None, max_length=100)
+    story: str = Field(default="", sa_type=sa.Text)
+    address: str | None = Field(default=None, max_length=300)
+    latitude: float | None = None
+    longitude: float | None = None
+    channel: str = Field(default="telegram", max_length=16)
+    created_at: dt.datetime = _when(index=True)
+
+
+class ReportReporter(SQLModel, table=True):
+    """Who reported: needed to answer them; shown only to the officer on the case."""
+
+    __tablename__ = "report_reporters"
+
+    report_id: int = Field(foreign_key="reports.id", primary_key=True)
+    telegram_user_id: int = Field(sa_type=sa.BigInteger, index=True)
+    anonymous: bool = Field(default=True)
+    name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    relation: str | None = Field(default=None, max_length=16)
+
+
+class ReportMedia(SQLModel, table=True):
+    __tablename__ = "report_media"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    kind: str = Field(max_length=8)  # photo | voice
+    file_id: str = Field(max_length=255)
+    added_at: dt.datetime = _when()
+    addition_id: int | None = Field(default=None, foreign_key="report_additions.id")
+
+
+class ReportAddition(SQLModel, table=True):
+    """Information the reporter added after sending (same tracking code)."""
+
+    __tablename__ = "report_additions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="reports.id", index=True)
+    text: str = Field(default="", sa_type=sa.Text)
+    created_at: dt.datetime = _when()
+
+
+class Case(SQLModel, table=True):
+    """What officers must follow up; opened with every sent report."""
+
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="reports.id", unique=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    status: str = Field(max_length=16, index=True)
+    urgent: bool = Field(default=False)
+    assigned_member_id: int | None = Field(default=None, foreign_key="members.id", index=True)
+    assigned_at: dt.datetime | None = _when(nullable=True)
+    created_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+    escalated_at: dt.datetime | None = _when(nullable=True)
+    escalation_count: int = Field(default=0)
+    public_note: str | None = Field(default=None, max_length=1000)
+    public_note_at: dt.datetime | None = _when(nullable=True)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The history of a case: who, when, what changed."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    at: dt.datetime = _when()
+    actor_user_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    kind: str = Field(max_length=16)  # opened | assigned | escalated | addition | status | note
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str | None = Field(default=None, max_length=16)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class StatusLookup(SQLModel, table=True):
+    """Tracking-code look-ups, to limit guessing."""
+
+    __tablename__ = "status_lookups"
+    __table_args__ = (sa.Index("ix_status_lookups_user_at", "user_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=sa.BigInteger)
+    at: dt.datetime = _when()
+    success: bool = Field(default=False)

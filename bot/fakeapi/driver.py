@@ -189,7 +189,12 @@ class FakeUser(_Participant):
         return await self.press_data(message, button["callback_data"])
 
     async def press_data(self, message: SentMessage, data: str) -> int:
-        """Send a callback query with any data (a forged or stale button)."""
+        """Send a callback query with any data (a forged or stale button).
+
+        Like in Telegram, one can only press buttons of messages in one's own chats.
+        """
+        if message.chat_id != self.chat_id and self.server.chats[message.chat_id].type == "private":
+            raise ValueError("a user can only press buttons in their own chats")
         query_id = str(next(_query_ids))
         query = {"id": query_id, "from": self.user, "chat_instance": str(message.chat_id),
                  "data": data,

@@ -511,6 +511,8 @@ class FakeTelegram:
             media = [{**media, "width": 800, "height": 600}]
         elif field_name == "document":
             media["file_name"] = value[2] if isinstance(value, tuple) else "file"
+        elif field_name == "voice":
+            media["duration"] = 1
         message = self._message(chat, self.next_message_id(chat), caption=caption or None,
                                 reply_markup=markup if markup and "inline_keyboard" in markup else None,
                                 **{field_name: media})
@@ -525,6 +527,9 @@ class FakeTelegram:
 
     async def api_senddocument(self, params: dict) -> dict:
         return await self._send_media(params, "document", "documents")
+
+    async def api_sendvoice(self, params: dict) -> dict:
+        return await self._send_media(params, "voice", "voice")
 
     async def api_sendlocation(self, params: dict) -> dict:
         chat = self._chat(params)

@@ -34,3 +34,5 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
     user.mark()
     await user.start(payload)
     return await user.replies(2)
+
+CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]

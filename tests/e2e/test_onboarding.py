@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from storage.models import AuditEntry, Member
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join, open_menu
+from tests.e2e.flows import CITIZEN_COMMANDS, create_invite, join, open_menu
 
 
 async def test_citizen_sees_hotlines_and_no_admin_buttons(bot):
@@ -19,7 +19,7 @@ async def test_citizen_sees_hotlines_and_no_admin_buttons(bot):
     assert "0229 3 800 000" in menu.text  # the commune's on-duty phone from the set-up file
     labels = [b["text"] for b in menu.buttons]
     assert not any("Mời thành viên" in label for label in labels)
-    assert citizen.commands() == ["start", "help", "hotline"]
+    assert citizen.commands() == CITIZEN_COMMANDS
 
 
 async def test_admin_invites_officer_who_joins_with_role_menu(bot):
@@ -35,7 +35,7 @@ async def test_admin_invites_officer_who_joins_with_role_menu(bot):
     assert "Xã Minh Tân" in welcome.text
     assert "Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in officer_menu.text
     await officer.settle()
-    assert officer.commands() == ["start", "help", "hotline"]
+    assert officer.commands() == CITIZEN_COMMANDS
 
     # The same link a second time, by someone else: refused, nobody else joins.
     intruder = bot.user(2002, "Tuấn")
@@ -109,7 +109,7 @@ async def test_admin_revokes_member_who_is_told_and_loses_access(bot):
     assert "Đã thu hồi" in done[0].text
     told = await officer.reply()
     assert "đã được quản trị viên thu hồi" in told.text
-    assert officer.commands() == ["start", "help", "hotline"]
+    assert officer.commands() == CITIZEN_COMMANDS
     officer.mark()
     await officer.send("/start")
     assert "Chào Hùng! Mình là trợ lý" in (await officer.reply()).text  # a citizen again

@@ -54,7 +54,7 @@ async def test_invalid_configuration_is_explained(tmp_path):
 
 
 async def test_sandbox_shows_menus_to_each_person(tmp_path):
-    script = "\n".join(["#1", ":as admin", "/start", "#2", "#1", ":as officer", "/start",
+    script = "\n".join(["#2", ":as admin", "/start", "#4", "#1", ":as officer", "/start",
                         ":quit"]) + "\n"
     process = await asyncio.create_subprocess_exec(
         *TREEM, "sandbox", "--db", str(tmp_path / "sandbox.db"), cwd=ROOT, env=_env(),
@@ -64,7 +64,7 @@ async def test_sandbox_shows_menus_to_each_person(tmp_path):
     text = output.decode()
     assert process.returncode == 0, text
     assert "Chào Lan! Mình là trợ lý bảo vệ trẻ em" in text  # the citizen's first screen
-    assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [1]
+    assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [2]
     assert "Chào Mai! Bạn là quản trị viên của Xã Minh Tân" in text
     assert "https://t.me/treem_sandbox_bot?start=i_" in text  # an invitation was created
     assert "Chào Hùng! Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in text

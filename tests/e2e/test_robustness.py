@@ -7,6 +7,7 @@ from sqlmodel import select
 from telegram.ext import CommandHandler
 
 from bot.app import stop_application
+from bot.fakeapi.driver import wait_until
 from handlers import callback_data as cb
 from storage.models import AuditEntry, Member
 from tests.conftest import ADMIN_ID, start_bot
@@ -145,4 +146,5 @@ async def test_blocked_user_does_not_break_revocation(bot):
     await admin.press(await admin.reply(), "Có, thu hồi quyền")
     done = await admin.replies(2)
     assert "Đã thu hồi" in done[0].text
+    await wait_until(lambda: bot.fake.forbidden)  # the notice to the blocked officer
     assert [c.method for c in bot.fake.forbidden] == ["sendMessage"]

@@ -22,6 +22,8 @@ from tests.conftest import EXAMPLE_SETUP
 
 import pytest
 
+HEAD = "0002"  # the newest revision in storage/migrations/versions
+
 
 async def test_migrations_leave_no_difference_with_the_models(db):
     async with db.engine.connect() as conn:
@@ -30,7 +32,7 @@ async def test_migrations_leave_no_difference_with_the_models(db):
             return compare_metadata(context, SQLModel.metadata)
 
         assert await conn.run_sync(diff) == []
-    assert await migrate.current_revision(db) == "0001"
+    assert await migrate.current_revision(db) == HEAD
 
 
 async def test_migrations_go_down_and_up_again(tmp_path):
@@ -41,7 +43,7 @@ async def test_migrations_go_down_and_up_again(tmp_path):
     await migrate.downgrade(database, "base")
     assert await migrate.current_revision(database) is None
     await migrate.upgrade(database)
-    assert await migrate.current_revision(database) == "0001"
+    assert await migrate.current_revision(database) == HEAD
     await database.dispose()
 
 

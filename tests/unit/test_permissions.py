@@ -75,6 +75,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (Y, Y, Y, Y, Y),
         Action.REVOKE_MEMBER:      (Y, Y, Y, Y, Y),
         Action.VIEW_AUDIT:         (Y, Y, Y, Y, Y),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (Y, Y, Y, Y, Y),
+        Action.VIEW_CASE:          (Y, Y, Y, Y, Y),
     },
     "province_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -85,6 +88,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (Y, Y, Y, Y, Y),
         Action.REVOKE_MEMBER:      (Y, Y, Y, Y, Y),
         Action.VIEW_AUDIT:         (Y, Y, Y, Y, Y),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (Y, Y, Y, Y, Y),
+        Action.VIEW_CASE:          (Y, Y, Y, Y, Y),
     },
     "commune_a_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -95,6 +101,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, Y, Y, N, N),
         Action.REVOKE_MEMBER:      (N, Y, Y, N, N),
         Action.VIEW_AUDIT:         (N, Y, Y, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, Y, Y, N, N),
+        Action.VIEW_CASE:          (N, Y, Y, N, N),
     },
     "commune_b_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -105,6 +114,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, N, N, Y, Y),
         Action.REVOKE_MEMBER:      (N, N, N, Y, Y),
         Action.VIEW_AUDIT:         (N, N, N, Y, Y),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, N, N, Y, Y),
+        Action.VIEW_CASE:          (N, N, N, Y, Y),
     },
     "commune_a_officer": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -115,6 +127,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, N, N, N, N),
         Action.REVOKE_MEMBER:      (N, N, N, N, N),
         Action.VIEW_AUDIT:         (N, N, N, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, Y, Y, N, N),
+        Action.VIEW_CASE:          (N, Y, Y, N, N),
     },
     "commune_a_agency_member": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -125,6 +140,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, N, N, N, N),
         Action.REVOKE_MEMBER:      (N, N, N, N, N),
         Action.VIEW_AUDIT:         (N, N, N, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, N, N, N, N),
+        Action.VIEW_CASE:          (N, N, N, N, N),
     },
     "village_a_collaborator": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -135,6 +153,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, N, N, N, N),
         Action.REVOKE_MEMBER:      (N, N, N, N, N),
         Action.VIEW_AUDIT:         (N, N, N, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, N, N, N, N),
+        Action.VIEW_CASE:          (N, N, N, N, N),
     },
     "citizen": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -145,6 +166,9 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.LIST_MEMBERS:       (N, N, N, N, N),
         Action.REVOKE_MEMBER:      (N, N, N, N, N),
         Action.VIEW_AUDIT:         (N, N, N, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, N, N, N, N),
+        Action.VIEW_CASE:          (N, N, N, N, N),
     },
 }  # fmt: skip
 

@@ -1,0 +1,87 @@
+"""The main menu and help for each role. Every screen that ends a flow leads back here."""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from domain.roles import Action, Actor, Role, can
+from handlers import callback_data as cb
+from handlers.common import Reply, Request, keyboard
+from handlers.texts import esc, hotline_block, role_name
+from services import profile
+from services import reports as report_service
+
+MENU = "menu"
+
+
+def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
+    report = ((_("▶️ Continue my unsent report"), cb.build("rp", "new")) if draft_open
+              else (_("🆘 Report a child at risk"), cb.build("rp", "new")))
+    rows = [[report], [(_("☎️ Emergency numbers"), cb.build(MENU, "hotline")),
+                       (_("🔎 Check a report"), cb.build(MENU, "status"))]]
+    if can(actor, Action.CREATE_INVITE, actor.scope) or actor.is_superadmin:
+        rows.append([(_("➕ Invite a member"), cb.build(MENU, "invite"))])
+        rows.append([
+            (_("👥 Members"), cb.build(MENU, "members")),
+            (_("✉️ Pending invitations"), cb.build(MENU, "invites")),
+        ])
+    rows.append([(_("❓ Help"), cb.build(MENU, "help"))])
+    return keyboard(rows)
+
+
+async def menu_text(request: Request, actor: Actor) -> str:
+    name = esc(request.update.effective_user.first_name)
+    if not actor.is_member:
+        return _(
+            "Hello {name}! I am the child-protection assistant of the commune.\n\n"
+            "If you know a child who is in danger, being hurt, abused, neglected or made to "
+            "work, you can get help here. What you tell us is kept confidential."
+        ).format(name=name) + "\n\n" + hotline_block(
+            await profile.hotline_communes(actor, session=request.session)
+        )
+    me = await profile.describe(actor, session=request.session)
+    where = me.unit_name or _("the whole installation")
+    text = _("Hello {name}! You are a {role} of {unit}.").format(
+        name=name, role=role_name(actor.role), unit=esc(where)
+    )
+    if me.agency_name:
+        text += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))
+    if actor.is_superadmin:
+        text += "\n" + _("You are an administrator of this installation (TREEM_ADMIN_IDS).")
+    return text + "\n\n" + _("Choose what you want to do:")
+
+
+def help_text(actor: Actor) -> str:
+    lines = [
+        _("<b>What I can do</b>"),
+        _("/start – main menu"),
+        _("/baotin – report a child at risk"),
+        _("/status CODE – check a report you sent"),
+        _("/huy – cancel the report you are writing"),
+        _("/hotline – emergency phone numbers"),
+        _("/help – this help"),
+    ]
+    if actor.role is Role.ADMIN:
+        lines += [
+            "",
+            _("<b>For administrators</b>"),
+            _("/invite – create a single-use invitation link for an officer, an agency member, "
+              "a village collaborator or another administrator"),
+            _("/members – members of your commune, with the option to remove access"),
+            _("/invites – invitations not used yet, with the option to cancel them"),
+        ]
+    lines += ["", _("In an emergency, call 113 (police), 115 (ambulance) or 111 (child "
+                    "protection hotline, free, 24/7).")]
+    return "\n".join(lines)
+
+
+
+
+async def main_menu(request: Request, actor: Actor | None = None, *, prefix: str = "",
+                    edit: bool = False) -> Reply:
+    """The menu of `actor` (default: the requester), aware of an unsent report."""
+    actor = actor or request.actor
+    draft = await report_service.get_draft(actor.user_id, session=request.session)
+    text = await menu_text(request, actor)
+    if draft is not None:
+        text += "\n\n" + _("You have a report you have not sent yet.")
+    return Reply(prefix + text, menu_keyboard(actor, draft_open=draft is not None), edit=edit)

@@ -1,0 +1,617 @@
+"""A citizen reports a risk to a child: a guided, safe chat that never loses an answer.
+
+The draft in the database is the conversation state (not user_data, not a
+ConversationHandler's memory): every answer is saved at once, so a restart, a
+second instance or a week-old button all see the same truth. Each step has one
+`ask_*` renderer; each callback stores one answer and asks the next question.
+"""
+
+from __future__ import annotations
+
+from telegram import (
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import _, vi_datetime
+from domain.errors import InvalidInput
+from domain.reports import (
+    CHILD_COUNTS,
+    MAX_MEDIA,
+    MAX_STORY_CHARS,
+    AgeGroup,
+    Category,
+    Relation,
+    Step,
+    append_story,
+    split_contact,
+)
+from handlers import callback_data as cb
+from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.texts import (
+    age_name,
+    capitalised,
+    category_name,
+    count_name,
+    esc,
+    hotline_block,
+    relation_name,
+)
+from services import profile
+from services import reports as service
+from storage.models import ReportDraft
+from domain.roles import UnitKind
+from handlers.fallback import not_understood_reply
+from storage.units import get_unit, list_children, list_communes
+
+RP = "rp"
+COMMUNES_PER_PAGE = 8
+STORY_PREVIEW = 900
+
+
+def _cancel_button(draft: ReportDraft) -> tuple[str, str]:
+    return (_("✖️ Cancel"), cb.build(RP, "x", draft.id))
+
+
+# --- questions ----------------------------------------------------------------------------
+
+
+async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
+    """The question for the step the draft waits for."""
+    step = Step(draft.step)
+    d = draft.id
+    if step is Step.DANGER:
+        return [Reply(_("🆘 <b>Is a child in danger right now?</b>\n"
+                        "For example: being beaten, taken away, hurt, or near deep water."),
+                      keyboard([[(_("🚨 Yes, right now"), cb.build(RP, "d", d, 1))],
+                                [(_("No, but the child needs help"), cb.build(RP, "d", d, 0))],
+                                [_cancel_button(draft)]]))]
+    if step is Step.COMMUNE:
+        return [await _ask_commune(request, draft, page=0)]
+    if step is Step.CATEGORY:
+        buttons = [(category_name(c), cb.build(RP, "c", d, c)) for c in Category]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        return [Reply(_("<b>What is happening to the child?</b>"),
+                      keyboard([*rows, [_cancel_button(draft)]]))]
+    if step is Step.PLACE:
+        return [await _ask_place(request, draft)]
+    if step is Step.ADDRESS:
+        return [Reply(_("Please type the address or describe the place (for example: near the "
+                        "bridge, hamlet 3, the house of Mr A). Up to 300 characters."),
+                      keyboard([[_cancel_button(draft)]]))]
+    if step is Step.AGE:
+        buttons = [(capitalised(age_name(a)), cb.build(RP, "a", d, a)) for a in AgeGroup]
+        return [Reply(_("<b>About how old is the child?</b>"),
+                      keyboard([buttons[:2], buttons[2:4], buttons[4:], [_cancel_button(draft)]]))]
+    if step is Step.COUNT:
+        buttons = [(count_name(n), cb.build(RP, "n", d, n)) for n in CHILD_COUNTS]
+        return [Reply(_("<b>How many children is this about?</b>"),
+                      keyboard([buttons, [_cancel_button(draft)]]))]
+    if step is Step.NAME:
+        return [Reply(_("If you know the child's name, you can type it.\n"
+                        "<b>This is not required</b> – you can skip it."),
+                      keyboard([[(_("Skip ➡️"), cb.build(RP, "skipname", d))],
+                                [_cancel_button(draft)]]))]
+    if step is Step.STORY:
+        return [Reply(_("<b>Tell us briefly what you saw or heard</b>: what happened, when, who "
+                        "was involved. Up to {limit} characters. You can also send photos or a "
+                        "voice message.").format(limit=f"{MAX_STORY_CHARS:,}".replace(",", ".")),
+                      keyboard([[_cancel_button(draft)]]))]
+    if step is Step.MEDIA:
+        count = len(draft.answers.get("media", []))
+        return [Reply(_("Saved. You can send more text, photos or a voice message "
+                        "({count}/{limit} attached). When you are done, press Continue.")
+                      .format(count=count, limit=MAX_MEDIA),
+                      keyboard([[(_("Continue ➡️"), cb.build(RP, "more", d))],
+                                [_cancel_button(draft)]]))]
+    if step is Step.IDENTITY:
+        return [Reply(_("Thank you. If you have photos or a voice message, you can send them "
+                        "now.\n\n"
+                        "<b>Would you like to leave your name and phone number?</b>\n"
+                        "Only the officer handling the case will see them. You can stay "
+                        "anonymous – the report is handled just the same."),
+                      keyboard([[(_("🙈 Stay anonymous"), cb.build(RP, "anon", d, 1))],
+                                [(_("👤 Leave my name and phone"), cb.build(RP, "anon", d, 0))],
+                                [_cancel_button(draft)]]))]
+    if step is Step.CONTACT:
+        share = ReplyKeyboardMarkup([[KeyboardButton(_("📱 Send my phone number"),
+                                                     request_contact=True)]],
+                                    resize_keyboard=True, one_time_keyboard=True)
+        return [Reply(_("Please type your phone number and, if you like, your name – for "
+                        "example: 0912 345 678 Lan. Or press the button below to send your "
+                        "number."), share)]
+    if step is Step.RELATION:
+        buttons = [(relation_name(r), cb.build(RP, "rel", d, r)) for r in Relation]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        return [Reply(_("<b>Who are you to the child?</b>"), keyboard([*rows, [_cancel_button(draft)]]))]
+    if step is Step.REVIEW:
+        return [await _review(request, draft)]
+    if step is Step.ADDITION:
+        return [Reply(_("Send the extra information (text, photos or a voice message). "
+                        "When you are done, press Send."),
+                      keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", d))],
+                                [_cancel_button(draft)]]))]
+    raise AssertionError(step)
+
+
+async def _ask_commune(request: Request, draft: ReportDraft, page: int) -> Reply:
+    communes = await list_communes(session=request.session)
+    pages = max(1, -(-len(communes) // COMMUNES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = communes[page * COMMUNES_PER_PAGE:(page + 1) * COMMUNES_PER_PAGE]
+    rows = [[(c.name, cb.build(RP, "cm", draft.id, c.id))] for c in chunk]
+    nav = []
+    if page > 0:
+        nav.append(("◀️", cb.build(RP, "cmp", draft.id, page - 1)))
+    if page < pages - 1:
+        nav.append(("▶️", cb.build(RP, "cmp", draft.id, page + 1)))
+    rows += [nav] if nav else []
+    return Reply(_("<b>In which commune is this happening?</b>"),
+                 keyboard([*rows, [_cancel_button(draft)]]), edit=request.callback is not None
+                 and request.callback.action == "cmp")
+
+
+async def _ask_place(request: Request, draft: ReportDraft) -> Reply:
+    villages = await list_children(draft.answers["commune_id"], session=request.session,
+                                   kind=UnitKind.VILLAGE)
+    buttons = [(v.name, cb.build(RP, "v", draft.id, v.id)) for v in villages]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(_("✍️ Type an address"), cb.build(RP, "addr", draft.id))])
+    rows.append([_cancel_button(draft)])
+    return Reply(_("<b>Where is this happening?</b> Choose the village, type an address, or "
+                   "send a location (📎 → Location)."), keyboard(rows))
+
+
+async def _place_text(request: Request, answers: dict) -> str:
+    if answers.get("village_id"):
+        village = await get_unit(answers["village_id"], session=request.session)
+        commune = await get_unit(village.parent_id, session=request.session)
+        return f"{esc(village.name)}, {esc(commune.name)}"
+    if answers.get("address"):
+        return esc(answers["address"])
+    if answers.get("location"):
+        lat, lon = answers["location"]
+        return _("location sent ({lat}, {lon})").format(lat=lat, lon=lon)
+    return _("not given")
+
+
+async def _review(request: Request, draft: ReportDraft) -> Reply:
+    a = draft.answers
+    story = a.get("story", "")
+    if len(story) > STORY_PREVIEW:
+        story = story[:STORY_PREVIEW] + "…"
+    child = f"{age_name(a['age_group'])}, {count_name(a.get('child_count', 1))}"
+    if a.get("child_name"):
+        child += f", {esc(a['child_name'])}"
+    if a.get("anonymous"):
+        who = _("anonymous")
+    else:
+        who = ", ".join(esc(x) for x in (a.get("reporter_name"), a.get("reporter_phone")) if x)
+    who += f" ({relation_name(a.get('relation'))})"
+    lines = [
+        _("<b>Please check your report</b>"),
+        "",
+        _("🚨 Danger right now: {answer}").format(answer=_("yes") if a.get("urgent") else _("no")),
+        _("📋 What is happening: {category}").format(category=category_name(a["category"])),
+        _("📍 Where: {place}").format(place=await _place_text(request, a)),
+        _("👧 Child: {child}").format(child=child),
+        _("📝 What you saw: {story}").format(story=esc(story) or _("(none)")),
+        _("🖼 Photos and voice messages: {count}").format(count=len(a.get("media", []))),
+        _("👤 You: {who}").format(who=who),
+        "",
+        _("Nothing is sent until you press <b>Send the report</b>."),
+    ]
+    d = draft.id
+    return Reply("\n".join(lines), keyboard([
+        [(_("✏️ What"), cb.build(RP, "e", d, "category")), (_("✏️ Where"), cb.build(RP, "e", d, "place"))],
+        [(_("✏️ Child"), cb.build(RP, "e", d, "child")), (_("✏️ Story"), cb.build(RP, "e", d, "story"))],
+        [(_("✏️ About you"), cb.build(RP, "e", d, "identity"))],
+        [(_("✅ Send the report"), cb.build(RP, "send", d))],
+        [_cancel_button(draft)],
+    ]))
+
+
+# --- starting -----------------------------------------------------------------------------
+
+
+async def begin(request: Request, village_id: int | None = None) -> list[Reply]:
+    started = await service.start(request.user_id, session=request.session, now=request.now,
+                                  village_id=village_id)
+    draft = started.draft
+    if started.resumed:
+        if draft.kind == "addition":
+            return [Reply(_("You were adding information to a report. Let's continue."))] + \
+                await ask(request, draft)
+        return [Reply(_("You have a report you have not sent yet. Would you like to continue "
+                        "it, or start a new one?"),
+                      keyboard([[(_("▶️ Continue"), cb.build(RP, "resume", draft.id))],
+                                [(_("🔄 Start again"), cb.build(RP, "restart", draft.id))]]))]
+    intro = _("Thank you for speaking up for a child. I will ask a few short questions; "
+              "you can stop at any time with /huy.")
+    return [Reply(intro, ReplyKeyboardRemove()), *await ask(request, draft)]
+
+
+@handles
+async def start_report(request: Request) -> list[Reply]:
+    """Starts (or offers to resume) a report."""
+    return await begin(request)
+
+
+@handles
+async def resume(request: Request) -> list[Reply]:
+    """Asks the current question of the draft again."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    return await ask(request, draft)
+
+
+@handles
+async def restart(request: Request) -> list[Reply]:
+    """Asks before throwing away a draft to start again."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    return [Reply(_("Start again? What you entered in the unsent report will be deleted."),
+                  keyboard([[(_("Yes, start again"), cb.build(RP, "restartok", draft.id))],
+                            [(_("No, continue"), cb.build(RP, "resume", draft.id))]]), edit=True)]
+
+
+@handles
+async def restart_confirmed(request: Request) -> list[Reply]:
+    """Deletes the draft and asks the first question of a new one."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    fresh = await service.restart(draft, session=request.session, now=request.now)
+    return await ask(request, fresh)
+
+
+def _gone() -> Reply:
+    return Reply(_("This report has already been sent or cancelled. Use /start to begin again."))
+
+
+async def _draft_for_button(request: Request) -> ReportDraft | None:
+    """The user's draft if the pressed button belongs to it (not a sent or cancelled one)."""
+    draft = await service.get_draft(request.user_id, session=request.session)
+    try:
+        draft_id = request.callback.int_arg(0)
+    except ValueError:
+        return None
+    if draft is None or draft.id != draft_id:
+        return None
+    return draft
+
+
+# --- button answers -----------------------------------------------------------------------
+
+
+async def _apply(request: Request, draft: ReportDraft, action) -> list[Reply]:  # noqa: ANN001
+    """Run one answer; on a problem, explain it and ask the current question again."""
+    try:
+        await action
+    except InvalidInput as problem:
+        if problem.code == "stale_step":
+            return [Reply(_("That button is from an earlier question. Here is where you are:")),
+                    *await ask(request, draft)]
+        return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+    return await ask(request, draft)
+
+
+def report_problem(problem: InvalidInput, draft: ReportDraft) -> str:
+    if problem.code == "story_too_long":
+        used = len(draft.answers.get("story", ""))
+        return _("That message is too long: the description can have up to {limit} characters "
+                 "in all ({used} used so far). I have not saved it – please send it in shorter "
+                 "parts or shorten it. Nothing you sent before is lost.").format(
+                     limit=MAX_STORY_CHARS, used=used)
+    return message_for(problem)
+
+
+@handles
+async def answered_button(request: Request) -> list[Reply]:
+    """Stores the answer a button carries and asks the next question."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    action, args = request.callback.action, request.callback.args
+    s, now = request.session, request.now
+    if action == "d":
+        urgent = args[1] == "1"
+        replies = await _apply(request, draft, service.set_danger(draft, urgent, session=s, now=now))
+        if urgent:
+            communes = await profile.hotline_communes(request.actor, session=s,
+                                                      commune_id=draft.answers.get("commune_id"))
+            danger = Reply(_("🚨 <b>Call now – do not wait:</b>") + "\n" + hotline_block(communes)
+                           + "\n\n" + _("After calling, you can go on with the report here; it "
+                                        "will be marked urgent."))
+            replies = [danger, *replies]
+        return replies
+    if action == "cmp":
+        return [await _ask_commune(request, draft, page=request.callback.int_arg(1))]
+    steps = {
+        "cm": lambda: service.set_commune(draft, int(args[1]), session=s, now=now),
+        "c": lambda: service.set_category(draft, args[1], session=s, now=now),
+        "v": lambda: service.set_village(draft, int(args[1]), session=s, now=now),
+        "addr": lambda: service.ask_address(draft, session=s, now=now),
+        "a": lambda: service.set_age(draft, args[1], session=s, now=now),
+        "n": lambda: service.set_count(draft, int(args[1]), session=s, now=now),
+        "skipname": lambda: service.set_child_name(draft, None, session=s, now=now),
+        "more": lambda: service.finish_story(draft, session=s, now=now),
+        "anon": lambda: service.set_anonymous(draft, args[1] == "1", session=s, now=now),
+        "rel": lambda: service.set_relation(draft, args[1], session=s, now=now),
+        "e": lambda: service.edit(draft, args[1], session=s, now=now),
+    }
+    if action not in steps or (action not in {"addr", "skipname", "more"} and len(args) < 2):
+        return [Reply(_("That button is from an earlier question. Here is where you are:")),
+                *await ask(request, draft)]
+    try:
+        coroutine = steps[action]()
+    except ValueError:
+        return await ask(request, draft)
+    return await _apply(request, draft, coroutine)
+
+
+# --- typed answers ------------------------------------------------------------------------
+
+
+async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Reply]:
+    """A message while a draft is open: text, photo, voice, location or contact."""
+    message = request.update.effective_message
+    step = Step(draft.step)
+    s, now = request.session, request.now
+    if message.text is not None:
+        text = message.text
+        if step in (Step.PLACE, Step.ADDRESS):
+            return await _apply(request, draft, service.set_address(draft, text, session=s, now=now))
+        if step is Step.NAME:
+            return await _apply(request, draft, service.set_child_name(draft, text, session=s, now=now))
+        if step in (Step.STORY, Step.MEDIA):
+            return await _apply(request, draft, service.add_story(draft, text, session=s, now=now))
+        if step is Step.CONTACT:
+            phone, name = split_contact(text)
+            return await _contact(request, draft, phone, name)
+        if step is Step.ADDITION:
+            try:
+                await service.add_addition_text(draft, text, session=s, now=now)
+            except InvalidInput as problem:
+                return [Reply(report_problem(problem, draft))]
+            return [Reply(_("Saved. Send more, or press Send when you are done."),
+                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+        return [Reply(_("Please choose one of the buttons below.")), *await ask(request, draft)]
+    if message.photo or message.voice:
+        kind, file_id = (("photo", message.photo[-1].file_id) if message.photo
+                         else ("voice", message.voice.file_id))
+        if step not in (Step.STORY, Step.MEDIA, Step.IDENTITY, Step.ADDITION):
+            return [Reply(_("Thank you. Photos and voice messages can be added when you tell "
+                            "what happened; first, please answer this question:")),
+                    *await ask(request, draft)]
+        caption = message.caption
+        if caption and step in (Step.STORY, Step.MEDIA):
+            try:
+                draft.answers["story"] = append_story(draft.answers.get("story", ""), caption)
+            except InvalidInput as problem:
+                return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+        replies = await _apply(request, draft, service.add_media(draft, kind, file_id, session=s,
+                                                                 now=now))
+        if step is Step.ADDITION:
+            return [Reply(_("Saved. Send more, or press Send when you are done."),
+                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+        if step is Step.IDENTITY:
+            return [Reply(_("Photo or voice message added.")), *replies]
+        return replies
+    if message.location:
+        if step not in (Step.PLACE, Step.ADDRESS):
+            return [Reply(_("Thank you, but I am not asking for a place right now.")),
+                    *await ask(request, draft)]
+        loc = message.location
+        return await _apply(request, draft, service.set_location(
+            draft, loc.latitude, loc.longitude, session=s, now=now))
+    if message.contact:
+        if step is not Step.CONTACT:
+            return [Reply(_("Thank you, but I am not asking for a phone number right now.")),
+                    *await ask(request, draft)]
+        return await _contact(request, draft, message.contact.phone_number,
+                              message.contact.first_name)
+    return [Reply(_("I cannot read this kind of message here.")), *await ask(request, draft)]
+
+
+async def _contact(request: Request, draft: ReportDraft, phone: str, name: str | None) -> list[Reply]:
+    try:
+        await service.set_contact(draft, phone=phone, name=name, session=request.session,
+                                  now=request.now)
+    except InvalidInput as problem:
+        return [Reply(message_for(problem)), *await ask(request, draft)]
+    return [Reply(_("Thank you, I have your phone number."), ReplyKeyboardRemove()),
+            *await ask(request, draft)]
+
+
+# --- cancel ----------------------------------------------------------------------------
+
+
+@handles
+async def cancel_command(request: Request) -> list[Reply]:
+    """/huy or /cancel: asks before throwing the draft away."""
+    draft = await service.get_draft(request.user_id, session=request.session)
+    if draft is None:
+        return [Reply(_("You have no report in progress. Use /start to see the menu."),
+                      ReplyKeyboardRemove())]
+    return [_confirm_cancel(draft, edit=False)]
+
+
+def _confirm_cancel(draft: ReportDraft, *, edit: bool) -> Reply:
+    return Reply(_("Cancel this report? What you entered will be deleted and nothing will be "
+                   "sent."),
+                 keyboard([[(_("Yes, cancel"), cb.build(RP, "xy", draft.id))],
+                           [(_("No, continue"), cb.build(RP, "resume", draft.id))]]), edit=edit)
+
+
+@handles
+async def cancel_button(request: Request) -> list[Reply]:
+    """The cancel button: asks for confirmation."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    return [_confirm_cancel(draft, edit=True)]
+
+
+@handles
+async def cancel_confirmed(request: Request) -> list[Reply]:
+    """Deletes the draft."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    await service.cancel(draft, session=request.session)
+    return [Reply(_("The report was cancelled and what you entered was deleted. If a child is "
+                    "in danger, you can report again at any time, or call 111."), edit=True)]
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+@handles
+async def send_report(request: Request) -> list[Reply]:
+    """Turns the draft into a report and a case, then tells the reporter and the officers."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    try:
+        sent = await service.send(draft, session=request.session, now=request.now,
+                                  limits=request.runtime.settings.report_limits)
+    except InvalidInput as problem:
+        if problem.code == "too_many_reports":
+            return [Reply(_("You have already sent {limit} reports in the last hour. To avoid "
+                            "duplicates, please wait a little before sending another; your report "
+                            "is kept here. If a child is in danger, call 113 or 111 now.")
+                          .format(limit=request.runtime.settings.reports_per_hour))]
+        return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+    from handlers import cases  # the officers' side renders the notification
+
+    officers = await service.officers_to_notify(sent.commune.id, session=request.session)
+    notice = await cases.new_report_notice(request, sent)
+    replies = [Reply(notice.text, notice.keyboard, chat_id=m.telegram_user_id) for m in officers]
+    communes = await profile.hotline_communes(request.actor, session=request.session,
+                                              commune_id=sent.commune.id)
+    when = (_("Urgent reports are handled at once, within 12 hours at the latest.")
+            if sent.report.urgent else
+            _("They will verify the information and may contact you if you left a number."))
+    thanks = _(
+        "✅ <b>Your report has been sent. Thank you – you did the right thing.</b>\n\n"
+        "Tracking code: <code>{code}</code>\n"
+        "Keep this code to check progress: /status {code}\n\n"
+        "The child-protection officers of {commune} have been told. {when}"
+    ).format(code=sent.report.code, commune=esc(sent.commune.name), when=when)
+    mine = [Reply(thanks + "\n\n" + hotline_block(communes), keyboard([
+        [(_("📄 Check progress"), cb.build(RP, "st", sent.report.id))],
+        [(_("➕ Add information"), cb.build(RP, "add", sent.report.id))],
+    ]), edit=True)]
+    return mine + replies
+
+
+# --- status and additions -------------------------------------------------------------------
+
+
+def _render_status(view: service.StatusView, tz) -> str:  # noqa: ANN001
+    from handlers.texts import public_status_name
+
+    lines = [_("<b>Report {code}</b>").format(code=view.code),
+             _("Received: {when}").format(when=vi_datetime(view.received_at, tz)),
+             _("Status: {status}").format(status=public_status_name(view.status))]
+    if view.note:
+        lines += ["", _("Message from the officer ({when}):").format(
+            when=vi_datetime(view.note_at, tz)), esc(view.note)]
+    return "\n".join(lines)
+
+
+@handles
+async def status_command(request: Request) -> Reply:
+    """/status CODE: the coarse status of a report."""
+    args = request.context.args or []
+    if not args:
+        return Reply(_("Please type /status followed by your tracking code, for example: "
+                       "/status ABCD-EFGH"))
+    try:
+        view = await service.status_by_code(request.user_id, " ".join(args)[:40],
+                                            session=request.session, now=request.now,
+                                            limits=request.runtime.settings.report_limits)
+    except InvalidInput as problem:
+        return Reply(message_for(problem))
+    return Reply(_render_status(view, request.runtime.tz))
+
+
+@handles
+async def status_button(request: Request) -> Reply:
+    """The reporter's own "check progress" button."""
+    report_id = request.callback.int_arg(0)
+    view = await service.status_of_own_report(request.user_id, report_id, session=request.session)
+    return Reply(_render_status(view, request.runtime.tz), keyboard([
+        [(_("➕ Add information"), cb.build(RP, "add", report_id))]]))
+
+
+@handles
+async def start_addition(request: Request) -> list[Reply]:
+    """Begins adding information to a sent report."""
+    try:
+        draft = await service.start_addition(request.user_id, request.callback.int_arg(0),
+                                             session=request.session, now=request.now)
+    except InvalidInput as problem:
+        if problem.code == "draft_in_progress":
+            return await begin(request)
+        raise
+    return await ask(request, draft)
+
+
+@handles
+async def finish_addition(request: Request) -> list[Reply]:
+    """Saves the extra information on the case and tells the officer handling it."""
+    draft = await _draft_for_button(request)
+    if draft is None:
+        return [_gone()]
+    try:
+        added = await service.finish_addition(draft, session=request.session, now=request.now)
+    except InvalidInput as problem:
+        return [Reply(message_for(problem)), *await ask(request, draft)]
+    replies = [Reply(_("Thank you. The information was added to report {code}.").format(
+        code=added.report.code), edit=True)]
+    if added.notify_user_id:
+        from handlers import cases
+
+        replies.append(Reply(
+            _("📎 The reporter added information to case {code}.").format(code=added.report.code),
+            keyboard([[(_("👁 View the case"), cases.view_button_data(added.case.id))]]),
+            chat_id=added.notify_user_id))
+    return replies
+
+
+@handles
+async def private_message(request: Request) -> list[Reply]:
+    """Any private message that is not a command: an answer to the open draft, if any."""
+    draft = await service.get_draft(request.user_id, session=request.session)
+    if draft is None:
+        return [not_understood_reply(request.actor)]
+    return await handle_draft_message(request, draft)
+
+
+def build_handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    p = cb.pattern(RP)
+    return [
+        MessageHandler(private & ~filters.COMMAND & ~filters.StatusUpdate.ALL, private_message),
+        CommandHandler(["baotin", "report"], start_report, filters=private),
+        CommandHandler(["huy", "cancel"], cancel_command, filters=private),
+        CommandHandler("status", status_command, filters=private),
+        CallbackQueryHandler(start_report, pattern=p + "new$"),
+        CallbackQueryHandler(resume, pattern=p + r"resume:\d+$"),
+        CallbackQueryHandler(restart, pattern=p + r"restart:\d+$"),
+        CallbackQueryHandler(restart_confirmed, pattern=p + r"restartok:\d+$"),
+        CallbackQueryHandler(cancel_button, pattern=p + r"x:\d+$"),
+        CallbackQueryHandler(cancel_confirmed, pattern=p + r"xy:\d+$"),
+        CallbackQueryHandler(send_report, pattern=p + r"send:\d+$"),
+        CallbackQueryHandler(status_button, pattern=p + r"st:\d+$"),
+        CallbackQueryHandler(start_addition, pattern=p + r"add:\d+$"),
+        CallbackQueryHandler(finish_addition, pattern=p + r"addok:\d+$"),
+        CallbackQueryHandler(answered_button,
+                             pattern=p + r"(d|cm|cmp|c|v|addr|a|n|skipname|more|anon|rel|e):\d+"),
+    ]

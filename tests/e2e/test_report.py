@@ -1,0 +1,372 @@
+"""A citizen reports a risk to a child, end to end, and officers are told."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlmodel import select
+
+from bot.fakeapi import FakeUser, SentMessage
+from bot.jobs import run_report_jobs
+from storage.models import (
+    AuditEntry,
+    Case,
+    Report,
+    ReportDraft,
+    ReportMedia,
+    ReportReporter,
+    Unit,
+)
+from tests.conftest import ADMIN_ID
+from tests.e2e.flows import create_invite, join
+
+CODE = re.compile(r"Mã theo dõi: ([A-Z2-9]{4}-[A-Z2-9]{4})")
+
+
+class Reporter:
+    """A citizen walking the report path; counts what they had to do."""
+
+    def __init__(self, user: FakeUser) -> None:
+        self.user = user
+        self.actions = 0
+
+    async def say(self, text: str, replies: int = 1) -> list[SentMessage]:
+        self.user.mark()
+        self.actions += 1
+        await self.user.send(text)
+        return await self.user.replies(replies)
+
+    async def tap(self, message: SentMessage, label: str, replies: int = 1) -> list[SentMessage]:
+        self.user.mark()
+        self.actions += 1
+        await self.user.press(message, label)
+        return await self.user.replies(replies)
+
+
+@pytest.fixture
+async def officer(bot):  # noqa: ANN001, ANN201
+    admin = bot.user(ADMIN_ID, "Mai")
+    user = bot.user(2001, "Hùng")
+    await join(user, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await user.settle()
+    return user
+
+
+async def shortest_report(reporter: Reporter, *, urgent: bool = False) -> SentMessage:
+    """The fewest actions from nothing to a sent report (typed story, anonymous)."""
+    intro, danger = await reporter.say("/baotin", replies=2)
+    assert "Cảm ơn bạn đã lên tiếng" in intro.text
+    assert "đang gặp nguy hiểm ngay lúc này" in danger.text
+    (what,) = await reporter.tap(danger, "Không, nhưng", replies=1)
+    assert "Chuyện gì đang xảy ra" in what.text
+    (where,) = await reporter.tap(what, "Bị đánh")
+    assert "Việc này xảy ra ở đâu" in where.text
+    (age,) = await reporter.tap(where, "Thôn Đông")
+    (count,) = await reporter.tap(age, "6–10 tuổi")
+    (name,) = await reporter.tap(count, "1 em")
+    assert "không bắt buộc" in name.text.lower()
+    (story,) = await reporter.tap(name, "Bỏ qua")
+    (identity,) = await reporter.say("Em bé nhà bên bị bố đánh mỗi tối, khóc rất to.")
+    assert "Chỉ cán bộ trực tiếp xử lý" in identity.text
+    (relation,) = await reporter.tap(identity, "Ẩn danh")
+    (review,) = await reporter.tap(relation, "Hàng xóm")
+    assert "Kiểm tra lại tin báo" in review.text and "Thôn Đông" in review.text
+    assert "Bạn bấm <b>Gửi tin báo</b>" not in review.text  # rendered, not escaped
+    replies = await reporter.tap(review, "Gửi tin báo", replies=1)
+    return replies[0]
+
+
+async def test_shortest_report_creates_case_and_tells_officer(bot, officer):
+    citizen = Reporter(bot.user(1001, "Lan"))
+    officer.mark()
+    thanks = await shortest_report(citizen)
+    assert "bạn đã làm một việc đúng đắn" in thanks.text
+    code = CODE.search(thanks.text).group(1)
+    assert "0229 3 800 000" in thanks.text and "111" in thanks.text
+    assert citizen.actions == 11  # /baotin + 9 answers + Send
+    notice = await officer.reply()
+    assert code in notice.text and "Thôn Đông" in notice.text
+    assert "bố đánh" not in notice.text  # the story is not pushed into chats
+    async with bot.db.session() as session:
+        report = (await session.exec(select(Report))).one()
+        reporter = (await session.exec(select(ReportReporter))).one()
+        case = (await session.exec(select(Case))).one()
+        drafts = (await session.exec(select(ReportDraft))).all()
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+    assert report.code == code and report.category == "violence" and not report.urgent
+    assert report.story.startswith("Em bé nhà bên")
+    assert reporter.anonymous and reporter.telegram_user_id == 1001 and reporter.name is None
+    assert case.status == "received" and case.assigned_member_id is None
+    assert drafts == [] and "report_sent" in actions
+
+
+async def test_urgent_report_shows_hotlines_before_the_next_question(bot, officer):
+    user = bot.user(1002, "Nam")
+    user.mark()
+    await user.send("/baotin")
+    _intro, danger = await user.replies(2)
+    user.mark()
+    await user.press(danger, "Có, đang nguy hiểm")
+    hotlines, question = await user.replies(2)
+    assert "Hãy gọi ngay" in hotlines.text
+    for number in ("113", "115", "111", "0229 3 800 000"):
+        assert number in hotlines.text
+    assert "Chuyện gì đang xảy ra" in question.text
+    assert hotlines.message_id < question.message_id
+
+
+async def test_report_with_photos_location_contact_and_edit(bot, officer):
+    user = bot.user(1003, "Hoa")
+    r = Reporter(user)
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    (where,) = await r.tap(what, "đuối nước")
+    user.mark()
+    await user.send_location(20.2506, 105.9745)
+    (age,) = await user.replies(1)
+    assert "bao nhiêu tuổi" in age.text
+    (count,) = await r.tap(age, "Dưới 6 tuổi")
+    (name,) = await r.tap(count, "3 em trở lên")
+    (story,) = await r.say("Bé Na")
+    user.mark()
+    await user.send_photo(b"pond-photo", caption="Ao không có rào chắn cạnh đường")
+    (identity,) = await user.replies(1)
+    user.mark()
+    await user.send_photo(b"second-photo")
+    added, identity = await user.replies(2)
+    assert "Đã thêm" in added.text
+    (contact,) = await r.tap(identity, "Để lại tên")
+    assert contact.reply_keyboard == ["📱 Gửi số điện thoại của tôi"]
+    user.mark()
+    await user.send_contact("+84912345678")
+    thanks, relation = await user.replies(2)
+    (review,) = await r.tap(relation, "Người thân")
+    assert "0912345678" in review.text and "Ảnh và ghi âm: 2" in review.text
+    assert "vị trí đã gửi" in review.text
+    (category,) = await r.tap(review, "✏️ Sự việc")
+    (review,) = await r.tap(category, "Bị bỏ rơi")
+    assert "bỏ rơi" in review.text.lower() and "Kiểm tra lại" in review.text
+    (thanks,) = await r.tap(review, "Gửi tin báo")
+    assert "Mã theo dõi" in thanks.text
+    async with bot.db.session() as session:
+        report = (await session.exec(select(Report))).one()
+        media = (await session.exec(select(ReportMedia))).all()
+        reporter = (await session.exec(select(ReportReporter))).one()
+    assert report.category == "neglect" and report.child_count == 3 and report.child_name == "Bé Na"
+    assert (report.latitude, report.longitude) == (20.2506, 105.9745)
+    assert report.story == "Ao không có rào chắn cạnh đường"
+    assert [m.kind for m in media] == ["photo", "photo"]
+    assert not reporter.anonymous and reporter.phone == "0912345678"
+
+
+async def test_poster_link_prefills_the_village(bot, officer):
+    async with bot.db.session() as session:
+        village = (await session.exec(select(Unit).where(Unit.code == "thon-bac"))).one()
+    user = bot.user(1004, "Tú")
+    r = Reporter(user)
+    user.mark()
+    await user.start(f"r_{village.id}")
+    _intro, danger = await user.replies(2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    (age,) = await r.tap(what, "Bỏ học")
+    assert "bao nhiêu tuổi" in age.text  # the place was not asked
+
+
+async def test_cancel_asks_first_then_deletes(bot):
+    user = bot.user(1005, "An")
+    r = Reporter(user)
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    (confirm,) = await r.say("/huy")
+    assert "Hủy tin báo này?" in confirm.text
+    (again,) = await r.tap(confirm, "Không, tiếp tục")
+    assert "Chuyện gì đang xảy ra" in again.text
+    (confirm,) = await r.say("/cancel")
+    (done,) = await r.tap(confirm, "Có, hủy")
+    assert "đã được hủy" in done.text
+    async with bot.db.session() as session:
+        assert (await session.exec(select(ReportDraft))).all() == []
+    (old,) = await r.tap(what, "Bị đánh")  # a button of the cancelled draft
+    assert "đã được gửi hoặc đã hủy" in old.text
+
+
+async def test_hostile_input_during_the_report(bot):
+    user = bot.user(1006, "<script>")
+    r = Reporter(user)
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    user.mark()
+    await user.send_sticker()
+    hint, what_again = await user.replies(2)
+    assert "chọn một trong các nút" in hint.text.lower() or "không đọc được" in hint.text.lower()
+    (where,) = await r.tap(what_again, "Việc khác")
+    (age,) = await r.say("<b>nhà & ngõ</b> 5 \"x\" 😀")
+    (stale,) = (await r.tap(what, "Bị đánh", replies=2))[:1]  # a button from an earlier question
+    assert "câu hỏi trước" in stale.text
+    user.mark()
+    await user.send("/baotin")  # a second report while one is open
+    (offer,) = await user.replies(1)
+    assert "chưa gửi" in offer.text
+    (back,) = await r.tap(offer, "Tiếp tục")
+    (count,) = await r.tap(back, "Không rõ")
+    (name,) = await r.tap(count, "2 em")
+    (story,) = await r.tap(name, "Bỏ qua")
+    too_long, story_again = await r.say("x" * 10_000, replies=2)
+    assert "quá dài" in too_long.text and "3000" in too_long.text and "không bị mất" in too_long.text
+    (identity,) = await r.say("<i>Một đoạn ngắn</i> & dấu <")
+    (relation,) = await r.tap(identity, "Ẩn danh")
+    (review,) = await r.tap(relation, "Tôi là trẻ em đó")
+    assert "<b>nhà & ngõ</b>" in review.text and "<i>Một đoạn ngắn</i> & dấu <" in review.text
+    help_, = await r.say("/help")
+    assert "/baotin" in help_.text
+    # The conftest fixture checks that nothing above broke a Telegram rule.
+
+
+async def test_flooding_is_limited_politely_and_keeps_the_draft(bot, officer):
+    bot.runtime.settings.reports_per_hour = 2
+    citizen = Reporter(bot.user(1007, "Bình"))
+    for _ in range(2):
+        await shortest_report(citizen)
+    refused = await shortest_report(citizen)
+    assert "đã gửi 2 tin báo trong một giờ qua" in refused.text
+    async with bot.db.session() as session:
+        assert len((await session.exec(select(Report))).all()) == 2
+        assert len((await session.exec(select(ReportDraft))).all()) == 1
+    bot.clock.advance(dt.timedelta(hours=1, seconds=1))
+    review = next(m for m in reversed([citizen.user.message(i) for i in citizen.user.chat.messages])
+                  if any("Gửi tin báo" in b["text"] for b in m.buttons))
+    citizen.user.mark()
+    await citizen.user.press(review, "Gửi tin báo")
+    assert "Mã theo dõi" in (await citizen.user.reply()).text
+
+
+async def test_draft_reminded_once_then_expires(bot):
+    user = bot.user(1008, "Chi")
+    r = Reporter(user)
+    _intro, danger = await r.say("/baotin", replies=2)
+    await r.tap(danger, "Không, nhưng")
+    bot.clock.advance(dt.timedelta(minutes=61))
+    user.mark()
+    counts = await run_report_jobs(bot.application.bot, bot.runtime)
+    assert counts["reminded"] == 1
+    reminder = await user.reply()
+    assert "chưa gửi" in reminder.text and "vẫn được giữ" in reminder.text
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["reminded"] == 0
+    (question,) = await r.tap(reminder, "Tiếp tục")
+    assert "Chuyện gì đang xảy ra" in question.text
+    bot.clock.advance(dt.timedelta(hours=25))
+    user.mark()
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["expired"] == 1
+    assert "đã được xóa để bảo vệ thông tin" in (await user.reply()).text
+    async with bot.db.session() as session:
+        assert (await session.exec(select(ReportDraft))).all() == []
+
+
+async def test_urgent_report_escalates_until_taken(bot, officer):
+    admin = bot.user(ADMIN_ID, "Mai")
+    commune_admin = bot.user(3001, "Quang")
+    await join(commune_admin, await create_invite(admin, "Quản trị viên của xã"))
+    await commune_admin.settle()
+    user = bot.user(1009, "Dung")
+    r = Reporter(user)
+    _intro, danger = await r.say("/baotin", replies=2)
+    _hot, what = await r.tap(danger, "Có, đang nguy hiểm", replies=2)
+    (where,) = await r.tap(what, "Bị bắt cóc")
+    (age,) = await r.tap(where, "Thôn Nam")
+    (count,) = await r.tap(age, "11–15 tuổi")
+    (name,) = await r.tap(count, "1 em")
+    (story,) = await r.tap(name, "Bỏ qua")
+    (identity,) = await r.say("Có người lạ kéo em lên xe máy")
+    (relation,) = await r.tap(identity, "Ẩn danh")
+    (review,) = await r.tap(relation, "Khác")
+    officer.mark()
+    await r.tap(review, "Gửi tin báo")
+    notice = await officer.reply()
+    assert "KHẨN CẤP" in notice.text
+    commune_admin.mark()
+    bot.clock.advance(dt.timedelta(minutes=29))
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 0
+    bot.clock.advance(dt.timedelta(minutes=2))
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 1
+    first = await commune_admin.reply()
+    assert "chưa có ai nhận" in first.text and "31 phút" in first.text
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 0
+    bot.clock.advance(dt.timedelta(minutes=30))
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 1
+    await commune_admin.reply()
+    officer.mark()
+    await officer.press(notice, "Nhận xử lý")
+    taken, details = await officer.replies(2)
+    assert "Bạn đã nhận xử lý" in taken.text
+    assert "Có người lạ kéo em" in details.text and "(chỉ bạn thấy): ẩn danh" in details.text
+    bot.clock.advance(dt.timedelta(hours=2))
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 0
+
+
+async def test_status_right_wrong_and_guess_limit(bot, officer):
+    citizen = Reporter(bot.user(1010, "Giang"))
+    thanks = await shortest_report(citizen)
+    code = CODE.search(thanks.text).group(1)
+    (status,) = await citizen.say(f"/status {code.lower().replace('-', ' ')}")
+    assert code in status.text and "Đã tiếp nhận" in status.text
+    assert "bố đánh" not in status.text  # nothing about the child
+    (status2,) = await citizen.tap(thanks, "Xem tình trạng")
+    assert code in status2.text
+    guesser = Reporter(bot.user(1011, "Khách"))
+    for _ in range(5):
+        (wrong,) = await guesser.say("/status ABCD-EFGH")
+        assert "Không tìm thấy" in wrong.text
+    (blocked,) = await guesser.say(f"/status {code}")  # even the right code, now
+    assert "sai mã nhiều lần" in blocked.text
+    # Someone else forging the reporter's "check progress" button learns nothing.
+    guesser.user.mark()
+    await guesser.user.press_data(blocked, thanks.button("Xem tình trạng")["callback_data"])
+    assert "không tìm thấy" in (await guesser.user.reply()).text.lower()
+
+
+async def test_reporter_adds_information_and_officer_is_told(bot, officer):
+    citizen = Reporter(bot.user(1012, "Hải"))
+    thanks = await shortest_report(citizen)
+    notice = await officer.reply()
+    officer.mark()
+    await officer.press(notice, "Nhận xử lý")
+    await officer.replies(2)
+    (ask,) = await citizen.tap(thanks, "Bổ sung thông tin")
+    assert "thông tin bổ sung" in ask.text.lower()
+    (saved,) = await citizen.say("Tối nay lại nghe tiếng khóc")
+    officer.mark()
+    (done,) = await citizen.tap(saved, "Gửi bổ sung")
+    assert "Cảm ơn" in done.text
+    told = await officer.reply()
+    assert "bổ sung thông tin" in told.text
+    async with bot.db.session() as session:
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+    assert "report_added_info" in actions and "case_viewed" in actions
+
+
+async def test_second_officer_cannot_take_a_taken_case_and_sees_no_reporter(bot, officer):
+    admin = bot.user(ADMIN_ID, "Mai")
+    other = bot.user(2002, "Tuấn")
+    await join(other, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await other.settle()
+    citizen = Reporter(bot.user(1013, "Yến"))
+    other.mark()
+    await shortest_report(citizen)
+    notice_1 = await officer.reply()
+    notice_2 = await other.reply()
+    officer.mark()
+    await officer.press(notice_1, "Nhận xử lý")
+    await officer.replies(2)
+    other.mark()
+    await other.press(notice_2, "Nhận xử lý")
+    refused, details = await other.replies(2)
+    assert "đã do Hùng nhận xử lý" in refused.text
+    assert "chỉ bạn thấy" not in details.text  # identity only for the officer handling it
+    # A citizen forging the officer's button gets nothing.
+    stranger = bot.user(1014, "Lạ")
+    own = (await Reporter(stranger).say("/start"))[0]
+    stranger.mark()
+    await stranger.press_data(own, notice_1.button("Xem chi tiết")["callback_data"])
+    assert "không có quyền" in (await stranger.reply()).text
