@@ -141,6 +141,55 @@ async def _cli_invite(settings: Settings, args: argparse.Namespace, role) -> tup
         return f"https://t.me/{bot.username}?start={payload}", expires
 
 
+def cmd_poster(args: argparse.Namespace) -> int:
+    from domain.errors import DomainError
+
+    settings = _settings_or_exit()
+    try:
+        path, count = asyncio.run(_posters(settings, args))
+    except DomainError as exc:
+        print(_("Cannot make the posters: {reason}").format(reason=exc), file=sys.stderr)
+        return 2
+    print(_("{count} posters written to {path} – open it in a browser and print.").format(
+        count=count, path=path))
+    return 0
+
+
+async def _posters(settings: Settings, args: argparse.Namespace) -> tuple[pathlib.Path, int]:
+    from telegram import Bot
+
+    from bot.posters import PosterVillage, render_posters, write_posters
+    from domain.errors import NotFound
+    from domain.roles import UnitKind
+    from storage import migrate
+    from storage.db import Database
+    from storage.units import find_unit, list_children
+
+    username = args.bot_username
+    if not username:
+        if settings.telegram_bot_token is None:
+            raise NotFound("set TELEGRAM_BOT_TOKEN or pass --bot-username")
+        bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.bot_base_url)
+        async with bot:
+            username = bot.username
+    db = Database(settings.database_url)
+    try:
+        await migrate.upgrade(db)
+        async with db.session() as session:
+            province = await find_unit(UnitKind.PROVINCE, args.province, None, session=session)
+            commune = province and await find_unit(UnitKind.COMMUNE, args.commune, province.id,
+                                                    session=session)
+            if not commune:
+                raise NotFound(f"commune {args.province}/{args.commune}")
+            villages = [PosterVillage(v.id, v.name) for v in
+                        await list_children(commune.id, session=session, kind=UnitKind.VILLAGE)]
+    finally:
+        await db.dispose()
+    content = render_posters(bot_username=username, commune_name=commune.name,
+                             on_duty_phone=commune.on_duty_phone, villages=villages)
+    return write_posters(pathlib.Path(args.out), commune.code, content), len(villages)
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     mode = settings.mode if settings.telegram_bot_token else "sandbox"
@@ -175,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--agency", help="agency code (role agency)")
     invite.add_argument("--village", help="village code (role collaborator)")
     invite.set_defaults(func=cmd_invite)
+    poster = sub.add_parser("poster", help="printable QR posters, one per village")
+    poster.add_argument("--province", required=True)
+    poster.add_argument("--commune", required=True)
+    poster.add_argument("--out", default="posters", help="output folder (default posters/)")
+    poster.add_argument("--bot-username", help="the bot's @username (default: asked from "
+                        "Telegram with the token)")
+    poster.set_defaults(func=cmd_poster)
     sub.add_parser("check", help="validate the configuration").set_defaults(func=cmd_check)
     return parser
 

@@ -59,3 +59,19 @@ def test_translations_are_vietnamese_with_diacritics():
 
 def test_runtime_uses_the_catalog():
     assert _("Main menu") == "Menu chính"
+
+
+def test_no_translation_call_hides_inside_an_f_string():
+    """Babel cannot see _() inside an f-string, so such text would never be translated."""
+    import io
+    import tokenize
+
+    hidden = []
+    for package in ("bot", "handlers", "services", "domain"):
+        for path in (ROOT / package).rglob("*.py"):
+            tokens = tokenize.generate_tokens(io.StringIO(path.read_text("utf-8")).readline)
+            for token in tokens:
+                prefix = token.string[:2].lower()
+                if token.type == tokenize.STRING and "f" in prefix and "_(" in token.string:
+                    hidden.append(f"{path.name}:{token.start[0]}")
+    assert hidden == []
