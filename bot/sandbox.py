@@ -153,12 +153,15 @@ async def _repl(people: dict[str, FakeUser], current: str, script: TextIO | None
                 continue
             current = name
             out.write(_("You are now: {name}").format(name=name) + "\n")
+            for message in people[current].unread():  # what arrived while you were away
+                render(message, out)
             continue
         await _act(people[current], line, out)
 
 
 async def _act(user: FakeUser, line: str, out: TextIO) -> None:
-    user.mark()
+    for message in user.unread():
+        render(message, out)
     try:
         if line.startswith("#") and line[1:].isdigit():
             message = _last_with_buttons(user)

@@ -84,6 +84,12 @@ class _Participant:
         self._seen = target
         return [self.message(mid) for _event, mid in events if mid in self.chat.messages]
 
+    def unread(self) -> list[SentMessage]:
+        """What the bot sent or edited here since the last mark, without waiting."""
+        events = self.chat.events[self._seen:]
+        self._seen = len(self.chat.events)
+        return [self.message(mid) for _event, mid in events if mid in self.chat.messages]
+
     async def reply(self, timeout: float = 10.0) -> SentMessage:
         (message,) = await self.replies(1, timeout)
         return message
