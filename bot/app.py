@@ -14,8 +14,16 @@ from bot.errors import on_error
 from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
-from bot.jobs import REPORT_JOBS_INTERVAL, report_jobs
-from handlers import cases, fallback, members, report, start
+from bot.jobs import (
+    CALENDAR_JOBS_INTERVAL,
+    PLAN_INTERVAL,
+    REPORT_JOBS_INTERVAL,
+    calendar_jobs,
+    plan_calendar,
+    plan_jobs,
+    report_jobs,
+)
+from handlers import calendar, cases, fallback, members, report, start
 from storage import migrate
 from storage import updates as update_store
 
@@ -35,7 +43,8 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .rate_limiter(TelegramRateLimiter(max_retries=3))
+        .rate_limiter(TelegramRateLimiter(max_retries=3,
+                                          time_scale=settings.rate_limit_time_scale))
         .concurrent_updates(PerChatOrderedProcessor(64))
         .context_types(ContextTypes(context=TreemContext))
         .connection_pool_size(64)
@@ -57,6 +66,8 @@ def register_handlers(application: Application) -> None:
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
     for handler in cases.build_handlers():
+        application.add_handler(handler, group=0)
+    for handler in calendar.build_handlers():
         application.add_handler(handler, group=0)
     # The report flow takes every private non-command message, so it comes after the
     # commands above and before the fallbacks.
@@ -85,11 +96,16 @@ async def start_application(application: Application, runtime: Runtime, *,
     await application.initialize()
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
+    await plan_calendar(runtime)
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
         application.job_queue.run_repeating(report_jobs, interval=REPORT_JOBS_INTERVAL, first=5,
                                             name="report-jobs")
+        application.job_queue.run_repeating(calendar_jobs, interval=CALENDAR_JOBS_INTERVAL,
+                                            first=3, name="calendar-jobs")
+        application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
+                                            first=PLAN_INTERVAL, name="plan-calendar")
     await application.start()
     if polling and application.updater is not None:
         await application.bot.delete_webhook()

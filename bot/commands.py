@@ -30,8 +30,17 @@ def commands_for(role: Role) -> list[BotCommand]:
         BotCommand("hotline", _("Emergency phone numbers")),
         BotCommand("help", _("What I can do for you")),
     ]
+    if role is not Role.CITIZEN:
+        commands += [
+            BotCommand("deadlines", _("Deadlines and events in the next 60 days")),
+            BotCommand("calendar", _("The year's events")),
+            BotCommand("subscribe", _("Receive reminders here")),
+            BotCommand("unsubscribe", _("Stop reminders here")),
+        ]
     if role is Role.ADMIN:
         commands += [
+            BotCommand("event", _("Move an event or deadline")),
+            BotCommand("broadcast", _("Message the subscribed chats")),
             BotCommand("invite", _("Invite an officer or agency member")),
             BotCommand("members", _("Members and their roles")),
             BotCommand("invites", _("Invitations not used yet")),

@@ -4,13 +4,19 @@ with several instances running."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application
 
 from bot.i18n import _
-from bot.runtime import Runtime, TreemContext
+from bot.runtime import Runtime, TreemContext, get_runtime
+from bot.sender import Sender, SendSummary
+from handlers import calendar as calendar_handlers
+from services import calendar as calendar_service
+from storage import calendar as calendar_store
 from handlers import callback_data as cb
 from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
@@ -77,3 +83,94 @@ async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
 
 async def report_jobs(context: TreemContext) -> None:
     await run_report_jobs(context.bot, context.runtime)
+
+
+# --- calendar reminders and broadcasts -------------------------------------------------------
+
+CALENDAR_JOBS_INTERVAL = 30  # seconds
+PLAN_INTERVAL = 3600  # reminder rows for this year and next; also re-planned after edits
+SENDER_KEY = "treem.sender"
+
+
+def get_sender(application: Application) -> Sender:
+    sender = application.bot_data.get(SENDER_KEY)
+    if sender is None:
+        sender = Sender(application.bot, get_runtime(application),
+                        reminder_markup=calendar_handlers.reminder_markup)
+        application.bot_data[SENDER_KEY] = sender
+    return sender
+
+
+async def plan_calendar(runtime: Runtime) -> int:
+    """Reminder rows for this year and next (idempotent; re-run hourly and after edits)."""
+    year = runtime.local_now().year
+    hour, minute = runtime.settings.reminder_hour_minute
+    async with runtime.db.session() as session:
+        return await calendar_service.plan_reminders(session=session, years=[year, year + 1],
+                                                     tz=runtime.tz, hour=hour, minute=minute)
+
+
+async def run_calendar_jobs(application: Application, *, plan: bool = False) -> SendSummary:
+    """Release due reminders into delivery rows, then send what is pending."""
+    runtime = get_runtime(application)
+    if plan:
+        await plan_calendar(runtime)
+    async with runtime.db.session() as session:
+        released = await calendar_service.release_due(
+            session=session, now=runtime.clock.now(), tz=runtime.tz,
+            render=calendar_handlers.render_reminder)
+    if released:
+        log.info("reminders released: %s", [(r.reminder.id, r.deliveries) for r in released])
+    return await get_sender(application).run()
+
+
+async def calendar_jobs(context: TreemContext) -> None:
+    await run_calendar_jobs(context.application)
+
+
+async def plan_jobs(context: TreemContext) -> None:
+    await plan_calendar(context.runtime)
+
+
+async def start_broadcast_sending(application: Application, broadcast_id: int) -> None:
+    """Send a confirmed broadcast now, in the background, with a progress message."""
+    application.create_task(_send_broadcast(application, broadcast_id),
+                            name=f"broadcast-{broadcast_id}")
+
+
+async def _send_broadcast(application: Application, broadcast_id: int) -> None:
+    runtime = get_runtime(application)
+    bot = application.bot
+    async with runtime.db.session() as session:
+        broadcast = await calendar_store.get_broadcast(broadcast_id, session=session)
+        counts = await calendar_store.count_by_status(session=session, broadcast_id=broadcast_id)
+    total = sum(counts.values())
+    chat_id = broadcast.progress_chat_id
+    progress = await bot.send_message(chat_id, _progress_text(counts, total))
+    sending = asyncio.create_task(get_sender(application).run())
+    shown = _progress_text(counts, total)
+    while not sending.done():
+        await asyncio.wait({sending}, timeout=2)
+        async with runtime.db.session() as session:
+            counts = await calendar_store.count_by_status(session=session,
+                                                          broadcast_id=broadcast_id)
+        text = _progress_text(counts, total)
+        if text != shown and not sending.done():
+            await bot.edit_message_text(text, chat_id, progress.message_id)
+            shown = text
+    await sending
+    async with runtime.db.session() as session:
+        counts = await calendar_store.count_by_status(session=session, broadcast_id=broadcast_id)
+        broadcast = await calendar_store.get_broadcast(broadcast_id, session=session)
+        if not counts.get("pending") and not counts.get("sending"):
+            broadcast.status = "done"
+    await bot.send_message(chat_id, _("✅ Broadcast finished: {sent} sent, {failed} failed, "
+                                      "{gone} chats stopped (blocked or removed the bot), "
+                                      "{waiting} waiting to retry.").format(
+        sent=counts.get("sent", 0), failed=counts.get("failed", 0) + counts.get("uncertain", 0),
+        gone=counts.get("deactivated", 0), waiting=counts.get("pending", 0)))
+
+
+def _progress_text(counts: dict[str, int], total: int) -> str:
+    done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
+    return _("Sending… {done}/{total}").format(done=done, total=total)

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
                                       alias="TREEM_DRAFT_REMIND_MINUTES")
     draft_expire_hours: int = Field(default=24, ge=1, le=24 * 30, alias="TREEM_DRAFT_EXPIRE_HOURS")
     escalate_minutes: int = Field(default=30, ge=1, le=24 * 60, alias="TREEM_ESCALATE_MINUTES")
+    reminder_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                               alias="TREEM_REMINDER_TIME")
+    rate_limit_time_scale: float = Field(default=1.0, ge=1.0, le=1000.0,
+                                         alias="TREEM_RATE_LIMIT_TIME_SCALE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )
@@ -139,6 +143,11 @@ class Settings(BaseSettings):
             expire_after=dt.timedelta(hours=self.draft_expire_hours),
             escalate_after=dt.timedelta(minutes=self.escalate_minutes),
         )
+
+    @property
+    def reminder_hour_minute(self) -> tuple[int, int]:
+        hour, minute = self.reminder_time.split(":")
+        return int(hour), int(minute)
 
     @property
     def bot_base_url(self) -> str:

@@ -49,6 +49,12 @@ class Action(StrEnum):
     REPORT_RISK = "report_risk"
     TAKE_CASE = "take_case"
     VIEW_CASE = "view_case"
+    VIEW_DEADLINES = "view_deadlines"
+    EDIT_CALENDAR = "edit_calendar"
+    SUBSCRIBE_GROUP = "subscribe_group"
+    SUBSCRIBE_SELF = "subscribe_self"
+    BROADCAST = "broadcast"
+    VIEW_STATS = "view_stats"
 
 
 # The role part of the matrix. Scope (which unit) is checked separately in can().
@@ -67,6 +73,15 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.TAKE_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
     # Agency members see referred cases only: the cases issue adds that rule.
     Action.VIEW_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.VIEW_DEADLINES: frozenset({Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER,
+                                      Role.COLLABORATOR}),
+    Action.EDIT_CALENDAR: frozenset({Role.ADMIN}),
+    # Adding the bot to an agency's group and choosing the agency: officers and admins.
+    Action.SUBSCRIBE_GROUP: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.SUBSCRIBE_SELF: frozenset({Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER,
+                                      Role.COLLABORATOR}),
+    Action.BROADCAST: frozenset({Role.ADMIN}),
+    Action.VIEW_STATS: frozenset({Role.ADMIN, Role.OFFICER}),
 }
 
 # Actions that act on a unit: the actor's unit must be that unit or one of its ancestors.
@@ -80,6 +95,11 @@ _UNIT_SCOPED = frozenset(
         Action.VIEW_AUDIT,
         Action.TAKE_CASE,
         Action.VIEW_CASE,
+        Action.EDIT_CALENDAR,
+        Action.SUBSCRIBE_GROUP,
+        Action.SUBSCRIBE_SELF,
+        Action.BROADCAST,
+        Action.VIEW_STATS,
     }
 )
 

@@ -11,6 +11,7 @@ import tomllib
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.calendar import DateRule, EventKind, EventSpec
 from domain.errors import InvalidInput
 from domain.roles import AgencyKind
 
@@ -52,13 +53,48 @@ class AgencySetup(_Strict):
     phone: str | None = Field(default=None, pattern=PHONE)
 
 
+class EventSetup(_Strict):
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    kind: EventKind
+    date: str
+    lead_days: tuple[int, ...] = (7, 1, 0)
+    audience: tuple[str, ...] = ("all",)
+    message: str = Field(default="", max_length=1500)
+    report_period: str | None = Field(default=None, pattern=r"^(6m|year)$")
+
+    @field_validator("date")
+    @classmethod
+    def _date_rule(cls, value: str) -> str:
+        try:
+            DateRule.parse(value)
+        except InvalidInput:
+            raise ValueError("use 20/5, 1/6-30/6, 15/8 âm lịch or "
+                             "'5 ngày làm việc trước 20/5'") from None
+        return value
+
+    @field_validator("lead_days")
+    @classmethod
+    def _leads(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(not 0 <= lead <= 60 for lead in value):
+            raise ValueError("one to several whole numbers of days from 0 to 60")
+        return value
+
+    def spec(self) -> EventSpec:
+        return EventSpec(code=self.code, name=self.name, kind=self.kind,
+                         rule=DateRule.parse(self.date), lead_days=self.lead_days,
+                         audience=self.audience, message=self.message,
+                         report_period=self.report_period)
+
+
 class CommuneSetupFile(_Strict):
     province: ProvinceSetup
     commune: CommuneSetup
     villages: tuple[VillageSetup, ...] = ()
     agencies: tuple[AgencySetup, ...] = ()
+    events: tuple[EventSetup, ...] = ()
 
-    @field_validator("villages", "agencies")
+    @field_validator("villages", "agencies", "events")
     @classmethod
     def _codes_unique(cls, items: tuple) -> tuple:
         codes = [item.code for item in items]
@@ -101,3 +137,23 @@ def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
             f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         ]
         raise SetupFileError(f"{path}:\n" + "\n".join(lines)) from exc
+
+
+class _EventsFile(_Strict):
+    events: tuple[EventSetup, ...]
+
+
+DEFAULT_EVENTS_FILE = pathlib.Path(__file__).with_name("data") / "default_events.toml"
+
+
+def default_events() -> tuple[EventSetup, ...]:
+    """The events every commune starts with (domain/data/default_events.toml)."""
+    return _EventsFile.model_validate(tomllib.loads(DEFAULT_EVENTS_FILE.read_text("utf-8"))).events
+
+
+def events_for(setup: CommuneSetupFile) -> tuple[EventSetup, ...]:
+    """The defaults, each replaced by the set-up file's event of the same code, plus the
+    file's own events."""
+    own = {event.code: event for event in setup.events}
+    merged = [own.pop(event.code, event) for event in default_events()]
+    return tuple(merged) + tuple(own.values())

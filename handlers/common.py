@@ -106,6 +106,11 @@ INVALID_INPUT_MESSAGES = {
                               "and digits, for example ABCD-EFGH."),
     "addition_empty": lambda: _("Please send some text, a photo or a voice message first."),
     "member_needed": lambda: _("Only a member of the commune can take a case."),
+    "date_rule_invalid": lambda: _("That date cannot be read. Write it like 20/5, 1/6-30/6, "
+                                   "15/8 âm lịch or “5 ngày làm việc trước 20/5”."),
+    "broadcast_too_long": lambda: _("That message is too long (at most 3,500 characters). "
+                                    "Please shorten it and send it again."),
+    "broadcast_not_draft": lambda: _("This broadcast was already sent or cancelled."),
 }
 
 INVITE_PROBLEM_MESSAGES = {

@@ -18,6 +18,8 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
               else (_("🆘 Report a child at risk"), cb.build("rp", "new")))
     rows = [[report], [(_("☎️ Emergency numbers"), cb.build(MENU, "hotline")),
                        (_("🔎 Check a report"), cb.build(MENU, "status"))]]
+    if can(actor, Action.VIEW_DEADLINES):
+        rows.append([(_("📅 Deadlines and events"), cb.build(MENU, "deadlines"))])
     if can(actor, Action.CREATE_INVITE, actor.scope) or actor.is_superadmin:
         rows.append([(_("➕ Invite a member"), cb.build(MENU, "invite"))])
         rows.append([
@@ -60,10 +62,21 @@ def help_text(actor: Actor) -> str:
         _("/hotline – emergency phone numbers"),
         _("/help – this help"),
     ]
+    if actor.is_member:
+        lines += [
+            "",
+            _("<b>For officers and agencies</b>"),
+            _("/deadlines – report deadlines and events in the next 60 days"),
+            _("/calendar [year] – the whole year"),
+            _("/subscribe – receive reminders here (in a group: choose the agency); "
+              "/unsubscribe stops them"),
+        ]
     if actor.role is Role.ADMIN:
         lines += [
             "",
             _("<b>For administrators</b>"),
+            _("/event CODE DATE – move an event or deadline, e.g. /event bao-cao-nam 20/11"),
+            _("/broadcast – send a message to the commune's subscribed chats"),
             _("/invite – create a single-use invitation link for an officer, an agency member, "
               "a village collaborator or another administrator"),
             _("/members – members of your commune, with the option to remove access"),

@@ -588,6 +588,11 @@ async def finish_addition(request: Request) -> list[Reply]:
 @handles
 async def private_message(request: Request) -> list[Reply]:
     """Any private message that is not a command: an answer to the open draft, if any."""
+    from handlers.calendar import take_broadcast_text  # an admin typing a broadcast
+
+    taken = await take_broadcast_text(request)
+    if taken is not None:
+        return taken
     draft = await service.get_draft(request.user_id, session=request.session)
     if draft is None:
         return [not_understood_reply(request.actor)]

@@ -252,3 +252,108 @@ class StatusLookup(SQLModel, table=True):
     user_id: int = Field(sa_type=sa.BigInteger)
     at: dt.datetime = _when()
     success: bool = Field(default=False)
+
+
+# --- calendar, subscriptions and deliveries ---------------------------------------------
+# Every message the bot sends on its own (reminders, broadcasts) is first a Delivery row,
+# unique per recipient: the rows, not the scheduler, say what is due and what was sent.
+
+
+class CalendarEvent(SQLModel, table=True):
+    __tablename__ = "calendar_events"
+    __table_args__ = (sa.UniqueConstraint("commune_id", "code", name="uq_events_commune_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    code: str = Field(max_length=24)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    date_rule: str = Field(max_length=60)
+    lead_days: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    audience: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    message: str = Field(default="", sa_type=sa.Text)
+    report_period: str | None = Field(default=None, max_length=8)
+    active: bool = Field(default=True)
+    updated_at: dt.datetime = _when()
+
+
+class Subscription(SQLModel, table=True):
+    """A chat that receives a commune's reminders: an agency's group or one person."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "commune_id", name="uq_subscriptions_chat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, index=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    agency_id: int | None = Field(default=None, foreign_key="agencies.id")
+    agency_kind: str | None = Field(default=None, max_length=24)
+    role: str | None = Field(default=None, max_length=24)
+    kind: str = Field(max_length=8)  # group | person
+    title: str = Field(default="", max_length=128)
+    active: bool = Field(default=True, index=True)
+    created_by: int = Field(sa_type=sa.BigInteger)
+    created_at: dt.datetime = _when()
+    deactivated_at: dt.datetime | None = _when(nullable=True)
+    deactivated_reason: str | None = Field(default=None, max_length=40)
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder of one event occurrence (event × year × lead), materialised ahead."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "year", "lead_days", name="uq_reminders_occurrence"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="calendar_events.id", index=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    year: int
+    lead_days: int
+    starts_on: dt.date
+    ends_on: dt.date
+    send_at: dt.datetime = _when(index=True)
+    status: str = Field(default="planned", max_length=12)  # planned | released | stale
+    released_at: dt.datetime | None = _when(nullable=True)
+    text: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class Broadcast(SQLModel, table=True):
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    created_by: int = Field(sa_type=sa.BigInteger, index=True)
+    text: str = Field(default="", sa_type=sa.Text)
+    audience: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: str = Field(default="draft", max_length=12)  # draft | sending | done | cancelled
+    created_at: dt.datetime = _when()
+    confirmed_at: dt.datetime | None = _when(nullable=True)
+    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_message_id: int | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one chat; unique per reminder (or broadcast) and subscription."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("reminder_id", "subscription_id", name="uq_deliveries_reminder"),
+        sa.UniqueConstraint("broadcast_id", "subscription_id", name="uq_deliveries_broadcast"),
+        sa.Index("ix_deliveries_status_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int | None = Field(default=None, foreign_key="reminders.id")
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", index=True)
+    subscription_id: int = Field(foreign_key="subscriptions.id")
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    # pending | sending | sent | failed | deactivated | uncertain
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = Field(default=0)
+    due_at: dt.datetime = _when()
+    claimed_at: dt.datetime | None = _when(nullable=True)
+    sent_at: dt.datetime | None = _when(nullable=True)
+    message_id: int | None = None
+    last_error: str | None = Field(default=None, max_length=200)

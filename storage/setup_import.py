@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.roles import UnitKind
-from domain.setup_file import CommuneSetupFile
-from storage import audit
-from storage.models import Agency, Unit
+from domain.setup_file import CommuneSetupFile, events_for
+from storage import audit, calendar
+from storage.models import Agency, CalendarEvent, Unit
 from storage.units import find_agency, find_unit, list_agencies, list_children
 
 
@@ -51,6 +51,37 @@ async def _upsert_unit(
     return unit
 
 
+async def _import_events(session: AsyncSession, summary: ImportSummary, commune_id: int,
+                         setup: CommuneSetupFile, now: dt.datetime) -> None:
+    """The commune's calendar: defaults merged with the file's own events. A changed date
+    drops the reminders not sent yet, so they are planned again from the new date."""
+    wanted = events_for(setup)
+    for spec in wanted:
+        event = await calendar.get_event(commune_id, spec.code, session=session)
+        values = {"name": spec.name, "kind": str(spec.kind), "date_rule": spec.date,
+                  "lead_days": list(spec.lead_days), "audience": list(spec.audience),
+                  "message": spec.message, "report_period": spec.report_period, "active": True}
+        if event is None:
+            session.add(CalendarEvent(commune_id=commune_id, code=spec.code, updated_at=now,
+                                      **values))
+            summary.created.append(f"event:{spec.code}")
+        else:
+            rule_changed = (event.date_rule != spec.date
+                            or list(event.lead_days) != list(spec.lead_days))
+            if _apply(event, values):
+                event.updated_at = now
+                summary.updated.append(f"event:{spec.code}")
+                if rule_changed:
+                    await calendar.drop_planned_reminders(event.id, session=session)
+    codes = {spec.code for spec in wanted}
+    for event in await calendar.list_events(commune_id, session=session):
+        if event.code not in codes:
+            event.active = False
+            await calendar.drop_planned_reminders(event.id, session=session)
+            summary.deactivated.append(f"event:{event.code}")
+    await session.flush()
+
+
 async def import_setup(
     setup: CommuneSetupFile, *, session: AsyncSession, now: dt.datetime,
     actor_user_id: int | None = None,
@@ -89,6 +120,7 @@ async def import_setup(
             agency.active = False
             summary.deactivated.append(f"agency:{agency.code}")
     await session.flush()
+    await _import_events(session, summary, commune.id, setup, now)
 
     if summary.changed:
         await audit.record(session=session, at=now, actor_user_id=actor_user_id,

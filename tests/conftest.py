@@ -153,16 +153,25 @@ async def start_bot(fake: FakeTelegram, db: Database, clock: ManualClock, **over
     runtime = Runtime(settings=make_settings(fake, db, **overrides), db=db, clock=clock)
     application = build_application(runtime)
     await start_application(application, runtime, poll_interval=0.0)
+    # Tests run the scheduled jobs themselves, on the manual clock.
+    application.job_queue.scheduler.pause()
     return RunningBot(fake=fake, runtime=runtime, application=application, clock=clock)
 
 
 @pytest.fixture
-async def bot(fake, db, clock, commune):  # noqa: ANN001, ANN201
+async def bot(request, fake, db, clock, commune):  # noqa: ANN001, ANN201
     """The real Application polling the fake Telegram, with the example commune loaded.
 
     At the end, the test fails if the bot made any call Telegram would refuse.
+    `@pytest.mark.time_scale(n)` shortens every rate-limit window n times on both sides
+    (for tests that simulate months of messages in seconds).
     """
-    running = await start_bot(fake, db, clock)
+    marker = request.node.get_closest_marker("time_scale")
+    overrides = {}
+    if marker:
+        fake.limits.time_scale = marker.args[0]
+        overrides["TREEM_RATE_LIMIT_TIME_SCALE"] = str(marker.args[0])
+    running = await start_bot(fake, db, clock, **overrides)
     yield running
     await stop_application(running.application)
     assert fake.violations == [], [(c.method, c.description) for c in fake.violations]

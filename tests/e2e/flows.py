@@ -36,3 +36,4 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
     return await user.replies(2)
 
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
+MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe"]

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel, select
 
 from domain.errors import InviteProblem
 from domain.roles import Role, UnitKind
-from domain.setup_file import load_setup_file
+from domain.setup_file import events_for, load_setup_file
 from services import membership
 from services.setup import CLI_ACTOR
 from storage import migrate, updates
@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE_SETUP
 
 import pytest
 
-HEAD = "0002"  # the newest revision in storage/migrations/versions
+HEAD = "0003"  # the newest revision in storage/migrations/versions
 
 
 async def test_migrations_leave_no_difference_with_the_models(db):
@@ -53,7 +53,8 @@ async def test_setup_import_is_idempotent_and_follows_the_file(db, clock):
         first = await import_setup(setup, session=session, now=clock.now())
     async with db.session() as session:
         second = await import_setup(setup, session=session, now=clock.now())
-    assert len(first.created) == 1 + 1 + len(setup.villages) + len(setup.agencies)
+    events = events_for(setup)
+    assert len(first.created) == 1 + 1 + len(setup.villages) + len(setup.agencies) + len(events)
     assert not second.changed
     # Rename a village and drop an agency: updated and deactivated, never deleted.
     data = setup.model_dump()

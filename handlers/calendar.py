@@ -1,0 +1,349 @@
+"""Deadlines and events: /deadlines, /calendar, /event, /subscribe, /unsubscribe, /broadcast,
+the reminder texts and the report-figures button on deadline reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import ChatMemberUpdated, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    filters,
+)
+
+from bot.i18n import _, ngettext, vi_date, vi_short_date
+from bot.runtime import TreemContext
+from domain.calendar import EventKind
+from domain.errors import InvalidInput
+from domain.roles import AgencyKind
+from handlers import callback_data as cb
+from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.texts import category_name, esc
+from services import calendar as service
+from services import stats
+from storage.models import CalendarEvent, Reminder
+from storage.units import get_agency
+
+CAL = "cal"
+SUB = "sub"
+BC = "bc"
+UPCOMING_DAYS = 60
+MESSAGE_BUDGET = 3800  # characters per message, under Telegram's 4096
+
+
+def chunks(blocks: list[str], header: str) -> list[str]:
+    """Join blocks into as few messages as fit, never splitting a block."""
+    messages, current = [], header
+    for block in blocks:
+        if len(current) + len(block) + 2 > MESSAGE_BUDGET:
+            messages.append(current)
+            current = block
+        else:
+            current = f"{current}\n\n{block}" if current else block
+    messages.append(current)
+    return messages
+
+
+def when_text(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> str:
+    if starts_on <= today <= ends_on and starts_on != ends_on:
+        return _("under way until {date}").format(date=vi_short_date(ends_on))
+    days = (starts_on - today).days
+    if days == 0:
+        return _("today")
+    if days < 0:
+        return _("{n} days ago").format(n=-days)
+    return ngettext("{n} day left", "{n} days left", days).format(n=days)
+
+
+def kind_icon(kind: str) -> str:
+    return {EventKind.REPORT_DEADLINE: "📝", EventKind.CAMPAIGN: "📣"}.get(kind, "📅")
+
+
+def date_span(starts_on: dt.date, ends_on: dt.date) -> str:
+    if starts_on == ends_on:
+        return vi_date(starts_on)
+    return f"{vi_date(starts_on)} – {vi_date(ends_on)}"
+
+
+def render_reminder(event: CalendarEvent, reminder: Reminder, today: dt.date) -> str:
+    """The text of a reminder, written when it is released (the same for every chat)."""
+    head = (_("⏰ <b>Deadline: {name}</b>") if event.kind == EventKind.REPORT_DEADLINE
+            else _("📅 <b>{name}</b>")).format(name=esc(event.name))
+    lines = [head, f"{date_span(reminder.starts_on, reminder.ends_on)} · "
+             f"{when_text(reminder.starts_on, reminder.ends_on, today)}"]
+    if event.message:
+        lines += ["", esc(event.message)]
+    return "\n".join(lines)
+
+
+def reminder_markup(event: CalendarEvent, reminder: Reminder) -> InlineKeyboardMarkup | None:
+    """Deadline reminders of a report carry a button to that report's figures."""
+    if not event.report_period:
+        return None
+    return keyboard([[(_("📊 Figures for this report"),
+                       cb.build(CAL, "fig", event.commune_id, event.report_period,
+                                reminder.starts_on.strftime("%Y%m%d")))]])
+
+
+# --- asking -----------------------------------------------------------------------------
+
+
+@handles
+async def deadlines(request: Request) -> list[Reply]:
+    """The report deadlines and events of the next 60 days."""
+    today = request.runtime.local_now().date()
+    found = await service.upcoming(request.actor, today, UPCOMING_DAYS, session=request.session)
+    if not found:
+        return [Reply(_("No deadline or event in the next {days} days.").format(days=UPCOMING_DAYS))]
+    blocks = []
+    for occ in found:
+        block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
+                 f"{date_span(occ.starts_on, occ.ends_on)} · "
+                 f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
+        if occ.event.message:
+            block.append(esc(occ.event.message))
+        blocks.append("\n".join(block))
+    header = _("<b>Deadlines and events in the next {days} days</b>").format(days=UPCOMING_DAYS)
+    return [Reply(text) for text in chunks(blocks, header)]
+
+
+@handles
+async def year_calendar(request: Request) -> list[Reply]:
+    """/calendar [year]: every event of the year, one line each."""
+    args = request.context.args or []
+    today = request.runtime.local_now().date()
+    year = int(args[0]) if args and args[0].isdigit() and 2000 <= int(args[0]) <= 2100 else today.year
+    commune_id = await service.commune_of(request.actor, session=request.session)
+    service_occ = await service.occurrences(commune_id, dt.date(year, 1, 1), dt.date(year, 12, 31),
+                                            session=request.session)
+    lines = [f"{kind_icon(o.event.kind)} {vi_short_date(o.starts_on)}"
+             + (f"–{vi_short_date(o.ends_on)}" if o.ends_on != o.starts_on else "")
+             + f" · {esc(o.event.name)} (<code>{esc(o.event.code)}</code>)"
+             for o in service_occ if o.starts_on.year == year or o.ends_on.year == year]
+    header = _("<b>Calendar {year}</b>").format(year=year)
+    footer = _("Administrators can move an event: /event CODE DATE, e.g. /event bao-cao-nam 20/11")
+    return [Reply(text) for text in chunks(["\n".join(lines), footer], header)]
+
+
+@handles
+async def edit_event(request: Request) -> Reply:
+    """/event CODE DATE: an administrator changes an event's date for the commune."""
+    args = request.context.args or []
+    if len(args) < 2:
+        return Reply(_("Write /event, the event's code and the new date, for example:\n"
+                       "/event bao-cao-nam 20/11\n/event trung-thu 15/8 âm lịch\n"
+                       "/event thu-bao-cao-nam 5 ngày làm việc trước 15/11\n"
+                       "The codes are in /calendar."))
+    try:
+        event = await service.change_event_date(request.actor, args[0], " ".join(args[1:]),
+                                                session=request.session, now=request.now)
+    except InvalidInput as problem:
+        return Reply(message_for(problem))
+    from bot.jobs import plan_calendar
+
+    runtime = request.runtime
+    request.after_commit.append(lambda: plan_calendar(runtime))
+    today = request.runtime.local_now().date()
+    upcoming = await service.occurrences(event.commune_id, today, today + dt.timedelta(days=400),
+                                         session=request.session)
+    nxt = next((o for o in upcoming if o.event.id == event.id), None)
+    text = _("Done: “{name}” is now on {rule}.").format(name=esc(event.name),
+                                                       rule=esc(event.date_rule))
+    if nxt:
+        text += "\n" + _("Next: {when}. Reminders are planned again from the new date.").format(
+            when=date_span(nxt.starts_on, nxt.ends_on))
+    return Reply(text)
+
+
+@handles
+async def report_figures(request: Request) -> Reply:
+    """The figures behind a report deadline (counted by the database)."""
+    commune_id = request.callback.int_arg(0)
+    period = request.callback.args[1]
+    deadline = dt.datetime.strptime(request.callback.args[2], "%Y%m%d").date()
+    start, end = stats.report_period(period, deadline.year, deadline)
+    figures = await stats.figures(request.actor, commune_id, start, end,
+                                  session=request.session, tz=request.runtime.tz)
+    title = (_("<b>Figures for the 6-month report</b>") if period == "6m"
+             else _("<b>Figures for the annual report</b>"))
+    lines = [title, _("{commune}, {start} – {end}").format(
+        commune=esc(figures.commune_name), start=vi_short_date(start), end=vi_short_date(end)),
+        "", _("Reports received: {n} (urgent: {urgent})").format(n=figures.reports,
+                                                                  urgent=figures.urgent)]
+    for category, count in sorted(figures.reports_by_category.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {category_name(category)}: {count}")
+    closed = figures.cases_by_status.get("closed", 0)
+    lines.append(_("Cases: {open} open, {closed} closed").format(
+        open=sum(figures.cases_by_status.values()) - closed, closed=closed))
+    return Reply("\n".join(lines))
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+@handles
+async def subscribe(request: Request) -> Reply:
+    """In a group: choose the agency whose chat it is. In private: subscribe yourself."""
+    chat = request.update.effective_chat
+    if chat.type == "private":
+        await service.subscribe(request.actor, chat_id=chat.id, group=False,
+                                title=request.update.effective_user.first_name or "",
+                                agency_id=None, session=request.session, now=request.now)
+        return Reply(_("You will receive the commune's reminders here. /unsubscribe stops them."))
+    agencies = await service.agencies_for_group(request.actor, session=request.session)
+    rows = [[(a.name[:40], cb.build(SUB, "a", a.id))] for a in agencies]
+    rows.append([(_("The whole commune (no single agency)"), cb.build(SUB, "a", 0))])
+    return Reply(_("Which agency is this group for? It will receive that agency's reminders."),
+                 keyboard(rows))
+
+
+@handles
+async def chose_agency(request: Request) -> Reply:
+    """Subscribes the group for the chosen agency."""
+    chat = request.update.effective_chat
+    agency_id = request.callback.int_arg(0) or None
+    await service.subscribe(request.actor, chat_id=chat.id, group=True,
+                                           title=chat.title or "", agency_id=agency_id,
+                                           session=request.session, now=request.now)
+    agency = await get_agency(agency_id, session=request.session) if agency_id else None
+    who = esc(agency.name) if agency else _("the whole commune")
+    return Reply(_("Done. This group will receive the reminders for {who}. An officer or "
+                   "administrator can stop them with /unsubscribe.").format(who=who), edit=True)
+
+
+@handles
+async def unsubscribe(request: Request) -> Reply:
+    """Stops reminders for this chat."""
+    chat = request.update.effective_chat
+    stopped = await service.unsubscribe(request.actor, chat_id=chat.id,
+                                        group=chat.type != "private", session=request.session,
+                                        now=request.now)
+    if not stopped:
+        return Reply(_("This chat was not receiving reminders."))
+    return Reply(_("Reminders stopped for this chat. /subscribe starts them again."))
+
+
+async def membership_changed(update: Update, context: TreemContext) -> None:
+    """The bot was removed from a group, or blocked by a person: stop sending there."""
+    change: ChatMemberUpdated = update.my_chat_member
+    if change.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        runtime = context.runtime
+        async with runtime.db.session() as session:
+            await service.chat_gone(change.chat.id, "removed", session=session,
+                                    now=runtime.clock.now())
+
+
+# --- broadcast ------------------------------------------------------------------------------
+
+
+@handles
+async def start_broadcast(request: Request) -> Reply:
+    """/broadcast: asks the administrator for the message."""
+    broadcast = await service.start_broadcast(request.actor, session=request.session,
+                                              now=request.now)
+    return Reply(_("Type the message to send to the commune's subscribed chats (up to 3,500 "
+                   "characters). You will see a preview before anything is sent."),
+                 keyboard([[(_("✖️ Cancel"), cb.build(BC, "x", broadcast.id))]]))
+
+
+async def take_broadcast_text(request: Request) -> list[Reply] | None:
+    """If this administrator is writing a broadcast, the text is its message."""
+    broadcast = await service.waiting_broadcast(request.user_id, session=request.session)
+    if broadcast is None:
+        return None
+    text = request.update.effective_message.text
+    if text is None:
+        return [Reply(_("Please type the message as text."))]
+    try:
+        await service.set_broadcast_text(broadcast, text, session=request.session)
+    except InvalidInput as problem:
+        return [Reply(message_for(problem))]
+    return [await _audience_step(request, broadcast)]
+
+
+AUDIENCES = ("all", *[str(k) for k in AgencyKind])
+
+
+def audience_name(audience: str) -> str:
+    names = {
+        "all": _("All subscribed chats"),
+        AgencyKind.CULTURE_SOCIAL: _("Culture and social affairs"),
+        AgencyKind.POLICE: _("Police"),
+        AgencyKind.HEALTH: _("Health station"),
+        AgencyKind.SCHOOL: _("Schools"),
+        AgencyKind.FRONT: _("Fatherland Front"),
+        AgencyKind.UNION: _("Unions"),
+        AgencyKind.VILLAGE: _("Villages"),
+        AgencyKind.OTHER: _("Other agencies"),
+    }
+    return names.get(audience, audience)
+
+
+async def _audience_step(request: Request, broadcast) -> Reply:  # noqa: ANN001
+    rows = [[(audience_name(a), cb.build(BC, "aud", broadcast.id, a))] for a in AUDIENCES]
+    rows.append([(_("✖️ Cancel"), cb.build(BC, "x", broadcast.id))])
+    return Reply(_("Who should receive it?"), keyboard(rows))
+
+
+@handles
+async def chose_audience(request: Request) -> list[Reply]:
+    """Shows the preview and the number of chats, and asks to confirm."""
+    broadcast = await service.broadcast_for(request.actor, request.callback.int_arg(0),
+                                            session=request.session)
+    audience = request.callback.args[1]
+    if audience not in AUDIENCES or broadcast.status != "draft":
+        return [Reply(_("This broadcast was already sent or cancelled."))]
+    count = await service.audience_size(broadcast, audience, session=request.session)
+    preview = Reply(esc(broadcast.text))
+    ask = Reply(_("Above is exactly what will be sent to {n} chats ({audience}). Send it?").format(
+        n=count, audience=audience_name(audience)), keyboard([
+            [(_("📨 Send now"), cb.build(BC, "ok", broadcast.id, audience))],
+            [(_("✖️ Cancel"), cb.build(BC, "x", broadcast.id))]]))
+    return [preview, ask]
+
+
+@handles
+async def confirm(request: Request) -> Reply:
+    """Creates one delivery row per chat and starts sending, with progress here."""
+    try:
+        broadcast, count = await service.confirm_broadcast(
+            request.actor, request.callback.int_arg(0), request.callback.args[1],
+            session=request.session, now=request.now,
+            progress_chat_id=request.update.effective_chat.id)
+    except InvalidInput:
+        return Reply(_("This broadcast was already sent or cancelled."), edit=True)
+    from bot.jobs import start_broadcast_sending
+
+    application = request.context.application
+    request.after_commit.append(lambda: start_broadcast_sending(application, broadcast.id))
+    return Reply(_("Sending to {n} chats…").format(n=count), edit=True)
+
+
+@handles
+async def cancel(request: Request) -> Reply:
+    await service.cancel_broadcast(request.actor, request.callback.int_arg(0),
+                                   session=request.session)
+    return Reply(_("Broadcast cancelled; nothing was sent."), edit=True)
+
+
+def build_handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("deadlines", deadlines, filters=private),
+        CommandHandler("calendar", year_calendar, filters=private),
+        CommandHandler("event", edit_event, filters=private),
+        CommandHandler("broadcast", start_broadcast, filters=private),
+        CommandHandler("subscribe", subscribe),
+        CommandHandler("unsubscribe", unsubscribe),
+        CallbackQueryHandler(deadlines, pattern=cb.pattern("menu") + "deadlines$"),
+        CallbackQueryHandler(report_figures, pattern=cb.pattern(CAL) + r"fig:\d+:(6m|year):\d{8}$"),
+        CallbackQueryHandler(chose_agency, pattern=cb.pattern(SUB) + r"a:\d+$"),
+        CallbackQueryHandler(chose_audience, pattern=cb.pattern(BC) + r"aud:\d+:[a-z_]+$"),
+        CallbackQueryHandler(confirm, pattern=cb.pattern(BC) + r"ok:\d+:[a-z_]+$"),
+        CallbackQueryHandler(cancel, pattern=cb.pattern(BC) + r"x:\d+$"),
+        ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+    ]

@@ -1,0 +1,330 @@
+"""The calendar of events and deadlines, subscriptions, and the delivery rows that make
+every reminder and broadcast go out exactly once. No Telegram here: the bot renders the
+texts and sends; this module decides what is due and records what happened."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, reminder_days, send_moment
+from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.roles import Action, Actor, UnitKind, ensure
+from storage import audit, units
+from storage import calendar as store
+from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
+
+log = logging.getLogger(__name__)
+
+
+def spec_of(event: CalendarEvent) -> EventSpec:
+    return EventSpec(code=event.code, name=event.name, kind=EventKind(event.kind),
+                     rule=DateRule.parse(event.date_rule), lead_days=tuple(event.lead_days),
+                     audience=tuple(event.audience), message=event.message,
+                     report_period=event.report_period)
+
+
+# --- what is coming -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    event: CalendarEvent
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+async def occurrences(commune_id: int, start: dt.date, end: dt.date, *,
+                      session: AsyncSession) -> list[Occurrence]:
+    """Events of the commune that are on at some day in [start, end], by date."""
+    found = []
+    for event in await store.list_events(commune_id, session=session):
+        rule = DateRule.parse(event.date_rule)
+        for year in range(start.year - 1, end.year + 1):
+            first, last = rule.occurrence(year)
+            if last >= start and first <= end:
+                found.append(Occurrence(event, first, last))
+    return sorted(found, key=lambda o: (o.starts_on, o.event.id))
+
+
+async def commune_of(actor: Actor, *, session: AsyncSession) -> int:
+    """The commune a member works in (a village collaborator: the village's commune)."""
+    if actor.scope is None:
+        communes = await units.list_communes(session=session)
+        if actor.is_superadmin and len(communes) == 1:
+            return communes[0].id
+        raise NotAllowed(Action.VIEW_DEADLINES, "no commune")
+    unit = await units.get_unit(actor.scope.unit_id, session=session)
+    if unit.kind is UnitKind.VILLAGE:
+        return unit.parent_id
+    if unit.kind is UnitKind.COMMUNE:
+        return unit.id
+    raise NotAllowed(Action.VIEW_DEADLINES, "province")
+
+
+async def upcoming(actor: Actor, today: dt.date, days: int, *,
+                   session: AsyncSession) -> list[Occurrence]:
+    ensure(actor, Action.VIEW_DEADLINES)
+    commune_id = await commune_of(actor, session=session)
+    return await occurrences(commune_id, today, today + dt.timedelta(days=days), session=session)
+
+
+async def change_event_date(actor: Actor, code: str, rule_text: str, *, session: AsyncSession,
+                            now: dt.datetime) -> CalendarEvent:
+    """An administrator moves an event (provinces use 15/11, 20/11, 01/12...)."""
+    commune_id = await commune_of(actor, session=session)
+    ensure(actor, Action.EDIT_CALENDAR, await units.get_unit_scope(commune_id, session=session))
+    event = await store.get_event(commune_id, code, session=session)
+    if event is None or not event.active:
+        raise NotFound("event")
+    rule = DateRule.parse(rule_text)  # InvalidInput("date_rule_invalid") if not a date rule
+    before = event.date_rule
+    event.date_rule = rule.text
+    event.updated_at = now
+    await store.drop_planned_reminders(event.id, session=session)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="event_date_changed", object_type="event", object_id=event.id,
+                       unit_id=commune_id, before=before, after=rule.text)
+    return event
+
+
+# --- planning and releasing reminders ---------------------------------------------------------
+
+
+async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.tzinfo,
+                         hour: int, minute: int = 0) -> int:
+    """Create the reminder rows of every active event for `years` (idempotent)."""
+    created = 0
+    for event in await store.list_events(None, session=session):
+        spec = spec_of(event)
+        for year in years:
+            start, end = spec.rule.occurrence(year)
+            existing = {r.lead_days: r for r in await store.reminders_of(event.id, year,
+                                                                          session=session)}
+            for lead, day in reminder_days(spec, year):
+                send_at = send_moment(day, hour, minute, tz)
+                reminder = existing.get(lead)
+                if reminder is None:
+                    await store.add_reminder(Reminder(
+                        event_id=event.id, commune_id=event.commune_id, year=year,
+                        lead_days=lead, starts_on=start, ends_on=end, send_at=send_at),
+                        session=session)
+                    created += 1
+                elif reminder.status == "planned" and reminder.send_at != send_at:
+                    reminder.send_at, reminder.starts_on, reminder.ends_on = send_at, start, end
+    return created
+
+
+Renderer = Callable[[CalendarEvent, Reminder, dt.date], str]
+
+
+@dataclass(frozen=True)
+class Released:
+    reminder: Reminder
+    deliveries: int
+
+
+def _recipient(subscription: Subscription) -> Recipient:
+    return Recipient(agency_kind=subscription.agency_kind, role=subscription.role)
+
+
+async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
+                      render: Renderer) -> list[Released]:
+    """Turn due reminders into delivery rows, one per matching subscribed chat.
+
+    After downtime: a reminder whose event is over is skipped (stale); when several
+    reminders of one occurrence are due at once, only the latest goes out.
+    """
+    today = now.astimezone(tz).date()
+    due = await store.list_due_reminders(now, session=session)
+    latest: dict[tuple[int, int], Reminder] = {}
+    for reminder in due:
+        key = (reminder.event_id, reminder.year)
+        if key not in latest or reminder.lead_days < latest[key].lead_days:
+            latest[key] = reminder
+    released = []
+    for reminder in due:
+        if reminder.ends_on < today or latest[(reminder.event_id, reminder.year)] is not reminder:
+            if await store.claim_reminder(reminder.id, "stale", session=session, now=now):
+                log.info("reminder %s skipped: event over or superseded", reminder.id)
+            continue
+        event = await session.get(CalendarEvent, reminder.event_id)
+        text = render(event, reminder, today)
+        if not await store.claim_reminder(reminder.id, "released", session=session, now=now,
+                                          text=text):
+            continue
+        subscriptions = [s for s in await store.list_subscriptions(event.commune_id,
+                                                                   session=session)
+                         if matches(tuple(event.audience), _recipient(s))]
+        count = await _add_deliveries(subscriptions, session=session, now=now,
+                                      reminder_id=reminder.id)
+        released.append(Released(reminder, count))
+    return released
+
+
+async def _add_deliveries(subscriptions: Sequence[Subscription], *, session: AsyncSession,
+                          now: dt.datetime, reminder_id: int | None = None,
+                          broadcast_id: int | None = None) -> int:
+    done = await store.existing_delivery_subscriptions(
+        session=session, reminder_id=reminder_id, broadcast_id=broadcast_id)
+    seen_chats: set[int] = set()
+    rows = []
+    for s in subscriptions:
+        if s.id in done or s.chat_id in seen_chats:
+            continue
+        seen_chats.add(s.chat_id)
+        rows.append(Delivery(reminder_id=reminder_id, broadcast_id=broadcast_id,
+                             subscription_id=s.id, chat_id=s.chat_id, due_at=now))
+    await store.add_deliveries(rows, session=session)
+    return len(rows)
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+async def subscribe(actor: Actor, *, chat_id: int, group: bool, title: str,
+                    agency_id: int | None, session: AsyncSession,
+                    now: dt.datetime) -> Subscription:
+    """Subscribe a group (for an agency, or the commune in general) or a person."""
+    commune_id = await commune_of(actor, session=session)
+    if group:
+        ensure(actor, Action.SUBSCRIBE_GROUP, await units.get_unit_scope(commune_id,
+                                                                         session=session))
+    else:  # a person subscribes where they work (a collaborator: their village)
+        ensure(actor, Action.SUBSCRIBE_SELF, actor.scope)
+    agency_kind = None
+    if agency_id is not None:
+        agency = await units.get_agency(agency_id, session=session)
+        if agency is None or agency.commune_id != commune_id or not agency.active:
+            raise InvalidInput("agency_not_in_commune")
+        agency_kind = str(agency.kind)
+    elif not group and actor.agency_id is not None:
+        agency = await units.get_agency(actor.agency_id, session=session)
+        agency_kind = str(agency.kind) if agency else None
+        agency_id = actor.agency_id
+    subscription = await store.get_subscription(chat_id, commune_id, session=session)
+    if subscription is None:
+        subscription = Subscription(chat_id=chat_id, commune_id=commune_id, kind="person",
+                                    created_by=actor.user_id, created_at=now)
+        session.add(subscription)
+    subscription.kind = "group" if group else "person"
+    subscription.agency_id = agency_id
+    subscription.agency_kind = agency_kind
+    subscription.role = None if group else str(actor.role)
+    subscription.title = title[:128]
+    subscription.active = True
+    subscription.deactivated_at = None
+    subscription.deactivated_reason = None
+    await session.flush()
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id, action="subscribed",
+                       object_type="subscription", object_id=subscription.id, unit_id=commune_id,
+                       agency_kind=agency_kind)
+    return subscription
+
+
+async def agencies_for_group(actor: Actor, *, session: AsyncSession):  # noqa: ANN201
+    """The agencies a group can be subscribed for, if the actor may subscribe groups."""
+    commune_id = await commune_of(actor, session=session)
+    ensure(actor, Action.SUBSCRIBE_GROUP, await units.get_unit_scope(commune_id, session=session))
+    return await units.list_agencies(commune_id, session=session)
+
+
+async def unsubscribe(actor: Actor, *, chat_id: int, group: bool, session: AsyncSession,
+                      now: dt.datetime) -> int:
+    if group:
+        commune_id = await commune_of(actor, session=session)
+        ensure(actor, Action.SUBSCRIBE_GROUP, await units.get_unit_scope(commune_id,
+                                                                         session=session))
+    stopped = await store.deactivate_chat(chat_id, "unsubscribed", session=session, now=now)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="unsubscribed", object_type="chat", object_id=chat_id)
+    return stopped
+
+
+async def chat_gone(chat_id: int, reason: str, *, session: AsyncSession, now: dt.datetime) -> int:
+    """The bot was blocked, or removed from the group: stop everything for that chat."""
+    stopped = await store.deactivate_chat(chat_id, reason, session=session, now=now)
+    if stopped:
+        log.info("chat=%s deactivated (%s)", chat_id, reason)
+    return stopped
+
+
+# --- broadcasts -------------------------------------------------------------------------------
+
+
+async def start_broadcast(actor: Actor, *, session: AsyncSession, now: dt.datetime) -> Broadcast:
+    commune_id = await commune_of(actor, session=session)
+    ensure(actor, Action.BROADCAST, await units.get_unit_scope(commune_id, session=session))
+    previous = await store.draft_broadcast_of(actor.user_id, session=session)
+    if previous is not None:
+        previous.status = "cancelled"
+    return await store.add_broadcast(Broadcast(commune_id=commune_id, created_by=actor.user_id,
+                                               created_at=now), session=session)
+
+
+async def waiting_broadcast(user_id: int, *, session: AsyncSession) -> Broadcast | None:
+    """A broadcast whose text this administrator is about to type."""
+    broadcast = await store.draft_broadcast_of(user_id, session=session)
+    return broadcast if broadcast is not None and not broadcast.text else None
+
+
+MAX_BROADCAST_CHARS = 3500
+
+
+async def set_broadcast_text(broadcast: Broadcast, text: str, *, session: AsyncSession) -> None:
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text_expected")
+    if len(text) > MAX_BROADCAST_CHARS:
+        raise InvalidInput("broadcast_too_long")
+    broadcast.text = text
+    await session.flush()
+
+
+async def broadcast_for(actor: Actor, broadcast_id: int, *,
+                        session: AsyncSession) -> Broadcast:
+    broadcast = await store.get_broadcast(broadcast_id, session=session)
+    if broadcast is None or broadcast.created_by != actor.user_id:
+        raise NotFound("broadcast")
+    ensure(actor, Action.BROADCAST, await units.get_unit_scope(broadcast.commune_id,
+                                                               session=session))
+    return broadcast
+
+
+async def audience_size(broadcast: Broadcast, audience: str, *, session: AsyncSession) -> int:
+    return len(await _broadcast_recipients(broadcast.commune_id, audience, session=session))
+
+
+async def _broadcast_recipients(commune_id: int, audience: str, *,
+                                session: AsyncSession) -> list[Subscription]:
+    return [s for s in await store.list_subscriptions(commune_id, session=session)
+            if matches((audience,), _recipient(s))]
+
+
+async def confirm_broadcast(actor: Actor, broadcast_id: int, audience: str, *,
+                            session: AsyncSession, now: dt.datetime,
+                            progress_chat_id: int) -> tuple[Broadcast, int]:
+    broadcast = await broadcast_for(actor, broadcast_id, session=session)
+    if broadcast.status != "draft" or not broadcast.text:
+        raise InvalidInput("broadcast_not_draft")
+    broadcast.status = "sending"
+    broadcast.audience = [audience]
+    broadcast.confirmed_at = now
+    broadcast.progress_chat_id = progress_chat_id
+    recipients = await _broadcast_recipients(broadcast.commune_id, audience, session=session)
+    count = await _add_deliveries(recipients, session=session, now=now, broadcast_id=broadcast.id)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="broadcast_sent", object_type="broadcast", object_id=broadcast.id,
+                       unit_id=broadcast.commune_id, recipients=count, audience=audience)
+    return broadcast, count
+
+
+async def cancel_broadcast(actor: Actor, broadcast_id: int, *, session: AsyncSession) -> None:
+    broadcast = await broadcast_for(actor, broadcast_id, session=session)
+    if broadcast.status == "draft":
+        broadcast.status = "cancelled"
+

@@ -1,0 +1,192 @@
+"""Queries on calendar events, subscriptions, reminders, broadcasts and deliveries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import col, delete, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
+
+# --- events ---------------------------------------------------------------------------------
+
+
+async def list_events(commune_id: int | None, *, session: AsyncSession,
+                      active_only: bool = True) -> Sequence[CalendarEvent]:
+    stmt = select(CalendarEvent)
+    if commune_id is not None:
+        stmt = stmt.where(CalendarEvent.commune_id == commune_id)
+    if active_only:
+        stmt = stmt.where(col(CalendarEvent.active).is_(True))
+    return (await session.exec(stmt.order_by(CalendarEvent.commune_id, CalendarEvent.id))).all()
+
+
+async def get_event(commune_id: int, code: str, *, session: AsyncSession) -> CalendarEvent | None:
+    stmt = select(CalendarEvent).where(CalendarEvent.commune_id == commune_id,
+                                       CalendarEvent.code == code)
+    return (await session.exec(stmt)).first()
+
+
+async def drop_planned_reminders(event_id: int, *, session: AsyncSession) -> int:
+    """Forget reminders not released yet (the event's date changed: they are re-planned)."""
+    result = await session.exec(delete(Reminder).where(Reminder.event_id == event_id,
+                                                       Reminder.status == "planned"))
+    return result.rowcount or 0
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+async def reminders_of(event_id: int, year: int, *, session: AsyncSession) -> Sequence[Reminder]:
+    stmt = select(Reminder).where(Reminder.event_id == event_id, Reminder.year == year)
+    return (await session.exec(stmt)).all()
+
+
+async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> None:
+    session.add(reminder)
+    await session.flush()
+
+
+async def list_due_reminders(now: dt.datetime, *, session: AsyncSession,
+                             limit: int = 200) -> Sequence[Reminder]:
+    stmt = (select(Reminder).where(Reminder.status == "planned", Reminder.send_at <= now)
+            .order_by(Reminder.send_at, Reminder.id).limit(limit))
+    return (await session.exec(stmt)).all()
+
+
+async def claim_reminder(reminder_id: int, status: str, *, session: AsyncSession,
+                         now: dt.datetime, text: str | None = None) -> bool:
+    """planned → released/stale, once, even with several instances."""
+    result = await session.exec(
+        update(Reminder).where(Reminder.id == reminder_id, Reminder.status == "planned")
+        .values(status=status, released_at=now, text=text))
+    return result.rowcount == 1
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+
+
+async def get_subscription(chat_id: int, commune_id: int, *,
+                           session: AsyncSession) -> Subscription | None:
+    stmt = select(Subscription).where(Subscription.chat_id == chat_id,
+                                      Subscription.commune_id == commune_id)
+    return (await session.exec(stmt)).first()
+
+
+async def list_subscriptions(commune_id: int | None, *, session: AsyncSession,
+                             active_only: bool = True) -> Sequence[Subscription]:
+    stmt = select(Subscription)
+    if commune_id is not None:
+        stmt = stmt.where(Subscription.commune_id == commune_id)
+    if active_only:
+        stmt = stmt.where(col(Subscription.active).is_(True))
+    return (await session.exec(stmt.order_by(Subscription.id))).all()
+
+
+async def subscriptions_of_chat(chat_id: int, *, session: AsyncSession) -> Sequence[Subscription]:
+    stmt = select(Subscription).where(Subscription.chat_id == chat_id,
+                                      col(Subscription.active).is_(True))
+    return (await session.exec(stmt)).all()
+
+
+async def deactivate_chat(chat_id: int, reason: str, *, session: AsyncSession,
+                          now: dt.datetime) -> int:
+    """Stop everything for a chat that blocked or removed the bot."""
+    result = await session.exec(
+        update(Subscription).where(Subscription.chat_id == chat_id,
+                                   col(Subscription.active).is_(True))
+        .values(active=False, deactivated_at=now, deactivated_reason=reason))
+    await session.exec(
+        update(Delivery).where(Delivery.chat_id == chat_id, Delivery.status == "pending")
+        .values(status="deactivated", last_error=reason))
+    return result.rowcount or 0
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+
+async def existing_delivery_subscriptions(*, session: AsyncSession, reminder_id: int | None = None,
+                                          broadcast_id: int | None = None) -> set[int]:
+    stmt = select(Delivery.subscription_id)
+    if reminder_id is not None:
+        stmt = stmt.where(Delivery.reminder_id == reminder_id)
+    else:
+        stmt = stmt.where(Delivery.broadcast_id == broadcast_id)
+    return set((await session.exec(stmt)).all())
+
+
+async def add_deliveries(deliveries: list[Delivery], *, session: AsyncSession) -> None:
+    session.add_all(deliveries)
+    await session.flush()
+
+
+async def list_pending_ids(now: dt.datetime, *, session: AsyncSession, limit: int) -> list[int]:
+    stmt = (select(Delivery.id).where(Delivery.status == "pending", Delivery.due_at <= now)
+            .order_by(Delivery.due_at, Delivery.id).limit(limit))
+    return list((await session.exec(stmt)).all())
+
+
+async def claim_delivery(delivery_id: int, *, session: AsyncSession, now: dt.datetime) -> bool:
+    """pending → sending. Committed before the message goes out: never sent twice."""
+    result = await session.exec(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1))
+    return result.rowcount == 1
+
+
+async def get_delivery(delivery_id: int, *, session: AsyncSession) -> Delivery | None:
+    return await session.get(Delivery, delivery_id)
+
+
+async def finish_delivery(delivery_id: int, status: str, *, session: AsyncSession,
+                          now: dt.datetime, message_id: int | None = None,
+                          error: str | None = None, retry_at: dt.datetime | None = None) -> None:
+    values: dict = {"status": status, "last_error": error}
+    if status == "sent":
+        values.update(sent_at=now, message_id=message_id)
+    if retry_at is not None:
+        values.update(due_at=retry_at)
+    await session.exec(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def mark_stuck_uncertain(older_than: dt.datetime, *, session: AsyncSession) -> int:
+    """Deliveries left 'sending' by a crash: Telegram may or may not have them. They are
+    not sent again (never twice) and are counted as uncertain."""
+    result = await session.exec(
+        update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < older_than)
+        .values(status="uncertain", last_error="interrupted"))
+    return result.rowcount or 0
+
+
+async def count_by_status(*, session: AsyncSession, broadcast_id: int | None = None,
+                          reminder_id: int | None = None) -> dict[str, int]:
+    stmt = select(Delivery.status, func.count()).group_by(Delivery.status)
+    if broadcast_id is not None:
+        stmt = stmt.where(Delivery.broadcast_id == broadcast_id)
+    if reminder_id is not None:
+        stmt = stmt.where(Delivery.reminder_id == reminder_id)
+    return {status: count for status, count in (await session.exec(stmt)).all()}
+
+
+# --- broadcasts -------------------------------------------------------------------------------
+
+
+async def get_broadcast(broadcast_id: int, *, session: AsyncSession) -> Broadcast | None:
+    return await session.get(Broadcast, broadcast_id)
+
+
+async def draft_broadcast_of(user_id: int, *, session: AsyncSession) -> Broadcast | None:
+    stmt = select(Broadcast).where(Broadcast.created_by == user_id, Broadcast.status == "draft")
+    return (await session.exec(stmt.order_by(col(Broadcast.id).desc()))).first()
+
+
+async def add_broadcast(broadcast: Broadcast, *, session: AsyncSession) -> Broadcast:
+    session.add(broadcast)
+    await session.flush()
+    return broadcast
+
+
+async def list_sending_broadcasts(*, session: AsyncSession) -> Sequence[Broadcast]:
+    return (await session.exec(select(Broadcast).where(Broadcast.status == "sending"))).all()

@@ -1,0 +1,221 @@
+"""Deadlines and reminders: officers ask, agencies subscribe, a year of reminders goes out
+on the right days exactly once, broadcasts survive 429s and blocked chats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+from sqlmodel import select
+
+from bot.fakeapi import FakeGroup
+from bot.jobs import plan_calendar, run_calendar_jobs
+from domain.calendar import DateRule, EventSpec, EventKind, Recipient, matches, reminder_days
+from storage.models import CalendarEvent, Delivery, Subscription
+from tests.conftest import ADMIN_ID
+from tests.e2e.flows import create_invite, join
+
+HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+async def people(bot):  # noqa: ANN001, ANN201
+    """The install admin, a commune admin and an officer, all joined through invitations."""
+    root = bot.user(ADMIN_ID, "Mai")
+    admin = bot.user(3001, "Quang")
+    await join(admin, await create_invite(root, "Quản trị viên của xã"))
+    officer = bot.user(2001, "Hùng")
+    await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    for person in (admin, officer):
+        await person.settle()
+    return root, admin, officer
+
+
+async def test_deadlines_in_the_next_60_days(bot, people):
+    _root, _admin, officer = people
+    officer.mark()
+    await officer.send("/deadlines")
+    (answer,) = await officer.replies(1)
+    assert "Hạn báo cáo và sự kiện trong 60 ngày tới" in answer.text
+    # 23/11/2026: the gender-equality month is under way, micronutrient day 2 on 1/12.
+    assert "bình đẳng giới" in answer.text and "đang diễn ra đến 15/12/2026" in answer.text
+    assert "Thứ Ba, 1 tháng 12, 2026" in answer.text and "còn 8 ngày" in answer.text
+    citizen = bot.user(1001, "Lan")
+    citizen.mark()
+    await citizen.send("/deadlines")
+    assert "không có quyền" in (await citizen.reply()).text
+
+
+async def test_year_calendar_and_event_change_by_admin_only(bot, people):
+    _root, admin, officer = people
+    officer.mark()
+    await officer.send("/calendar 2027")
+    (year,) = await officer.replies(1)
+    assert "Lịch năm 2027" in year.text and "25/09/2027" not in year.text
+    assert "15/09/2027 · Tết Trung thu" in year.text  # 15/8 âm lịch 2027
+    officer.mark()
+    await officer.send("/event bao-cao-nam 20/11")
+    assert "không có quyền" in (await officer.reply()).text
+    admin.mark()
+    await admin.send("/event bao-cao-nam ngày mai")
+    assert "Không đọc được ngày này" in (await admin.reply()).text
+    admin.mark()
+    await admin.send("/event bao-cao-nam 20/11")
+    done = await admin.reply()
+    assert "nay vào ngày 20/11" in done.text and "Thứ Bảy, 20 tháng 11, 2027" in done.text
+    async with bot.db.session() as session:
+        event = (await session.exec(select(CalendarEvent).where(
+            CalendarEvent.code == "bao-cao-nam"))).one()
+    assert event.date_rule == "20/11"
+
+
+async def test_subscribe_a_group_for_an_agency(bot, people):
+    _root, _admin, officer = people
+    group = FakeGroup(bot.fake, -100500, "Trạm Y tế xã Minh Tân")
+    stranger = bot.user(1002, "Nam")
+    group.mark()
+    await group.send(stranger, "/subscribe")
+    assert "không có quyền" in (await group.reply()).text
+    group.mark()
+    await group.send(officer, "/subscribe")
+    choose = await group.reply()
+    assert "Nhóm này của cơ quan nào" in choose.text
+    group.mark()
+    await officer.press(choose, "Trạm Y tế xã")
+    done = await group.reply()
+    assert "Trạm Y tế xã" in done.text
+    async with bot.db.session() as session:
+        sub = (await session.exec(select(Subscription))).one()
+    assert sub.chat_id == -100500 and sub.agency_kind == "health" and sub.kind == "group"
+    group.mark()
+    await group.send(officer, "/unsubscribe")
+    assert "Đã dừng" in (await group.reply()).text
+
+
+def _expected_days(spec: EventSpec, first: dt.date, last: dt.date) -> set[dt.date]:
+    """Days a reminder of `spec` goes out between first and last (one per day at most)."""
+    days = set()
+    for year in range(first.year - 1, last.year + 1):
+        _start, end = spec.rule.occurrence(year)
+        for _lead, day in reminder_days(spec, year):
+            if first <= day <= last:
+                days.add(day)
+            elif day < first <= end:  # planned before the start, event still on: catch-up
+                days.add(first)
+    return days
+
+
+@pytest.mark.time_scale(50)
+async def test_a_year_of_reminders_on_the_right_days_exactly_once(bot, people, clock):
+    _root, _admin, officer = people
+    officer.mark()
+    await officer.send("/subscribe")
+    await officer.reply()
+    group = FakeGroup(bot.fake, -100600, "Trạm Y tế")
+    await group.send(officer, "/subscribe")
+    choose = await group.reply()
+    await officer.press(choose, "Trạm Y tế xã")
+    await group.reply()
+    officer.mark()
+    group.mark()
+
+    async with bot.db.session() as session:
+        events = (await session.exec(select(CalendarEvent))).all()
+    specs = {e.code: EventSpec(e.code, e.name, EventKind(e.kind), DateRule.parse(e.date_rule),
+                               tuple(e.lead_days), tuple(e.audience)) for e in events}
+    first = clock.now().astimezone(HANOI).date()
+    last = first + dt.timedelta(days=365)
+    expected = {"officer": set(), "group": set()}
+    for code, spec in specs.items():
+        for who, recipient in (("officer", Recipient(role="officer")),
+                               ("group", Recipient(agency_kind="health"))):
+            if matches(spec.audience, recipient):
+                expected[who] |= {(code, day) for day in _expected_days(spec, first, last)}
+
+    got = {"officer": [], "group": []}
+    by_name = {e.name: e.code for e in events}
+    day = first
+    clock.set(dt.datetime.combine(day, dt.time(8, 0), tzinfo=HANOI))
+    await plan_calendar(bot.runtime)
+    while day <= last:
+        clock.set(dt.datetime.combine(day, dt.time(8, 0), tzinfo=HANOI))
+        if day.month == 1 and day.day == 1:
+            await plan_calendar(bot.runtime)  # the hourly job does this in production
+        await run_calendar_jobs(bot.application)
+        await run_calendar_jobs(bot.application)  # a second run the same day sends nothing
+        for who, chat in (("officer", officer), ("group", group)):
+            for message in chat.unread():
+                name = message.text.splitlines()[0].removeprefix("⏰ Hạn: ").removeprefix("📅 ")
+                got[who].append((by_name[name], day))
+        day += dt.timedelta(days=1)
+
+    for who in ("officer", "group"):
+        assert len(got[who]) == len(set(got[who])), f"duplicates for {who}"
+        assert set(got[who]) == expected[who], who
+    assert len(got["officer"]) > 20 and len(got["group"]) > 20
+    async with bot.db.session() as session:
+        statuses = {d.status for d in (await session.exec(select(Delivery))).all()}
+    assert statuses == {"sent"}
+
+
+async def test_deadline_reminder_button_shows_the_report_figures(bot, people, clock):
+    _root, _admin, officer = people
+    officer.mark()
+    await officer.send("/subscribe")
+    await officer.reply()
+    # 1/5/2027 is a holiday: the 14-day reminder of 20/5/2027 goes out on 6/5.
+    clock.set(dt.datetime(2027, 5, 6, 8, 0, tzinfo=HANOI))
+    await plan_calendar(bot.runtime)
+    officer.mark()
+    await run_calendar_jobs(bot.application)
+    reminders = officer.unread()
+    deadline = next(m for m in reminders if "Báo cáo 6 tháng" in m.text)
+    assert "Thứ Năm, 20 tháng 5, 2027" in deadline.text and "còn 14 ngày" in deadline.text
+    officer.mark()
+    await officer.press(deadline, "Số liệu cho báo cáo này")
+    figures = await officer.reply()
+    assert "Số liệu cho báo cáo 6 tháng" in figures.text and "01/01/2027 – 20/05/2027" in figures.text
+    assert "Tin báo đã nhận: 0" in figures.text
+
+
+async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
+    _root, admin, _officer = people
+    subscribers = []
+    for i in range(25):
+        person = bot.user(7000 + i, f"Người {i}")
+        subscribers.append(person)
+    async with bot.db.session() as session:
+        commune = (await session.exec(select(CalendarEvent))).first().commune_id
+        for person in subscribers:
+            session.add(Subscription(chat_id=person.id, commune_id=commune, kind="person",
+                                     role="officer", created_by=ADMIN_ID,
+                                     created_at=bot.clock.now()))
+            bot.fake.chats[person.id].started = True
+    subscribers[3].block()
+    # Telegram allows 30/s; here only 10/s so the bot meets 429s and must wait them out.
+    bot.fake.limits.global_per_second = 10
+    admin.mark()
+    await admin.send("/broadcast")
+    await admin.reply()
+    admin.mark()
+    await admin.send("Họp giao ban công tác trẻ em lúc 14h thứ Sáu tại hội trường xã <b>")
+    (audience,) = await admin.replies(1)
+    await admin.press(audience, "Tất cả nơi đã đăng ký")
+    preview, ask = await admin.replies(2)
+    assert preview.text.endswith("<b>") and "25 cuộc trò chuyện" in ask.text
+    admin.mark()
+    await admin.press(ask, "Gửi ngay")
+    messages = await admin.settle(quiet=4, timeout=60)
+    summary = messages[-1].text
+    assert "Đã gửi xong: 24 thành công" in summary and "1 nơi đã chặn" in summary
+    for i, person in enumerate(subscribers):
+        texts = [m["text"] for m in person.chat.messages.values()
+                 if m.get("from", {}).get("id") == bot.fake.bot_id]
+        assert len(texts) == (0 if i == 3 else 1), (i, texts)
+    assert any(c.status == 429 for c in bot.fake.violations)  # the limit was really hit
+    bot.fake.violations.clear()
+    async with bot.db.session() as session:
+        blocked = (await session.exec(select(Subscription).where(
+            Subscription.chat_id == subscribers[3].id))).one()
+    assert not blocked.active and blocked.deactivated_reason.startswith("Forbidden")
