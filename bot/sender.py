@@ -54,11 +54,17 @@ class _Job:
 
 
 class Sender:
-    def __init__(self, bot: Bot, runtime: Runtime, *, concurrency: int = 8,
+    """Claims a batch of due rows in one transaction, sends them concurrently through the
+    rate limiter, records the outcomes in one transaction, and repeats until none is due.
+
+    On a crash, at most one batch is left "sending" (never resent, reported uncertain).
+    """
+
+    def __init__(self, bot: Bot, runtime: Runtime, *, batch: int = 16,
                  reminder_markup=None) -> None:  # noqa: ANN001
         self.bot = bot
         self.runtime = runtime
-        self.concurrency = concurrency
+        self.batch = batch
         self.reminder_markup = reminder_markup
         self._lock = asyncio.Lock()
 
@@ -66,79 +72,66 @@ class Sender:
         """Send everything due now; returns what happened. One run at a time per process."""
         async with self._lock:
             summary = SendSummary()
-            now = self.runtime.clock.now()
             async with self.runtime.db.session() as session:
-                summary.uncertain += await store.mark_stuck_uncertain(now - STUCK_AFTER,
-                                                                      session=session)
-            while True:
-                async with self.runtime.db.session() as session:
-                    ids = await store.list_pending_ids(self.runtime.clock.now(), session=session,
-                                                       limit=self.concurrency * 8)
-                if not ids:
-                    return summary
-                queue: asyncio.Queue[int] = asyncio.Queue()
-                for delivery_id in ids:
-                    queue.put_nowait(delivery_id)
-                results = await asyncio.gather(*(self._worker(queue)
-                                                 for _ in range(self.concurrency)))
-                for result in results:
-                    summary.add(result)
+                summary.uncertain += await store.mark_stuck_uncertain(
+                    self.runtime.clock.now() - STUCK_AFTER, session=session)
+            while jobs := await self._claim_batch():
+                outcomes = await asyncio.gather(*(self._send(job, summary) for job in jobs))
+                await self._record(outcomes)
+            return summary
 
-    async def _worker(self, queue: asyncio.Queue[int]) -> SendSummary:
-        summary = SendSummary()
-        while not queue.empty():
-            await self._deliver(queue.get_nowait(), summary)
-        return summary
-
-    async def _claim(self, delivery_id: int) -> _Job | None:
+    async def _claim_batch(self) -> list[_Job]:
+        now = self.runtime.clock.now()
         async with self.runtime.db.session() as session:
-            if not await store.claim_delivery(delivery_id, session=session,
-                                              now=self.runtime.clock.now()):
-                return None
-            delivery = await store.get_delivery(delivery_id, session=session)
-            markup = None
-            if delivery.reminder_id is not None:
-                reminder = await session.get(Reminder, delivery.reminder_id)
-                text = reminder.text or ""
-                if self.reminder_markup is not None:
-                    event = await session.get(CalendarEvent, reminder.event_id)
-                    markup = self.reminder_markup(event, reminder)
-            else:
-                broadcast = await session.get(Broadcast, delivery.broadcast_id)
-                text = html.escape(broadcast.text, quote=False)  # the admin's words, as typed
-            return _Job(delivery, text, markup)
+            ids = await store.list_pending_ids(now, session=session, limit=self.batch)
+            if not ids:
+                return []
+            claimed = await store.claim_deliveries(ids, session=session, now=now)
+            events = {}
+            jobs = []
+            for delivery, text, event_id in claimed:
+                markup = None
+                if event_id is not None and self.reminder_markup is not None:
+                    if event_id not in events:
+                        events[event_id] = await session.get(CalendarEvent, event_id)
+                    reminder = await session.get(Reminder, delivery.reminder_id)
+                    markup = self.reminder_markup(events[event_id], reminder)
+                if delivery.broadcast_id is not None:
+                    text = html.escape(text, quote=False)  # the admin's words, as typed
+                jobs.append(_Job(delivery, text or "", markup))
+            return jobs
 
-    async def _finish(self, delivery: Delivery, status: str, **values) -> None:  # noqa: ANN003
+    async def _record(self, outcomes: list[dict]) -> None:
         async with self.runtime.db.session() as session:
-            await store.finish_delivery(delivery.id, status, session=session,
-                                        now=self.runtime.clock.now(), **values)
-            if status == "deactivated":
-                await calendar_service.chat_gone(delivery.chat_id, values.get("error") or "gone",
-                                                 session=session, now=self.runtime.clock.now())
+            await store.finish_deliveries(outcomes, session=session)
+            now = self.runtime.clock.now()
+            for outcome in outcomes:
+                if outcome["status"] == "deactivated":
+                    await calendar_service.chat_gone(outcome["chat_id"], outcome["last_error"],
+                                                     session=session, now=now)
 
-    async def _deliver(self, delivery_id: int, summary: SendSummary) -> None:
-        job = await self._claim(delivery_id)
-        if job is None:
-            return
+    async def _send(self, job: _Job, summary: SendSummary) -> dict:
         delivery = job.delivery
         if delivery.broadcast_id:
             summary.broadcasts.add(delivery.broadcast_id)
         now = self.runtime.clock.now()
+        outcome = {"id": delivery.id, "status": "sent", "last_error": None, "sent_at": None,
+                   "message_id": None, "due_at": delivery.due_at, "chat_id": delivery.chat_id}
         try:
             message = await self.bot.send_message(delivery.chat_id, job.text,
                                                   reply_markup=job.markup)
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \
                 exc.retry_after.total_seconds()
-            await self._finish(delivery, "pending", error="429",
-                               retry_at=now + dt.timedelta(seconds=float(wait)))
+            outcome.update(status="pending", last_error="429",
+                           due_at=now + dt.timedelta(seconds=float(wait)))
             summary.retried += 1
         except Forbidden as exc:
-            await self._finish(delivery, "deactivated", error=_short(exc))
+            outcome.update(status="deactivated", last_error=_short(exc))
             summary.deactivated += 1
         except BadRequest as exc:
             gone = "chat not found" in exc.message.lower()
-            await self._finish(delivery, "deactivated" if gone else "failed", error=_short(exc))
+            outcome.update(status="deactivated" if gone else "failed", last_error=_short(exc))
             if gone:
                 summary.deactivated += 1
             else:
@@ -146,19 +139,20 @@ class Sender:
                 log.warning("delivery %s refused: %s", delivery.id, _short(exc))
         except TimedOut:
             # The request may have reached Telegram: sending again could duplicate it.
-            await self._finish(delivery, "uncertain", error="timeout")
+            outcome.update(status="uncertain", last_error="timeout")
             summary.uncertain += 1
         except NetworkError as exc:
             if delivery.attempts >= MAX_ATTEMPTS:
-                await self._finish(delivery, "failed", error=_short(exc))
+                outcome.update(status="failed", last_error=_short(exc))
                 summary.failed += 1
             else:
-                backoff = dt.timedelta(seconds=2 ** delivery.attempts)
-                await self._finish(delivery, "pending", error="network", retry_at=now + backoff)
+                outcome.update(status="pending", last_error="network",
+                               due_at=now + dt.timedelta(seconds=2 ** delivery.attempts))
                 summary.retried += 1
         else:
-            await self._finish(delivery, "sent", message_id=message.message_id)
+            outcome.update(sent_at=now, message_id=message.message_id)
             summary.sent += 1
+        return outcome
 
 
 def _short(exc: Exception) -> str:

@@ -128,27 +128,36 @@ async def list_pending_ids(now: dt.datetime, *, session: AsyncSession, limit: in
     return list((await session.exec(stmt)).all())
 
 
-async def claim_delivery(delivery_id: int, *, session: AsyncSession, now: dt.datetime) -> bool:
-    """pending → sending. Committed before the message goes out: never sent twice."""
-    result = await session.exec(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1))
-    return result.rowcount == 1
+async def claim_deliveries(ids: Sequence[int], *, session: AsyncSession,
+                           now: dt.datetime) -> list[tuple[Delivery, str, int | None]]:
+    """pending → sending for these rows (those still pending), committed by the caller
+    before anything goes out: a row is never sent twice. Returns each claimed delivery
+    with its text and, for reminders, the calendar event id."""
+    claimed = (await session.exec(
+        update(Delivery).where(col(Delivery.id).in_(ids), Delivery.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id))).all()
+    if not claimed:
+        return []
+    rows = (await session.exec(
+        select(Delivery, Reminder.text, Reminder.event_id, Broadcast.text)
+        .outerjoin(Reminder, Reminder.id == Delivery.reminder_id)
+        .outerjoin(Broadcast, Broadcast.id == Delivery.broadcast_id)
+        .where(col(Delivery.id).in_([row[0] for row in claimed]))
+        .order_by(Delivery.id))).all()
+    return [(delivery, reminder_text if delivery.reminder_id else broadcast_text, event_id)
+            for delivery, reminder_text, event_id, broadcast_text in rows]
 
 
 async def get_delivery(delivery_id: int, *, session: AsyncSession) -> Delivery | None:
     return await session.get(Delivery, delivery_id)
 
 
-async def finish_delivery(delivery_id: int, status: str, *, session: AsyncSession,
-                          now: dt.datetime, message_id: int | None = None,
-                          error: str | None = None, retry_at: dt.datetime | None = None) -> None:
-    values: dict = {"status": status, "last_error": error}
-    if status == "sent":
-        values.update(sent_at=now, message_id=message_id)
-    if retry_at is not None:
-        values.update(due_at=retry_at)
-    await session.exec(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+async def finish_deliveries(outcomes: Sequence[dict], *, session: AsyncSession) -> None:
+    """Record many outcomes at once: dicts with id, status and the columns that change."""
+    rows = [{k: v for k, v in outcome.items() if k != "chat_id"} for outcome in outcomes]
+    if rows:
+        await session.execute(update(Delivery), rows)
 
 
 async def mark_stuck_uncertain(older_than: dt.datetime, *, session: AsyncSession) -> int:

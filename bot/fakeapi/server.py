@@ -226,6 +226,7 @@ class FakeTelegram:
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()  # rate limits count arrivals, not when we got round to them
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return self._reply(Call(method, {}, 401, "Unauthorized"), None)
@@ -239,7 +240,7 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found")
             if method.lower() in _SEND_METHODS:
-                self._check_rate(self._chat_id(params))
+                self._check_rate(self._chat_id(params), arrived)
             result = await handler(params)
         except ApiError as exc:
             call.status, call.description = exc.code, exc.description
@@ -294,10 +295,9 @@ class FakeTelegram:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat
 
-    def _check_rate(self, chat_id: int | None) -> None:
+    def _check_rate(self, chat_id: int | None, now: float) -> None:
         if not self.limits.enabled:
             return
-        now = time.monotonic()
         scale = self.limits.time_scale
         checks = [("global", self.limits.global_per_second, 1.0 / scale)]
         chat = self.chats.get(chat_id) if chat_id is not None else None
@@ -309,6 +309,8 @@ class FakeTelegram:
             sent = self._sends[key]
             while sent and sent[0] <= now - window:
                 sent.popleft()
+            # Arrivals are stamped before their bodies are read, so they can be recorded
+            # slightly out of order; count only those inside the window.
             if len(sent) >= limit:
                 wait = max(1, math.ceil(sent[0] + window - now))
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
