@@ -107,7 +107,7 @@ class Sender:
             now = self.runtime.clock.now()
             for outcome in outcomes:
                 if outcome["status"] == "deactivated":
-                    await calendar_service.chat_gone(outcome["chat_id"], outcome["last_error"],
+                    await calendar_service.chat_gone(outcome["chat_id"], outcome["reason"],
                                                      session=session, now=now)
 
     async def _send(self, job: _Job, summary: SendSummary) -> dict:
@@ -116,7 +116,8 @@ class Sender:
             summary.broadcasts.add(delivery.broadcast_id)
         now = self.runtime.clock.now()
         outcome = {"id": delivery.id, "status": "sent", "last_error": None, "sent_at": None,
-                   "message_id": None, "due_at": delivery.due_at, "chat_id": delivery.chat_id}
+                   "message_id": None, "due_at": delivery.due_at, "chat_id": delivery.chat_id,
+                   "reason": None}
         try:
             message = await self.bot.send_message(delivery.chat_id, job.text,
                                                   reply_markup=job.markup)
@@ -127,11 +128,12 @@ class Sender:
                            due_at=now + dt.timedelta(seconds=float(wait)))
             summary.retried += 1
         except Forbidden as exc:
-            outcome.update(status="deactivated", last_error=_short(exc))
+            outcome.update(status="deactivated", last_error=_short(exc), reason="forbidden")
             summary.deactivated += 1
         except BadRequest as exc:
             gone = "chat not found" in exc.message.lower()
-            outcome.update(status="deactivated" if gone else "failed", last_error=_short(exc))
+            outcome.update(status="deactivated" if gone else "failed", last_error=_short(exc),
+                           reason="chat_not_found")
             if gone:
                 summary.deactivated += 1
             else:

@@ -94,6 +94,7 @@ async def subscriptions_of_chat(chat_id: int, *, session: AsyncSession) -> Seque
 async def deactivate_chat(chat_id: int, reason: str, *, session: AsyncSession,
                           now: dt.datetime) -> int:
     """Stop everything for a chat that blocked or removed the bot."""
+    reason = reason[:40]
     result = await session.exec(
         update(Subscription).where(Subscription.chat_id == chat_id,
                                    col(Subscription.active).is_(True))
@@ -155,9 +156,10 @@ async def get_delivery(delivery_id: int, *, session: AsyncSession) -> Delivery |
 
 async def finish_deliveries(outcomes: Sequence[dict], *, session: AsyncSession) -> None:
     """Record many outcomes at once: dicts with id, status and the columns that change."""
-    rows = [{k: v for k, v in outcome.items() if k != "chat_id"} for outcome in outcomes]
+    rows = [{k: v for k, v in outcome.items() if k not in ("chat_id", "reason")}
+            for outcome in outcomes]
     if rows:
-        await session.execute(update(Delivery), rows)
+        await session.exec(update(Delivery), params=rows)
 
 
 async def mark_stuck_uncertain(older_than: dt.datetime, *, session: AsyncSession) -> int:
