@@ -1,8 +1,14 @@
-"""Case statuses (Decree 56/2017, art. 29–30) and what a reporter is told about them."""
+"""Case statuses (Decree 56/2017), the workflow between them, risk levels, closure reasons,
+the deadline of each step in hours or working days, and what a reporter is told."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from domain.errors import InvalidInput
+from domain.workdays import add_working_days
 
 
 class CaseStatus(StrEnum):
@@ -40,3 +46,128 @@ _PUBLIC = {
 
 def public_status(status: CaseStatus) -> PublicStatus:
     return _PUBLIC[status]
+
+
+# --- the workflow (Decree 56/2017: tiếp nhận → xác minh, đánh giá → can thiệp khẩn cấp khi
+# cần → kế hoạch hỗ trợ → thực hiện → theo dõi, đánh giá → kết thúc) ----------------------
+
+
+class RiskLevel(StrEnum):
+    HIGH = "high"  # Cao
+    MEDIUM = "medium"  # Trung bình
+    LOW = "low"  # Thấp
+
+
+class ClosureReason(StrEnum):
+    SAFE = "safe"  # the child is safe now
+    TRANSFERRED = "transferred"  # handed to another authority
+    NOT_VERIFIABLE = "not_verifiable"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
+
+
+# Where a case may go from each status. Emergency protection can be needed at any point
+# before closing; closing is possible from any open status (with a reason).
+ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.RECEIVED: frozenset({CaseStatus.ASSESSING, CaseStatus.EMERGENCY,
+                                    CaseStatus.CLOSED}),
+    CaseStatus.ASSESSING: frozenset({CaseStatus.EMERGENCY, CaseStatus.PLANNING,
+                                     CaseStatus.CLOSED}),
+    CaseStatus.EMERGENCY: frozenset({CaseStatus.PLANNING, CaseStatus.CLOSED}),
+    CaseStatus.PLANNING: frozenset({CaseStatus.EMERGENCY, CaseStatus.SUPPORTING,
+                                    CaseStatus.CLOSED}),
+    CaseStatus.SUPPORTING: frozenset({CaseStatus.EMERGENCY, CaseStatus.REVIEWING,
+                                      CaseStatus.CLOSED}),
+    CaseStatus.REVIEWING: frozenset({CaseStatus.SUPPORTING, CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.ASSESSING}),  # reopening, recorded
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One history row: what a transition did (the caller stores it; nothing is committed)."""
+
+    from_status: CaseStatus
+    to_status: CaseStatus
+    note: str = ""
+    closure_reason: ClosureReason | None = None
+    reopened: bool = False
+
+
+def transition(current: CaseStatus, target: CaseStatus, *, note: str = "",
+               closure_reason: ClosureReason | None = None) -> Change | None:
+    """The change from `current` to `target`, or None if the case is already there
+    (idempotent: pressing twice does nothing). InvalidInput for a move the workflow does
+    not allow, or closing without a reason."""
+    if current is target:
+        return None
+    if target not in ALLOWED[current]:
+        raise InvalidInput("transition_not_allowed")
+    if target is CaseStatus.CLOSED and closure_reason is None:
+        raise InvalidInput("closure_reason_required")
+    if target is not CaseStatus.CLOSED and closure_reason is not None:
+        raise InvalidInput("closure_reason_only_when_closing")
+    if closure_reason is ClosureReason.OTHER and not note.strip():
+        raise InvalidInput("closure_note_required")
+    return Change(current, target, note.strip(), closure_reason,
+                  reopened=current is CaseStatus.CLOSED)
+
+
+def change_risk(current: RiskLevel | None, target: RiskLevel, reason: str) -> bool:
+    """True if the risk level changes. Setting it first needs no reason (the assessment);
+    changing it later does."""
+    if current is target:
+        return False
+    if current is not None and not reason.strip():
+        raise InvalidInput("risk_reason_required")
+    return True
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineRules:
+    """Every rule is configuration; these defaults follow the Law on Children and Decree 56."""
+
+    emergency_hours: int = 12  # emergency protection within 12 hours of receipt
+    assessment_hours_urgent: int = 12  # an urgent report is verified within the same 12 hours
+    assessment_working_days: int = 3  # otherwise verified within 3 working days
+    plan_working_days: int = 5  # support/intervention plan within 5 working days
+    review_working_days: int = 20  # follow-up review of the plan being carried out
+    end_of_day: dt.time = field(default=dt.time(17, 0))  # working days end at 17:00
+
+
+def _end_of_working_day(received_at: dt.datetime, working_days: int, rules: DeadlineRules,
+                        tz: dt.tzinfo) -> dt.datetime:
+    local_day = received_at.astimezone(tz).date()
+    day = add_working_days(local_day, working_days)
+    return dt.datetime.combine(day, rules.end_of_day, tzinfo=tz).astimezone(dt.UTC)
+
+
+def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
+             risk: RiskLevel | None, tz: dt.tzinfo, rules: DeadlineRules = DeadlineRules(),
+             step_started_at: dt.datetime | None = None) -> dt.datetime | None:
+    """When the step the case is in must be done (UTC), or None (closed).
+
+    Hours count straight through nights and holidays (a child in danger does not wait);
+    working days skip weekends and public holidays and end at `end_of_day`.
+    """
+    emergency = urgent or risk is RiskLevel.HIGH
+    if status in (CaseStatus.RECEIVED, CaseStatus.ASSESSING):
+        if emergency:
+            return received_at + dt.timedelta(hours=rules.assessment_hours_urgent)
+        return _end_of_working_day(received_at, rules.assessment_working_days, rules, tz)
+    if status is CaseStatus.EMERGENCY:
+        return received_at + dt.timedelta(hours=rules.emergency_hours)
+    if status is CaseStatus.PLANNING:
+        return _end_of_working_day(received_at, rules.plan_working_days, rules, tz)
+    if status in (CaseStatus.SUPPORTING, CaseStatus.REVIEWING):
+        started = step_started_at or received_at
+        return _end_of_working_day(started, rules.review_working_days, rules, tz)
+    return None
+
+
+def time_left(due: dt.datetime, now: dt.datetime) -> dt.timedelta:
+    """Negative when overdue."""
+    return due - now
