@@ -55,6 +55,7 @@ class Action(StrEnum):
     SUBSCRIBE_SELF = "subscribe_self"
     BROADCAST = "broadcast"
     VIEW_STATS = "view_stats"
+    UPDATE_CASE = "update_case"
 
 
 # The role part of the matrix. Scope (which unit) is checked separately in can().
@@ -82,6 +83,7 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
                                       Role.COLLABORATOR}),
     Action.BROADCAST: frozenset({Role.ADMIN}),
     Action.VIEW_STATS: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.UPDATE_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
 }
 
 # Actions that act on a unit: the actor's unit must be that unit or one of its ancestors.
@@ -100,6 +102,7 @@ _UNIT_SCOPED = frozenset(
         Action.SUBSCRIBE_SELF,
         Action.BROADCAST,
         Action.VIEW_STATS,
+        Action.UPDATE_CASE,
     }
 )
 

@@ -8,12 +8,24 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.i18n import _, vi_datetime
+from bot.i18n import _, vi_datetime, vi_duration
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
-from handlers.texts import age_name, category_name, count_name, esc, relation_name
+from domain.cases import ALLOWED, CaseStatus, ClosureReason, RiskLevel
+from domain.errors import InvalidInput
+from handlers.texts import (
+    age_name,
+    category_name,
+    closure_name,
+    count_name,
+    esc,
+    relation_name,
+    risk_name,
+    status_name,
+)
+from services import cases as cases_service
 from services import reports as service
 from storage.models import Report
 from storage.units import get_unit
@@ -132,9 +144,138 @@ async def _send_media(request: Request, details: service.CaseDetails) -> None:
                         exc.__class__.__name__)
 
 
+# --- the case card and the workflow ----------------------------------------------------
+
+
+async def render_card(request: Request, card: cases_service.CaseCard) -> Reply:
+    case, report, tz = card.case, card.report, request.runtime.tz
+    lines = [(_("📁 <b>Case {code}</b> 🚨") if case.urgent else _("📁 <b>Case {code}</b>"))
+             .format(code=report.code),
+             _("Status: {status}").format(status=status_name(case.status)),
+             _("Risk: {risk}").format(risk=risk_name(case.risk)),
+             *await summary_lines(report, request.session, tz),
+             _("Handled by: {name}").format(
+                 name=esc(card.holder.display_name) if card.holder else _("nobody yet"))]
+    if card.due is not None:
+        left = card.due - request.now
+        due = vi_datetime(card.due, tz)
+        lines.append(_("Deadline of this step: {due} · {left} left").format(
+            due=due, left=vi_duration(left)) if left.total_seconds() >= 0 else
+            _("Deadline of this step: {due} · overdue by {late}").format(
+                due=due, late=vi_duration(-left)))
+    if case.closure_reason:
+        lines.append(_("Closed: {reason}").format(reason=closure_name(case.closure_reason)))
+    if card.history:
+        lines += ["", _("<b>Latest</b>")]
+        for event in card.history:
+            what = (f"{status_name(event.from_status)} → {status_name(event.to_status)}"
+                    if event.from_status and event.to_status else esc(event.kind))
+            if event.kind == "risk":
+                what = _("risk changed")
+            lines.append(f"• {vi_datetime(event.at, tz)} · {what}")
+    return Reply("\n".join(lines), _card_buttons(card))
+
+
+def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
+    case = card.case
+    status = CaseStatus(case.status)
+    rows = []
+    if case.assigned_member_id is None and status is not CaseStatus.CLOSED:
+        rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
+    moves = [t for t in ALLOWED[status] if t is not CaseStatus.CLOSED]
+    rows += [[(f"➡️ {status_name(t)}", cb.build(CS, "go", case.id, status, t))] for t in moves]
+    if case.risk is None and status is not CaseStatus.CLOSED:
+        rows.append([(f"⚠️ {risk_name(r)}", cb.build(CS, "rk", case.id, r)) for r in RiskLevel])
+    if CaseStatus.CLOSED in ALLOWED[status]:
+        rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, status))])
+    rows.append([(_("👁 View details"), view_button_data(case.id))])
+    return keyboard(rows)
+
+
+async def _card_reply(request: Request, case_id: int, *, edit: bool, prefix: str = "") -> Reply:
+    card = await cases_service.card(request.actor, case_id, session=request.session,
+                                    now=request.now, tz=request.runtime.tz)
+    reply = await render_card(request, card)
+    return Reply(prefix + reply.text, reply.keyboard, edit=edit)
+
+
+@handles
+async def case_command(request: Request) -> Reply:
+    """/case CODE: the case card with the actions this officer may take."""
+    args = request.context.args or []
+    if not args:
+        return Reply(_("Write /case followed by the case code, for example: /case ABCD-EFGH"))
+    case = await cases_service.find_case(request.actor, " ".join(args)[:20],
+                                         session=request.session)
+    return await _card_reply(request, case.id, edit=False)
+
+
+@handles
+async def ask_move(request: Request) -> Reply:
+    """Asks to confirm a status change."""
+    case_id, current, target = (request.callback.int_arg(0), request.callback.args[1],
+                                request.callback.args[2])
+    return Reply(_("Move the case from “{current}” to “{target}”?").format(
+        current=status_name(current), target=status_name(target)), keyboard([
+            [(_("Yes, move it"), cb.build(CS, "ok", case_id, current, target))],
+            [(_("No, back to the case"), cb.build(CS, "card", case_id))]]), edit=True)
+
+
+@handles
+async def ask_closure(request: Request) -> Reply:
+    """Asks why the case is closed (the choice confirms it)."""
+    case_id, current = request.callback.int_arg(0), request.callback.args[1]
+    rows = [[(closure_name(r), cb.build(CS, "ok", case_id, current, CaseStatus.CLOSED, r))]
+            for r in ClosureReason if r is not ClosureReason.OTHER]
+    rows.append([(_("No, back to the case"), cb.build(CS, "card", case_id))])
+    return Reply(_("Why is the case closed?"), keyboard(rows), edit=True)
+
+
+@handles
+async def move(request: Request) -> Reply:
+    """Applies a confirmed status change, if the case is still where it was."""
+    args = request.callback.args
+    case_id = request.callback.int_arg(0)
+    try:
+        case, moved = await cases_service.change_status(
+            request.actor, case_id, expected=CaseStatus(args[1]), target=CaseStatus(args[2]),
+            closure_reason=ClosureReason(args[3]) if len(args) > 3 else None,
+            session=request.session, now=request.now)
+    except InvalidInput as problem:
+        if problem.code != "case_changed":
+            raise
+        return await _card_reply(request, case_id, edit=True, prefix=_(
+            "This case has just changed. Here it is as it is now:") + "\n\n")
+    if not moved:  # the same confirmation pressed again
+        return Reply(_("The case is already at “{status}”.").format(
+            status=status_name(case.status)))
+    return await _card_reply(request, case_id, edit=True, prefix=_("Done.") + "\n\n")
+
+
+@handles
+async def set_risk(request: Request) -> Reply:
+    """Records the risk level found at the assessment."""
+    case_id = request.callback.int_arg(0)
+    await cases_service.set_risk(request.actor, case_id, RiskLevel(request.callback.args[1]),
+                                 session=request.session, now=request.now)
+    return await _card_reply(request, case_id, edit=True)
+
+
+@handles
+async def show_card(request: Request) -> Reply:
+    return await _card_reply(request, request.callback.int_arg(0), edit=True)
+
+
 def build_handlers() -> list[BaseHandler]:
     p = cb.pattern(CS)
+    statuses = "|".join(CaseStatus)
     return [
+        CommandHandler("case", case_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(take, pattern=p + r"take:\d+$"),
         CallbackQueryHandler(view, pattern=p + r"view:\d+$"),
+        CallbackQueryHandler(show_card, pattern=p + r"card:\d+$"),
+        CallbackQueryHandler(ask_move, pattern=p + rf"go:\d+:({statuses}):({statuses})$"),
+        CallbackQueryHandler(ask_closure, pattern=p + rf"cl:\d+:({statuses})$"),
+        CallbackQueryHandler(move, pattern=p + rf"ok:\d+:({statuses}):({statuses})(:[a-z_]+)?$"),
+        CallbackQueryHandler(set_risk, pattern=p + r"rk:\d+:(high|medium|low)$"),
     ]

@@ -119,3 +119,38 @@ def public_status_name(status: str) -> str:
         PublicStatus.SUPPORTING: _("Support under way"),
         PublicStatus.CLOSED: _("Closed"),
     }[PublicStatus(status)]
+
+
+def status_name(status: str) -> str:
+    from domain.cases import CaseStatus
+
+    return {
+        CaseStatus.RECEIVED: _("Received"),
+        CaseStatus.ASSESSING: _("Verification and risk assessment"),
+        CaseStatus.EMERGENCY: _("Emergency protection"),
+        CaseStatus.PLANNING: _("Support plan"),
+        CaseStatus.SUPPORTING: _("Carrying out the plan"),
+        CaseStatus.REVIEWING: _("Follow-up and review"),
+        CaseStatus.CLOSED: _("Closed"),
+    }[CaseStatus(status)]
+
+
+def risk_name(risk: str | None) -> str:
+    from domain.cases import RiskLevel
+
+    if risk is None:
+        return _("not assessed yet")
+    return {RiskLevel.HIGH: _("High"), RiskLevel.MEDIUM: _("Medium"),
+            RiskLevel.LOW: _("Low")}[RiskLevel(risk)]
+
+
+def closure_name(reason: str) -> str:
+    from domain.cases import ClosureReason
+
+    return {
+        ClosureReason.SAFE: _("The child is safe now"),
+        ClosureReason.TRANSFERRED: _("Transferred to another authority"),
+        ClosureReason.NOT_VERIFIABLE: _("Could not be verified"),
+        ClosureReason.DUPLICATE: _("Duplicate of another case"),
+        ClosureReason.OTHER: _("Other reason"),
+    }[ClosureReason(reason)]

@@ -225,6 +225,10 @@ class Case(SQLModel, table=True):
     escalation_count: int = Field(default=0)
     public_note: str | None = Field(default=None, max_length=1000)
     public_note_at: dt.datetime | None = _when(nullable=True)
+    risk: str | None = Field(default=None, max_length=8)
+    step_started_at: dt.datetime | None = _when(nullable=True)
+    closure_reason: str | None = Field(default=None, max_length=16)
+    closed_at: dt.datetime | None = _when(nullable=True)
 
 
 class CaseEvent(SQLModel, table=True):

@@ -211,3 +211,10 @@ async def count_failed_lookups(user_id: int, since: dt.datetime, *, session: Asy
         StatusLookup.user_id == user_id, col(StatusLookup.success).is_(False),
         StatusLookup.at >= since)
     return (await session.exec(stmt)).one()
+
+
+async def list_case_events(case_id: int, *, session: AsyncSession,
+                           limit: int = 5) -> Sequence[CaseEvent]:
+    stmt = (select(CaseEvent).where(CaseEvent.case_id == case_id)
+            .order_by(col(CaseEvent.at).desc(), col(CaseEvent.id).desc()).limit(limit))
+    return (await session.exec(stmt)).all()

@@ -370,3 +370,63 @@ async def test_second_officer_cannot_take_a_taken_case_and_sees_no_reporter(bot,
     stranger.mark()
     await stranger.press_data(own, notice_1.button("Xem chi tiết")["callback_data"])
     assert "không có quyền" in (await stranger.reply()).text
+
+
+async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
+    citizen = Reporter(bot.user(1015, "Thu"))
+    thanks = await shortest_report(citizen)
+    code = CODE.search(thanks.text).group(1)
+    await officer.reply()  # the new-report notice
+    officer.mark()
+    await officer.send(f"/case {code}")
+    card = await officer.reply()
+    assert f"Vụ việc {code}" in card.text and "Tình trạng: Tiếp nhận" in card.text
+    assert "Mức nguy cơ: chưa đánh giá" in card.text and "Hạn bước này" in card.text
+    officer.mark()
+    await officer.press(card, "Xác minh, đánh giá nguy cơ")
+    confirm = await officer.reply()
+    assert "Chuyển vụ việc" in confirm.text
+    yes = confirm.button("Có, chuyển")["callback_data"]
+    officer.mark()
+    await officer.press(confirm, "Có, chuyển")
+    card = await officer.reply()
+    assert "Tình trạng: Xác minh, đánh giá nguy cơ" in card.text
+    # The old confirmation pressed again (a stale button): nothing changes twice.
+    officer.mark()
+    await officer.press_data(card, yes)
+    assert "Xác minh, đánh giá nguy cơ" in (await officer.reply()).text
+    officer.mark()
+    await officer.press(card, "⚠️ Cao")
+    card = await officer.reply()
+    assert "Mức nguy cơ: Cao" in card.text
+    officer.mark()
+    await officer.press(card, "Lập kế hoạch hỗ trợ")
+    stale = await officer.reply()  # the confirmation, drawn for "assessing"
+    async with bot.db.session() as session:  # meanwhile someone closes the case
+        case = (await session.exec(select(Case))).one()
+        case.status = "closed"
+        case.closure_reason = "duplicate"
+    officer.mark()
+    await officer.press(stale, "Có, chuyển")
+    fresh = await officer.reply()
+    assert "vừa thay đổi" in fresh.text and "Đã kết thúc" in fresh.text
+    officer.mark()
+    await officer.press(fresh, "Xác minh, đánh giá nguy cơ")  # reopening
+    await officer.press(await officer.reply(), "Có, chuyển")
+    card = await officer.reply()
+    assert "Tình trạng: Xác minh, đánh giá nguy cơ" in card.text
+    officer.mark()
+    await officer.press(card, "Kết thúc vụ việc")
+    reasons = await officer.reply()
+    officer.mark()
+    await officer.press(reasons, "Trẻ đã an toàn")
+    closed = await officer.reply()
+    assert "Tình trạng: Đã kết thúc" in closed.text and "Trẻ đã an toàn" in closed.text
+    async with bot.db.session() as session:
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+    assert actions.count("case_status_changed") == 3 and "case_risk_changed" in actions
+    # A citizen forging the close button of this case: refused and recorded.
+    own = (await citizen.say("/start"))[0]
+    citizen.user.mark()
+    await citizen.user.press_data(own, f"1:cs:ok:{case.id}:closed:assessing")
+    assert "không có quyền" in (await citizen.user.reply()).text

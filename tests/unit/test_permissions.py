@@ -84,6 +84,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (Y, Y, Y, Y, Y),
         Action.BROADCAST:          (Y, Y, Y, Y, Y),
         Action.VIEW_STATS:         (Y, Y, Y, Y, Y),
+        Action.UPDATE_CASE:        (Y, Y, Y, Y, Y),
     },
     "province_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -103,6 +104,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (Y, Y, Y, Y, Y),
         Action.BROADCAST:          (Y, Y, Y, Y, Y),
         Action.VIEW_STATS:         (Y, Y, Y, Y, Y),
+        Action.UPDATE_CASE:        (Y, Y, Y, Y, Y),
     },
     "commune_a_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -122,6 +124,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, Y, Y, N, N),
         Action.BROADCAST:          (N, Y, Y, N, N),
         Action.VIEW_STATS:         (N, Y, Y, N, N),
+        Action.UPDATE_CASE:        (N, Y, Y, N, N),
     },
     "commune_b_admin": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -141,6 +144,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, N, N, Y, Y),
         Action.BROADCAST:          (N, N, N, Y, Y),
         Action.VIEW_STATS:         (N, N, N, Y, Y),
+        Action.UPDATE_CASE:        (N, N, N, Y, Y),
     },
     "commune_a_officer": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -160,6 +164,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, Y, Y, N, N),
         Action.BROADCAST:          (N, N, N, N, N),
         Action.VIEW_STATS:         (N, Y, Y, N, N),
+        Action.UPDATE_CASE:        (N, Y, Y, N, N),
     },
     "commune_a_agency_member": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -179,6 +184,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, Y, Y, N, N),
         Action.BROADCAST:          (N, N, N, N, N),
         Action.VIEW_STATS:         (N, N, N, N, N),
+        Action.UPDATE_CASE:        (N, N, N, N, N),
     },
     "village_a_collaborator": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -198,6 +204,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, N, Y, N, N),
         Action.BROADCAST:          (N, N, N, N, N),
         Action.VIEW_STATS:         (N, N, N, N, N),
+        Action.UPDATE_CASE:        (N, N, N, N, N),
     },
     "citizen": {
         Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
@@ -217,6 +224,7 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, N, N, N, N),
         Action.BROADCAST:          (N, N, N, N, N),
         Action.VIEW_STATS:         (N, N, N, N, N),
+        Action.UPDATE_CASE:        (N, N, N, N, N),
     },
 }  # fmt: skip
 
