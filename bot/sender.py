@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import html
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -23,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.runtime import Runtime
 from services import calendar as calendar_service
 from storage import calendar as store
-from storage.models import Broadcast, CalendarEvent, Delivery, Reminder
+from storage.models import CalendarEvent, Delivery, Reminder
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,10 @@ class SendSummary:
     deactivated: int = 0
     retried: int = 0
     uncertain: int = 0
-    broadcasts: set[int] = field(default_factory=set)
 
     def add(self, other: SendSummary) -> None:
         for name in ("sent", "failed", "deactivated", "retried", "uncertain"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.broadcasts |= other.broadcasts
 
 
 @dataclass(frozen=True)
@@ -112,8 +110,6 @@ class Sender:
 
     async def _send(self, job: _Job, summary: SendSummary) -> dict:
         delivery = job.delivery
-        if delivery.broadcast_id:
-            summary.broadcasts.add(delivery.broadcast_id)
         now = self.runtime.clock.now()
         outcome = {"id": delivery.id, "status": "sent", "last_error": None, "sent_at": None,
                    "message_id": None, "due_at": delivery.due_at, "chat_id": delivery.chat_id,

@@ -167,7 +167,3 @@ def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
         return _end_of_working_day(started, rules.review_working_days, rules, tz)
     return None
 
-
-def time_left(due: dt.datetime, now: dt.datetime) -> dt.timedelta:
-    """Negative when overdue."""
-    return due - now

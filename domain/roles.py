@@ -6,10 +6,10 @@ so the matrix can be read in one place and is unit-tested as a table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.errors import NotAllowed
+from domain.errors import InvalidInput, NotAllowed
 
 
 class Role(StrEnum):
@@ -146,7 +146,6 @@ class Actor:
     agency_id: int | None = None
     member_id: int | None = None
     is_superadmin: bool = False
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def is_member(self) -> bool:
@@ -185,13 +184,11 @@ def check_invite_target(
     target_kind: UnitKind,
     agency_id: int | None,
 ) -> None:
-    """Raise NotAllowed/InvalidInput-free checks for creating an invite.
+    """Checks for creating an invite (NotAllowed or InvalidInput).
 
     The role must be invitable, the unit of the right kind for that role, the
     actor an admin over that unit, and an agency member needs an agency.
     """
-    from domain.errors import InvalidInput
-
     ensure(actor, Action.CREATE_INVITE, target)
     if role not in INVITABLE_ROLES:
         raise InvalidInput("role_not_invitable")

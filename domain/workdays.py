@@ -20,9 +20,6 @@ def is_working_day(day: dt.date) -> bool:
     return _calendar().is_working_day(day)
 
 
-def holiday_name(day: dt.date) -> str | None:
-    return _calendar().get(day)
-
 
 def on_or_before_working_day(day: dt.date) -> dt.date:
     """`day` if it is a working day, else the last working day before it."""
@@ -35,9 +32,3 @@ def add_working_days(day: dt.date, n: int) -> dt.date:
     """The n-th working day after (n > 0) or before (n < 0) `day`."""
     return _calendar().get_nth_working_day(day, n)
 
-
-def working_days_between(start: dt.date, end: dt.date) -> int:
-    """Working days in (start, end]: how many working days `end` is after `start`."""
-    if end <= start:
-        return -working_days_between(end, start) if end < start else 0
-    return _calendar().get_working_days_count(start + dt.timedelta(days=1), end)

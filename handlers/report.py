@@ -29,6 +29,8 @@ from domain.reports import (
     split_contact,
 )
 from handlers import callback_data as cb
+from handlers import cases
+from handlers.calendar import take_broadcast_text
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.texts import (
     age_name,
@@ -37,6 +39,7 @@ from handlers.texts import (
     count_name,
     esc,
     hotline_block,
+    public_status_name,
     relation_name,
 )
 from services import profile
@@ -487,8 +490,6 @@ async def send_report(request: Request) -> list[Reply]:
                             "is kept here. If a child is in danger, call 113 or 111 now.")
                           .format(limit=request.runtime.settings.reports_per_hour))]
         return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
-    from handlers import cases  # the officers' side renders the notification
-
     officers = await service.officers_to_notify(sent.commune.id, session=request.session)
     notice = await cases.new_report_notice(request, sent)
     replies = [Reply(notice.text, notice.keyboard, chat_id=m.telegram_user_id) for m in officers]
@@ -514,8 +515,6 @@ async def send_report(request: Request) -> list[Reply]:
 
 
 def _render_status(view: service.StatusView, tz) -> str:  # noqa: ANN001
-    from handlers.texts import public_status_name
-
     lines = [_("<b>Report {code}</b>").format(code=view.code),
              _("Received: {when}").format(when=vi_datetime(view.received_at, tz)),
              _("Status: {status}").format(status=public_status_name(view.status))]
@@ -576,8 +575,6 @@ async def finish_addition(request: Request) -> list[Reply]:
     replies = [Reply(_("Thank you. The information was added to report {code}.").format(
         code=added.report.code), edit=True)]
     if added.notify_user_id:
-        from handlers import cases
-
         replies.append(Reply(
             _("📎 The reporter added information to case {code}.").format(code=added.report.code),
             keyboard([[(_("👁 View the case"), cases.view_button_data(added.case.id))]]),
@@ -588,8 +585,6 @@ async def finish_addition(request: Request) -> list[Reply]:
 @handles
 async def private_message(request: Request) -> list[Reply]:
     """Any private message that is not a command: an answer to the open draft, if any."""
-    from handlers.calendar import take_broadcast_text  # an admin typing a broadcast
-
     taken = await take_broadcast_text(request)
     if taken is not None:
         return taken

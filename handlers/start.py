@@ -6,7 +6,6 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.commands import refresh_user_commands
 from bot.i18n import _
-from bot.i18n import _
 from domain.invites import parse_invite_payload
 from handlers import callback_data as cb
 from handlers import report

@@ -6,6 +6,8 @@ import html
 from collections.abc import Sequence
 
 from bot.i18n import _
+from domain.cases import CaseStatus, ClosureReason, PublicStatus, RiskLevel
+from domain.reports import AgeGroup, Category, Relation
 from domain.roles import Role
 
 
@@ -62,8 +64,6 @@ def hotline_block(communes: Sequence[tuple[str, str | None, list[dict]]]) -> str
 
 
 def category_name(category: str) -> str:
-    from domain.reports import Category
-
     return {
         Category.VIOLENCE: _("👊 Beaten, violence"),
         Category.SEXUAL_ABUSE: _("🚫 Sexual abuse"),
@@ -79,8 +79,6 @@ def category_name(category: str) -> str:
 
 
 def age_name(age_group: str) -> str:
-    from domain.reports import AgeGroup
-
     return {
         AgeGroup.UNDER_6: _("under 6"),
         AgeGroup.AGE_6_10: _("6 to 10 years old"),
@@ -95,8 +93,6 @@ def count_name(count: int) -> str:
 
 
 def relation_name(relation: str | None) -> str:
-    from domain.reports import Relation
-
     if relation is None:
         return _("not given")
     return {
@@ -111,8 +107,6 @@ def relation_name(relation: str | None) -> str:
 
 
 def public_status_name(status: str) -> str:
-    from domain.cases import PublicStatus
-
     return {
         PublicStatus.RECEIVED: _("Received – an officer will look at it"),
         PublicStatus.VERIFYING: _("Being verified"),
@@ -122,8 +116,6 @@ def public_status_name(status: str) -> str:
 
 
 def status_name(status: str) -> str:
-    from domain.cases import CaseStatus
-
     return {
         CaseStatus.RECEIVED: _("Received"),
         CaseStatus.ASSESSING: _("Verification and risk assessment"),
@@ -136,8 +128,6 @@ def status_name(status: str) -> str:
 
 
 def risk_name(risk: str | None) -> str:
-    from domain.cases import RiskLevel
-
     if risk is None:
         return _("not assessed yet")
     return {RiskLevel.HIGH: _("High"), RiskLevel.MEDIUM: _("Medium"),
@@ -145,8 +135,6 @@ def risk_name(risk: str | None) -> str:
 
 
 def closure_name(reason: str) -> str:
-    from domain.cases import ClosureReason
-
     return {
         ClosureReason.SAFE: _("The child is safe now"),
         ClosureReason.TRANSFERRED: _("Transferred to another authority"),

@@ -85,12 +85,6 @@ async def list_subscriptions(commune_id: int | None, *, session: AsyncSession,
     return (await session.exec(stmt.order_by(Subscription.id))).all()
 
 
-async def subscriptions_of_chat(chat_id: int, *, session: AsyncSession) -> Sequence[Subscription]:
-    stmt = select(Subscription).where(Subscription.chat_id == chat_id,
-                                      col(Subscription.active).is_(True))
-    return (await session.exec(stmt)).all()
-
-
 async def deactivate_chat(chat_id: int, reason: str, *, session: AsyncSession,
                           now: dt.datetime) -> int:
     """Stop everything for a chat that blocked or removed the bot."""
@@ -198,6 +192,3 @@ async def add_broadcast(broadcast: Broadcast, *, session: AsyncSession) -> Broad
     await session.flush()
     return broadcast
 
-
-async def list_sending_broadcasts(*, session: AsyncSession) -> Sequence[Broadcast]:
-    return (await session.exec(select(Broadcast).where(Broadcast.status == "sending"))).all()
