@@ -167,3 +167,22 @@ def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
         return _end_of_working_day(started, rules.review_working_days, rules, tz)
     return None
 
+
+
+class SpecialGroup(StrEnum):
+    """The 14 groups of children in special circumstances (Law on Children 2016, art. 10)."""
+
+    ORPHAN = "orphan"
+    ABANDONED = "abandoned"
+    NO_CARER = "no_carer"
+    DISABILITY = "disability"
+    HIV = "hiv"
+    LAW_VIOLATION = "law_violation"
+    DRUGS = "drugs"
+    DROPOUT_WORK = "dropout_work"
+    VIOLENCE_HARM = "violence_harm"
+    EXPLOITATION = "exploitation"
+    SEXUAL_ABUSE = "sexual_abuse"
+    TRAFFICKING = "trafficking"
+    SERIOUS_ILLNESS = "serious_illness"
+    MIGRANT = "migrant"

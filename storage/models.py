@@ -229,6 +229,9 @@ class Case(SQLModel, table=True):
     step_started_at: dt.datetime | None = _when(nullable=True)
     closure_reason: str | None = Field(default=None, max_length=16)
     closed_at: dt.datetime | None = _when(nullable=True)
+    special_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    assessed_at: dt.datetime | None = _when(nullable=True)
+    due_at: dt.datetime | None = _when(nullable=True)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -244,6 +247,21 @@ class CaseEvent(SQLModel, table=True):
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class CaseReferral(SQLModel, table=True):
+    """A case referred to an agency of the commune."""
+
+    __tablename__ = "case_referrals"
+    __table_args__ = (sa.UniqueConstraint("case_id", "agency_id", name="uq_case_referrals"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    agency_id: int = Field(foreign_key="agencies.id", index=True)
+    referred_at: dt.datetime = _when()
+    referred_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    active: bool = Field(default=True)
 
 
 class StatusLookup(SQLModel, table=True):
