@@ -23,7 +23,7 @@ from bot.jobs import (
     plan_jobs,
     report_jobs,
 )
-from handlers import calendar, cases, fallback, members, report, start
+from handlers import calendar, cases, fallback, members, report, start, stats
 from storage import migrate
 from storage import updates as update_store
 
@@ -68,6 +68,8 @@ def register_handlers(application: Application) -> None:
     for handler in cases.build_handlers():
         application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():
+        application.add_handler(handler, group=0)
+    for handler in stats.build_handlers():
         application.add_handler(handler, group=0)
     # The report flow takes every private non-command message, so it comes after the
     # commands above and before the fallbacks.

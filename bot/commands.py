@@ -37,6 +37,8 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("subscribe", _("Receive reminders here")),
             BotCommand("unsubscribe", _("Stop reminders here")),
         ]
+    if role in (Role.ADMIN, Role.OFFICER):
+        commands.append(BotCommand("stats", _("Figures for the 6-month and annual reports")))
     if role is Role.ADMIN:
         commands += [
             BotCommand("event", _("Move an event or deadline")),

@@ -18,13 +18,14 @@ from telegram.ext import (
 from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
 from domain.calendar import EventKind
+from domain.periods import PeriodKind, report_for_deadline
 from domain.errors import InvalidInput
 from domain.roles import AgencyKind
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
-from handlers.texts import category_name, esc
+from handlers.stats import start_export
+from handlers.texts import esc
 from services import calendar as service
-from services import stats
 from storage.models import CalendarEvent, Reminder
 from storage.units import get_agency
 
@@ -160,26 +161,13 @@ async def edit_event(request: Request) -> Reply:
 
 
 @handles
-async def report_figures(request: Request) -> Reply:
-    """The figures behind a report deadline (counted by the database)."""
+async def report_figures(request: Request) -> Reply | None:
+    """The 📊 button of a report deadline reminder: the report appendix (XLSX and CSV) for
+    exactly that report's period."""
     commune_id = request.callback.int_arg(0)
-    period = request.callback.args[1]
     deadline = dt.datetime.strptime(request.callback.args[2], "%Y%m%d").date()
-    start, end = stats.report_period(period, deadline.year, deadline)
-    figures = await stats.figures(request.actor, commune_id, start, end,
-                                  session=request.session, tz=request.runtime.tz)
-    title = (_("<b>Figures for the 6-month report</b>") if period == "6m"
-             else _("<b>Figures for the annual report</b>"))
-    lines = [title, _("{commune}, {start} – {end}").format(
-        commune=esc(figures.commune_name), start=vi_short_date(start), end=vi_short_date(end)),
-        "", _("Reports received: {n} (urgent: {urgent})").format(n=figures.reports,
-                                                                  urgent=figures.urgent)]
-    for category, count in sorted(figures.reports_by_category.items(), key=lambda kv: -kv[1]):
-        lines.append(f"  {category_name(category)}: {count}")
-    closed = figures.cases_by_status.get("closed", 0)
-    lines.append(_("Cases: {open} open, {closed} closed").format(
-        open=sum(figures.cases_by_status.values()) - closed, closed=closed))
-    return Reply("\n".join(lines))
+    period = report_for_deadline(PeriodKind(request.callback.args[1]), deadline)
+    return await start_export(request, commune_id, period)
 
 
 # --- subscriptions ----------------------------------------------------------------------------

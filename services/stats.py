@@ -17,6 +17,7 @@ from domain.errors import NotAllowed, NotFound
 from domain.periods import REPORT_KINDS, Period, PeriodKind, default_deadline
 from domain.roles import Action, Actor, UnitKind, UnitScope, ensure
 from domain.stats import PLAN_WORKING_DAYS, median, share, working_days_between
+from storage import audit
 from storage import calendar as calendar_store
 from storage import stats as store
 from storage import units
@@ -31,6 +32,7 @@ class Scope:
 
     unit_id: int  # the commune, the province, or ALL_COMMUNES
     name: str | None  # None for every commune of the installation
+    code: str  # for file names
     commune_ids: tuple[int, ...]
     province_level: bool
 
@@ -147,16 +149,16 @@ async def scope_for(actor: Actor, unit_id: int | None = None, *,
         if len(communes) == 1:
             unit_id = communes[0].id
         else:
-            return Scope(ALL_COMMUNES, None, tuple(c.id for c in communes), True)
+            return Scope(ALL_COMMUNES, None, "all", tuple(c.id for c in communes), True)
     unit = await units.get_unit(unit_id, session=session)
     if unit is None:
         raise NotFound("unit")
     ensure(actor, Action.VIEW_STATS, await units.get_unit_scope(unit_id, session=session))
     if unit.kind is UnitKind.COMMUNE:
-        return Scope(unit.id, unit.name, (unit.id,), False)
+        return Scope(unit.id, unit.name, unit.code, (unit.id,), False)
     if unit.kind is UnitKind.PROVINCE:
         communes = await units.list_communes(session=session, within=unit.id)
-        return Scope(unit.id, unit.name, tuple(c.id for c in communes), True)
+        return Scope(unit.id, unit.name, unit.code, tuple(c.id for c in communes), True)
     raise NotAllowed(Action.VIEW_STATS, "village")
 
 
@@ -173,6 +175,15 @@ async def deadlines_of(scope: Scope, *, session: AsyncSession):  # noqa: ANN201
         return rule.occurrence(year)[0] if rule else default_deadline(kind, year)
 
     return deadline_of
+
+
+async def record_use(actor: Actor, scope: Scope, period: Period, what: str, *,
+                     session: AsyncSession, now: dt.datetime) -> None:
+    """An audit row for figures viewed or exported (ids and dates only)."""
+    kind, start, end = period.key()
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action=f"stats_{what}", object_type="unit", object_id=scope.unit_id,
+                       unit_id=scope.unit_id or None, period=kind, start=start, end=end)
 
 
 # --- the figures ----------------------------------------------------------------------------------
@@ -220,6 +231,14 @@ async def figures(scope: Scope, period: Period, *, session: AsyncSession, tz: dt
                    village_commune=village_commune)
 
 
+async def agency_names_of(scope: Scope, *, session: AsyncSession) -> dict[int, str]:
+    return await store.agencies_of(list(scope.commune_ids), session=session)
+
+
+async def village_names_of(scope: Scope, *, session: AsyncSession) -> dict[int, str]:
+    return await store.villages_of(list(scope.commune_ids), session=session)
+
+
 # --- the case list of the export --------------------------------------------------------------
 
 
@@ -250,7 +269,7 @@ PAGE = 2000
 
 
 async def case_rows(db: Database, scope: Scope, period: Period, *, tz: dt.tzinfo,
-                    page: int = PAGE) -> AsyncIterator[list[CaseRow]]:
+                    page: int | None = None) -> AsyncIterator[list[CaseRow]]:
     """The period's cases, page by page, each page read in its own short transaction (so
     a long export never holds SQLite's lock while the file is written). Province level:
     nothing (aggregates only)."""
@@ -261,7 +280,7 @@ async def case_rows(db: Database, scope: Scope, period: Period, *, tz: dt.tzinfo
     while True:
         async with db.session() as session:
             rows = await store.list_case_rows(list(scope.commune_ids), lo, hi, after_id=after,
-                                              limit=page, session=session)
+                                              limit=page or PAGE, session=session)
         if not rows:
             return
         yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[16])) for r in rows]

@@ -260,3 +260,8 @@ async def list_case_rows(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.dat
 async def agencies_of(commune_ids: Sequence[int], *, session: AsyncSession) -> dict[int, str]:
     stmt = select(Agency.id, Agency.name).where(col(Agency.commune_id).in_(commune_ids))
     return dict((await session.exec(stmt)).all())
+
+
+async def villages_of(commune_ids: Sequence[int], *, session: AsyncSession) -> dict[int, str]:
+    stmt = select(Unit.id, Unit.name).where(col(Unit.parent_id).in_(commune_ids))
+    return dict((await session.exec(stmt)).all())

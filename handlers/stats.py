@@ -1,0 +1,505 @@
+"""/stats [period]: the figures for the 6-month and annual reports in the chat, a chart,
+and the report appendix as XLSX and CSV (also from the 📊 button of deadline reminders).
+
+The numbers come from services/stats.py; this module only words them (Vietnamese through
+the catalog) and sends them. Province level gets aggregates only: no case list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from babel.numbers import format_decimal
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.i18n import _, vi_datetime, vi_short_date
+from bot.runtime import Runtime, TreemContext
+from domain.cases import CaseStatus, RiskLevel, SpecialGroup
+from domain.errors import InvalidInput
+from domain.periods import Period, PeriodKind, parse_period
+from domain.reports import AgeGroup, Category
+from domain.stats import CHANNELS, NO_RISK, NO_VILLAGE, PLAN_WORKING_DAYS, working_days_to
+from handlers import callback_data as cb
+from handlers.common import Reply, Request, handles, keyboard
+from handlers.texts import age_name, category_name, esc, risk_name, status_name
+from services import stats as service
+from services.stats_export import (
+    Appendix,
+    Chart,
+    Panel,
+    Row,
+    Section,
+    WorkbookWriter,
+    render_chart,
+    totals_csv,
+)
+
+log = logging.getLogger(__name__)
+
+ST = "st"
+MESSAGE_BUDGET = 3800
+PROGRESS_INTERVAL = 1.5  # seconds between two progress edits
+
+
+# --- words for the figures --------------------------------------------------------------------
+
+
+def plain(label: str) -> str:
+    """A label without its leading emoji, for files and charts."""
+    return re.sub(r"^\W+", "", label).strip()
+
+
+def channel_name(channel: str) -> str:
+    return {
+        "telegram": _("Citizen report through the bot"),
+        "phone": _("Phone call"),
+        "school": _("From a school"),
+        "direct": _("In person"),
+        "agency": _("From an agency"),
+        "other": _("Other channel"),
+    }.get(channel, channel)
+
+
+def special_group_name(group: str) -> str:
+    """The 14 groups of art. 10 of the Law on Children, as the law words them."""
+    return {
+        SpecialGroup.ORPHAN: _("Orphaned of both parents"),
+        SpecialGroup.ABANDONED: _("Abandoned"),
+        SpecialGroup.NO_CARER: _("Without anyone to rely on"),
+        SpecialGroup.DISABILITY: _("With a disability"),
+        SpecialGroup.HIV: _("Living with HIV/AIDS"),
+        SpecialGroup.LAW_VIOLATION: _("In conflict with the law"),
+        SpecialGroup.DRUGS: _("Addicted to drugs"),
+        SpecialGroup.DROPOUT_WORK: _("Left school to earn a living before finishing lower "
+                                     "secondary education"),
+        SpecialGroup.VIOLENCE_HARM: _("Seriously harmed in body or mind by violence"),
+        SpecialGroup.EXPLOITATION: _("Exploited"),
+        SpecialGroup.SEXUAL_ABUSE: _("Sexually abused"),
+        SpecialGroup.TRAFFICKING: _("Trafficked"),
+        SpecialGroup.SERIOUS_ILLNESS: _("Seriously or long-term ill, of a poor or near-poor "
+                                        "household"),
+        SpecialGroup.MIGRANT: _("Migrant or refugee child whose parents are unknown or who has "
+                                "no carer"),
+    }.get(group, group)
+
+
+def period_title(period: Period) -> str:
+    if period.kind is PeriodKind.SIX_MONTH:
+        return _("6-month report {year}").format(year=period.year)
+    if period.kind is PeriodKind.ANNUAL:
+        return _("annual report {year}").format(year=period.year)
+    if period.kind is PeriodKind.CALENDAR_YEAR:
+        return _("year {year}").format(year=period.start.year)
+    if period.kind is PeriodKind.MONTH:
+        return _("month {month}").format(month=period.start.strftime("%m/%Y"))
+    return _("chosen dates")
+
+
+def period_span(period: Period) -> str:
+    return f"{vi_short_date(period.start)} – {vi_short_date(period.end)}"
+
+
+def scope_name(scope: service.Scope) -> str:
+    return scope.name or _("All communes")
+
+
+def number(value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0.#", locale="vi")
+
+
+# --- the indicator table (the chat text, the XLSX and the CSV all read it) ---------------------
+
+
+def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
+    communes = figures.communes
+    province = figures.scope.province_level
+    total = figures.total
+
+    def row(number_: str, label: str, unit: str, get: Callable[[service.CommuneFigures], object],
+            bold: bool = False) -> Row:
+        return Row(number_, label, unit, [get(c) for c in communes], get(total), bold)
+
+    reports, cases = _("reports"), _("cases")
+    sections = []
+    s1 = Section("I", _("REPORTS RECEIVED"))
+    s1.rows.append(row("1", _("Reports received"), reports, lambda c: c.reports, True))
+    s1.rows.append(row("2", _("By what is happening"), "", lambda c: None, True))
+    for i, category in enumerate(Category, 1):
+        s1.rows.append(row(f"2.{i}", plain(category_name(category)), reports,
+                           lambda c, k=str(category): c.by_category.get(k, 0)))
+    s1.rows.append(row("3", _("By village"), "", lambda c: None, True))
+    villages = sorted(figures.village_names.items(),
+                      key=lambda kv: (figures.village_commune.get(kv[0], 0), kv[1]))
+    names = {c.commune_id: c.name for c in communes}
+    for i, (village_id, name) in enumerate(villages, 1):
+        label = (f"{name} ({names.get(figures.village_commune.get(village_id), '')})"
+                 if province else name)
+        s1.rows.append(row(f"3.{i}", label, reports,
+                           lambda c, v=village_id: c.by_village.get(v, 0)))
+    s1.rows.append(row(f"3.{len(villages) + 1}", _("No village given (address or location)"),
+                       reports, lambda c: c.by_village.get(NO_VILLAGE, 0)))
+    s1.rows.append(row("4", _("By age group"), "", lambda c: None, True))
+    for i, age in enumerate(AgeGroup, 1):
+        s1.rows.append(row(f"4.{i}", age_name(age).capitalize(), reports,
+                           lambda c, k=str(age): c.by_age.get(k, 0)))
+    s1.rows.append(row("5", _("By urgency"), "", lambda c: None, True))
+    s1.rows.append(row("5.1", _("Urgent (a child in danger now)"), reports,
+                       lambda c: c.by_urgency.get(True, 0)))
+    s1.rows.append(row("5.2", _("Not urgent"), reports, lambda c: c.by_urgency.get(False, 0)))
+    s1.rows.append(row("6", _("By channel"), "", lambda c: None, True))
+    for i, channel in enumerate(CHANNELS, 1):
+        s1.rows.append(row(f"6.{i}", channel_name(channel), reports,
+                           lambda c, k=channel: c.by_channel.get(k, 0)))
+    s1.rows.append(row("7", _("By month"), "", lambda c: None, True))
+    for i, (year, month) in enumerate(figures.period.months(), 1):
+        key = f"{year:04d}-{month:02d}"
+        s1.rows.append(row(f"7.{i}", _("Month {month}").format(month=f"{month:02d}/{year}"),
+                           reports, lambda c, k=key: c.by_month.get(k, 0)))
+    sections.append(s1)
+
+    s2 = Section("II", _("CASES"))
+    s2.rows.append(row("1", _("Cases opened for these reports"), cases, lambda c: c.cases, True))
+    s2.rows.append(row("2", _("By status now"), "", lambda c: None, True))
+    for i, status in enumerate(CaseStatus, 1):
+        s2.rows.append(row(f"2.{i}", status_name(status), cases,
+                           lambda c, k=str(status): c.cases_by_status.get(k, 0)))
+    s2.rows.append(row("3", _("By risk level"), "", lambda c: None, True))
+    for i, risk in enumerate([*RiskLevel, None], 1):
+        s2.rows.append(row(f"3.{i}", risk_name(risk).capitalize(), cases,
+                           lambda c, k=str(risk) if risk else NO_RISK:
+                           c.cases_by_risk.get(k, 0)))
+    s2.rows.append(row("4", _("Open cases past the deadline of their current step"), cases,
+                       lambda c: c.overdue, True))
+    sections.append(s2)
+
+    s3 = Section("III", _("TIMELINESS"))
+    s3.rows.append(row("1", _("Urgent reports"), reports, lambda c: c.urgent))
+    s3.rows.append(row("2", _("Urgent reports assessed within 12 hours"), reports,
+                       lambda c: c.urgent_in_time))
+    s3.rows.append(row("3", _("Share of urgent reports assessed within 12 hours"), "%",
+                       lambda c: _percent(c.urgent_in_time_share), True))
+    s3.rows.append(row("4", _("Cases with a support plan"), cases, lambda c: c.plans))
+    s3.rows.append(row("5", _("Median time from the report to the support plan"),
+                       _("working days"), lambda c: c.median_plan_days, True))
+    s3.rows.append(row("6", _("Support plans within {days} working days").format(
+        days=PLAN_WORKING_DAYS), cases, lambda c: c.plans_in_time))
+    sections.append(s3)
+
+    s4 = Section("IV", _("REFERRALS"))
+    s4.rows.append(row("1", _("Referrals to agencies"), _("referrals"),
+                       lambda c: c.referral_count, True))
+    agencies = sorted(figures.agency_names.items(), key=lambda kv: kv[1])
+    for i, (agency_id, name) in enumerate(agencies, 1):
+        s4.rows.append(row(f"1.{i}", name, _("referrals"),
+                           lambda c, a=agency_id: c.referrals.get(a, 0)))
+    sections.append(s4)
+
+    s5 = Section("V", _("CHILDREN IN SPECIAL CIRCUMSTANCES (Law on Children, art. 10)"))
+    s5.rows.append(row("1", _("Cases with a child in special circumstances"), cases,
+                       lambda c: c.special_groups.get(None, 0), True))
+    for i, group in enumerate(SpecialGroup, 1):
+        s5.rows.append(row(f"1.{i}", special_group_name(group), cases,
+                           lambda c, k=str(group): c.special_groups.get(k, 0)))
+    sections.append(s5)
+
+    heading = [
+        _("APPENDIX: CHILD PROTECTION FIGURES"),
+        _("{title}, {span}").format(title=period_title(figures.period).capitalize(),
+                                    span=period_span(figures.period)),
+        _("Unit: {name}").format(name=scope_name(figures.scope)),
+        _("Counted by treem-bot at {when}; a report belongs to the period it was received in, "
+          "its case's figures are as they are now.").format(
+            when=vi_datetime(figures.generated_at, tz)),
+    ]
+    return Appendix(heading=heading, header=[_("No."), _("Indicator"), _("Unit")],
+                    columns=[c.name for c in communes],
+                    total_label=_("Total") if len(communes) > 1 else None,
+                    sections=sections, sheet_name=_("Totals"))
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+# --- the chat text --------------------------------------------------------------------------------
+
+
+def figures_text(figures: service.Figures, tz: dt.tzinfo) -> list[str]:
+    """The figures as chat messages (HTML, each under Telegram's limit)."""
+    table = appendix(figures, tz)
+    header = "\n".join([
+        _("📊 <b>Figures for the {title}</b>").format(title=esc(period_title(figures.period))),
+        _("{unit}, {span}").format(unit=esc(scope_name(figures.scope)),
+                                  span=period_span(figures.period)),
+        _("As of {when}").format(when=vi_datetime(figures.generated_at, tz)),
+    ])
+    blocks = []
+    if figures.scope.province_level:
+        lines = [_("<b>Communes side by side</b>")]
+        for c in figures.communes:
+            lines.append(_("<b>{name}</b>: {reports} reports ({urgent} urgent), {open} cases "
+                           "open, {overdue} overdue; assessed within 12 h: {share}; plan: "
+                           "median {median} working days").format(
+                name=esc(c.name), reports=c.reports, urgent=c.urgent, open=c.open,
+                overdue=c.overdue, share=_share_text(c.urgent_in_time_share),
+                median=number(c.median_plan_days)))
+        blocks.append("\n".join(lines))
+    for section in table.sections:
+        lines = [f"<b>{esc(section.number)}. {esc(section.title.capitalize())}</b>"]
+        subheading = None
+        for r in section.rows:
+            value = r.total
+            if value is None and r.unit == "":
+                subheading = r.label  # shown before its first item that is not zero
+                continue
+            if not r.bold and not value:
+                continue  # zero rows stay in the files, not in the chat
+            if subheading and not r.bold:
+                lines.append(f"<i>{esc(subheading)}</i>")
+            subheading = None
+            shown = f"{number(value)}%" if r.unit == "%" and value is not None else number(value)
+            bullet = "" if r.bold else "• "
+            lines.append(f"{bullet}{esc(r.label)}: <b>{shown}</b>")
+        blocks.append("\n".join(lines))
+    if figures.scope.province_level:
+        blocks.append(_("Province level: aggregates only, no case list."))
+    blocks.append(_("The chart and the files for the report follow."))
+    return _chunks(blocks, header)
+
+
+def _share_text(value: float | None) -> str:
+    return "–" if value is None else f"{number(_percent(value))}%"
+
+
+def _chunks(blocks: list[str], header: str) -> list[str]:
+    messages, current = [], header
+    for block in blocks:
+        if len(current) + len(block) + 2 > MESSAGE_BUDGET:
+            messages.append(current)
+            current = block
+        else:
+            current = f"{current}\n\n{block}"
+    messages.append(current)
+    return messages
+
+
+# --- the chart ----------------------------------------------------------------------------------------
+
+
+def chart_of(figures: service.Figures) -> Chart:
+    total = figures.total
+    categories = [(plain(category_name(k)), v) for k, v in total.by_category.items()]
+    if figures.scope.province_level:
+        places = Panel(_("Reports by commune"), [(c.name, c.reports) for c in figures.communes])
+    else:
+        places = Panel(_("Reports by village"), [
+            (figures.village_names.get(k) or _("No village given"), v)
+            for k, v in total.by_village.items()])
+    months = [(f"{m:02d}/{y}", total.by_month.get(f"{y:04d}-{m:02d}", 0))
+              for y, m in figures.period.months()]
+    return Chart(
+        title=_("Reports received: {unit}").format(unit=scope_name(figures.scope)),
+        subtitle=f"{period_title(figures.period).capitalize()}, {period_span(figures.period)}",
+        panels=[Panel(_("Reports by what is happening"), categories), places,
+                Panel(_("Reports per month"), months, kind="line")],
+        empty_text=_("No reports in this period"))
+
+
+# --- the case list ------------------------------------------------------------------------------------
+
+
+def case_header() -> list[str]:
+    return [_("No."), _("Case number"), _("Received"), _("What is happening"), _("Village"),
+            _("Age group"), _("Children"), _("Urgent"), _("Channel"), _("Status"),
+            _("Risk level"), _("Special circumstances"), _("Referred to"), _("Risk assessed"),
+            _("Assessed within 12 hours"), _("Support plan"),
+            _("Working days to the plan"), _("Overdue now"), _("Closed")]
+
+
+class CaseRowWords:
+    """Turns case rows into the sheet's cells (labels looked up once, not per row)."""
+
+    def __init__(self, agency_names: dict[int, str], village_names: dict[int, str], tz: dt.tzinfo, now: dt.datetime) -> None:
+        self.tz, self.now = tz, now
+        self.yes, self.no = _("Yes"), _("No")
+        self.categories = {str(k): plain(category_name(k)) for k in Category}
+        self.ages = {str(k): age_name(k) for k in AgeGroup}
+        self.channels = {k: channel_name(k) for k in CHANNELS}
+        self.statuses = {str(k): status_name(k) for k in CaseStatus}
+        self.risks = {str(k): risk_name(k) for k in RiskLevel}
+        self.groups = {str(k): special_group_name(k) for k in SpecialGroup}
+        self.agencies = agency_names
+        self.villages = village_names
+        self.count = 0
+
+    def when(self, moment: dt.datetime | None) -> str:
+        return moment.astimezone(self.tz).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+    def __call__(self, rows: list[service.CaseRow]) -> list[list]:
+        cells = []
+        for r in rows:
+            self.count += 1
+            in_time = ""
+            if r.urgent:
+                in_time = self.yes if (r.assessed_at is not None and r.assessed_at
+                                       - r.received_at <= dt.timedelta(hours=12)) else self.no
+            overdue = (r.status != CaseStatus.CLOSED and r.due_at is not None
+                       and r.due_at < self.now)
+            cells.append([
+                self.count, r.case_id, self.when(r.received_at),
+                self.categories.get(r.category, r.category),
+                self.villages.get(r.village_id, "") if r.village_id else "",
+                self.ages.get(r.age_group, r.age_group), r.child_count,
+                self.yes if r.urgent else self.no, self.channels.get(r.channel, r.channel),
+                self.statuses.get(r.status, r.status),
+                self.risks.get(r.risk, "") if r.risk else "",
+                "; ".join(self.groups.get(g, g) for g in r.special_groups),
+                "; ".join(self.agencies.get(a, str(a)) for a in r.agency_ids),
+                self.when(r.assessed_at), in_time, self.when(r.planned_at),
+                working_days_to(r.received_at, r.planned_at, self.tz) if r.planned_at else "",
+                self.yes if overdue else "", self.when(r.closed_at)])
+        return cells
+
+
+# --- handlers -------------------------------------------------------------------------------------
+
+
+def export_button(scope: service.Scope, period: Period) -> tuple[str, str]:
+    return (_("📥 Export XLSX and CSV"), cb.build(ST, "x", scope.unit_id, *period.key()))
+
+
+@handles
+async def stats_command(request: Request) -> list[Reply] | Reply:
+    """/stats [period]: the figures, then the chart with the export button."""
+    runtime = request.runtime
+    scope = await service.scope_for(request.actor, session=request.session)
+    today = runtime.local_now().date()
+    deadline_of = await service.deadlines_of(scope, session=request.session)
+    try:
+        period = parse_period(" ".join(request.context.args or []), today, deadline_of)
+    except InvalidInput:
+        return Reply(_("That period cannot be read. Write for example:\n/stats (the report "
+                       "due next)\n/stats 6 tháng 2027\n/stats năm 2026\n/stats năm nay\n"
+                       "/stats tháng trước\n/stats 1/1/2026-31/3/2026"))
+    figures = await service.figures(scope, period, session=request.session, tz=runtime.tz,
+                                    now=request.now)
+    await service.record_use(request.actor, scope, period, "viewed", session=request.session,
+                             now=request.now)
+    chat_id = request.update.effective_chat.id
+    bot = request.context.bot
+    chart = chart_of(figures)
+    caption = _("📈 {title}, {span}").format(title=esc(period_title(period).capitalize()),
+                                             span=period_span(period))
+    markup = keyboard([[export_button(scope, period)]])
+
+    async def send_chart() -> None:
+        png = await asyncio.to_thread(render_chart, chart)
+        await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup)
+
+    request.after_commit.append(send_chart)
+    return [Reply(text) for text in figures_text(figures, runtime.tz)]
+
+
+async def start_export(request: Request, unit_id: int, period: Period) -> Reply | None:
+    """Checks who asks, records it, and makes the files after the commit (in the private
+    chat of the person who pressed: never a group)."""
+    scope = await service.scope_for(request.actor, unit_id, session=request.session)
+    await service.record_use(request.actor, scope, period, "exported", session=request.session,
+                             now=request.now)
+    runtime, bot, user_id = request.runtime, request.context.bot, request.user_id
+    request.after_commit.append(lambda: run_export(runtime, bot, user_id, scope, period))
+    if request.update.effective_chat.type != "private":
+        return Reply(_("I am sending the files to you in our private chat."))
+    return None
+
+
+@handles
+async def export_pressed(request: Request) -> Reply | None:
+    """The export button under the chart."""
+    try:
+        period = Period.from_key(*request.callback.args[1:4])
+    except (InvalidInput, ValueError):
+        return Reply(_("This button is out of date. Please send /stats again."))
+    return await start_export(request, request.callback.int_arg(0), period)
+
+
+def file_name(scope: service.Scope, period: Period, ext: str) -> str:
+    return f"so-lieu-{scope.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{ext}"
+
+
+async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope,  # noqa: ANN001
+                     period: Period) -> None:
+    """Makes the workbook and the CSV, with a progress message, and sends them."""
+    title = period_title(period)
+    shown = _("⏳ Preparing the files for the {title} ({span})…").format(
+        title=esc(title), span=period_span(period))
+    progress = await bot.send_message(chat_id, shown)
+
+    async def show(text: str) -> None:
+        nonlocal shown
+        if text == shown:
+            return
+        shown = text
+        try:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=progress.message_id)
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    try:
+        started = time.monotonic()
+        now = runtime.clock.now()
+        async with runtime.db.session() as session:
+            figures = await service.figures(scope, period, session=session, tz=runtime.tz,
+                                            now=now)
+            agencies = await service.agency_names_of(scope, session=session)
+            villages = await service.village_names_of(scope, session=session)
+        table = appendix(figures, runtime.tz)
+        header = None if scope.aggregates_only else case_header()
+        writer = await asyncio.to_thread(WorkbookWriter, table, _("Cases"), header)
+        words = CaseRowWords(agencies, villages, runtime.tz, now)
+        expected = figures.total.cases
+        last = time.monotonic()
+        async for page in service.case_rows(runtime.db, scope, period, tz=runtime.tz):
+            await asyncio.to_thread(lambda p=page: writer.add_cases(words(p)))
+            if time.monotonic() - last >= PROGRESS_INTERVAL and words.count < expected:
+                last = time.monotonic()
+                await show(_("⏳ Preparing the files: {done} of {total} cases ({percent}%)…")
+                           .format(done=number(words.count), total=number(expected),
+                                   percent=words.count * 100 // max(expected, 1)))
+        xlsx = await asyncio.to_thread(writer.finish)
+        csv_bytes = totals_csv(table)
+        caption = _("📑 {title}, {unit}, {span}").format(
+            title=esc(title.capitalize()), unit=esc(scope_name(scope)),
+            span=period_span(period))
+        await bot.send_document(chat_id, xlsx, filename=file_name(scope, period, "xlsx"),
+                                caption=caption)
+        await bot.send_document(chat_id, csv_bytes, filename=file_name(scope, period, "csv"),
+                                caption=_("The totals as CSV"))
+        sheets = (_("a sheet of totals per indicator") if scope.aggregates_only else
+                  _("a sheet of totals per indicator and a list of {n} cases without personal "
+                    "data").format(n=number(words.count)))
+        await show(_("✅ Files ready: {sheets}.").format(sheets=sheets))
+        log.info("stats export unit=%s period=%s cases=%d seconds=%.1f", scope.unit_id,
+                 period.kind, words.count, time.monotonic() - started)
+    except Forbidden:
+        log.info("stats export to chat=%s: blocked", chat_id)
+    except Exception:
+        log.exception("stats export failed unit=%s period=%s", scope.unit_id, period.kind)
+        await show(_("Sorry, the files could not be made. Please try again later."))
+
+
+def build_handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("stats", stats_command, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(export_pressed,
+                             pattern=cb.pattern(ST) + r"x:\d+:[a-z0-9]+:\d{8}:\d{8}$"),
+    ]
