@@ -169,20 +169,91 @@ def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
 
 
 
-class SpecialGroup(StrEnum):
-    """The 14 groups of children in special circumstances (Law on Children 2016, art. 10)."""
+# --- children in special circumstances (Law on Children 2016, Điều 10) ----------------------
 
-    ORPHAN = "orphan"
-    ABANDONED = "abandoned"
-    NO_CARER = "no_carer"
-    DISABILITY = "disability"
-    HIV = "hiv"
-    LAW_VIOLATION = "law_violation"
-    DRUGS = "drugs"
-    DROPOUT_WORK = "dropout_work"
-    VIOLENCE_HARM = "violence_harm"
-    EXPLOITATION = "exploitation"
-    SEXUAL_ABUSE = "sexual_abuse"
-    TRAFFICKING = "trafficking"
-    SERIOUS_ILLNESS = "serious_illness"
-    MIGRANT = "migrant"
+
+class SpecialGroup(StrEnum):
+    """The 14 groups of children in special circumstances (trẻ em có hoàn cảnh đặc biệt)."""
+
+    ORPHAN = "orphan"  # mồ côi cả cha và mẹ
+    ABANDONED = "abandoned"  # bị bỏ rơi
+    NO_CARER = "no_carer"  # không nơi nương tựa
+    DISABILITY = "disability"  # khuyết tật
+    HIV = "hiv"  # nhiễm HIV/AIDS
+    LAW_VIOLATION = "law_violation"  # vi phạm pháp luật
+    DRUGS = "drugs"  # nghiện ma túy
+    DROPOUT_WORK = "dropout_work"  # bỏ học kiếm sống chưa xong THCS
+    VIOLENCE_HARM = "violence_harm"  # tổn hại nghiêm trọng do bị bạo lực
+    EXPLOITATION = "exploitation"  # bị bóc lột
+    SEXUAL_ABUSE = "sexual_abuse"  # bị xâm hại tình dục
+    TRAFFICKING = "trafficking"  # bị mua bán
+    SERIOUS_ILLNESS = "serious_illness"  # bệnh hiểm nghèo, hộ nghèo/cận nghèo
+    MIGRANT = "migrant"  # di cư, lánh nạn, tị nạn không có người chăm sóc
+
+
+def toggle_group(groups: list[str], group: SpecialGroup) -> list[str]:
+    """The groups with `group` added or removed, in the law's order."""
+    chosen = set(groups) ^ {str(group)}
+    return [str(g) for g in SpecialGroup if str(g) in chosen]
+
+
+class Channel(StrEnum):
+    """How a report reached the commune. Citizens write in the chat; officers open a case
+    themselves for what came another way."""
+
+    TELEGRAM = "telegram"
+    PHONE = "phone"  # a phone call
+    SCHOOL = "school"  # a school's notice
+    DIRECT = "direct"  # someone came to the commune office
+    AGENCY = "agency"  # police, health station, another agency
+    OTHER = "other"
+
+
+OFFICER_CHANNELS = tuple(c for c in Channel if c is not Channel.TELEGRAM)
+
+MAX_NOTE_CHARS = 2000
+MAX_RELAY_CHARS = 1000
+
+
+def clean_note(text: str | None, *, limit: int = MAX_NOTE_CHARS) -> str:
+    """A note or relayed message as stored: trimmed, not empty, within the limit (never cut)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("text_expected")
+    if len(text) > limit:
+        raise InvalidInput("note_too_long")
+    return text
+
+
+# --- pushed deadline alerts -------------------------------------------------------------------
+
+
+class AlertKind(StrEnum):
+    DUE_SOON = "due_soon"  # the day before (or hours before) the step's deadline
+    OVERDUE = "overdue"  # the deadline passed: to whoever has the case
+    ESCALATED = "escalated"  # still overdue: to the commune's administrators
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """When the holder of a case is reminded of its deadline; all configuration."""
+
+    # Before a deadline counted in working days: the day before; before one counted in
+    # hours (urgent cases, 12 h): a few hours before.
+    before_days: dt.timedelta = dt.timedelta(hours=24)
+    before_hours: dt.timedelta = dt.timedelta(hours=3)
+    escalate_after: dt.timedelta = dt.timedelta(hours=0)  # overdue → administrators too
+
+
+def alerts_due(due: dt.datetime, *, now: dt.datetime, step_started: dt.datetime,
+               rules: AlertRules = AlertRules()) -> list[AlertKind]:
+    """The alerts whose time has come for the deadline `due`. Once the case is overdue the
+    "due soon" alert is not sent any more (after downtime, say): it would be wrong."""
+    if now >= due:
+        kinds = [AlertKind.OVERDUE]
+        if now >= due + rules.escalate_after:
+            kinds.append(AlertKind.ESCALATED)
+        return kinds
+    short = due - step_started <= dt.timedelta(hours=24)
+    lead = rules.before_hours if short else rules.before_days
+    return [AlertKind.DUE_SOON] if now >= due - lead else []

@@ -229,9 +229,45 @@ class Case(SQLModel, table=True):
     step_started_at: dt.datetime | None = _when(nullable=True)
     closure_reason: str | None = Field(default=None, max_length=16)
     closed_at: dt.datetime | None = _when(nullable=True)
-    special_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    # When the risk level was first set (the assessment), for the 12-hour figure.
     assessed_at: dt.datetime | None = _when(nullable=True)
-    due_at: dt.datetime | None = _when(nullable=True)
+    # The current step's deadline, kept up to date by every change (alerts query it).
+    due_at: dt.datetime | None = _when(nullable=True, index=True)
+    # Bumped by every change of state: a button drawn for an older revision is stale.
+    revision: int = Field(default=0)
+    # Codes of domain.cases.SpecialGroup (Law on Children 2016, Điều 10).
+    special_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    opened_by: int | None = Field(default=None, sa_type=sa.BigInteger)  # an officer, or None
+
+
+class CaseReferral(SQLModel, table=True):
+    """A case handed to an agency: its members may see and annotate that case only."""
+
+    __tablename__ = "case_referrals"
+    __table_args__ = (sa.UniqueConstraint("case_id", "agency_id", name="uq_referrals_case_agency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    agency_id: int = Field(foreign_key="agencies.id", index=True)
+    referred_at: dt.datetime = _when()
+    referred_by: int = Field(sa_type=sa.BigInteger)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    active: bool = Field(default=True)
+
+
+class PendingInput(SQLModel, table=True):
+    """What the bot waits for an officer (or a reporter) to type next: a note, a reason, a
+    message to relay, a case being opened. In the database so a restart keeps it."""
+
+    __tablename__ = "pending_inputs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    kind: str = Field(max_length=16)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    revision: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: dt.datetime = _when()
 
 
 class CaseEvent(SQLModel, table=True):
@@ -243,25 +279,16 @@ class CaseEvent(SQLModel, table=True):
     case_id: int = Field(foreign_key="cases.id", index=True)
     at: dt.datetime = _when()
     actor_user_id: int | None = Field(default=None, sa_type=sa.BigInteger)
-    kind: str = Field(max_length=16)  # opened | assigned | escalated | addition | status | note
+    # opened | assigned | escalated | addition | status | reopened | risk | note | referred |
+    # groups | relay_out | relay_in
+    kind: str = Field(max_length=16)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
     note: str | None = Field(default=None, sa_type=sa.Text)
-
-
-class CaseReferral(SQLModel, table=True):
-    """A case referred to an agency of the commune."""
-
-    __tablename__ = "case_referrals"
-    __table_args__ = (sa.UniqueConstraint("case_id", "agency_id", name="uq_case_referrals"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="cases.id", index=True)
-    agency_id: int = Field(foreign_key="agencies.id", index=True)
-    referred_at: dt.datetime = _when()
-    referred_by: int | None = Field(default=None, sa_type=sa.BigInteger)
-    note: str | None = Field(default=None, sa_type=sa.Text)
-    active: bool = Field(default=True)
+    member_id: int | None = Field(default=None, foreign_key="members.id")  # assigned to
+    agency_id: int | None = Field(default=None, foreign_key="agencies.id")  # referred to
+    media_kind: str | None = Field(default=None, max_length=8)  # a note's photo
+    file_id: str | None = Field(default=None, max_length=255)
 
 
 class StatusLookup(SQLModel, table=True):
@@ -357,7 +384,8 @@ class Broadcast(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One message to one chat; unique per reminder (or broadcast) and subscription."""
+    """One message to one chat; unique per reminder (or broadcast) and subscription, or,
+    for a case alert or a morning digest to one person, per `key`."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -369,7 +397,11 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reminder_id: int | None = Field(default=None, foreign_key="reminders.id")
     broadcast_id: int | None = Field(default=None, foreign_key="broadcasts.id", index=True)
-    subscription_id: int = Field(foreign_key="subscriptions.id")
+    subscription_id: int | None = Field(default=None, foreign_key="subscriptions.id")
+    # Case alerts and digests: "case:<id>:<kind>:<due>:<chat>" / "digest:<date>:<chat>".
+    key: str | None = Field(default=None, max_length=80, unique=True)
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    text: str | None = Field(default=None, sa_type=sa.Text)
     chat_id: int = Field(sa_type=sa.BigInteger)
     # pending | sending | sent | failed | deactivated | uncertain
     status: str = Field(default="pending", max_length=12)
@@ -379,3 +411,12 @@ class Delivery(SQLModel, table=True):
     sent_at: dt.datetime | None = _when(nullable=True)
     message_id: int | None = None
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class JobRun(SQLModel, table=True):
+    """A once-a-day job that ran (claimed by one instance): "digest:2026-11-24"."""
+
+    __tablename__ = "job_runs"
+
+    key: str = Field(max_length=64, primary_key=True)
+    at: dt.datetime = _when()
