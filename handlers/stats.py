@@ -317,11 +317,11 @@ def chart_of(figures: service.Figures) -> Chart:
 
 
 def case_header() -> list[str]:
-    return [_("No."), _("Case number"), _("Received"), _("What is happening"), _("Village"),
+    return [_("No."), _("Case number"), _("Received on"), _("What is happening"), _("Village"),
             _("Age group"), _("Children"), _("Urgent"), _("Channel"), _("Status"),
             _("Risk level"), _("Special circumstances"), _("Referred to"), _("Risk assessed"),
-            _("Assessed within 12 hours"), _("Support plan"),
-            _("Working days to the plan"), _("Overdue now"), _("Closed")]
+            _("Assessed within 12 hours"), _("Support plan adopted"),
+            _("Working days to the plan"), _("Overdue now"), _("Closed on")]
 
 
 class CaseRowWords:

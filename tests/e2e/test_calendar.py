@@ -174,9 +174,12 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     assert "Thứ Năm, 20 tháng 5, 2027" in deadline.text and "còn 14 ngày" in deadline.text
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
-    figures = await officer.reply()
-    assert "Số liệu cho báo cáo 6 tháng" in figures.text and "01/01/2027 – 20/05/2027" in figures.text
-    assert "Tin báo đã nhận: 0" in figures.text
+    messages = await officer.settle(quiet=1.5, timeout=30)
+    # The report appendix for that report's period (tests/e2e/test_stats.py checks its cells).
+    assert "Đã xong tệp số liệu" in messages[0].text
+    names = [m.raw["document"]["file_name"] for m in messages if "document" in m.raw]
+    assert names == ["so-lieu-minh-tan-20261115-20270514.xlsx",
+                     "so-lieu-minh-tan-20261115-20270514.csv"]
 
 
 async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
