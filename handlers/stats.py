@@ -129,7 +129,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
 
     reports, cases = _("reports"), _("cases")
     sections = []
-    s1 = Section("I", _("REPORTS RECEIVED"))
+    s1 = Section("I", _("Reports received and where they came from"))
     s1.rows.append(row("1", _("Reports received"), reports, lambda c: c.reports, True))
     s1.rows.append(row("2", _("By what is happening"), "", lambda c: None, True))
     for i, category in enumerate(Category, 1):
@@ -165,7 +165,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
                            reports, lambda c, k=key: c.by_month.get(k, 0)))
     sections.append(s1)
 
-    s2 = Section("II", _("CASES"))
+    s2 = Section("II", _("Cases and their status"))
     s2.rows.append(row("1", _("Cases opened for these reports"), cases, lambda c: c.cases, True))
     s2.rows.append(row("2", _("By status now"), "", lambda c: None, True))
     for i, status in enumerate(CaseStatus, 1):
@@ -180,7 +180,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
                        lambda c: c.overdue, True))
     sections.append(s2)
 
-    s3 = Section("III", _("TIMELINESS"))
+    s3 = Section("III", _("Timeliness"))
     s3.rows.append(row("1", _("Urgent reports"), reports, lambda c: c.urgent))
     s3.rows.append(row("2", _("Urgent reports assessed within 12 hours"), reports,
                        lambda c: c.urgent_in_time))
@@ -193,7 +193,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
         days=PLAN_WORKING_DAYS), cases, lambda c: c.plans_in_time))
     sections.append(s3)
 
-    s4 = Section("IV", _("REFERRALS"))
+    s4 = Section("IV", _("Referrals"))
     s4.rows.append(row("1", _("Referrals to agencies"), _("referrals"),
                        lambda c: c.referral_count, True))
     agencies = sorted(figures.agency_names.items(), key=lambda kv: kv[1])
@@ -202,7 +202,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
                            lambda c, a=agency_id: c.referrals.get(a, 0)))
     sections.append(s4)
 
-    s5 = Section("V", _("CHILDREN IN SPECIAL CIRCUMSTANCES (Law on Children, art. 10)"))
+    s5 = Section("V", _("Children in special circumstances (Law on Children, art. 10)"))
     s5.rows.append(row("1", _("Cases with a child in special circumstances"), cases,
                        lambda c: c.special_groups.get(None, 0), True))
     for i, group in enumerate(SpecialGroup, 1):
@@ -242,6 +242,7 @@ def figures_text(figures: service.Figures, tz: dt.tzinfo) -> list[str]:
         _("As of {when}").format(when=vi_datetime(figures.generated_at, tz)),
     ])
     blocks = []
+    days_unit = _("working days")
     if figures.scope.province_level:
         lines = [_("<b>Communes side by side</b>")]
         for c in figures.communes:
@@ -253,7 +254,7 @@ def figures_text(figures: service.Figures, tz: dt.tzinfo) -> list[str]:
                 median=number(c.median_plan_days)))
         blocks.append("\n".join(lines))
     for section in table.sections:
-        lines = [f"<b>{esc(section.number)}. {esc(section.title.capitalize())}</b>"]
+        lines = [f"<b>{esc(section.number)}. {esc(section.title)}</b>"]
         subheading = None
         for r in section.rows:
             value = r.total
@@ -265,7 +266,11 @@ def figures_text(figures: service.Figures, tz: dt.tzinfo) -> list[str]:
             if subheading and not r.bold:
                 lines.append(f"<i>{esc(subheading)}</i>")
             subheading = None
-            shown = f"{number(value)}%" if r.unit == "%" and value is not None else number(value)
+            shown = number(value)
+            if value is not None and r.unit == "%":
+                shown += "%"
+            elif value is not None and r.unit == days_unit:
+                shown += f" {days_unit}"
             bullet = "" if r.bold else "• "
             lines.append(f"{bullet}{esc(r.label)}: <b>{shown}</b>")
         blocks.append("\n".join(lines))
@@ -340,8 +345,8 @@ class CaseRowWords:
         self.villages = village_names
         self.count = 0
 
-    def when(self, moment: dt.datetime | None) -> str:
-        return moment.astimezone(self.tz).strftime("%d/%m/%Y %H:%M") if moment else ""
+    def when(self, moment: dt.datetime | None) -> str | None:
+        return moment.astimezone(self.tz).strftime("%d/%m/%Y %H:%M") if moment else None
 
     def __call__(self, rows: list[service.CaseRow]) -> list[list]:
         cells = []
@@ -356,17 +361,17 @@ class CaseRowWords:
             cells.append([
                 self.count, r.case_id, self.when(r.received_at),
                 self.categories.get(r.category, r.category),
-                self.villages.get(r.village_id, "") if r.village_id else "",
+                self.villages.get(r.village_id) if r.village_id else None,
                 self.ages.get(r.age_group, r.age_group), r.child_count,
                 self.yes if r.urgent else self.no, self.channels.get(r.channel, r.channel),
                 self.statuses.get(r.status, r.status),
-                self.risks.get(r.risk, "") if r.risk else "",
-                "; ".join(self.groups.get(g, g) for g in r.special_groups),
-                "; ".join(self.agencies.get(a, str(a)) for a in r.agency_ids),
-                self.when(r.assessed_at), in_time, self.when(r.planned_at),
-                working_days_to(r.received_at, r.planned_at, self.tz) if r.planned_at else "",
-                self.yes if overdue else "", self.when(r.closed_at)])
-        return cells
+                self.risks.get(r.risk) if r.risk else None,
+                "; ".join(self.groups.get(g, g) for g in r.special_groups) or None,
+                "; ".join(self.agencies.get(a, str(a)) for a in r.agency_ids) or None,
+                self.when(r.assessed_at), in_time or None, self.when(r.planned_at),
+                working_days_to(r.received_at, r.planned_at, self.tz) if r.planned_at else None,
+                self.yes if overdue else None, self.when(r.closed_at)])
+        return cells  # None leaves a cell empty (and the file smaller)
 
 
 # --- handlers -------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ class Appendix:
         head = [*self.header, *self.columns] + ([self.total_label] if self.total_label else [])
         rows = [head]
         for section in self.sections:
-            rows.append([section.number, section.title, ""] + [""] * (len(head) - 3))
+            rows.append([section.number, section.title.upper(), ""] + [""] * (len(head) - 3))
             for row in section.rows:
                 values = list(row.values) + ([row.total] if self.total_label else [])
                 rows.append([row.number, row.label, row.unit, *values])
@@ -101,7 +101,7 @@ class WorkbookWriter:
         sheet.append([])
         table = appendix.table()
         sheet.append([self._styled(v, self._bold, fill=True) for v in table[0]])
-        section_numbers = {s.number for s in appendix.sections}
+        section_numbers = {s.number for s in appendix.sections}  # their rows are headings
         bold_rows = {(r.number, r.label) for s in appendix.sections for r in s.rows if r.bold}
         for values in table[1:]:
             is_section = values[0] in section_numbers and values[2] == ""

@@ -237,13 +237,16 @@ async def list_case_rows(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.dat
                          after_id: int, limit: int, session: AsyncSession) -> list[tuple]:
     """One page (by case id) of the cases of the reports received, without personal data:
     no name, story, address, location or reporter; fields as CASE_ROW_FIELDS."""
-    plan = _first_plan()
+    # Per case through the index on case_events.case_id: a page reads only its own rows.
+    planned = (sa.select(func.min(CaseEvent.at))
+               .where(CaseEvent.case_id == Case.id,
+                      CaseEvent.to_status == CaseStatus.SUPPORTING)
+               .correlate(Case).scalar_subquery())
     columns = [Case.id, Report.commune_id, Report.created_at, Report.category,
                Report.village_id, Report.age_group, Report.child_count, Report.urgent,
                Report.channel, Case.status, Case.risk, Case.special_groups, Case.assessed_at,
-               Case.due_at, Case.closed_at, plan.c.at]
+               Case.due_at, Case.closed_at, sa.type_coerce(planned, CaseEvent.__table__.c.at.type)]
     stmt = (_cases_received(columns, commune_ids, lo, hi)
-            .outerjoin(plan, plan.c.case_id == Case.id)
             .where(Case.id > after_id).order_by(Case.id).limit(limit))
     rows = (await session.exec(stmt)).all()
     if not rows:
