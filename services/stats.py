@@ -270,18 +270,16 @@ PAGE = 2000
 
 async def case_rows(db: Database, scope: Scope, period: Period, *, tz: dt.tzinfo,
                     page: int | None = None) -> AsyncIterator[list[CaseRow]]:
-    """The period's cases, page by page, each page read in its own short transaction (so
-    a long export never holds SQLite's lock while the file is written). Province level:
-    nothing (aggregates only)."""
+    """The period's cases, page by page: their ids first (one query), then each page by
+    primary key in its own short transaction (so a long export never holds SQLite's lock
+    while the file is written). Province level: nothing (aggregates only)."""
     if scope.aggregates_only:
         return
     lo, hi = period.bounds(tz)
-    after = 0
-    while True:
+    async with db.session() as session:
+        ids = await store.list_case_ids(list(scope.commune_ids), lo, hi, session=session)
+    size = page or PAGE
+    for first in range(0, len(ids), size):
         async with db.session() as session:
-            rows = await store.list_case_rows(list(scope.commune_ids), lo, hi, after_id=after,
-                                              limit=page or PAGE, session=session)
-        if not rows:
-            return
+            rows = await store.list_case_rows(ids[first:first + size], session=session)
         yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[16])) for r in rows]
-        after = rows[-1][0]

@@ -233,10 +233,16 @@ CASE_ROW_FIELDS = ("case_id", "commune_id", "received_at", "category", "village_
                    "agency_ids")
 
 
-async def list_case_rows(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime, *,
-                         after_id: int, limit: int, session: AsyncSession) -> list[tuple]:
-    """One page (by case id) of the cases of the reports received, without personal data:
-    no name, story, address, location or reporter; fields as CASE_ROW_FIELDS."""
+async def list_case_ids(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime, *,
+                        session: AsyncSession) -> list[int]:
+    """The ids of the cases of the reports received, in order (what the case list holds)."""
+    stmt = _cases_received([Case.id], commune_ids, lo, hi).order_by(Case.id)
+    return list((await session.exec(stmt)).scalars().all())
+
+
+async def list_case_rows(case_ids: Sequence[int], *, session: AsyncSession) -> list[tuple]:
+    """These cases (found by primary key), without personal data: no name, story, address,
+    location or reporter; fields as CASE_ROW_FIELDS."""
     # Per case through the index on case_events.case_id: a page reads only its own rows.
     planned = (sa.select(func.min(CaseEvent.at))
                .where(CaseEvent.case_id == Case.id,
@@ -246,8 +252,8 @@ async def list_case_rows(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.dat
                Report.village_id, Report.age_group, Report.child_count, Report.urgent,
                Report.channel, Case.status, Case.risk, Case.special_groups, Case.assessed_at,
                Case.due_at, Case.closed_at, sa.type_coerce(planned, CaseEvent.__table__.c.at.type)]
-    stmt = (_cases_received(columns, commune_ids, lo, hi)
-            .where(Case.id > after_id).order_by(Case.id).limit(limit))
+    stmt = (sa.select(*columns).select_from(Case).join(Report, col(Report.id) == Case.report_id)
+            .where(col(Case.id).in_(list(case_ids))).order_by(Case.id))
     rows = (await session.exec(stmt)).all()
     if not rows:
         return []
