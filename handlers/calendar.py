@@ -18,8 +18,8 @@ from telegram.ext import (
 from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
 from domain.calendar import EventKind
-from domain.periods import PeriodKind, report_for_deadline
 from domain.errors import InvalidInput
+from domain.periods import PeriodKind, report_for_deadline
 from domain.roles import AgencyKind
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for

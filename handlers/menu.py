@@ -71,6 +71,9 @@ def help_text(actor: Actor) -> str:
             _("/subscribe – receive reminders here (in a group: choose the agency); "
               "/unsubscribe stops them"),
         ]
+    if actor.role in (Role.ADMIN, Role.OFFICER):
+        lines.append(_("/stats [period] – figures for the 6-month and annual reports, a chart "
+                       "and the appendix as XLSX and CSV"))
     if actor.role is Role.ADMIN:
         lines += [
             "",

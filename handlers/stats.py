@@ -19,7 +19,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_datetime, vi_short_date
-from bot.runtime import Runtime, TreemContext
+from bot.runtime import Runtime
 from domain.cases import CaseStatus, RiskLevel, SpecialGroup
 from domain.errors import InvalidInput
 from domain.periods import Period, PeriodKind, parse_period

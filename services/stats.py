@@ -17,10 +17,9 @@ from domain.errors import NotAllowed, NotFound
 from domain.periods import REPORT_KINDS, Period, PeriodKind, default_deadline
 from domain.roles import Action, Actor, UnitKind, UnitScope, ensure
 from domain.stats import PLAN_WORKING_DAYS, median, share, working_days_between
-from storage import audit
+from storage import audit, units
 from storage import calendar as calendar_store
 from storage import stats as store
-from storage import units
 from storage.db import Database
 
 ALL_COMMUNES = 0  # the scope of an install-wide administrator: every commune

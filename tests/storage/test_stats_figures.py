@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from domain.errors import NotAllowed
 from domain.periods import PeriodKind, report_period
 from domain.roles import Actor, Role, UnitScope
-from domain.errors import NotAllowed
 from services import stats
 from storage.models import Unit
 from tests.stats_seed import HANOI, NOW, expected, seed
