@@ -16,14 +16,28 @@ from bot.ratelimit import TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
 from bot.jobs import (
     CALENDAR_JOBS_INTERVAL,
+    CASE_JOBS_INTERVAL,
     PLAN_INTERVAL,
     REPORT_JOBS_INTERVAL,
     calendar_jobs,
+    case_jobs,
     plan_calendar,
     plan_jobs,
+    refresh_case_deadlines,
     report_jobs,
 )
-from handlers import calendar, cases, fallback, members, report, start, stats
+from handlers import (
+    calendar,
+    case_audit,
+    case_list,
+    cases,
+    fallback,
+    members,
+    new_case,
+    report,
+    start,
+    stats,
+)
 from storage import migrate
 from storage import updates as update_store
 
@@ -65,8 +79,9 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for handler in cases.build_handlers():
-        application.add_handler(handler, group=0)
+    for module in (cases, case_list, new_case, case_audit):
+        for handler in module.build_handlers():
+            application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():
         application.add_handler(handler, group=0)
     for handler in stats.build_handlers():
@@ -99,6 +114,7 @@ async def start_application(application: Application, runtime: Runtime, *,
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
     await plan_calendar(runtime)
+    await refresh_case_deadlines(runtime)
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
@@ -106,6 +122,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             name="report-jobs")
         application.job_queue.run_repeating(calendar_jobs, interval=CALENDAR_JOBS_INTERVAL,
                                             first=3, name="calendar-jobs")
+        application.job_queue.run_repeating(case_jobs, interval=CASE_JOBS_INTERVAL, first=7,
+                                            name="case-jobs")
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
     await application.start()

@@ -36,8 +36,11 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("calendar", _("The year's events")),
             BotCommand("subscribe", _("Receive reminders here")),
             BotCommand("unsubscribe", _("Stop reminders here")),
+            BotCommand("cases", _("Cases you may see")),
+            BotCommand("case", _("One case by its code")),
         ]
-    if role in (Role.ADMIN, Role.OFFICER):
+    if role in (Role.OFFICER, Role.ADMIN):
+        commands.append(BotCommand("newcase", _("Open a case (phone call, school, visit)")))
         commands.append(BotCommand("stats", _("Figures for the 6-month and annual reports")))
     if role is Role.ADMIN:
         commands += [
@@ -46,6 +49,7 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("invite", _("Invite an officer or agency member")),
             BotCommand("members", _("Members and their roles")),
             BotCommand("invites", _("Invitations not used yet")),
+            BotCommand("audit", _("Who saw and changed a case")),
         ]
     return commands
 

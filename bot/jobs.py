@@ -18,8 +18,10 @@ from handlers import calendar as calendar_handlers
 from services import calendar as calendar_service
 from storage import calendar as calendar_store
 from handlers import callback_data as cb
-from handlers.cases import case_buttons, summary_lines
+from handlers.case_alerts import render_alert, render_digest
+from handlers.cases import case_buttons, open_case_button, summary_lines
 from handlers.common import keyboard
+from services import cases as case_service
 from services import reports as report_service
 
 log = logging.getLogger(__name__)
@@ -96,7 +98,8 @@ def get_sender(application: Application) -> Sender:
     sender = application.bot_data.get(SENDER_KEY)
     if sender is None:
         sender = Sender(application.bot, get_runtime(application),
-                        reminder_markup=calendar_handlers.reminder_markup)
+                        reminder_markup=calendar_handlers.reminder_markup,
+                        case_markup=open_case_button)
         application.bot_data[SENDER_KEY] = sender
     return sender
 
@@ -174,3 +177,34 @@ async def _send_broadcast(application: Application, broadcast_id: int) -> None:
 def _progress_text(counts: dict[str, int], total: int) -> str:
     done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
     return _("Sending… {done}/{total}").format(done=done, total=total)
+
+
+# --- case deadlines: alerts before and after, escalation, the morning digest -------------
+
+CASE_JOBS_INTERVAL = 60  # seconds
+
+
+async def run_case_jobs(application: Application) -> SendSummary:
+    """Queue the deadline alerts and digests that are due (once each), then send them."""
+    runtime = get_runtime(application)
+    now, config = runtime.clock.now(), runtime.case_config
+    async with runtime.db.session() as session:
+        alerts = await case_service.queue_alerts(
+            session=session, now=now, config=config,
+            render=lambda alert: render_alert(alert, now=now, tz=config.tz))
+        digests = await case_service.queue_digests(
+            session=session, now=now, config=config, at=runtime.settings.digest_at,
+            render=lambda digest: render_digest(digest, now=now, tz=config.tz))
+    if alerts or digests:
+        log.info("case jobs: %d alerts, %d digests queued", alerts, digests)
+    return await get_sender(application).run()
+
+
+async def case_jobs(context: TreemContext) -> None:
+    await run_case_jobs(context.application)
+
+
+async def refresh_case_deadlines(runtime: Runtime) -> int:
+    """At start: every open case's deadline under the rules configured now."""
+    async with runtime.db.session() as session:
+        return await case_service.refresh_due_dates(session=session, config=runtime.case_config)

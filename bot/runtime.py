@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
+from services.cases import CaseConfig
 from domain.clock import Clock, SystemClock
 from storage.db import Database
 
@@ -24,6 +26,12 @@ class Runtime:
     @property
     def tz(self) -> dt.tzinfo:
         return self.settings.tz
+
+    @functools.cached_property
+    def case_config(self) -> CaseConfig:
+        settings = self.settings
+        return CaseConfig(tz=settings.tz, rules=settings.deadline_rules,
+                          alerts=settings.alert_rules)
 
     def local_now(self) -> dt.datetime:
         return self.clock.now().astimezone(self.tz)

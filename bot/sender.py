@@ -1,4 +1,4 @@
-"""Sends the pending delivery rows (reminders, broadcasts), each exactly once.
+"""Sends the pending delivery rows (reminders, broadcasts, case alerts, digests), each once.
 
 For each row: claim it (pending → sending, committed), send, record the outcome. A row
 is never sent twice: a crash between Telegram's answer and our commit leaves it
@@ -59,11 +59,12 @@ class Sender:
     """
 
     def __init__(self, bot: Bot, runtime: Runtime, *, batch: int = 16,
-                 reminder_markup=None) -> None:  # noqa: ANN001
+                 reminder_markup=None, case_markup=None) -> None:  # noqa: ANN001
         self.bot = bot
         self.runtime = runtime
         self.batch = batch
         self.reminder_markup = reminder_markup
+        self.case_markup = case_markup
         self._lock = asyncio.Lock()
 
     async def run(self) -> SendSummary:
@@ -94,6 +95,8 @@ class Sender:
                         events[event_id] = await session.get(CalendarEvent, event_id)
                     reminder = await session.get(Reminder, delivery.reminder_id)
                     markup = self.reminder_markup(events[event_id], reminder)
+                if delivery.case_id is not None and self.case_markup is not None:
+                    markup = self.case_markup(delivery.case_id)
                 if delivery.broadcast_id is not None:
                     text = html.escape(text, quote=False)  # the admin's words, as typed
                 jobs.append(_Job(delivery, text or "", markup))

@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.cases import AlertRules, DeadlineRules
 from domain.reports import ReportLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/treem.db"
@@ -49,6 +50,20 @@ class Settings(BaseSettings):
     escalate_minutes: int = Field(default=30, ge=1, le=24 * 60, alias="TREEM_ESCALATE_MINUTES")
     reminder_time: str = Field(default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                alias="TREEM_REMINDER_TIME")
+    # Case deadlines (Law on Children 2016, Decree 56/2017) and the alerts before them.
+    emergency_hours: int = Field(default=12, ge=1, le=72, alias="TREEM_EMERGENCY_HOURS")
+    assess_hours_urgent: int = Field(default=12, ge=1, le=72, alias="TREEM_ASSESS_HOURS_URGENT")
+    assess_working_days: int = Field(default=3, ge=1, le=30, alias="TREEM_ASSESS_WORKING_DAYS")
+    plan_working_days: int = Field(default=5, ge=1, le=30, alias="TREEM_PLAN_WORKING_DAYS")
+    review_working_days: int = Field(default=20, ge=1, le=120,
+                                     alias="TREEM_REVIEW_WORKING_DAYS")
+    alert_before_hours: int = Field(default=24, ge=1, le=168, alias="TREEM_ALERT_BEFORE_HOURS")
+    alert_before_urgent_hours: int = Field(default=3, ge=1, le=12,
+                                           alias="TREEM_ALERT_BEFORE_URGENT_HOURS")
+    overdue_escalate_hours: int = Field(default=0, ge=0, le=168,
+                                        alias="TREEM_OVERDUE_ESCALATE_HOURS")
+    digest_time: str = Field(default="07:30", pattern=r"^(off|([01]\d|2[0-3]):[0-5]\d)$",
+                             alias="TREEM_DIGEST_TIME")
     rate_limit_time_scale: float = Field(default=1.0, ge=1.0, le=1000.0,
                                          alias="TREEM_RATE_LIMIT_TIME_SCALE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
@@ -143,6 +158,27 @@ class Settings(BaseSettings):
             expire_after=dt.timedelta(hours=self.draft_expire_hours),
             escalate_after=dt.timedelta(minutes=self.escalate_minutes),
         )
+
+    @property
+    def deadline_rules(self) -> DeadlineRules:
+        return DeadlineRules(emergency_hours=self.emergency_hours,
+                             assessment_hours_urgent=self.assess_hours_urgent,
+                             assessment_working_days=self.assess_working_days,
+                             plan_working_days=self.plan_working_days,
+                             review_working_days=self.review_working_days)
+
+    @property
+    def alert_rules(self) -> AlertRules:
+        return AlertRules(before_days=dt.timedelta(hours=self.alert_before_hours),
+                          before_hours=dt.timedelta(hours=self.alert_before_urgent_hours),
+                          escalate_after=dt.timedelta(hours=self.overdue_escalate_hours))
+
+    @property
+    def digest_at(self) -> dt.time | None:
+        if self.digest_time == "off":
+            return None
+        hour, minute = self.digest_time.split(":")
+        return dt.time(int(hour), int(minute))
 
     @property
     def reminder_hour_minute(self) -> tuple[int, int]:

@@ -24,7 +24,7 @@ from domain.roles import AgencyKind
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.stats import start_export
-from handlers.texts import esc
+from handlers.texts import chunks, esc
 from services import calendar as service
 from storage.models import CalendarEvent, Reminder
 from storage.units import get_agency
@@ -33,22 +33,6 @@ CAL = "cal"
 SUB = "sub"
 BC = "bc"
 UPCOMING_DAYS = 60
-MESSAGE_BUDGET = 3800  # characters per message, under Telegram's 4096
-
-
-def chunks(blocks: list[str], header: str) -> list[str]:
-    """Join blocks into as few messages as fit, never splitting a block."""
-    messages, current = [], header
-    for block in blocks:
-        if len(current) + len(block) + 2 > MESSAGE_BUDGET:
-            messages.append(current)
-            current = block
-        else:
-            current = f"{current}\n\n{block}" if current else block
-    messages.append(current)
-    return messages
-
-
 def when_text(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> str:
     if starts_on <= today <= ends_on and starts_on != ends_on:
         return _("under way until {date}").format(date=vi_short_date(ends_on))

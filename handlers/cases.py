@@ -1,9 +1,11 @@
-"""Officers receive new reports, take a case and read it. (The full case workflow —
-statuses, deadlines, referrals — is the cases issue; this is what a report needs.)"""
+"""Officers work a case from the chat: the new-report notice, taking a case, the card
+(/case CODE) with the actions they are allowed, and what they type for a note, a reason
+or a message to the reporter. Every press re-checks rights and the case's revision."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
@@ -11,37 +13,57 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_datetime, vi_duration
-from handlers import callback_data as cb
-from handlers.common import Reply, Request, handles, keyboard
-from domain.cases import ALLOWED, CaseStatus, ClosureReason, RiskLevel
+from domain.case_access import CaseRight
+from domain.cases import (
+    ALLOWED,
+    CaseStatus,
+    ClosureReason,
+    RiskLevel,
+    SpecialGroup,
+)
 from domain.errors import InvalidInput
+from handlers import callback_data as cb
+from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.texts import (
     age_name,
     category_name,
+    channel_name,
+    chunks,
     closure_name,
     count_name,
     esc,
     relation_name,
     risk_name,
+    special_group_name,
     status_name,
 )
 from services import cases as cases_service
 from services import reports as service
-from storage.models import Report
+from storage.models import PendingInput, Report
 from storage.units import get_unit
 
 log = logging.getLogger(__name__)
 
 CS = "cs"
+GROUPS = list(SpecialGroup)
+NOTE_PREVIEW = 160  # characters of a note shown on the card
 
 
 def view_button_data(case_id: int) -> str:
     return cb.build(CS, "view", case_id)
 
 
+def card_button_data(case_id: int) -> str:
+    return cb.build(CS, "card", case_id)
+
+
 def case_buttons(case_id: int) -> InlineKeyboardMarkup:
     return keyboard([[(_("✋ Take this case"), cb.build(CS, "take", case_id)),
                       (_("👁 View details"), view_button_data(case_id))]])
+
+
+def open_case_button(case_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[(_("📁 Open the case"), card_button_data(case_id))]])
 
 
 @dataclass(frozen=True)
@@ -99,7 +121,7 @@ async def take(request: Request) -> list[Reply]:
 
 @handles
 async def view(request: Request) -> list[Reply]:
-    """Shows the whole report to an officer of the commune (recorded in the audit log)."""
+    """Shows the whole report to those who may read it (recorded in the audit log)."""
     details = await service.case_details(request.actor, request.callback.int_arg(0),
                                          session=request.session, now=request.now)
     return await _detail_replies(request, details)
@@ -122,8 +144,9 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
                else ", ".join(esc(x) for x in (r.name, r.phone) if x))
         lines += ["", _("Reporter (only you see this): {who}, {relation}").format(
             who=who, relation=relation_name(r.relation))]
-    replies = [Reply("\n".join(lines),
-                     None if case.assigned_member_id else case_buttons(case.id))]
+    buttons = case_buttons(case.id) if case.assigned_member_id is None else \
+        open_case_button(case.id)
+    replies = [Reply("\n".join(lines), buttons)]
     request.after_commit.append(lambda: _send_media(request, details))
     return replies
 
@@ -144,7 +167,69 @@ async def _send_media(request: Request, details: service.CaseDetails) -> None:
                         exc.__class__.__name__)
 
 
-# --- the case card and the workflow ----------------------------------------------------
+# --- the case card ----------------------------------------------------------------------
+
+
+def deadline_text(due, now, tz) -> str:  # noqa: ANN001
+    left = due - now
+    if left.total_seconds() > 0:
+        return _("Deadline of this step: {due} · {left} left").format(
+            due=vi_datetime(due, tz), left=vi_duration(left))
+    return _("Deadline of this step: {due} · overdue by {late}").format(
+        due=vi_datetime(due, tz), late=vi_duration(-left))
+
+
+def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_PREVIEW) -> str:
+    """One history row in words (notes shortened on the card, whole in the history)."""
+    event = line.event
+
+    def cut(text: str | None) -> str:
+        text = text or ""
+        return esc(text if preview is None or len(text) <= preview else text[:preview] + "…")
+
+    kind = event.kind
+    if kind in ("status", "reopened") and event.from_status and event.to_status:
+        what = f"{status_name(event.from_status)} → {status_name(event.to_status)}"
+        if kind == "reopened":
+            what = _("reopened: {move}").format(move=what)
+    elif kind == "opened":
+        what = _("case opened")
+    elif kind == "assigned":
+        what = _("assigned to {name}").format(name=esc(line.member_name or "?"))
+    elif kind == "referred":
+        what = _("referred to {agency}").format(agency=esc(line.agency_name or "?"))
+    elif kind == "risk":
+        what = _("risk level: {change}").format(change=cut(_risk_change_words(event.note)))
+    elif kind == "groups":
+        sign, group = (event.note or "+?")[0], (event.note or "+?")[1:]
+        name = special_group_name(group) if group in set(SpecialGroup) else "?"
+        what = (_("special circumstances added: {group}") if sign == "+"
+                else _("special circumstances removed: {group}")).format(group=name)
+    elif kind == "note":
+        what = _("📝 note: {text}").format(text=cut(event.note)) if event.note else _("📝 note")
+        if event.file_id:
+            what += " 📷"
+    elif kind == "relay_out":
+        what = _("✉️ to the reporter: {text}").format(text=cut(event.note))
+    elif kind == "relay_in":
+        what = _("💬 from the reporter: {text}").format(text=cut(event.note))
+    elif kind == "addition":
+        what = _("the reporter added information")
+    elif kind == "escalated":
+        what = _("escalated to the administrators")
+    else:
+        what = esc(kind)
+    return what
+
+
+def _risk_change_words(note: str | None) -> str:
+    """'high → low: reason' with the levels in words."""
+    note = note or ""
+    head, _sep, reason = note.partition(": ")
+    before, _arrow, after = head.partition(" → ")
+    words = f"{risk_name(None if before in ('', '-', 'None') else before)} → " \
+            f"{risk_name(after) if after in set(RiskLevel) else '?'}"
+    return f"{words}: {reason}" if reason else words
 
 
 async def render_card(request: Request, card: cases_service.CaseCard) -> Reply:
@@ -153,129 +238,536 @@ async def render_card(request: Request, card: cases_service.CaseCard) -> Reply:
              .format(code=report.code),
              _("Status: {status}").format(status=status_name(case.status)),
              _("Risk: {risk}").format(risk=risk_name(case.risk)),
-             *await summary_lines(report, request.session, tz),
-             _("Handled by: {name}").format(
-                 name=esc(card.holder.display_name) if card.holder else _("nobody yet"))]
+             *await summary_lines(report, request.session, tz)]
+    if report.channel != "telegram":
+        lines.append(_("Came in by: {channel}").format(channel=channel_name(report.channel)))
+    lines.append(_("Handled by: {name}").format(
+        name=esc(card.holder.display_name) if card.holder else _("nobody yet")))
+    if card.referrals:
+        lines.append(_("Referred to: {agencies}").format(
+            agencies=", ".join(esc(a.name) for a in card.referrals)))
+    if case.special_groups:
+        lines.append(_("Special circumstances: {groups}").format(
+            groups="; ".join(special_group_name(g) for g in case.special_groups)))
     if card.due is not None:
-        left = card.due - request.now
-        due = vi_datetime(card.due, tz)
-        lines.append(_("Deadline of this step: {due} · {left} left").format(
-            due=due, left=vi_duration(left)) if left.total_seconds() >= 0 else
-            _("Deadline of this step: {due} · overdue by {late}").format(
-                due=due, late=vi_duration(-left)))
+        lines.append(deadline_text(card.due, request.now, tz))
     if case.closure_reason:
         lines.append(_("Closed: {reason}").format(reason=closure_name(case.closure_reason)))
     if card.history:
         lines += ["", _("<b>Latest</b>")]
-        for event in card.history:
-            what = (f"{status_name(event.from_status)} → {status_name(event.to_status)}"
-                    if event.from_status and event.to_status else esc(event.kind))
-            if event.kind == "risk":
-                what = _("risk changed")
-            lines.append(f"• {vi_datetime(event.at, tz)} · {what}")
+        lines += [f"• {vi_datetime(h.event.at, tz)} · {history_text(h)}" for h in card.history]
     return Reply("\n".join(lines), _card_buttons(card))
 
 
 def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
-    case = card.case
-    status = CaseStatus(case.status)
-    rows = []
-    if case.assigned_member_id is None and status is not CaseStatus.CLOSED:
+    case, allowed = card.case, card.rights
+    status, rev = CaseStatus(case.status), case.revision
+    rows: list[list[tuple[str, str]]] = []
+    if CaseRight.TAKE in allowed and case.assigned_member_id is None:
         rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
-    moves = [t for t in ALLOWED[status] if t is not CaseStatus.CLOSED]
-    rows += [[(f"➡️ {status_name(t)}", cb.build(CS, "go", case.id, status, t))] for t in moves]
-    if case.risk is None and status is not CaseStatus.CLOSED:
-        rows.append([(f"⚠️ {risk_name(r)}", cb.build(CS, "rk", case.id, r)) for r in RiskLevel])
-    if CaseStatus.CLOSED in ALLOWED[status]:
-        rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, status))])
-    rows.append([(_("👁 View details"), view_button_data(case.id))])
+    if CaseRight.UPDATE in allowed:
+        rows += [[(f"➡️ {status_name(t)}", cb.build(CS, "go", case.id, rev, t))]
+                 for t in sorted(ALLOWED[status] - {CaseStatus.CLOSED},
+                                 key=list(CaseStatus).index)]
+        if status is not CaseStatus.CLOSED:
+            if case.risk is None:
+                rows.append([(f"⚠️ {risk_name(r)}", cb.build(CS, "rk", case.id, rev, r))
+                             for r in RiskLevel])
+            else:
+                rows.append([(_("⚠️ Change the risk level"), cb.build(CS, "rkc", case.id, rev)),
+                             (_("🏷 Special circumstances"), cb.build(CS, "sg", case.id, rev))])
+    pair = []
+    if CaseRight.ASSIGN in allowed:
+        pair.append((_("👤 Assign"), cb.build(CS, "as", case.id, rev)))
+    if CaseRight.REFER in allowed:
+        pair.append((_("🔗 Refer to an agency"), cb.build(CS, "rf", case.id, rev)))
+    if pair:
+        rows.append(pair)
+    pair = []
+    if CaseRight.NOTE in allowed:
+        pair.append((_("📝 Add a note"), cb.build(CS, "nt", case.id)))
+    if CaseRight.RELAY in allowed:
+        pair.append((_("✉️ Message the reporter"), cb.build(CS, "msg", case.id)))
+    if pair:
+        rows.append(pair)
+    if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status]:
+        rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, rev))])
+    pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
+    if CaseRight.VIEW_DETAILS in allowed:
+        pair.append((_("👁 View details"), view_button_data(case.id)))
+    rows.append(pair)
     return keyboard(rows)
 
 
-async def _card_reply(request: Request, case_id: int, *, edit: bool, prefix: str = "") -> Reply:
+async def card_reply(request: Request, case_id: int, *, edit: bool, prefix: str = "") -> Reply:
     card = await cases_service.card(request.actor, case_id, session=request.session,
-                                    now=request.now, tz=request.runtime.tz)
+                                    now=request.now)
     reply = await render_card(request, card)
     return Reply(prefix + reply.text, reply.keyboard, edit=edit)
 
 
+def changed_prefix() -> str:
+    return _("This case has just changed. Here it is as it is now:") + "\n\n"
+
+
+async def fresh_if_changed(request: Request, case_id: int,
+                           action: Callable[[], Awaitable[Reply | list[Reply]]]
+                           ) -> Reply | list[Reply]:
+    """Run `action`; if the case changed since its button was drawn, show the case now."""
+    try:
+        return await action()
+    except InvalidInput as problem:
+        if problem.code != "case_changed":
+            raise
+        return await card_reply(request, case_id, edit=True, prefix=changed_prefix())
+
+
 @handles
 async def case_command(request: Request) -> Reply:
-    """/case CODE: the case card with the actions this officer may take."""
+    """/case CODE: the case card with the actions this person may take."""
     args = request.context.args or []
     if not args:
         return Reply(_("Write /case followed by the case code, for example: /case ABCD-EFGH"))
-    case = await cases_service.find_case(request.actor, " ".join(args)[:20],
-                                         session=request.session)
-    return await _card_reply(request, case.id, edit=False)
+    loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
+                                           session=request.session)
+    return await card_reply(request, loaded.case.id, edit=False)
+
+
+@handles
+async def show_card(request: Request) -> Reply:
+    return await card_reply(request, request.callback.int_arg(0), edit=True)
+
+
+@handles
+async def show_history(request: Request) -> list[Reply]:
+    """The case's whole history (newest first), in as many messages as it needs."""
+    case_id = request.callback.int_arg(0)
+    card = await cases_service.card(request.actor, case_id, session=request.session,
+                                    now=request.now, history=100)
+    tz = request.runtime.tz
+    header = _("📜 <b>History of case {code}</b>").format(code=card.report.code)
+    lines = [f"• {vi_datetime(h.event.at, tz)} · {history_text(h, preview=600)}"
+             for h in card.history]
+    replies = [Reply(text) for text in chunks(lines, header, sep="\n")]
+    replies[-1].keyboard = open_case_button(case_id)
+    return replies
+
+
+# --- status moves, closing, risk, special circumstances ----------------------------------
+
+
+def _rev(request: Request) -> int:
+    return request.callback.int_arg(1)
 
 
 @handles
 async def ask_move(request: Request) -> Reply:
     """Asks to confirm a status change."""
-    case_id, current, target = (request.callback.int_arg(0), request.callback.args[1],
-                                request.callback.args[2])
-    return Reply(_("Move the case from “{current}” to “{target}”?").format(
-        current=status_name(current), target=status_name(target)), keyboard([
-            [(_("Yes, move it"), cb.build(CS, "ok", case_id, current, target))],
-            [(_("No, back to the case"), cb.build(CS, "card", case_id))]]), edit=True)
+    case_id, rev, target = request.callback.int_arg(0), _rev(request), request.callback.args[2]
+
+    async def confirm() -> Reply:
+        card = await cases_service.card(request.actor, case_id, session=request.session,
+                                        now=request.now)
+        if card.case.revision != rev:
+            raise InvalidInput("case_changed")
+        return Reply(_("Move the case from “{current}” to “{target}”?").format(
+            current=status_name(card.case.status), target=status_name(target)), keyboard([
+                [(_("Yes, move it"), cb.build(CS, "ok", case_id, rev, target))],
+                [(_("No, back to the case"), card_button_data(case_id))]]), edit=True)
+
+    return await fresh_if_changed(request, case_id, confirm)
 
 
 @handles
 async def ask_closure(request: Request) -> Reply:
     """Asks why the case is closed (the choice confirms it)."""
-    case_id, current = request.callback.int_arg(0), request.callback.args[1]
-    rows = [[(closure_name(r), cb.build(CS, "ok", case_id, current, CaseStatus.CLOSED, r))]
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    rows = [[(closure_name(r), cb.build(CS, "ok", case_id, rev, CaseStatus.CLOSED, r))]
             for r in ClosureReason if r is not ClosureReason.OTHER]
-    rows.append([(_("No, back to the case"), cb.build(CS, "card", case_id))])
+    rows.append([(closure_name(ClosureReason.OTHER) + " ✍️", cb.build(CS, "clo", case_id, rev))])
+    rows.append([(_("No, back to the case"), card_button_data(case_id))])
     return Reply(_("Why is the case closed?"), keyboard(rows), edit=True)
 
 
 @handles
 async def move(request: Request) -> Reply:
-    """Applies a confirmed status change, if the case is still where it was."""
+    """Applies a confirmed status change, if the case is still as it was."""
     args = request.callback.args
     case_id = request.callback.int_arg(0)
-    try:
+
+    async def apply() -> Reply:
         case, moved = await cases_service.change_status(
-            request.actor, case_id, expected=CaseStatus(args[1]), target=CaseStatus(args[2]),
+            request.actor, case_id, revision=_rev(request), target=CaseStatus(args[2]),
             closure_reason=ClosureReason(args[3]) if len(args) > 3 else None,
-            session=request.session, now=request.now)
-    except InvalidInput as problem:
-        if problem.code != "case_changed":
-            raise
-        return await _card_reply(request, case_id, edit=True, prefix=_(
-            "This case has just changed. Here it is as it is now:") + "\n\n")
-    if not moved:  # the same confirmation pressed again
-        return Reply(_("The case is already at “{status}”.").format(
-            status=status_name(case.status)))
-    return await _card_reply(request, case_id, edit=True, prefix=_("Done.") + "\n\n")
+            session=request.session, now=request.now, config=request.runtime.case_config)
+        if not moved:  # the same confirmation pressed again
+            return Reply(_("The case is already at “{status}”.").format(
+                status=status_name(case.status)))
+        return await card_reply(request, case_id, edit=True, prefix=_("Done.") + "\n\n")
+
+    return await fresh_if_changed(request, case_id, apply)
 
 
 @handles
-async def set_risk(request: Request) -> Reply:
+async def set_first_risk(request: Request) -> Reply:
     """Records the risk level found at the assessment."""
     case_id = request.callback.int_arg(0)
-    await cases_service.set_risk(request.actor, case_id, RiskLevel(request.callback.args[1]),
-                                 session=request.session, now=request.now)
-    return await _card_reply(request, case_id, edit=True)
+
+    async def apply() -> Reply:
+        await cases_service.set_risk(request.actor, case_id, RiskLevel(request.callback.args[2]),
+                                     revision=_rev(request), session=request.session,
+                                     now=request.now, config=request.runtime.case_config)
+        return await card_reply(request, case_id, edit=True)
+
+    return await fresh_if_changed(request, case_id, apply)
 
 
 @handles
-async def show_card(request: Request) -> Reply:
-    return await _card_reply(request, request.callback.int_arg(0), edit=True)
+async def ask_risk_change(request: Request) -> Reply:
+    """Shows the levels to change to (a reason is asked next)."""
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    rows = [[(f"⚠️ {risk_name(r)}", cb.build(CS, "rkr", case_id, rev, r)) for r in RiskLevel],
+            [(_("No, back to the case"), card_button_data(case_id))]]
+    return Reply(_("Change the risk level to:"), keyboard(rows), edit=True)
+
+
+@handles
+async def ask_risk_reason(request: Request) -> Reply:
+    """Waits for the reason of a risk change."""
+    case_id, rev, risk = request.callback.int_arg(0), _rev(request), request.callback.args[2]
+
+    async def ask() -> Reply:
+        loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                          session=request.session)
+        if loaded.case.revision != rev:
+            raise InvalidInput("case_changed")
+        await cases_service.expect_input(request.user_id, "risk", session=request.session,
+                                         now=request.now, case_id=case_id, revision=rev,
+                                         data={"risk": RiskLevel(risk).value})
+        return Reply(_("Why does the risk level change to “{risk}”? Please type the reason "
+                       "in one message.").format(risk=risk_name(risk)), _cancel_input(), edit=True)
+
+    return await fresh_if_changed(request, case_id, ask)
+
+
+def _groups_keyboard(case_id: int, rev: int, chosen: list[str]) -> InlineKeyboardMarkup:
+    rows = [[(("☑️ " if str(g) in chosen else "⬜ ") + special_group_name(g),
+              cb.build(CS, "sgt", case_id, rev, index))] for index, g in enumerate(GROUPS)]
+    rows.append([(_("✅ Done"), card_button_data(case_id))])
+    return keyboard(rows)
+
+
+@handles
+async def show_groups(request: Request) -> Reply:
+    """The 14 groups of children in special circumstances, to tick."""
+    case_id = request.callback.int_arg(0)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                      session=request.session)
+    return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
+                   "Tick every group that applies."),
+                 _groups_keyboard(case_id, loaded.case.revision, loaded.case.special_groups),
+                 edit=True)
+
+
+@handles
+async def toggle_group(request: Request) -> Reply:
+    case_id, index = request.callback.int_arg(0), request.callback.int_arg(2)
+    if not 0 <= index < len(GROUPS):
+        raise InvalidInput("stale_step")
+
+    async def apply() -> Reply:
+        case = await cases_service.toggle_special_group(
+            request.actor, case_id, GROUPS[index], revision=_rev(request),
+            session=request.session, now=request.now)
+        return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
+                       "Tick every group that applies."),
+                     _groups_keyboard(case_id, case.revision, case.special_groups), edit=True)
+
+    return await fresh_if_changed(request, case_id, apply)
+
+
+# --- assigning and referring ----------------------------------------------------------------
+
+
+@handles
+async def ask_assignee(request: Request) -> Reply:
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    members = await cases_service.assignable_members(request.actor, case_id,
+                                                     session=request.session)
+    rows = [[(m.display_name[:40], cb.build(CS, "aso", case_id, rev, m.id))] for m in members[:20]]
+    rows.append([(_("No, back to the case"), card_button_data(case_id))])
+    return Reply(_("Who should handle this case?"), keyboard(rows), edit=True)
+
+
+@handles
+async def assign(request: Request) -> list[Reply]:
+    """Gives the case to the chosen officer and tells them."""
+    case_id = request.callback.int_arg(0)
+
+    async def apply() -> list[Reply]:
+        case, member, changed = await cases_service.assign(
+            request.actor, case_id, request.callback.int_arg(2), revision=_rev(request),
+            session=request.session, now=request.now)
+        card = await card_reply(request, case_id, edit=True, prefix=_(
+            "Case assigned to {name}.").format(name=esc(member.display_name)) + "\n\n")
+        replies = [card]
+        if changed and member.telegram_user_id != request.user_id:
+            loaded = await cases_service.load(request.actor, case_id, CaseRight.VIEW,
+                                              session=request.session)
+            replies.append(Reply(_("📌 You have been given case {code} to handle.").format(
+                code=loaded.report.code) + "\n" + "\n".join(
+                await summary_lines(loaded.report, request.session, request.runtime.tz)),
+                open_case_button(case.id), chat_id=member.telegram_user_id))
+        return replies
+
+    return await fresh_if_changed(request, case_id, apply)
+
+
+@handles
+async def ask_agency(request: Request) -> Reply:
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    agencies = await cases_service.referable_agencies(request.actor, case_id,
+                                                      session=request.session)
+    if not agencies:
+        return Reply(_("This case is already referred to every agency of the commune."),
+                     open_case_button(case_id), edit=True)
+    rows = [[(a.name[:40], cb.build(CS, "rfo", case_id, rev, a.id))] for a in agencies[:20]]
+    rows.append([(_("No, back to the case"), card_button_data(case_id))])
+    return Reply(_("Refer the case to which agency? Its members will be told and will be "
+                   "able to see this case (and only this one)."), keyboard(rows), edit=True)
+
+
+@handles
+async def refer(request: Request) -> list[Reply]:
+    """Refers the case and tells the agency's members."""
+    case_id = request.callback.int_arg(0)
+
+    async def apply() -> list[Reply]:
+        referred = await cases_service.refer(request.actor, case_id, request.callback.int_arg(2),
+                                             revision=_rev(request), session=request.session,
+                                             now=request.now)
+        head = (_("Case referred to {agency}.") if referred.new
+                else _("The case was already referred to {agency}.")).format(
+            agency=esc(referred.agency.name))
+        if referred.new and not referred.notify_user_ids:
+            head += " " + _("Nobody of that agency uses the bot yet: please call them.")
+        replies = [await card_reply(request, case_id, edit=True, prefix=head + "\n\n")]
+        if referred.new:
+            text = "\n".join([_("🔗 <b>Case {code} has been referred to {agency}</b>").format(
+                code=referred.report.code, agency=esc(referred.agency.name)),
+                *await summary_lines(referred.report, request.session, request.runtime.tz), "",
+                _("You can see this case and add notes to it.")])
+            replies += [Reply(text, open_case_button(case_id), chat_id=user_id)
+                        for user_id in referred.notify_user_ids]
+        return replies
+
+    return await fresh_if_changed(request, case_id, apply)
+
+
+# --- typing: a note, a risk reason, a closing reason, a message to or from the reporter ----
+
+
+def _cancel_input() -> InlineKeyboardMarkup:
+    return keyboard([[(_("✖️ Cancel"), cb.build(CS, "x"))]])
+
+
+@handles
+async def ask_note(request: Request) -> Reply:
+    case_id = request.callback.int_arg(0)
+    await cases_service.load(request.actor, case_id, CaseRight.NOTE, session=request.session)
+    await cases_service.expect_input(request.user_id, "note", session=request.session,
+                                     now=request.now, case_id=case_id)
+    return Reply(_("Type the note, or send a photo (with a caption if you like). Notes are "
+                   "internal: the reporter never sees them."), _cancel_input())
+
+
+@handles
+async def ask_closing_note(request: Request) -> Reply:
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    await cases_service.load(request.actor, case_id, CaseRight.UPDATE, session=request.session)
+    await cases_service.expect_input(request.user_id, "close", session=request.session,
+                                     now=request.now, case_id=case_id, revision=rev)
+    return Reply(_("Please type why the case is closed, in one message."), _cancel_input(),
+                 edit=True)
+
+
+@handles
+async def ask_relay(request: Request) -> Reply:
+    case_id = request.callback.int_arg(0)
+    await cases_service.load(request.actor, case_id, CaseRight.RELAY, session=request.session)
+    await cases_service.expect_input(request.user_id, "relay", session=request.session,
+                                     now=request.now, case_id=case_id)
+    return Reply(_("Type your message to the reporter. The bot passes it on without your name "
+                   "or account, and their answer comes back here. It also becomes what they "
+                   "see with /status."), _cancel_input())
+
+
+@handles
+async def ask_reporter_reply(request: Request) -> Reply:
+    """The reporter pressed "Reply" under an officer's message."""
+    case_id = request.callback.int_arg(0)
+    await cases_service.relay_target(request.user_id, case_id, session=request.session)
+    await cases_service.expect_input(request.user_id, "reply", session=request.session,
+                                     now=request.now, case_id=case_id)
+    return Reply(_("Type your answer to the officer in one message. Your name and account "
+                   "are not shown."), _cancel_input())
+
+
+@handles
+async def cancel_input(request: Request) -> Reply:
+    await cases_service.drop_input(request.user_id, session=request.session)
+    return Reply(_("Cancelled. Nothing was saved."), edit=True)
+
+
+async def cancel_pending(request: Request) -> Reply | None:
+    """/huy or /cancel while the bot waits for a note or a message: drop that first."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is None:
+        return None
+    await cases_service.drop_input(request.user_id, session=request.session)
+    return Reply(_("Cancelled. Nothing was saved."))
+
+
+async def take_case_input(request: Request) -> list[Reply] | None:
+    """If the bot waits for this person to type something for a case, this message is it.
+    None: nothing was waited for (the message is for someone else)."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is None:
+        return None
+    handler = _INPUTS.get(pending.kind)
+    if handler is None:
+        return None
+    message = request.update.effective_message
+    try:
+        replies = await handler(request, pending, message)
+    except InvalidInput as problem:
+        if problem.code == "case_changed":
+            await cases_service.drop_input(request.user_id, session=request.session)
+            return [await card_reply(request, pending.case_id, edit=False,
+                                     prefix=changed_prefix())]
+        # Keep waiting: the person can fix what they typed.
+        return [Reply(message_for(problem), _cancel_input())]
+    if pending.kind != "open":
+        await cases_service.drop_input(request.user_id, session=request.session)
+    return replies
+
+
+def _text_of(message) -> str:  # noqa: ANN001
+    if message.text is None:
+        raise InvalidInput("text_expected")
+    return message.text
+
+
+async def _took_note(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    media = ("photo", message.photo[-1].file_id) if message.photo else None
+    text = message.caption if media else _text_of(message)
+    await cases_service.add_note(request.actor, pending.case_id, text, media=media,
+                                 session=request.session, now=request.now)
+    return [await card_reply(request, pending.case_id, edit=False,
+                             prefix=_("📝 Note saved.") + "\n\n")]
+
+
+async def _took_risk_reason(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    await cases_service.set_risk(request.actor, pending.case_id, RiskLevel(pending.data["risk"]),
+                                 reason=_text_of(message), revision=pending.revision,
+                                 session=request.session, now=request.now,
+                                 config=request.runtime.case_config)
+    return [await card_reply(request, pending.case_id, edit=False, prefix=_("Done.") + "\n\n")]
+
+
+async def _took_closing_note(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    await cases_service.change_status(
+        request.actor, pending.case_id, revision=pending.revision, target=CaseStatus.CLOSED,
+        closure_reason=ClosureReason.OTHER, note=_text_of(message), session=request.session,
+        now=request.now, config=request.runtime.case_config)
+    return [await card_reply(request, pending.case_id, edit=False, prefix=_("Done.") + "\n\n")]
+
+
+async def _took_relay(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    relayed = await cases_service.relay_to_reporter(
+        request.actor, pending.case_id, _text_of(message), session=request.session,
+        now=request.now)
+    text = "\n".join([
+        _("✉️ <b>A message from the officer handling your report {code}</b>").format(
+            code=relayed.report.code), "", esc(relayed.case.public_note), "",
+        _("You can answer with the button below. Your name is not shown to anyone else.")])
+    markup = keyboard([[(_("↩️ Reply"), cb.build(CS, "rr", relayed.case.id))]])
+    officer_chat = request.update.effective_chat.id
+    request.after_commit.append(lambda: _deliver_relay(request, relayed.to_user_id, text, markup,
+                                                       officer_chat))
+    return [Reply(_("✉️ Message sent to the reporter of case {code}.").format(
+        code=relayed.report.code), open_case_button(relayed.case.id))]
+
+
+async def _deliver_relay(request: Request, chat_id: int, text: str, markup, back_to: int) -> None:  # noqa: ANN001
+    try:
+        await request.context.bot.send_message(chat_id, text, reply_markup=markup)
+    except (Forbidden, BadRequest) as exc:
+        log.info("relay to chat=%s failed: %s", chat_id, exc.__class__.__name__)
+        await request.context.bot.send_message(back_to, _(
+            "⚠️ The message could not be delivered: the person has blocked the bot or deleted "
+            "the chat. It is kept on the case."))
+
+
+async def _took_reporter_reply(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    try:
+        relayed = await cases_service.reply_from_reporter(
+            request.user_id, pending.case_id, _text_of(message), session=request.session,
+            now=request.now)
+    except InvalidInput as problem:
+        if problem.code != "nobody_handling":
+            raise
+        return [Reply(_("Thank you. Your answer is saved on the report; an officer will read "
+                        "it."))]
+    text = "\n".join([_("💬 <b>The reporter of case {code} answered:</b>").format(
+        code=relayed.report.code), "", esc(_text_of(message).strip())])
+    markup = keyboard([[(_("✉️ Answer"), cb.build(CS, "msg", relayed.case.id)),
+                        (_("📁 Open the case"), card_button_data(relayed.case.id))]])
+    return [Reply(_("Thank you. Your answer has been passed to the officer.")),
+            Reply(text, markup, chat_id=relayed.to_user_id)]
+
+
+_INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
+    "note": _took_note,
+    "risk": _took_risk_reason,
+    "close": _took_closing_note,
+    "relay": _took_relay,
+    "reply": _took_reporter_reply,
+}
+
+
+def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]]) -> None:
+    """Other case flows (opening a case) add what they wait for."""
+    _INPUTS[kind] = handler
 
 
 def build_handlers() -> list[BaseHandler]:
     p = cb.pattern(CS)
     statuses = "|".join(CaseStatus)
+    risks = "|".join(RiskLevel)
     return [
         CommandHandler("case", case_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(take, pattern=p + r"take:\d+$"),
         CallbackQueryHandler(view, pattern=p + r"view:\d+$"),
         CallbackQueryHandler(show_card, pattern=p + r"card:\d+$"),
-        CallbackQueryHandler(ask_move, pattern=p + rf"go:\d+:({statuses}):({statuses})$"),
-        CallbackQueryHandler(ask_closure, pattern=p + rf"cl:\d+:({statuses})$"),
-        CallbackQueryHandler(move, pattern=p + rf"ok:\d+:({statuses}):({statuses})(:[a-z_]+)?$"),
-        CallbackQueryHandler(set_risk, pattern=p + r"rk:\d+:(high|medium|low)$"),
+        CallbackQueryHandler(show_history, pattern=p + r"hist:\d+$"),
+        CallbackQueryHandler(ask_move, pattern=p + rf"go:\d+:\d+:({statuses})$"),
+        CallbackQueryHandler(ask_closure, pattern=p + r"cl:\d+:\d+$"),
+        CallbackQueryHandler(ask_closing_note, pattern=p + r"clo:\d+:\d+$"),
+        CallbackQueryHandler(move, pattern=p + rf"ok:\d+:\d+:({statuses})(:[a-z_]+)?$"),
+        CallbackQueryHandler(set_first_risk, pattern=p + rf"rk:\d+:\d+:({risks})$"),
+        CallbackQueryHandler(ask_risk_change, pattern=p + r"rkc:\d+:\d+$"),
+        CallbackQueryHandler(ask_risk_reason, pattern=p + rf"rkr:\d+:\d+:({risks})$"),
+        CallbackQueryHandler(show_groups, pattern=p + r"sg:\d+:\d+$"),
+        CallbackQueryHandler(toggle_group, pattern=p + r"sgt:\d+:\d+:\d+$"),
+        CallbackQueryHandler(ask_assignee, pattern=p + r"as:\d+:\d+$"),
+        CallbackQueryHandler(assign, pattern=p + r"aso:\d+:\d+:\d+$"),
+        CallbackQueryHandler(ask_agency, pattern=p + r"rf:\d+:\d+$"),
+        CallbackQueryHandler(refer, pattern=p + r"rfo:\d+:\d+:\d+$"),
+        CallbackQueryHandler(ask_note, pattern=p + r"nt:\d+$"),
+        CallbackQueryHandler(ask_relay, pattern=p + r"msg:\d+$"),
+        CallbackQueryHandler(ask_reporter_reply, pattern=p + r"rr:\d+$"),
+        CallbackQueryHandler(cancel_input, pattern=p + r"x$"),
     ]

@@ -111,6 +111,19 @@ INVALID_INPUT_MESSAGES = {
     "broadcast_too_long": lambda: _("That message is too long (at most 3,500 characters). "
                                     "Please shorten it and send it again."),
     "broadcast_not_draft": lambda: _("This broadcast was already sent or cancelled."),
+    "case_changed": lambda: _("This case has just changed. Please open it again with /case."),
+    "note_too_long": lambda: _("That is too long (at most 2,000 characters for a note, 1,000 "
+                               "for a message). Nothing was cut or saved: please shorten it "
+                               "and send it again."),
+    "assignee_invalid": lambda: _("That person cannot handle cases of this commune any more."),
+    "case_closed": lambda: _("This case is closed, so no more messages can be sent on it. In "
+                             "an emergency call 111 or 113."),
+    "cases_commune_only": lambda: _("Case lists are for the officers of a commune. At "
+                                    "province level only aggregate numbers are shown."),
+    "choose_button": lambda: _("Please answer with the buttons above."),
+    "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),
+    "risk_reason_required": lambda: _("Please type the reason for the change."),
+    "closure_note_required": lambda: _("Please type why the case is closed."),
 }
 
 INVITE_PROBLEM_MESSAGES = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.i18n import _
 from domain.roles import Action, Actor, Role, can
 from handlers import callback_data as cb
+from handlers.case_list import list_data
 from handlers.common import Reply, Request, keyboard
 from handlers.texts import esc, hotline_block, role_name
 from services import profile
@@ -18,6 +19,11 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
               else (_("🆘 Report a child at risk"), cb.build("rp", "new")))
     rows = [[report], [(_("☎️ Emergency numbers"), cb.build(MENU, "hotline")),
                        (_("🔎 Check a report"), cb.build(MENU, "status"))]]
+    if actor.role in (Role.OFFICER, Role.ADMIN) and not actor.is_superadmin:
+        rows.append([(_("📂 Cases"), list_data("mine", 0, None, None, None)),
+                     (_("➕ Open a case"), cb.build("nc", "start"))])
+    elif actor.role in (Role.AGENCY_MEMBER, Role.COLLABORATOR):
+        rows.append([(_("📂 Cases"), list_data("all", 0, None, None, None))])
     if can(actor, Action.VIEW_DEADLINES):
         rows.append([(_("📅 Deadlines and events"), cb.build(MENU, "deadlines"))])
     if can(actor, Action.CREATE_INVITE, actor.scope) or actor.is_superadmin:
@@ -70,8 +76,11 @@ def help_text(actor: Actor) -> str:
             _("/calendar [year] – the whole year"),
             _("/subscribe – receive reminders here (in a group: choose the agency); "
               "/unsubscribe stops them"),
+            _("/cases – the cases you may see: yours, not taken yet, overdue, all open"),
+            _("/case CODE – one case: status, deadline, history and what you can do"),
         ]
-    if actor.role in (Role.ADMIN, Role.OFFICER):
+    if actor.role in (Role.OFFICER, Role.ADMIN):
+        lines += [_("/newcase – open a case for a phone call, a school's notice or a visit")]
         lines.append(_("/stats [period] – figures for the 6-month and annual reports, a chart "
                        "and the appendix as XLSX and CSV"))
     if actor.role is Role.ADMIN:
@@ -84,6 +93,7 @@ def help_text(actor: Actor) -> str:
               "a village collaborator or another administrator"),
             _("/members – members of your commune, with the option to remove access"),
             _("/invites – invitations not used yet, with the option to cancel them"),
+            _("/audit CODE – who saw and changed a case"),
         ]
     lines += ["", _("In an emergency, call 113 (police), 115 (ambulance) or 111 (child "
                     "protection hotline, free, 24/7).")]

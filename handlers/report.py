@@ -436,7 +436,11 @@ async def _contact(request: Request, draft: ReportDraft, phone: str, name: str |
 
 @handles
 async def cancel_command(request: Request) -> list[Reply]:
-    """/huy or /cancel: asks before throwing the draft away."""
+    """/huy or /cancel: a note or message being typed is dropped; a report draft is thrown
+    away after asking."""
+    dropped = await cases.cancel_pending(request)
+    if dropped is not None:
+        return [dropped]
     draft = await service.get_draft(request.user_id, session=request.session)
     if draft is None:
         return [Reply(_("You have no report in progress. Use /start to see the menu."),
@@ -482,7 +486,8 @@ async def send_report(request: Request) -> list[Reply]:
         return [_gone()]
     try:
         sent = await service.send(draft, session=request.session, now=request.now,
-                                  limits=request.runtime.settings.report_limits)
+                                  limits=request.runtime.settings.report_limits,
+                                  config=request.runtime.case_config)
     except InvalidInput as problem:
         if problem.code == "too_many_reports":
             return [Reply(_("You have already sent {limit} reports in the last hour. To avoid "
@@ -586,6 +591,9 @@ async def finish_addition(request: Request) -> list[Reply]:
 async def private_message(request: Request) -> list[Reply]:
     """Any private message that is not a command: an answer to the open draft, if any."""
     taken = await take_broadcast_text(request)
+    if taken is not None:
+        return taken
+    taken = await cases.take_case_input(request)
     if taken is not None:
         return taken
     draft = await service.get_draft(request.user_id, session=request.session)

@@ -67,21 +67,22 @@ def channel_name(channel: str) -> str:
 
 
 def special_group_name(group: str) -> str:
-    """The 14 groups of art. 10 of the Law on Children, as the law words them."""
+    """The 14 groups of art. 10 of the Law on Children, worded as the law does (the case card
+    uses the short names of handlers/texts.py)."""
     return {
-        SpecialGroup.ORPHAN: _("Orphaned of both parents"),
-        SpecialGroup.ABANDONED: _("Abandoned"),
-        SpecialGroup.NO_CARER: _("Without anyone to rely on"),
-        SpecialGroup.DISABILITY: _("With a disability"),
-        SpecialGroup.HIV: _("Living with HIV/AIDS"),
-        SpecialGroup.LAW_VIOLATION: _("In conflict with the law"),
-        SpecialGroup.DRUGS: _("Addicted to drugs"),
+        SpecialGroup.ORPHAN: _("Children orphaned of both parents"),
+        SpecialGroup.ABANDONED: _("Abandoned children"),
+        SpecialGroup.NO_CARER: _("Children without anyone to rely on"),
+        SpecialGroup.DISABILITY: _("Children with a disability"),
+        SpecialGroup.HIV: _("Children living with HIV/AIDS"),
+        SpecialGroup.LAW_VIOLATION: _("Children in conflict with the law"),
+        SpecialGroup.DRUGS: _("Children addicted to drugs"),
         SpecialGroup.DROPOUT_WORK: _("Left school to earn a living before finishing lower "
                                      "secondary education"),
         SpecialGroup.VIOLENCE_HARM: _("Seriously harmed in body or mind by violence"),
-        SpecialGroup.EXPLOITATION: _("Exploited"),
-        SpecialGroup.SEXUAL_ABUSE: _("Sexually abused"),
-        SpecialGroup.TRAFFICKING: _("Trafficked"),
+        SpecialGroup.EXPLOITATION: _("Exploited children"),
+        SpecialGroup.SEXUAL_ABUSE: _("Sexually abused children"),
+        SpecialGroup.TRAFFICKING: _("Trafficked children"),
         SpecialGroup.SERIOUS_ILLNESS: _("Seriously or long-term ill, of a poor or near-poor "
                                         "household"),
         SpecialGroup.MIGRANT: _("Migrant or refugee child whose parents are unknown or who has "

@@ -6,7 +6,14 @@ import html
 from collections.abc import Sequence
 
 from bot.i18n import _
-from domain.cases import CaseStatus, ClosureReason, PublicStatus, RiskLevel
+from domain.cases import (
+    Channel,
+    CaseStatus,
+    ClosureReason,
+    PublicStatus,
+    RiskLevel,
+    SpecialGroup,
+)
 from domain.reports import AgeGroup, Category, Relation
 from domain.roles import Role
 
@@ -14,6 +21,22 @@ from domain.roles import Role
 def esc(value: object) -> str:
     """Escape anything that did not come from our catalog before it goes into HTML."""
     return html.escape(str(value), quote=False)
+
+
+MESSAGE_BUDGET = 3800  # characters per message, under Telegram's 4096
+
+
+def chunks(blocks: list[str], header: str, *, sep: str = "\n\n") -> list[str]:
+    """Join blocks into as few messages as fit, never splitting a block."""
+    messages, current = [], header
+    for block in blocks:
+        if len(current) + len(block) + len(sep) > MESSAGE_BUDGET:
+            messages.append(current)
+            current = block
+        else:
+            current = f"{current}{sep}{block}" if current else block
+    messages.append(current)
+    return messages
 
 
 def capitalised(text: str) -> str:
@@ -142,3 +165,34 @@ def closure_name(reason: str) -> str:
         ClosureReason.DUPLICATE: _("Duplicate of another case"),
         ClosureReason.OTHER: _("Other reason"),
     }[ClosureReason(reason)]
+
+
+def special_group_name(group: str) -> str:
+    """The 14 groups of Điều 10, Law on Children 2016, in the law's words (shortened)."""
+    return {
+        SpecialGroup.ORPHAN: _("Orphaned of both parents"),
+        SpecialGroup.ABANDONED: _("Abandoned"),
+        SpecialGroup.NO_CARER: _("Without anyone to rely on"),
+        SpecialGroup.DISABILITY: _("With a disability"),
+        SpecialGroup.HIV: _("Living with HIV/AIDS"),
+        SpecialGroup.LAW_VIOLATION: _("In conflict with the law"),
+        SpecialGroup.DRUGS: _("Addicted to drugs"),
+        SpecialGroup.DROPOUT_WORK: _("Left school to earn a living"),
+        SpecialGroup.VIOLENCE_HARM: _("Seriously harmed by violence"),
+        SpecialGroup.EXPLOITATION: _("Exploited"),
+        SpecialGroup.SEXUAL_ABUSE: _("Sexually abused"),
+        SpecialGroup.TRAFFICKING: _("Trafficked"),
+        SpecialGroup.SERIOUS_ILLNESS: _("Seriously ill, poor or near-poor household"),
+        SpecialGroup.MIGRANT: _("Migrant or refugee without parents or carers"),
+    }[SpecialGroup(group)]
+
+
+def channel_name(channel: str) -> str:
+    return {
+        Channel.TELEGRAM: _("reported in the chat"),
+        Channel.PHONE: _("a phone call"),
+        Channel.SCHOOL: _("a school's notice"),
+        Channel.DIRECT: _("came to the commune office"),
+        Channel.AGENCY: _("from an agency"),
+        Channel.OTHER: _("another way"),
+    }[Channel(channel)]

@@ -1,118 +1,709 @@
-"""Officers work a case: the card, status changes through the workflow, the risk level.
-Every view and change is audited; every change re-checks the case's current state."""
+"""Officers work a case: the card, lists, status and risk through the workflow, special
+circumstances, assignment, notes, referrals to agencies, messages with the reporter, cases
+opened by an officer, the audit trail, and the deadline alerts. No Telegram here.
+
+Every view and change is audited; every change re-checks the rights and the case's
+revision (a button drawn for an older state of the case is refused as "case_changed").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_access import CaseRight, CaseScope, ensure_on_case, rights
 from domain.cases import (
+    MAX_RELAY_CHARS,
+    OPEN_STATUSES,
+    AlertKind,
+    AlertRules,
     CaseStatus,
+    Channel,
     ClosureReason,
     DeadlineRules,
     RiskLevel,
+    SpecialGroup,
+    alerts_due,
     change_risk,
+    clean_note,
     deadline,
+    toggle_group,
     transition,
 )
-from domain.errors import InvalidInput, NotFound
-from domain.reports import normalise_tracking_code
-from domain.roles import Action, Actor, ensure
+from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.reports import AgeGroup, Category, new_tracking_code, normalise_tracking_code
+from domain.roles import Actor, Role, UnitKind
+from domain.workdays import is_working_day
 from storage import audit, units
+from storage import cases as case_store
 from storage import reports as store
-from storage.models import Case, CaseEvent, Member, Report, Unit
+from storage.cases import CaseFilter
+from storage.members import get_member, get_member_by_user
+from storage.models import (
+    Agency,
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseReferral,
+    Member,
+    PendingInput,
+    Report,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    """The deadline and alert rules and the commune's time zone (from the settings)."""
+
+    tz: dt.tzinfo
+    rules: DeadlineRules = field(default_factory=DeadlineRules)
+    alerts: AlertRules = field(default_factory=AlertRules)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    case: Case
+    report: Report
+    scope: CaseScope
+    rights: frozenset[CaseRight]
+
+
+async def _scope(case: Case, report: Report, *, session: AsyncSession) -> CaseScope:
+    reporter = await store.get_reporter(report.id, session=session)
+    referred = frozenset(r.agency_id for r, _a in
+                         await case_store.list_referrals(case.id, session=session))
+    return CaseScope(commune_id=case.commune_id, referred_agency_ids=referred,
+                     reporter_user_id=reporter.telegram_user_id if reporter else None,
+                     holder_member_id=case.assigned_member_id,
+                     is_open=CaseStatus(case.status) in OPEN_STATUSES)
+
+
+async def load(actor: Actor, case_id: int, right: CaseRight, *,
+               session: AsyncSession) -> Loaded:
+    """The case if `actor` has `right` on it: NotFound, or NotAllowed (recorded by the
+    handler) for a case of another commune, an agency it was not referred to, ..."""
+    case = await store.get_case(case_id, session=session)
+    if case is None:
+        raise NotFound("case")
+    report = await store.get_report(case.report_id, session=session)
+    scope = await _scope(case, report, session=session)
+    ensure_on_case(actor, right, scope)
+    return Loaded(case, report, scope, rights(actor, scope))
+
+
+def _expect_revision(case: Case, revision: int | None) -> None:
+    if revision is not None and case.revision != revision:
+        raise InvalidInput("case_changed")
+
+
+def refresh_due(case: Case, report: Report, config: CaseConfig) -> None:
+    """Recompute the current step's deadline (kept on the case for alerts and lists)."""
+    case.due_at = deadline(CaseStatus(case.status), received_at=report.created_at,
+                           urgent=case.urgent, risk=RiskLevel(case.risk) if case.risk else None,
+                           tz=config.tz, rules=config.rules,
+                           step_started_at=case.step_started_at)
+
+
+def _touch(loaded: Loaded, now: dt.datetime, config: CaseConfig | None = None) -> None:
+    loaded.case.revision += 1
+    loaded.case.updated_at = now
+    if config is not None:
+        refresh_due(loaded.case, loaded.report, config)
+
+
+async def _event(case: Case, actor: Actor, kind: str, *, session: AsyncSession,
+                 now: dt.datetime, **values) -> None:  # noqa: ANN003
+    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=actor.user_id,
+                                         kind=kind, **values), session=session)
+
+
+async def _audit(case: Case, actor: Actor, action: str, *, session: AsyncSession,
+                 now: dt.datetime, **details) -> None:  # noqa: ANN003
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id, action=action,
+                       object_type="case", object_id=case.id, unit_id=case.commune_id,
+                       **details)
+
+
+# --- finding and showing -------------------------------------------------------------------
+
+
+async def find_case(actor: Actor, code_text: str, *, session: AsyncSession) -> Loaded:
+    code = normalise_tracking_code(code_text)
+    report = await store.get_report_by_code(code, session=session) if code else None
+    case = await store.get_case_for_report(report.id, session=session) if report else None
+    if case is None:
+        raise NotFound("case")
+    return await load(actor, case.id, CaseRight.VIEW, session=session)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    event: CaseEvent
+    member_name: str | None = None
+    agency_name: str | None = None
 
 
 @dataclass(frozen=True)
 class CaseCard:
     case: Case
     report: Report
+    rights: frozenset[CaseRight]
     village: Unit | None
     holder: Member | None
+    referrals: Sequence[Agency]
     due: dt.datetime | None
-    history: Sequence[CaseEvent]
+    history: Sequence[HistoryLine]
+    has_reporter: bool
 
 
-async def _in_scope(actor: Actor, case: Case | None, action: Action, *,
-                    session: AsyncSession) -> Case:
-    if case is None:
-        raise NotFound("case")
-    ensure(actor, action, await units.get_unit_scope(case.commune_id, session=session))
-    return case
-
-
-async def find_case(actor: Actor, code_text: str, *, session: AsyncSession) -> Case:
-    code = normalise_tracking_code(code_text)
-    report = await store.get_report_by_code(code, session=session) if code else None
-    case = await store.get_case_for_report(report.id, session=session) if report else None
-    return await _in_scope(actor, case, Action.VIEW_CASE, session=session)
+async def _history(case_id: int, *, session: AsyncSession, limit: int) -> list[HistoryLine]:
+    lines = []
+    for event in await store.list_case_events(case_id, session=session, limit=limit):
+        member = await get_member(event.member_id, session=session) if event.member_id else None
+        agency = await units.get_agency(event.agency_id, session=session) if event.agency_id else None
+        lines.append(HistoryLine(event, member.display_name if member else None,
+                                 agency.name if agency else None))
+    return lines
 
 
 async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.datetime,
-               tz: dt.tzinfo, rules: DeadlineRules = DeadlineRules()) -> CaseCard:
-    case = await _in_scope(actor, await store.get_case(case_id, session=session),
-                           Action.VIEW_CASE, session=session)
-    report = await store.get_report(case.report_id, session=session)
-    holder = await session.get(Member, case.assigned_member_id) if case.assigned_member_id else None
+               history: int = 5) -> CaseCard:
+    loaded = await load(actor, case_id, CaseRight.VIEW, session=session)
+    case, report = loaded.case, loaded.report
+    holder = await get_member(case.assigned_member_id, session=session) \
+        if case.assigned_member_id else None
     village = await units.get_unit(report.village_id, session=session) if report.village_id else None
-    due = deadline(CaseStatus(case.status), received_at=report.created_at, urgent=case.urgent,
-                   risk=RiskLevel(case.risk) if case.risk else None, tz=tz, rules=rules,
-                   step_started_at=case.step_started_at)
-    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                       action="case_viewed", object_type="case", object_id=case.id,
-                       unit_id=case.commune_id, with_reporter=False)
-    history = await store.list_case_events(case.id, session=session, limit=5)
-    return CaseCard(case, report, village, holder, due, history)
+    referrals = [agency for _r, agency in await case_store.list_referrals(case.id, session=session)]
+    await _audit(case, actor, "case_viewed", session=session, now=now, with_reporter=False)
+    return CaseCard(case, report, loaded.rights, village, holder, referrals, case.due_at,
+                    await _history(case.id, session=session, limit=history),
+                    has_reporter=loaded.scope.reporter_user_id is not None)
 
 
-async def change_status(actor: Actor, case_id: int, *, expected: CaseStatus, target: CaseStatus,
+# --- the workflow --------------------------------------------------------------------------
+
+
+async def change_status(actor: Actor, case_id: int, *, revision: int | None, target: CaseStatus,
                         closure_reason: ClosureReason | None = None, note: str = "",
-                        session: AsyncSession, now: dt.datetime) -> tuple[Case, bool]:
-    """Move the case; returns (case, whether it moved). InvalidInput("case_changed") if it
-    is no longer where the button was drawn (someone else moved it)."""
-    case = await _in_scope(actor, await store.get_case(case_id, session=session),
-                           Action.UPDATE_CASE, session=session)
+                        session: AsyncSession, now: dt.datetime,
+                        config: CaseConfig) -> tuple[Case, bool]:
+    """Move the case; returns (case, whether it moved). Pressing the same confirmation twice
+    does nothing; a confirmation drawn before someone else changed the case is refused."""
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    case = loaded.case
     current = CaseStatus(case.status)
     if current is target:
-        return case, False  # pressed twice: nothing to do
-    if current is not expected:
-        raise InvalidInput("case_changed")
+        return case, False
+    _expect_revision(case, revision)
     change = transition(current, target, note=note, closure_reason=closure_reason)
     case.status = target
-    case.updated_at = now
     case.step_started_at = now
     if target is CaseStatus.CLOSED:
         case.closure_reason, case.closed_at = str(closure_reason), now
     elif change.reopened:
         case.closure_reason, case.closed_at = None, None
-    await store.add_case_event(CaseEvent(
-        case_id=case.id, at=now, actor_user_id=actor.user_id,
-        kind="reopened" if change.reopened else "status", from_status=current,
-        to_status=target, note=change.note or (str(closure_reason) if closure_reason else None)),
-        session=session)
-    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                       action="case_status_changed", object_type="case", object_id=case.id,
-                       unit_id=case.commune_id, before=str(current), after=str(target))
+    _touch(loaded, now, config)
+    await _event(case, actor, "reopened" if change.reopened else "status", session=session,
+                 now=now, from_status=current, to_status=target,
+                 note=change.note or (str(closure_reason) if closure_reason else None))
+    await _audit(case, actor, "case_status_changed", session=session, now=now,
+                 before=str(current), after=str(target))
     return case, True
 
 
 async def set_risk(actor: Actor, case_id: int, risk: RiskLevel, *, reason: str = "",
-                   session: AsyncSession, now: dt.datetime) -> Case:
-    case = await _in_scope(actor, await store.get_case(case_id, session=session),
-                           Action.UPDATE_CASE, session=session)
+                   revision: int | None = None, session: AsyncSession, now: dt.datetime,
+                   config: CaseConfig) -> Case:
+    """The first level needs no reason (the assessment); a later change does."""
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    case = loaded.case
     current = RiskLevel(case.risk) if case.risk else None
-    if not change_risk(current, risk, reason):
+    if current is risk:
         return case
+    _expect_revision(case, revision)
+    change_risk(current, risk, reason)
     case.risk = str(risk)
-    case.updated_at = now
-    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=actor.user_id,
-                                         kind="risk", note=f"{current or '-'} → {risk}"
-                                         + (f": {reason.strip()}" if reason.strip() else "")),
-                               session=session)
-    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                       action="case_risk_changed", object_type="case", object_id=case.id,
-                       unit_id=case.commune_id, before=str(current), after=str(risk))
+    if case.assessed_at is None:
+        case.assessed_at = now
+    _touch(loaded, now, config)
+    reason = reason.strip()
+    await _event(case, actor, "risk", session=session, now=now, from_status=None,
+                 note=f"{current or '-'} → {risk}" + (f": {reason}" if reason else ""))
+    await _audit(case, actor, "case_risk_changed", session=session, now=now,
+                 before=str(current), after=str(risk))
     return case
+
+
+async def toggle_special_group(actor: Actor, case_id: int, group: SpecialGroup, *,
+                               revision: int | None, session: AsyncSession,
+                               now: dt.datetime) -> Case:
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    case = loaded.case
+    _expect_revision(case, revision)
+    case.special_groups = toggle_group(list(case.special_groups or []), group)
+    _touch(loaded, now)
+    added = str(group) in case.special_groups
+    await _event(case, actor, "groups", session=session, now=now,
+                 note=("+" if added else "-") + str(group))
+    await _audit(case, actor, "case_groups_changed", session=session, now=now,
+                 group=str(group), added=added)
+    return case
+
+
+async def assignable_members(actor: Actor, case_id: int, *,
+                             session: AsyncSession) -> Sequence[Member]:
+    loaded = await load(actor, case_id, CaseRight.ASSIGN, session=session)
+    return await store.list_commune_members(loaded.case.commune_id, [Role.OFFICER, Role.ADMIN],
+                                            session=session)
+
+
+async def assign(actor: Actor, case_id: int, member_id: int, *, revision: int | None,
+                 session: AsyncSession, now: dt.datetime) -> tuple[Case, Member, bool]:
+    """Give the case to an officer of its commune; returns (case, member, changed)."""
+    loaded = await load(actor, case_id, CaseRight.ASSIGN, session=session)
+    case = loaded.case
+    member = await get_member(member_id, session=session)
+    if (member is None or not member.active or member.unit_id != case.commune_id
+            or member.role not in (Role.OFFICER, Role.ADMIN)):
+        raise InvalidInput("assignee_invalid")
+    if case.assigned_member_id == member.id:
+        return case, member, False
+    _expect_revision(case, revision)
+    case.assigned_member_id, case.assigned_at = member.id, now
+    _touch(loaded, now)
+    await _event(case, actor, "assigned", session=session, now=now, member_id=member.id)
+    await _audit(case, actor, "case_assigned", session=session, now=now, member_id=member.id)
+    return case, member, True
+
+
+# --- notes ------------------------------------------------------------------------------
+
+
+async def add_note(actor: Actor, case_id: int, text: str | None, *, session: AsyncSession,
+                   now: dt.datetime, media: tuple[str, str] | None = None) -> Case:
+    """An internal note (text, or a photo with an optional caption) on the case."""
+    loaded = await load(actor, case_id, CaseRight.NOTE, session=session)
+    note = clean_note(text) if (text or "").strip() or media is None else ""
+    kind, file_id = media if media else (None, None)
+    await _event(loaded.case, actor, "note", session=session, now=now, note=note or None,
+                 media_kind=kind, file_id=file_id)
+    loaded.case.updated_at = now
+    await _audit(loaded.case, actor, "case_note_added", session=session, now=now,
+                 with_media=media is not None)
+    return loaded.case
+
+
+# --- referrals ---------------------------------------------------------------------------
+
+
+async def referable_agencies(actor: Actor, case_id: int, *,
+                             session: AsyncSession) -> Sequence[Agency]:
+    loaded = await load(actor, case_id, CaseRight.REFER, session=session)
+    return [a for a in await units.list_agencies(loaded.case.commune_id, session=session)
+            if a.id not in loaded.scope.referred_agency_ids]
+
+
+@dataclass(frozen=True)
+class Referred:
+    case: Case
+    report: Report
+    agency: Agency
+    notify_user_ids: Sequence[int]
+    new: bool
+
+
+async def refer(actor: Actor, case_id: int, agency_id: int, *, revision: int | None,
+                session: AsyncSession, now: dt.datetime) -> Referred:
+    """Hand the case to an agency of the commune: its members are told and may see it."""
+    loaded = await load(actor, case_id, CaseRight.REFER, session=session)
+    case = loaded.case
+    agency = await units.get_agency(agency_id, session=session)
+    if agency is None or not agency.active or agency.commune_id != case.commune_id:
+        raise InvalidInput("agency_not_in_commune")
+    members = [m.telegram_user_id
+               for m in await case_store.list_agency_members(agency.id, session=session)]
+    if agency.id in loaded.scope.referred_agency_ids:
+        return Referred(case, loaded.report, agency, members, new=False)
+    _expect_revision(case, revision)
+    referral = await case_store.get_referral(case.id, agency.id, session=session)
+    if referral is None:
+        referral = CaseReferral(case_id=case.id, agency_id=agency.id, referred_at=now,
+                                referred_by=actor.user_id)
+    referral.active, referral.referred_at, referral.referred_by = True, now, actor.user_id
+    await case_store.save_referral(referral, session=session)
+    _touch(loaded, now)
+    await _event(case, actor, "referred", session=session, now=now, agency_id=agency.id)
+    await _audit(case, actor, "case_referred", session=session, now=now, agency_id=agency.id)
+    return Referred(case, loaded.report, agency, members, new=True)
+
+
+# --- messages between the officer and the reporter (identities hidden both ways) ---------
+
+
+@dataclass(frozen=True)
+class Relayed:
+    case: Case
+    report: Report
+    to_user_id: int
+
+
+async def relay_to_reporter(actor: Actor, case_id: int, text: str, *, session: AsyncSession,
+                            now: dt.datetime) -> Relayed:
+    """The officer handling the case writes to the reporter; the bot carries it without
+    either side's name. The last message is also what /status shows."""
+    loaded = await load(actor, case_id, CaseRight.RELAY, session=session)
+    case = loaded.case
+    text = clean_note(text, limit=MAX_RELAY_CHARS)
+    await _event(case, actor, "relay_out", session=session, now=now, note=text)
+    case.public_note, case.public_note_at, case.updated_at = text, now, now
+    await _audit(case, actor, "reporter_messaged", session=session, now=now)
+    return Relayed(case, loaded.report, loaded.scope.reporter_user_id)
+
+
+async def reply_from_reporter(user_id: int, case_id: int, text: str, *, session: AsyncSession,
+                              now: dt.datetime) -> Relayed:
+    """The reporter answers; it goes on the case and to the officer handling it."""
+    case = await store.get_case(case_id, session=session)
+    report = await store.get_report(case.report_id, session=session) if case else None
+    reporter = await store.get_reporter(report.id, session=session) if report else None
+    if reporter is None or reporter.telegram_user_id != user_id:
+        raise NotFound("case")
+    if CaseStatus(case.status) not in OPEN_STATUSES:
+        raise InvalidInput("case_closed")
+    text = clean_note(text, limit=MAX_RELAY_CHARS)
+    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=user_id,
+                                         kind="relay_in", note=text), session=session)
+    case.updated_at = now
+    await audit.record(session=session, at=now, actor_user_id=user_id, action="reporter_replied",
+                       object_type="case", object_id=case.id, unit_id=case.commune_id)
+    holder = await get_member(case.assigned_member_id, session=session) \
+        if case.assigned_member_id else None
+    if holder is None or not holder.active:
+        raise InvalidInput("nobody_handling")
+    return Relayed(case, report, holder.telegram_user_id)
+
+
+async def relay_target(user_id: int, case_id: int, *, session: AsyncSession) -> Case:
+    """The case a reporter's "reply" button is for, if it is theirs and still open."""
+    case = await store.get_case(case_id, session=session)
+    report = await store.get_report(case.report_id, session=session) if case else None
+    reporter = await store.get_reporter(report.id, session=session) if report else None
+    if reporter is None or reporter.telegram_user_id != user_id:
+        raise NotFound("case")
+    if CaseStatus(case.status) not in OPEN_STATUSES:
+        raise InvalidInput("case_closed")
+    return case
+
+
+# --- cases opened by an officer (a phone call, a school's notice, ...) --------------------
+
+
+OPENING_FIELDS = ("channel", "category", "village_id", "age_group", "urgent")
+
+
+async def open_case(actor: Actor, answers: dict, note: str, *, session: AsyncSession,
+                    now: dt.datetime, config: CaseConfig) -> tuple[Case, Report]:
+    """A case the officer opens and handles; no reporter to write back to."""
+    if actor.role not in (Role.OFFICER, Role.ADMIN) or actor.scope is None:
+        raise NotAllowed("open_case", f"role={actor.role}")
+    commune = await units.get_unit(actor.unit_id, session=session)
+    if commune is None or commune.kind is not UnitKind.COMMUNE:
+        raise InvalidInput("member_needed")
+    village_id = answers.get("village_id")
+    if village_id is not None:
+        village = await units.get_unit(village_id, session=session)
+        if village is None or village.parent_id != commune.id:
+            raise InvalidInput("stale_step")
+    code = new_tracking_code()
+    while await store.code_exists(code, session=session):
+        code = new_tracking_code()
+    report = Report(code=code, commune_id=commune.id, village_id=village_id,
+                    category=Category(answers["category"]).value,
+                    urgent=bool(answers.get("urgent")),
+                    age_group=AgeGroup(answers["age_group"]).value,
+                    story=clean_note(note), channel=Channel(answers["channel"]).value,
+                    created_at=now)
+    session.add(report)
+    await session.flush()
+    case = Case(report_id=report.id, commune_id=commune.id, status=CaseStatus.RECEIVED,
+                urgent=report.urgent, created_at=now, updated_at=now, step_started_at=now,
+                assigned_member_id=actor.member_id, assigned_at=now if actor.member_id else None,
+                opened_by=actor.user_id)
+    refresh_due(case, report, config)
+    await store.add_case(case, session=session)
+    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=actor.user_id,
+                                         kind="opened", to_status=CaseStatus.RECEIVED,
+                                         note=report.channel), session=session)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="case_opened", object_type="case", object_id=case.id,
+                       unit_id=commune.id, channel=report.channel)
+    return case, report
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+LIST_VIEWS = ("mine", "new", "late", "all")
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class CaseList:
+    view: str
+    rows: Sequence[tuple[Case, Report]]
+    total: int
+    page: int
+    pages: int
+    villages: dict[int, str]  # names of the villages on this page and in the filter
+    village_counts: dict[int | None, int]
+    category_counts: dict[str, int]
+
+
+def _filter_for(actor: Actor, view: str, now: dt.datetime, *, village_id: int | None,
+                category: str | None, status: str | None) -> CaseFilter:
+    if actor.unit_id is None:
+        raise InvalidInput("member_needed")
+    commune_id = actor.scope.path[-2] if actor.role is Role.COLLABORATOR else actor.unit_id
+    narrow = dict(village_id=village_id, category=category, status=status)
+    if actor.role is Role.AGENCY_MEMBER:  # only what was referred to their agency
+        return CaseFilter(commune_id=commune_id, agency_id=actor.agency_id or -1,
+                          open_only=view != "all", **narrow)
+    if actor.role is Role.COLLABORATOR:  # only what they reported
+        return CaseFilter(commune_id=commune_id, reporter_user_id=actor.user_id,
+                          open_only=view != "all", **narrow)
+    if actor.role not in (Role.OFFICER, Role.ADMIN):
+        raise NotAllowed("list_cases", f"role={actor.role}")
+    if view == "mine":
+        return CaseFilter(commune_id=commune_id, assigned_member_id=actor.member_id or -1,
+                          **narrow)
+    if view == "new":
+        return CaseFilter(commune_id=commune_id, unassigned=True, **narrow)
+    if view == "late":
+        return CaseFilter(commune_id=commune_id, overdue_at=now, **narrow)
+    return CaseFilter(commune_id=commune_id, **narrow)
+
+
+async def list_cases(actor: Actor, view: str, *, page: int = 0, village_id: int | None = None,
+                     category: str | None = None, status: str | None = None,
+                     session: AsyncSession, now: dt.datetime) -> CaseList:
+    if view not in LIST_VIEWS:
+        raise InvalidInput("stale_step")
+    unit = await units.get_unit(actor.unit_id, session=session) if actor.unit_id else None
+    if actor.role in (Role.OFFICER, Role.ADMIN) and (unit is None
+                                                     or unit.kind is not UnitKind.COMMUNE):
+        raise InvalidInput("cases_commune_only")
+    f = _filter_for(actor, view, now, village_id=village_id, category=category, status=status)
+    if status == CaseStatus.CLOSED:
+        f = replace(f, open_only=False)
+    total = await case_store.count_cases(f, session=session)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = await case_store.list_cases(f, session=session, offset=page * PAGE_SIZE,
+                                       limit=PAGE_SIZE)
+    village_counts, category_counts = await case_store.count_by_village_and_category(
+        f, session=session)
+    wanted = {r.village_id for _c, r in rows if r.village_id} | {
+        v for v in village_counts if v is not None}
+    villages = {}
+    for village_id_ in wanted:
+        unit = await units.get_unit(village_id_, session=session)
+        if unit is not None:
+            villages[village_id_] = unit.name
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="cases_listed", object_type="case_list", object_id=view,
+                       unit_id=f.commune_id, count=len(rows), page=page)
+    return CaseList(view, rows, total, page, pages, villages, village_counts, category_counts)
+
+
+# --- the audit trail ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    case_id: int
+    report: Report
+    entries: Sequence[AuditEntry]
+    names: dict[int, str]  # Telegram id → display name, for members
+
+
+async def audit_trail(actor: Actor, code_text: str, *, session: AsyncSession,
+                      now: dt.datetime, limit: int = 30) -> AuditTrail:
+    """Who saw and changed the case, newest first (administrators of its commune)."""
+    code = normalise_tracking_code(code_text)
+    report = await store.get_report_by_code(code, session=session) if code else None
+    case = await store.get_case_for_report(report.id, session=session) if report else None
+    if case is None:
+        raise NotFound("case")
+    loaded = await load(actor, case.id, CaseRight.AUDIT, session=session)
+    entries = await audit.list_entries(session=session, object_type="case",
+                                       object_id=str(case.id), limit=limit)
+    names = {}
+    for user_id in {e.actor_user_id for e in entries if e.actor_user_id is not None}:
+        member = await get_member_by_user(user_id, session=session, active_only=False)
+        if member is not None:
+            names[user_id] = member.display_name
+    await _audit(loaded.case, actor, "audit_viewed", session=session, now=now)
+    return AuditTrail(loaded.case.id, loaded.report, entries, names)
+
+
+# --- deadline alerts and the morning digest (scheduled; the database says what is due) ---
+
+
+@dataclass(frozen=True)
+class Alert:
+    case: Case
+    report: Report
+    kind: AlertKind
+    chat_ids: Sequence[int]
+
+
+async def _alert_recipients(case: Case, kind: AlertKind, *, session: AsyncSession) -> list[int]:
+    if kind is AlertKind.ESCALATED:
+        admins = await store.list_commune_members(case.commune_id, [Role.ADMIN], session=session)
+        return [m.telegram_user_id for m in admins]
+    holder = await get_member(case.assigned_member_id, session=session) \
+        if case.assigned_member_id else None
+    if holder is not None and holder.active:
+        return [holder.telegram_user_id]
+    officers = await store.list_commune_members(case.commune_id, [Role.OFFICER, Role.ADMIN],
+                                                session=session)
+    return [m.telegram_user_id for m in officers if m.role is Role.OFFICER] or \
+        [m.telegram_user_id for m in officers]
+
+
+def alert_key(case: Case, kind: AlertKind, chat_id: int) -> str:
+    return f"case:{case.id}:{kind}:{int(case.due_at.timestamp())}:{chat_id}"
+
+
+async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseConfig,
+                       render: Callable[[Alert], str]) -> int:
+    """Delivery rows for every deadline alert whose time has come, once each (the key is
+    unique: another instance or a later run adds nothing). Returns how many are new."""
+    horizon = now + max(config.alerts.before_days, config.alerts.before_hours)
+    new, after = 0, 0
+    while cases := await case_store.list_open_cases_due_before(horizon, session=session,
+                                                               after_id=after):
+        after = cases[-1].id
+        for case in cases:
+            kinds = alerts_due(case.due_at, now=now, step_started=case.step_started_at
+                               or case.created_at, rules=config.alerts)
+            if not kinds:
+                continue
+            report = await store.get_report(case.report_id, session=session)
+            rows = []
+            for kind in kinds:
+                chats = await _alert_recipients(case, kind, session=session)
+                text = render(Alert(case, report, kind, chats))
+                rows += [dict(key=alert_key(case, kind, chat), chat_id=chat, case_id=case.id,
+                              text=text, status="pending", attempts=0, due_at=now)
+                         for chat in chats]
+            new += await case_store.add_keyed_deliveries(rows, session=session)
+    return new
+
+
+@dataclass(frozen=True)
+class Digest:
+    member: Member
+    due_today: Sequence[tuple[Case, Report]]
+    overdue: Sequence[tuple[Case, Report]]
+    unassigned: int
+
+
+DIGEST_WINDOW = dt.timedelta(hours=4)
+
+
+async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: CaseConfig,
+                        at: dt.time | None, render: Callable[[Digest], str]) -> int:
+    """On a working day, from `at` o'clock for a few hours, each officer's digest of what is
+    due today and overdue, once per day (the day is claimed). `at` None: no digests."""
+    local = now.astimezone(config.tz)
+    if at is None or not is_working_day(local.date()):
+        return 0
+    starts = dt.datetime.combine(local.date(), at, tzinfo=config.tz)
+    if not starts <= local < starts + DIGEST_WINDOW:
+        return 0  # a "good morning" at 5 pm after a restart would only confuse
+    if not await case_store.claim_job_run(f"digest:{local.date().isoformat()}",
+                                          session=session, now=now):
+        return 0  # done today already (here or by another instance)
+    end_of_day = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(),
+                                     tzinfo=config.tz)
+    by_member: dict[int, list[tuple[Case, Report]]] = {}
+    unassigned: dict[int, int] = {}
+    after = 0
+    while rows := await case_store.list_open_cases(session=session, after_id=after):
+        after = rows[-1][0].id
+        for case, report in rows:
+            if case.assigned_member_id is None:
+                unassigned[case.commune_id] = unassigned.get(case.commune_id, 0) + 1
+            elif case.due_at is not None and case.due_at < end_of_day:
+                by_member.setdefault(case.assigned_member_id, []).append((case, report))
+    communes = set(unassigned)
+    members = {}
+    for member_id in by_member:
+        member = await get_member(member_id, session=session)
+        if member is not None and member.active:
+            members[member.id] = member
+    for commune_id in communes:  # officers hear about cases nobody has taken
+        for member in await store.list_commune_members(commune_id, [Role.OFFICER],
+                                                       session=session):
+            members.setdefault(member.id, member)
+    rows_out = []
+    for member in members.values():
+        mine = sorted(by_member.get(member.id, []), key=lambda cr: cr[0].due_at)
+        digest = Digest(member, [cr for cr in mine if cr[0].due_at >= now],
+                        [cr for cr in mine if cr[0].due_at < now],
+                        unassigned.get(member.unit_id, 0) if member.role is Role.OFFICER else 0)
+        if not (digest.due_today or digest.overdue or digest.unassigned):
+            continue
+        rows_out.append(dict(key=f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
+                             chat_id=member.telegram_user_id, text=render(digest),
+                             status="pending", attempts=0, due_at=now))
+    return await case_store.add_keyed_deliveries(rows_out, session=session)
+
+
+async def refresh_due_dates(*, session: AsyncSession, config: CaseConfig) -> int:
+    """Recompute every open case's deadline (the rules may have changed since)."""
+    changed, after = 0, 0
+    while rows := await case_store.list_open_cases(session=session, after_id=after):
+        after = rows[-1][0].id
+        for case, report in rows:
+            before = case.due_at
+            refresh_due(case, report, config)
+            if case.due_at != before:
+                changed += 1
+        await session.flush()
+    return changed
+
+
+# --- what someone is about to type (a note, a reason, a message, a new case) -----------
+
+
+async def expect_input(user_id: int, kind: str, *, session: AsyncSession, now: dt.datetime,
+                       case_id: int | None = None, revision: int | None = None,
+                       data: dict | None = None) -> PendingInput:
+    return await case_store.set_pending(user_id, kind, session=session, now=now,
+                                        case_id=case_id, revision=revision, data=data)
+
+
+INPUT_TTL = dt.timedelta(hours=2)
+
+
+async def pending_input(user_id: int, *, session: AsyncSession,
+                        now: dt.datetime) -> PendingInput | None:
+    """What this person is about to type, unless they left it for too long."""
+    pending = await case_store.get_pending(user_id, session=session)
+    if pending is not None and now - pending.created_at > INPUT_TTL:
+        await case_store.clear_pending(user_id, session=session)
+        return None
+    return pending
+
+
+async def save_input(pending: PendingInput, *, session: AsyncSession) -> None:
+    await case_store.save_pending(pending, session=session)
+
+
+async def drop_input(user_id: int, *, session: AsyncSession) -> None:
+    await case_store.clear_pending(user_id, session=session)

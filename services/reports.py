@@ -29,7 +29,9 @@ from domain.reports import (
     normalise_tracking_code,
     step_after,
 )
-from domain.roles import Action, Actor, Role, UnitKind, ensure
+from domain.case_access import CaseRight
+from domain.roles import Actor, Role, UnitKind
+from services.cases import CaseConfig, load, refresh_due
 from storage import audit, units
 from storage import reports as store
 from storage.models import (
@@ -296,7 +298,7 @@ class SentReport:
 
 
 async def send(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime,
-               limits: ReportLimits) -> SentReport:
+               limits: ReportLimits, config: CaseConfig) -> SentReport:
     """Turn the draft into a report and a case, in one transaction."""
     _expect(draft, Step.REVIEW)
     missing = missing_for_send(draft.answers)
@@ -325,9 +327,10 @@ async def send(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime,
     media = [ReportMedia(report_id=0, kind=kind, file_id=file_id, added_at=now)
              for kind, file_id in a.get("media", [])]
     await store.add_report(report, reporter, media, session=session)
-    case = await store.add_case(Case(report_id=report.id, commune_id=report.commune_id,
-                                     status=CaseStatus.RECEIVED, urgent=report.urgent,
-                                     created_at=now, updated_at=now), session=session)
+    case = Case(report_id=report.id, commune_id=report.commune_id, status=CaseStatus.RECEIVED,
+                urgent=report.urgent, created_at=now, updated_at=now, step_started_at=now)
+    refresh_due(case, report, config)
+    case = await store.add_case(case, session=session)
     await store.add_case_event(CaseEvent(case_id=case.id, at=now, kind="opened",
                                          to_status=CaseStatus.RECEIVED), session=session)
     await audit.record(session=session, at=now, actor_user_id=draft.user_id,
@@ -456,26 +459,19 @@ class CaseDetails:
     holder: Member | None
 
 
-async def _case_in_scope(actor: Actor, case_id: int, action: Action, *,
-                         session: AsyncSession) -> Case:
-    case = await store.get_case(case_id, session=session)
-    if case is None:
-        raise NotFound("case")
-    ensure(actor, action, await units.get_unit_scope(case.commune_id, session=session))
-    return case
-
-
 async def take_case(actor: Actor, case_id: int, *, session: AsyncSession,
                     now: dt.datetime) -> tuple[Case, bool]:
     """Assign the case to the officer pressing "take". Returns (case, taken by them now)."""
-    case = await _case_in_scope(actor, case_id, Action.TAKE_CASE, session=session)
+    loaded = await load(actor, case_id, CaseRight.TAKE, session=session)
+    case = loaded.case
     if actor.member_id is None:
         raise InvalidInput("member_needed")
     won = await store.claim_case(case.id, actor.member_id, session=session, now=now)
     await session.refresh(case)
     if won:
         await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=actor.user_id,
-                                             kind="assigned"), session=session)
+                                             kind="assigned", member_id=actor.member_id),
+                                   session=session)
         await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                            action="case_taken", object_type="case", object_id=case.id,
                            unit_id=case.commune_id)
@@ -484,13 +480,14 @@ async def take_case(actor: Actor, case_id: int, *, session: AsyncSession,
 
 async def case_details(actor: Actor, case_id: int, *, session: AsyncSession,
                        now: dt.datetime) -> CaseDetails:
-    """The whole report for an officer of the commune; every view is audited."""
-    case = await _case_in_scope(actor, case_id, Action.VIEW_CASE, session=session)
-    report = await store.get_report(case.report_id, session=session)
+    """The whole report for those who may read it; every view is audited. The reporter's
+    identity only for the officer handling the case."""
+    loaded = await load(actor, case_id, CaseRight.VIEW_DETAILS, session=session)
+    case, report = loaded.case, loaded.report
     holder = (await session.get(Member, case.assigned_member_id)
               if case.assigned_member_id else None)
-    handling = holder is not None and holder.telegram_user_id == actor.user_id
-    reporter = await store.get_reporter(report.id, session=session) if handling else None
+    reporter = (await store.get_reporter(report.id, session=session)
+                if CaseRight.VIEW_REPORTER in loaded.rights else None)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="case_viewed", object_type="case", object_id=case.id,
                        unit_id=case.commune_id, with_reporter=reporter is not None)

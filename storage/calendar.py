@@ -127,7 +127,8 @@ async def claim_deliveries(ids: Sequence[int], *, session: AsyncSession,
                            now: dt.datetime) -> list[tuple[Delivery, str, int | None]]:
     """pending → sending for these rows (those still pending), committed by the caller
     before anything goes out: a row is never sent twice. Returns each claimed delivery
-    with its text and, for reminders, the calendar event id."""
+    with its text (its own, for case alerts and digests) and, for reminders, the calendar
+    event id."""
     claimed = (await session.exec(
         update(Delivery).where(col(Delivery.id).in_(ids), Delivery.status == "pending")
         .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
@@ -140,7 +141,8 @@ async def claim_deliveries(ids: Sequence[int], *, session: AsyncSession,
         .outerjoin(Broadcast, Broadcast.id == Delivery.broadcast_id)
         .where(col(Delivery.id).in_([row[0] for row in claimed]))
         .order_by(Delivery.id))).all()
-    return [(delivery, reminder_text if delivery.reminder_id else broadcast_text, event_id)
+    return [(delivery, delivery.text or (reminder_text if delivery.reminder_id
+                                         else broadcast_text), event_id)
             for delivery, reminder_text, event_id, broadcast_text in rows]
 
 

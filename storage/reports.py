@@ -164,7 +164,8 @@ async def claim_case(case_id: int, member_id: int, *, session: AsyncSession,
     "take" at once: one wins)."""
     result = await session.exec(
         update(Case).where(Case.id == case_id, col(Case.assigned_member_id).is_(None))
-        .values(assigned_member_id=member_id, assigned_at=now, updated_at=now))
+        .values(assigned_member_id=member_id, assigned_at=now, updated_at=now,
+                revision=Case.revision + 1))
     return result.rowcount == 1
 
 

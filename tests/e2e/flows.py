@@ -6,6 +6,7 @@ import re
 
 from bot.fakeapi import FakeUser, SentMessage
 
+CODE = re.compile(r"Mã theo dõi: ([A-Z2-9]{4}-[A-Z2-9]{4})")
 INVITE_LINK = re.compile(r"https://t\.me/\w+\?start=(i_[A-Za-z0-9_-]+)")
 
 
@@ -36,4 +37,51 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
     return await user.replies(2)
 
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
-MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe"]
+MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case"]
+OFFICER_COMMANDS = MEMBER_COMMANDS + ["newcase"]
+
+
+class Reporter:
+    """A citizen walking the report path; counts what they had to do."""
+
+    def __init__(self, user: FakeUser) -> None:
+        self.user = user
+        self.actions = 0
+
+    async def say(self, text: str, replies: int = 1) -> list[SentMessage]:
+        self.user.mark()
+        self.actions += 1
+        await self.user.send(text)
+        return await self.user.replies(replies)
+
+    async def tap(self, message: SentMessage, label: str, replies: int = 1) -> list[SentMessage]:
+        self.user.mark()
+        self.actions += 1
+        await self.user.press(message, label)
+        return await self.user.replies(replies)
+
+
+async def shortest_report(reporter: Reporter, *, urgent: bool = False) -> SentMessage:
+    """The fewest actions from nothing to a sent report (typed story, anonymous)."""
+    intro, danger = await reporter.say("/baotin", replies=2)
+    assert "Cảm ơn bạn đã lên tiếng" in intro.text
+    assert "đang gặp nguy hiểm ngay lúc này" in danger.text
+    (what,) = await reporter.tap(danger, "Không, nhưng", replies=1)
+    assert "Chuyện gì đang xảy ra" in what.text
+    (where,) = await reporter.tap(what, "Bị đánh")
+    assert "Việc này xảy ra ở đâu" in where.text
+    (age,) = await reporter.tap(where, "Thôn Đông")
+    (count,) = await reporter.tap(age, "6–10 tuổi")
+    (name,) = await reporter.tap(count, "1 em")
+    assert "không bắt buộc" in name.text.lower()
+    (story,) = await reporter.tap(name, "Bỏ qua")
+    (identity,) = await reporter.say("Em bé nhà bên bị bố đánh mỗi tối, khóc rất to.")
+    assert "Chỉ cán bộ trực tiếp xử lý" in identity.text
+    (relation,) = await reporter.tap(identity, "Ẩn danh")
+    (review,) = await reporter.tap(relation, "Hàng xóm")
+    assert "Kiểm tra lại tin báo" in review.text and "Thôn Đông" in review.text
+    assert "Bạn bấm <b>Gửi tin báo</b>" not in review.text  # rendered, not escaped
+    replies = await reporter.tap(review, "Gửi tin báo", replies=1)
+    return replies[0]
+
+

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from storage.models import AuditEntry, Member
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CITIZEN_COMMANDS, MEMBER_COMMANDS, create_invite, join, open_menu
+from tests.e2e.flows import CITIZEN_COMMANDS, OFFICER_COMMANDS, create_invite, join, open_menu
 
 
 async def test_citizen_sees_hotlines_and_no_admin_buttons(bot):
@@ -35,7 +35,7 @@ async def test_admin_invites_officer_who_joins_with_role_menu(bot):
     assert "Xã Minh Tân" in welcome.text
     assert "Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in officer_menu.text
     await officer.settle()
-    assert officer.commands() == CITIZEN_COMMANDS + MEMBER_COMMANDS + ["stats"]
+    assert officer.commands() == CITIZEN_COMMANDS + OFFICER_COMMANDS + ["stats"]
 
     # The same link a second time, by someone else: refused, nobody else joins.
     intruder = bot.user(2002, "Tuấn")

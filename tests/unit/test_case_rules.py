@@ -101,3 +101,56 @@ def test_closed_cases_have_no_deadline_and_rules_are_configuration():
     due = deadline(S.PLANNING, received_at=local(2026, 5, 20, 9, 0), urgent=False, risk=None,
                    tz=HANOI, rules=rules)
     assert due == local(2026, 6, 3, 17, 0)
+
+
+# --- alerts before and after a deadline -----------------------------------------------------
+
+from domain.cases import (  # noqa: E402
+    AlertKind,
+    AlertRules,
+    SpecialGroup,
+    alerts_due,
+    clean_note,
+    toggle_group,
+)
+
+H = dt.timedelta(hours=1)
+
+
+def test_a_working_day_deadline_is_announced_the_day_before_then_overdue_then_escalated():
+    started = local(2026, 11, 23, 9, 0)
+    due = local(2026, 11, 26, 17, 0)  # 3 working days
+    rules = AlertRules(escalate_after=4 * H)
+    assert alerts_due(due, now=due - 25 * H, step_started=started, rules=rules) == []
+    assert alerts_due(due, now=due - 24 * H, step_started=started, rules=rules) == [
+        AlertKind.DUE_SOON]
+    assert alerts_due(due, now=due, step_started=started, rules=rules) == [AlertKind.OVERDUE]
+    assert alerts_due(due, now=due + 4 * H, step_started=started, rules=rules) == [
+        AlertKind.OVERDUE, AlertKind.ESCALATED]
+
+
+def test_a_12_hour_deadline_is_announced_3_hours_before():
+    started = local(2026, 11, 23, 22, 0)
+    due = started + 12 * H
+    assert alerts_due(due, now=due - 4 * H, step_started=started) == []
+    assert alerts_due(due, now=due - 3 * H, step_started=started) == [AlertKind.DUE_SOON]
+    # By default the administrators hear at once when a case is overdue.
+    assert alerts_due(due, now=due + H, step_started=started) == [AlertKind.OVERDUE,
+                                                                  AlertKind.ESCALATED]
+
+
+def test_special_groups_toggle_in_the_laws_order():
+    groups = toggle_group([], SpecialGroup.TRAFFICKING)
+    groups = toggle_group(groups, SpecialGroup.ORPHAN)
+    assert groups == ["orphan", "trafficking"]
+    assert toggle_group(groups, SpecialGroup.ORPHAN) == ["trafficking"]
+    assert len(SpecialGroup) == 14  # Law on Children 2016, article 10
+
+
+def test_notes_are_trimmed_never_cut():
+    assert clean_note("  Đã gặp gia đình  ") == "Đã gặp gia đình"
+    with pytest.raises(InvalidInput, match="text_expected"):
+        clean_note("   ")
+    with pytest.raises(InvalidInput, match="note_too_long"):
+        clean_note("x" * 2001)
+    assert clean_note("x" * 2000) == "x" * 2000
