@@ -286,13 +286,24 @@ def _share_text(value: float | None) -> str:
 
 
 def _chunks(blocks: list[str], header: str) -> list[str]:
-    messages, current = [], header
+    """As few messages as fit: blocks are kept whole when they can be, a block too long for
+    one message (a province's hundreds of villages) is split between lines."""
+    pieces: list[tuple[str, str]] = []  # (separator before, text)
     for block in blocks:
-        if len(current) + len(block) + 2 > MESSAGE_BUDGET:
+        part, separator = "", "\n\n"
+        for line in block.split("\n"):
+            if part and len(part) + 1 + len(line) > MESSAGE_BUDGET:
+                pieces.append((separator, part))
+                part, separator = "", "\n"
+            part = f"{part}\n{line}" if part else line
+        pieces.append((separator, part))
+    messages, current = [], header
+    for separator, text in pieces:
+        if len(current) + len(separator) + len(text) > MESSAGE_BUDGET:
             messages.append(current)
-            current = block
+            current = text
         else:
-            current = f"{current}\n\n{block}"
+            current = f"{current}{separator}{text}"
     messages.append(current)
     return messages
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -158,15 +159,22 @@ class Chart:
 
 
 BAR_LIMIT = 12
+_MATPLOTLIB = threading.Lock()  # matplotlib is not thread-safe: one chart at a time
 
 
 def render_chart(chart: Chart) -> bytes:
     """A PNG readable on a phone (portrait, large type), Vietnamese labels (DejaVu Sans)."""
+    with _MATPLOTLIB:
+        return _render(chart)
+
+
+def _render(chart: Chart) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     heights = [max(2.2, 0.42 * min(len(p.items), BAR_LIMIT) + 1.2) if p.kind == "bars" else 3.2
                for p in chart.panels]
@@ -193,12 +201,14 @@ def render_chart(chart: Chart) -> bytes:
             ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 7 else 0,
                           fontsize=10)
             ax.set_ylim(0, max(values) * 1.25 + 1)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.tick_params(axis="y", labelsize=10)
             continue
         items = sorted(panel.items, key=lambda kv: (-kv[1], kv[0]))[:BAR_LIMIT][::-1]
         labels = [label for label, _v in items]
         values = [v for _l, v in items]
         bars = ax.barh(range(len(values)), values, color="#e07b39")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_yticks(range(len(labels)), labels, fontsize=10.5)
         ax.bar_label(bars, padding=3, fontsize=10)
         ax.set_xlim(0, max(values) * 1.18 + 1)
