@@ -20,7 +20,7 @@ from handlers import stats as stats_handlers
 from handlers.stats import channel_name, number, plain, special_group_name
 from handlers.texts import age_name, category_name, risk_name, status_name
 from services import stats as stats_service
-from storage.models import Agency, AuditEntry, Member, Unit
+from storage.models import Agency, AuditEntry, Member, Report, Unit
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import create_invite, join
 from tests.stats_seed import (
@@ -337,3 +337,30 @@ async def test_citizens_and_agency_members_are_refused_and_audited(bot, officer,
         denied = (await session.exec(select(AuditEntry.actor_user_id).where(
             AuditEntry.action == "denied"))).all()
     assert {citizen.id, agency_member.id, officer.id} <= set(denied)
+
+
+async def test_a_report_sent_and_assessed_through_the_bot_is_counted(bot, officer):
+    """No seed: a citizen's report and the officer's first risk level, through the chat."""
+    from tests.e2e.flows import Reporter, shortest_report
+
+    await shortest_report(Reporter(bot.user(1016, "Thu")))
+    await officer.reply()  # the new-report notice
+    async with bot.db.session() as session:
+        report_code = (await session.exec(select(Report.code))).one()
+    officer.mark()
+    await officer.send(f"/case {report_code}")
+    card = await officer.reply()
+    officer.mark()
+    await officer.press(card, "Xác minh, đánh giá nguy cơ")
+    await officer.press(await officer.reply(), "Có, chuyển")
+    card = await officer.reply()
+    officer.mark()
+    await officer.press(card, "⚠️ Cao")
+    await officer.reply()
+    officer.mark()
+    await officer.send("/stats")
+    text = "\n".join(m.text for m in await _until(officer, _has_photo))
+    assert "Tổng số tin báo tiếp nhận: 1" in text
+    assert "• Bị đánh, bạo lực: 1" in text and "• Thôn Đông: 1" in text
+    assert "• Người dân báo qua bot: 1" in text and "• Xác minh, đánh giá nguy cơ: 1" in text
+    assert "• Cao: 1" in text and "• Tin báo khẩn cấp:" not in text  # zero lines left out
