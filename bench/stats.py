@@ -47,7 +47,7 @@ from storage.setup_import import import_setup  # noqa: E402
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 # sqlmodel suggests exec() for selects; bulk inserts need execute().
-warnings.filterwarnings("ignore", message=".*session.exec", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=r"(?s).*session\.exec", category=DeprecationWarning)
 BATCH = 5000
 
 
