@@ -88,7 +88,8 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     assert "Người phụ trách: Hùng" in card.text and "Hạn bước này" in card.text
     confirm = await act(officer, press=card, label="Xác minh, đánh giá nguy cơ")
     card = await act(officer, press=confirm, label="Có, chuyển")
-    card = await act(officer, press=card, label="⚠️ Cao")
+    confirm = await act(officer, press=card, label="⚠️ Cao")
+    card = await act(officer, press=confirm, label="Có, ghi nhận")
     assert "Mức nguy cơ: Cao" in card.text
     # Referral to the police: they are told and can open that case, and only that one.
     agencies = await act(officer, press=card, label="Chuyển cơ quan")
@@ -288,7 +289,8 @@ async def test_notes_risk_change_groups_and_assignment(bot, staff):
     officer, other = staff["officer"], staff["other"]
     code, _citizen = await reported_case(bot, staff)
     card = await take_and_open(officer, code)
-    card = await act(officer, press=card, label="⚠️ Trung bình")
+    confirm = await act(officer, press=card, label="⚠️ Trung bình")
+    card = await act(officer, press=confirm, label="Có, ghi nhận")
     # A note with a photo.
     await act(officer, press=card, label="Thêm ghi chú")
     officer.mark()
