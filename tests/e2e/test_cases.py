@@ -391,3 +391,25 @@ async def test_lists_page_and_filter_within_telegrams_limits(bot, staff):
     async with bot.db.session() as session:
         referrals = (await session.exec(select(CaseReferral))).all()
     assert referrals == []
+
+
+async def test_a_village_collaborator_follows_only_the_reports_they_sent(bot, staff):
+    root = bot.user(ADMIN_ID, "Mai")
+    helper = bot.user(2201, "Hoa")
+    await join(helper, await create_invite(root, "Cộng tác viên thôn", "Thôn Đông"))
+    await helper.settle()
+    code, _citizen = await reported_case(bot, staff)  # someone else's report
+    mine = await shortest_report(Reporter(helper))
+    my_code = CODE.search(mine.text).group(1)
+    listing = await act(helper, "/cases")
+    assert "Tin báo bạn đã gửi (1)" in listing.text and my_code in listing.text
+    assert code not in listing.text
+    card = await act(helper, f"/case {my_code}")
+    assert "Tình trạng: Tiếp nhận" in card.text
+    assert [b["text"] for b in card.buttons] == ["📜 Lịch sử"]  # status only, no actions
+    assert "không có quyền" in (await act(helper, f"/case {code}")).text
+    assert "không có quyền" in (await act(helper, press=card, data=view_data(card))).text
+
+
+def view_data(card) -> str:  # noqa: ANN001
+    return f"1:cs:view:{card_case_id(card)}"
