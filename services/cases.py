@@ -70,16 +70,7 @@ class Loaded:
     report: Report
     scope: CaseScope
     rights: frozenset[CaseRight]
-
-
-async def _scope(case: Case, report: Report, *, session: AsyncSession) -> CaseScope:
-    reporter = await store.get_reporter(report.id, session=session)
-    referred = frozenset(r.agency_id for r, _a in
-                         await case_store.list_referrals(case.id, session=session))
-    return CaseScope(commune_id=case.commune_id, referred_agency_ids=referred,
-                     reporter_user_id=reporter.telegram_user_id if reporter else None,
-                     holder_member_id=case.assigned_member_id,
-                     is_open=CaseStatus(case.status) in OPEN_STATUSES)
+    referred_to: Sequence[Agency]  # active referrals, oldest first
 
 
 async def load(actor: Actor, case_id: int, right: CaseRight, *,
@@ -90,9 +81,18 @@ async def load(actor: Actor, case_id: int, right: CaseRight, *,
     if case is None:
         raise NotFound("case")
     report = await store.get_report(case.report_id, session=session)
-    scope = await _scope(case, report, session=session)
+    reporter = await store.get_reporter(report.id, session=session)
+    referred_to = [agency for _r, agency in
+                   await case_store.list_referrals(case.id, session=session)]
+    scope = CaseScope(commune_id=case.commune_id,
+                      referred_agency_ids=frozenset(a.id for a in referred_to),
+                      reporter_user_id=reporter.telegram_user_id if reporter else None,
+                      holder_member_id=case.assigned_member_id,
+                      is_open=CaseStatus(case.status) in OPEN_STATUSES)
     ensure_on_case(actor, right, scope)
-    return Loaded(case, report, scope, rights(actor, scope))
+    return Loaded(case, report, scope, rights(actor, scope), referred_to)
+
+
 
 
 def _expect_revision(case: Case, revision: int | None) -> None:
@@ -177,9 +177,8 @@ async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.dat
     holder = await get_member(case.assigned_member_id, session=session) \
         if case.assigned_member_id else None
     village = await units.get_unit(report.village_id, session=session) if report.village_id else None
-    referrals = [agency for _r, agency in await case_store.list_referrals(case.id, session=session)]
     await _audit(case, actor, "case_viewed", session=session, now=now, with_reporter=False)
-    return CaseCard(case, report, loaded.rights, village, holder, referrals, case.due_at,
+    return CaseCard(case, report, loaded.rights, village, holder, loaded.referred_to, case.due_at,
                     await _history(case.id, session=session, limit=history),
                     has_reporter=loaded.scope.reporter_user_id is not None)
 
