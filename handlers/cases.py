@@ -366,12 +366,12 @@ async def ask_move(request: Request) -> Reply:
     case_id, rev, target = request.callback.int_arg(0), _rev(request), request.callback.args[2]
 
     async def confirm() -> Reply:
-        card = await cases_service.card(request.actor, case_id, session=request.session,
-                                        now=request.now)
-        if card.case.revision != rev:
+        loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                          session=request.session)
+        if loaded.case.revision != rev:
             raise InvalidInput("case_changed")
         return Reply(_("Move the case from “{current}” to “{target}”?").format(
-            current=status_name(card.case.status), target=status_name(target)), keyboard([
+            current=status_name(loaded.case.status), target=status_name(target)), keyboard([
                 [(_("Yes, move it"), cb.build(CS, "ok", case_id, rev, target))],
                 [(_("No, back to the case"), card_button_data(case_id))]]), edit=True)
 
@@ -409,8 +409,18 @@ async def move(request: Request) -> Reply:
 
 
 @handles
+async def ask_first_risk(request: Request) -> Reply:
+    """Asks to confirm the risk level found at the assessment (it sets the deadlines)."""
+    case_id, rev, risk = request.callback.int_arg(0), _rev(request), request.callback.args[2]
+    return Reply(_("Record the risk level “{risk}” for this case? A high risk makes the next "
+                   "steps due within hours.").format(risk=risk_name(risk)), keyboard([
+        [(_("Yes, record it"), cb.build(CS, "rko", case_id, rev, risk))],
+        [(_("No, back to the case"), card_button_data(case_id))]]), edit=True)
+
+
+@handles
 async def set_first_risk(request: Request) -> Reply:
-    """Records the risk level found at the assessment."""
+    """Records the confirmed risk level found at the assessment."""
     case_id = request.callback.int_arg(0)
 
     async def apply() -> Reply:
@@ -629,6 +639,10 @@ async def cancel_pending(request: Request) -> Reply | None:
     return Reply(_("Cancelled. Nothing was saved."))
 
 
+async def drop_pending(request: Request) -> None:
+    await cases_service.drop_input(request.user_id, session=request.session)
+
+
 async def take_case_input(request: Request) -> list[Reply] | None:
     """If the bot waits for this person to type something for a case, this message is it.
     None: nothing was waited for (the message is for someone else)."""
@@ -712,13 +726,10 @@ async def _deliver_relay(request: Request, chat_id: int, text: str, markup, back
 
 
 async def _took_reporter_reply(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    try:
-        relayed = await cases_service.reply_from_reporter(
-            request.user_id, pending.case_id, _text_of(message), session=request.session,
-            now=request.now)
-    except InvalidInput as problem:
-        if problem.code != "nobody_handling":
-            raise
+    relayed = await cases_service.reply_from_reporter(
+        request.user_id, pending.case_id, _text_of(message), session=request.session,
+        now=request.now)
+    if relayed.to_user_id is None:
         return [Reply(_("Thank you. Your answer is saved on the report; an officer will read "
                         "it."))]
     text = "\n".join([_("💬 <b>The reporter of case {code} answered:</b>").format(
@@ -757,7 +768,8 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(ask_closure, pattern=p + r"cl:\d+:\d+$"),
         CallbackQueryHandler(ask_closing_note, pattern=p + r"clo:\d+:\d+$"),
         CallbackQueryHandler(move, pattern=p + rf"ok:\d+:\d+:({statuses})(:[a-z_]+)?$"),
-        CallbackQueryHandler(set_first_risk, pattern=p + rf"rk:\d+:\d+:({risks})$"),
+        CallbackQueryHandler(ask_first_risk, pattern=p + rf"rk:\d+:\d+:({risks})$"),
+        CallbackQueryHandler(set_first_risk, pattern=p + rf"rko:\d+:\d+:({risks})$"),
         CallbackQueryHandler(ask_risk_change, pattern=p + r"rkc:\d+:\d+$"),
         CallbackQueryHandler(ask_risk_reason, pattern=p + rf"rkr:\d+:\d+:({risks})$"),
         CallbackQueryHandler(show_groups, pattern=p + r"sg:\d+:\d+$"),

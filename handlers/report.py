@@ -220,6 +220,8 @@ async def _review(request: Request, draft: ReportDraft) -> Reply:
 
 
 async def begin(request: Request, village_id: int | None = None) -> list[Reply]:
+    # Whatever an officer was about to type for a case must not swallow the report.
+    await cases.drop_pending(request)
     started = await service.start(request.user_id, session=request.session, now=request.now,
                                   village_id=village_id)
     draft = started.draft

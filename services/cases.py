@@ -70,16 +70,7 @@ class Loaded:
     report: Report
     scope: CaseScope
     rights: frozenset[CaseRight]
-
-
-async def _scope(case: Case, report: Report, *, session: AsyncSession) -> CaseScope:
-    reporter = await store.get_reporter(report.id, session=session)
-    referred = frozenset(r.agency_id for r, _a in
-                         await case_store.list_referrals(case.id, session=session))
-    return CaseScope(commune_id=case.commune_id, referred_agency_ids=referred,
-                     reporter_user_id=reporter.telegram_user_id if reporter else None,
-                     holder_member_id=case.assigned_member_id,
-                     is_open=CaseStatus(case.status) in OPEN_STATUSES)
+    referred_to: Sequence[Agency]  # active referrals, oldest first
 
 
 async def load(actor: Actor, case_id: int, right: CaseRight, *,
@@ -90,9 +81,18 @@ async def load(actor: Actor, case_id: int, right: CaseRight, *,
     if case is None:
         raise NotFound("case")
     report = await store.get_report(case.report_id, session=session)
-    scope = await _scope(case, report, session=session)
+    reporter = await store.get_reporter(report.id, session=session)
+    referred_to = [agency for _r, agency in
+                   await case_store.list_referrals(case.id, session=session)]
+    scope = CaseScope(commune_id=case.commune_id,
+                      referred_agency_ids=frozenset(a.id for a in referred_to),
+                      reporter_user_id=reporter.telegram_user_id if reporter else None,
+                      holder_member_id=case.assigned_member_id,
+                      is_open=CaseStatus(case.status) in OPEN_STATUSES)
     ensure_on_case(actor, right, scope)
-    return Loaded(case, report, scope, rights(actor, scope))
+    return Loaded(case, report, scope, rights(actor, scope), referred_to)
+
+
 
 
 def _expect_revision(case: Case, revision: int | None) -> None:
@@ -177,9 +177,8 @@ async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.dat
     holder = await get_member(case.assigned_member_id, session=session) \
         if case.assigned_member_id else None
     village = await units.get_unit(report.village_id, session=session) if report.village_id else None
-    referrals = [agency for _r, agency in await case_store.list_referrals(case.id, session=session)]
     await _audit(case, actor, "case_viewed", session=session, now=now, with_reporter=False)
-    return CaseCard(case, report, loaded.rights, village, holder, referrals, case.due_at,
+    return CaseCard(case, report, loaded.rights, village, holder, loaded.referred_to, case.due_at,
                     await _history(case.id, session=session, limit=history),
                     has_reporter=loaded.scope.reporter_user_id is not None)
 
@@ -231,7 +230,7 @@ async def set_risk(actor: Actor, case_id: int, risk: RiskLevel, *, reason: str =
         case.assessed_at = now
     _touch(loaded, now, config)
     reason = reason.strip()
-    await _event(case, actor, "risk", session=session, now=now, from_status=None,
+    await _event(case, actor, "risk", session=session, now=now,
                  note=f"{current or '-'} → {risk}" + (f": {reason}" if reason else ""))
     await _audit(case, actor, "case_risk_changed", session=session, now=now,
                  before=str(current), after=str(risk))
@@ -348,7 +347,7 @@ async def refer(actor: Actor, case_id: int, agency_id: int, *, revision: int | N
 class Relayed:
     case: Case
     report: Report
-    to_user_id: int
+    to_user_id: int | None
 
 
 async def relay_to_reporter(actor: Actor, case_id: int, text: str, *, session: AsyncSession,
@@ -364,30 +363,8 @@ async def relay_to_reporter(actor: Actor, case_id: int, text: str, *, session: A
     return Relayed(case, loaded.report, loaded.scope.reporter_user_id)
 
 
-async def reply_from_reporter(user_id: int, case_id: int, text: str, *, session: AsyncSession,
-                              now: dt.datetime) -> Relayed:
-    """The reporter answers; it goes on the case and to the officer handling it."""
-    case = await store.get_case(case_id, session=session)
-    report = await store.get_report(case.report_id, session=session) if case else None
-    reporter = await store.get_reporter(report.id, session=session) if report else None
-    if reporter is None or reporter.telegram_user_id != user_id:
-        raise NotFound("case")
-    if CaseStatus(case.status) not in OPEN_STATUSES:
-        raise InvalidInput("case_closed")
-    text = clean_note(text, limit=MAX_RELAY_CHARS)
-    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=user_id,
-                                         kind="relay_in", note=text), session=session)
-    case.updated_at = now
-    await audit.record(session=session, at=now, actor_user_id=user_id, action="reporter_replied",
-                       object_type="case", object_id=case.id, unit_id=case.commune_id)
-    holder = await get_member(case.assigned_member_id, session=session) \
-        if case.assigned_member_id else None
-    if holder is None or not holder.active:
-        raise InvalidInput("nobody_handling")
-    return Relayed(case, report, holder.telegram_user_id)
-
-
-async def relay_target(user_id: int, case_id: int, *, session: AsyncSession) -> Case:
+async def relay_target(user_id: int, case_id: int, *, session: AsyncSession
+                       ) -> tuple[Case, Report]:
     """The case a reporter's "reply" button is for, if it is theirs and still open."""
     case = await store.get_case(case_id, session=session)
     report = await store.get_report(case.report_id, session=session) if case else None
@@ -396,7 +373,23 @@ async def relay_target(user_id: int, case_id: int, *, session: AsyncSession) -> 
         raise NotFound("case")
     if CaseStatus(case.status) not in OPEN_STATUSES:
         raise InvalidInput("case_closed")
-    return case
+    return case, report
+
+
+async def reply_from_reporter(user_id: int, case_id: int, text: str, *, session: AsyncSession,
+                              now: dt.datetime) -> Relayed:
+    """The reporter answers; it goes on the case and to the officer handling it
+    (`to_user_id` None: nobody handles the case now; it waits on the case)."""
+    case, report = await relay_target(user_id, case_id, session=session)
+    text = clean_note(text, limit=MAX_RELAY_CHARS)
+    await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=user_id,
+                                         kind="relay_in", note=text), session=session)
+    case.updated_at = now
+    await audit.record(session=session, at=now, actor_user_id=user_id, action="reporter_replied",
+                       object_type="case", object_id=case.id, unit_id=case.commune_id)
+    holder = await get_member(case.assigned_member_id, session=session) \
+        if case.assigned_member_id else None
+    return Relayed(case, report, holder.telegram_user_id if holder and holder.active else None)
 
 
 # --- cases opened by an officer (a phone call, a school's notice, ...) --------------------
@@ -583,24 +576,33 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
     """Delivery rows for every deadline alert whose time has come, once each (the key is
     unique: another instance or a later run adds nothing). Returns how many are new."""
     horizon = now + max(config.alerts.before_days, config.alerts.before_hours)
+    recipients: dict[tuple[int, int | None, AlertKind], list[int]] = {}
     new, after = 0, 0
     while cases := await case_store.list_open_cases_due_before(horizon, session=session,
                                                                after_id=after):
         after = cases[-1].id
+        due_now = []
         for case in cases:
             kinds = alerts_due(case.due_at, now=now, step_started=case.step_started_at
                                or case.created_at, rules=config.alerts)
-            if not kinds:
-                continue
-            report = await store.get_report(case.report_id, session=session)
-            rows = []
+            marker = f"{int(case.due_at.timestamp())}:{kinds[-1]}" if kinds else None
+            if marker is None or case.alerted == marker:
+                continue  # nothing due, or already queued (here or by another instance)
+            case.alerted = marker
+            due_now.append((case, kinds))
+        reports = await store.get_reports([c.report_id for c, _k in due_now], session=session)
+        rows = []
+        for case, kinds in due_now:
             for kind in kinds:
-                chats = await _alert_recipients(case, kind, session=session)
-                text = render(Alert(case, report, kind, chats))
+                who = (case.commune_id, case.assigned_member_id, kind)
+                if who not in recipients:
+                    recipients[who] = await _alert_recipients(case, kind, session=session)
+                chats = recipients[who]
+                text = render(Alert(case, reports[case.report_id], kind, chats))
                 rows += [dict(key=alert_key(case, kind, chat), chat_id=chat, case_id=case.id,
                               text=text, status="pending", attempts=0, due_at=now)
                          for chat in chats]
-            new += await case_store.add_keyed_deliveries(rows, session=session)
+        new += await case_store.add_keyed_deliveries(rows, session=session)
     return new
 
 

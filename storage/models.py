@@ -238,6 +238,9 @@ class Case(SQLModel, table=True):
     # Codes of domain.cases.SpecialGroup (Law on Children 2016, Điều 10).
     special_groups: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     opened_by: int | None = Field(default=None, sa_type=sa.BigInteger)  # an officer, or None
+    # "<deadline as epoch seconds>:<alert kind>": the last deadline alert queued, so the
+    # minutely job skips cases whose alerts are all out without querying further.
+    alerted: str | None = Field(default=None, max_length=40)
 
 
 class CaseReferral(SQLModel, table=True):

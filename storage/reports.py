@@ -104,6 +104,14 @@ async def get_report(report_id: int, *, session: AsyncSession) -> Report | None:
     return await session.get(Report, report_id)
 
 
+async def get_reports(report_ids: Sequence[int], *,
+                      session: AsyncSession) -> dict[int, Report]:
+    if not report_ids:
+        return {}
+    stmt = select(Report).where(col(Report.id).in_(list(report_ids)))
+    return {r.id: r for r in (await session.exec(stmt)).all()}
+
+
 async def get_report_by_code(code: str, *, session: AsyncSession) -> Report | None:
     return (await session.exec(select(Report).where(Report.code == code))).first()
 

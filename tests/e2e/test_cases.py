@@ -88,7 +88,8 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     assert "Người phụ trách: Hùng" in card.text and "Hạn bước này" in card.text
     confirm = await act(officer, press=card, label="Xác minh, đánh giá nguy cơ")
     card = await act(officer, press=confirm, label="Có, chuyển")
-    card = await act(officer, press=card, label="⚠️ Cao")
+    confirm = await act(officer, press=card, label="⚠️ Cao")
+    card = await act(officer, press=confirm, label="Có, ghi nhận")
     assert "Mức nguy cơ: Cao" in card.text
     # Referral to the police: they are told and can open that case, and only that one.
     agencies = await act(officer, press=card, label="Chuyển cơ quan")
@@ -288,7 +289,8 @@ async def test_notes_risk_change_groups_and_assignment(bot, staff):
     officer, other = staff["officer"], staff["other"]
     code, _citizen = await reported_case(bot, staff)
     card = await take_and_open(officer, code)
-    card = await act(officer, press=card, label="⚠️ Trung bình")
+    confirm = await act(officer, press=card, label="⚠️ Trung bình")
+    card = await act(officer, press=confirm, label="Có, ghi nhận")
     # A note with a photo.
     await act(officer, press=card, label="Thêm ghi chú")
     officer.mark()
@@ -389,3 +391,25 @@ async def test_lists_page_and_filter_within_telegrams_limits(bot, staff):
     async with bot.db.session() as session:
         referrals = (await session.exec(select(CaseReferral))).all()
     assert referrals == []
+
+
+async def test_a_village_collaborator_follows_only_the_reports_they_sent(bot, staff):
+    root = bot.user(ADMIN_ID, "Mai")
+    helper = bot.user(2201, "Hoa")
+    await join(helper, await create_invite(root, "Cộng tác viên thôn", "Thôn Đông"))
+    await helper.settle()
+    code, _citizen = await reported_case(bot, staff)  # someone else's report
+    mine = await shortest_report(Reporter(helper))
+    my_code = CODE.search(mine.text).group(1)
+    listing = await act(helper, "/cases")
+    assert "Tin báo bạn đã gửi (1)" in listing.text and my_code in listing.text
+    assert code not in listing.text
+    card = await act(helper, f"/case {my_code}")
+    assert "Tình trạng: Tiếp nhận" in card.text
+    assert [b["text"] for b in card.buttons] == ["📜 Lịch sử"]  # status only, no actions
+    assert "không có quyền" in (await act(helper, f"/case {code}")).text
+    assert "không có quyền" in (await act(helper, press=card, data=view_data(card))).text
+
+
+def view_data(card) -> str:  # noqa: ANN001
+    return f"1:cs:view:{card_case_id(card)}"

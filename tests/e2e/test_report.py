@@ -350,6 +350,9 @@ async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
     assert "Xác minh, đánh giá nguy cơ" in (await officer.reply()).text
     officer.mark()
     await officer.press(card, "⚠️ Cao")
+    confirm = await officer.reply()
+    officer.mark()
+    await officer.press(confirm, "Có, ghi nhận")
     card = await officer.reply()
     assert "Mức nguy cơ: Cao" in card.text
     officer.mark()

@@ -68,6 +68,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('special_groups', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('opened_by', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('alerted', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
         batch_op.create_index(batch_op.f('ix_cases_due_at'), ['due_at'], unique=False)
 
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
@@ -97,6 +98,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_due_at'))
+        batch_op.drop_column('alerted')
         batch_op.drop_column('opened_by')
         batch_op.drop_column('special_groups')
         batch_op.drop_column('revision')
