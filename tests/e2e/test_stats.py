@@ -356,7 +356,10 @@ async def test_a_report_sent_and_assessed_through_the_bot_is_counted(bot, office
     card = await officer.reply()
     officer.mark()
     await officer.press(card, "⚠️ Cao")
-    await officer.reply()
+    confirm = await officer.reply()
+    officer.mark()
+    await officer.press(confirm, "Có, ghi nhận")
+    assert "Mức nguy cơ: Cao" in (await officer.reply()).text
     officer.mark()
     await officer.send("/stats")
     text = "\n".join(m.text for m in await _until(officer, _has_photo))
