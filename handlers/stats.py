@@ -27,7 +27,14 @@ from domain.reports import AgeGroup, Category
 from domain.stats import CHANNELS, NO_RISK, NO_VILLAGE, PLAN_WORKING_DAYS, working_days_to
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
-from handlers.texts import age_name, category_name, esc, risk_name, status_name
+from handlers.texts import (
+    age_name,
+    category_name,
+    chunks,
+    esc,
+    risk_name,
+    status_name,
+)
 from services import stats as service
 from services.stats_export import (
     Appendix,
@@ -43,7 +50,6 @@ from services.stats_export import (
 log = logging.getLogger(__name__)
 
 ST = "st"
-MESSAGE_BUDGET = 3800
 PROGRESS_INTERVAL = 1.5  # seconds between two progress edits
 
 
@@ -278,34 +284,11 @@ def figures_text(figures: service.Figures, tz: dt.tzinfo) -> list[str]:
     if figures.scope.province_level:
         blocks.append(_("Province level: aggregates only, no case list."))
     blocks.append(_("The chart and the files for the report follow."))
-    return _chunks(blocks, header)
+    return chunks(blocks, header)
 
 
 def _share_text(value: float | None) -> str:
     return "–" if value is None else f"{number(_percent(value))}%"
-
-
-def _chunks(blocks: list[str], header: str) -> list[str]:
-    """As few messages as fit: blocks are kept whole when they can be, a block too long for
-    one message (a province's hundreds of villages) is split between lines."""
-    pieces: list[tuple[str, str]] = []  # (separator before, text)
-    for block in blocks:
-        part, separator = "", "\n\n"
-        for line in block.split("\n"):
-            if part and len(part) + 1 + len(line) > MESSAGE_BUDGET:
-                pieces.append((separator, part))
-                part, separator = "", "\n"
-            part = f"{part}\n{line}" if part else line
-        pieces.append((separator, part))
-    messages, current = [], header
-    for separator, text in pieces:
-        if len(current) + len(separator) + len(text) > MESSAGE_BUDGET:
-            messages.append(current)
-            current = text
-        else:
-            current = f"{current}{separator}{text}"
-    messages.append(current)
-    return messages
 
 
 # --- the chart ----------------------------------------------------------------------------------------

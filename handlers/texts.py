@@ -27,14 +27,25 @@ MESSAGE_BUDGET = 3800  # characters per message, under Telegram's 4096
 
 
 def chunks(blocks: list[str], header: str, *, sep: str = "\n\n") -> list[str]:
-    """Join blocks into as few messages as fit, never splitting a block."""
-    messages, current = [], header
+    """As few messages as fit, blocks joined by `sep`: a block is kept whole when it can be,
+    and one too long for a message (a province's hundreds of villages) is split between
+    lines."""
+    pieces: list[tuple[str, str]] = []  # (separator before, text)
     for block in blocks:
-        if len(current) + len(block) + len(sep) > MESSAGE_BUDGET:
+        part, separator = "", sep
+        for line in block.split("\n"):
+            if part and len(part) + 1 + len(line) > MESSAGE_BUDGET:
+                pieces.append((separator, part))
+                part, separator = "", "\n"
+            part = f"{part}\n{line}" if part else line
+        pieces.append((separator, part))
+    messages, current = [], header
+    for separator, text in pieces:
+        if current and len(current) + len(separator) + len(text) > MESSAGE_BUDGET:
             messages.append(current)
-            current = block
+            current = text
         else:
-            current = f"{current}{sep}{block}" if current else block
+            current = f"{current}{separator}{text}" if current else text
     messages.append(current)
     return messages
 

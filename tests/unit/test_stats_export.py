@@ -7,7 +7,8 @@ import io
 
 import openpyxl
 
-from handlers.stats import MESSAGE_BUDGET, _chunks, plain
+from handlers.stats import plain
+from handlers.texts import MESSAGE_BUDGET, chunks
 from services.stats_export import (
     Appendix,
     Chart,
@@ -68,11 +69,11 @@ def test_the_chart_renders_with_data_and_without():
 def test_long_figures_are_split_between_lines_never_over_the_limit():
     villages = "\n".join(f"• Thôn số {i} (Xã {i % 40}): {i}" for i in range(600))
     blocks = ["<b>I. Tin báo</b>\nTổng số: 5", villages, "<b>II. Vụ việc</b>\n• Cao: 1"]
-    messages = _chunks(blocks, "📊 <b>Số liệu</b>")
+    messages = chunks(blocks, "📊 <b>Số liệu</b>")
     assert len(messages) > 3 and all(len(m) <= MESSAGE_BUDGET for m in messages)
     lines = [line for m in messages for line in m.split("\n") if line]
     assert lines == [line for b in ["📊 <b>Số liệu</b>", *blocks] for line in b.split("\n")]
-    assert _chunks(["a", "b"], "h") == ["h\n\na\n\nb"]
+    assert chunks(["a", "b"], "h") == ["h\n\na\n\nb"]
 
 
 def test_labels_lose_their_emoji_in_files():
