@@ -56,7 +56,10 @@ async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
                 *await summary_lines(item.report, session, runtime.tz), "",
                 _("Please make sure an officer handles it now."),
             ])
-            messages += [(chat_id, text, case_buttons(item.case.id)) for chat_id in item.recipients]
+            # Installation administrators see aggregates only: no buttons to a case they
+            # may not open; they can phone the commune.
+            markup = None if item.install_admins else case_buttons(item.case.id)
+            messages += [(chat_id, text, markup) for chat_id in item.recipients]
         reminders = await report_service.claim_draft_reminders(session=session, now=now,
                                                                limits=limits)
         expired = await report_service.expire_drafts(session=session, now=now, limits=limits)

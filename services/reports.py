@@ -505,6 +505,8 @@ class Escalation:
     case: Case
     report: Report
     recipients: Sequence[int]  # Telegram ids of the commune's administrators
+    # No commune administrator: the installation's are told, but may not open the case.
+    install_admins: bool = False
 
 
 async def claim_escalations(*, session: AsyncSession, now: dt.datetime,
@@ -522,7 +524,8 @@ async def claim_escalations(*, session: AsyncSession, now: dt.datetime,
         await store.add_case_event(CaseEvent(case_id=case.id, at=now, kind="escalated"),
                                    session=session)
         report = await store.get_report(case.report_id, session=session)
-        claimed.append(Escalation(case=case, report=report, recipients=recipients))
+        claimed.append(Escalation(case=case, report=report, recipients=recipients,
+                                  install_admins=not admins))
     return claimed
 
 

@@ -387,3 +387,25 @@ async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
     citizen.user.mark()
     await citizen.user.press_data(own, f"1:cs:ok:{case.id}:{case.revision}:closed:safe")
     assert "không có quyền" in (await citizen.user.reply()).text
+
+
+async def test_without_a_commune_admin_the_install_admin_is_told_without_case_buttons(bot, officer):
+    root = bot.user(ADMIN_ID, "Mai")
+    await Reporter(root).say("/start")
+    r = Reporter(bot.user(1020, "Khoa"))
+    _intro, danger = await r.say("/baotin", replies=2)
+    _hot, what = await r.tap(danger, "Có, đang nguy hiểm", replies=2)
+    (where,) = await r.tap(what, "Bị đánh")
+    (age,) = await r.tap(where, "Thôn Nam")
+    (count,) = await r.tap(age, "6–10 tuổi")
+    (name,) = await r.tap(count, "1 em")
+    (story,) = await r.tap(name, "Bỏ qua")
+    (identity,) = await r.say("Em bị đánh ngoài đường")
+    (relation,) = await r.tap(identity, "Ẩn danh")
+    (review,) = await r.tap(relation, "Khác")
+    await r.tap(review, "Gửi tin báo")
+    root.mark()
+    bot.clock.advance(dt.timedelta(minutes=31))
+    assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 1
+    told = await root.reply()
+    assert "chưa có ai nhận" in told.text and told.buttons == []
