@@ -210,4 +210,5 @@ async def case_jobs(context: TreemContext) -> None:
 async def refresh_case_deadlines(runtime: Runtime) -> int:
     """At start: every open case's deadline under the rules configured now."""
     async with runtime.db.session() as session:
-        return await case_service.refresh_due_dates(session=session, config=runtime.case_config)
+        return await case_service.refresh_due_dates(session=session, config=runtime.case_config,
+                                                    now=runtime.clock.now())

@@ -135,7 +135,7 @@ async def choose_filter(request: Request) -> Reply:
                                              session=request.session, now=request.now)
     if action == "fv":
         text = _("Show the cases of which village?")
-        choices = [(f"{esc_name(listing.villages.get(v, '?'))} ({n})",
+        choices = [(f"{short_label(listing.villages.get(v, '?'))} ({n})",
                     list_data(view, 0, v, category, status))
                    for v, n in sorted(listing.village_counts.items(),
                                       key=lambda kv: listing.villages.get(kv[0], "")) if v]
@@ -155,7 +155,7 @@ async def choose_filter(request: Request) -> Reply:
     return Reply(text, keyboard(rows), edit=True)
 
 
-def esc_name(name: str) -> str:
+def short_label(name: str) -> str:
     """Button labels are plain text (no HTML), but keep them short."""
     return name[:30]
 

@@ -29,12 +29,14 @@ from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
 from handlers.texts import (
     age_name,
+    capitalised,
     category_name,
     chunks,
     esc,
     risk_name,
     status_name,
 )
+from handlers.texts import channel_name as case_channel_name
 from services import stats as service
 from services.stats_export import (
     Appendix,
@@ -62,14 +64,8 @@ def plain(label: str) -> str:
 
 
 def channel_name(channel: str) -> str:
-    return {
-        "telegram": _("Citizen report through the bot"),
-        "phone": _("Phone call"),
-        "school": _("From a school"),
-        "direct": _("In person"),
-        "agency": _("From an agency"),
-        "other": _("Other channel"),
-    }.get(channel, channel)
+    """How reports came in, as a row label (the same words as the case card)."""
+    return capitalised(case_channel_name(channel))
 
 
 def special_group_name(group: str) -> str:

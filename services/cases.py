@@ -9,9 +9,11 @@ revision (a button drawn for an older state of the case is refused as "case_chan
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+import holidays
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.case_access import CaseRight, CaseScope, ensure_on_case, rights
@@ -666,8 +668,20 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
     return await case_store.add_keyed_deliveries(rows_out, session=session)
 
 
-async def refresh_due_dates(*, session: AsyncSession, config: CaseConfig) -> int:
-    """Recompute every open case's deadline (the rules may have changed since)."""
+def rules_fingerprint(config: CaseConfig) -> str:
+    """Changes when anything a deadline depends on changes: the rules, the time zone, or the
+    holiday calendar (a new `holidays` release can add a public holiday)."""
+    text = f"{config.rules!r}|{config.tz}|{holidays.__version__}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+async def refresh_due_dates(*, session: AsyncSession, config: CaseConfig,
+                            now: dt.datetime) -> int:
+    """Recompute every open case's deadline, once per set of rules across all instances and
+    restarts (a province's start-up does not walk every open case each time)."""
+    if not await case_store.claim_job_run(f"due-rules:{rules_fingerprint(config)}",
+                                          session=session, now=now):
+        return 0
     changed, after = 0, 0
     while rows := await case_store.list_open_cases(session=session, after_id=after):
         after = rows[-1][0].id

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 from sqlmodel import select
 
 from bot.fakeapi import FakeUser, SentMessage
@@ -21,15 +20,6 @@ from storage.models import (
 )
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
-
-@pytest.fixture
-async def officer(bot):  # noqa: ANN001, ANN201
-    admin = bot.user(ADMIN_ID, "Mai")
-    user = bot.user(2001, "Hùng")
-    await join(user, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
-    await user.settle()
-    return user
-
 
 async def test_shortest_report_creates_case_and_tells_officer(bot, officer):
     citizen = Reporter(bot.user(1001, "Lan"))

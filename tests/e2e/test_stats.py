@@ -43,15 +43,6 @@ async def world(bot, commune):  # noqa: ANN001, ANN201
     return await seed(bot.db, province_id, commune.commune_id)
 
 
-@pytest.fixture
-async def officer(bot):  # noqa: ANN001, ANN201
-    root = bot.user(ADMIN_ID, "Mai")
-    person = bot.user(2001, "Hùng")
-    await join(person, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
-    await person.settle()
-    return person
-
-
 async def _member(bot, user_id: int, name: str, role: Role, unit_id: int,  # noqa: ANN001, ANN202
                   agency_id: int | None = None):
     async with bot.db.session() as session:
@@ -365,5 +356,5 @@ async def test_a_report_sent_and_assessed_through_the_bot_is_counted(bot, office
     text = "\n".join(m.text for m in await _until(officer, _has_photo))
     assert "Tổng số tin báo tiếp nhận: 1" in text
     assert "• Bị đánh, bạo lực: 1" in text and "• Thôn Đông: 1" in text
-    assert "• Người dân báo qua bot: 1" in text and "• Xác minh, đánh giá nguy cơ: 1" in text
+    assert "• Báo tin qua trợ lý: 1" in text and "• Xác minh, đánh giá nguy cơ: 1" in text
     assert "• Cao: 1" in text and "• Tin báo khẩn cấp:" not in text  # zero lines left out

@@ -4,19 +4,25 @@ invitations cannot be used twice even at the same instant, ids are BIGINT."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import zoneinfo
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
 
+from domain.cases import DeadlineRules
 from domain.errors import InviteProblem
 from domain.roles import Role, UnitKind
 from domain.setup_file import events_for, load_setup_file
+from services import cases as case_service
 from services import membership
+from services.identity import resolve_actor
 from services.setup import CLI_ACTOR
 from storage import migrate, updates
-from storage.models import Agency, AuditEntry, Member, Unit
+from storage.members import upsert_member
+from storage.models import Agency, AuditEntry, Case, Member, Unit
 from storage.setup_import import import_setup
 from tests.conftest import EXAMPLE_SETUP
 
@@ -145,3 +151,30 @@ async def test_province_admin_sees_members_of_all_its_communes(db, clock, commun
         with pytest.raises(Exception, match="list_members"):
             await membership.list_members(commune_officer, session=session, page=0, per_page=10)
     assert setup.commune.code == "minh-tan"
+
+
+async def test_start_up_recomputes_deadlines_once_per_set_of_rules(db, commune, clock):
+    config = case_service.CaseConfig(tz=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
+    async with db.session() as session:
+        await upsert_member(session=session, telegram_user_id=2001, display_name="Hùng",
+                            role=Role.OFFICER, unit_id=commune.commune_id, agency_id=None,
+                            invited_by=None, now=clock.now())
+        actor = await resolve_actor(2001, session=session, superadmin_ids=set())
+        case, _report = await case_service.open_case(
+            actor, {"channel": "phone", "category": "neglect", "village_id": None,
+                    "age_group": "6-10", "urgent": False}, "Không ai trông em",
+            session=session, now=clock.now(), config=config)
+        case.due_at = None  # as before migration 0005
+    async with db.session() as session:
+        assert await case_service.refresh_due_dates(session=session, config=config,
+                                                    now=clock.now()) == 1
+    async with db.session() as session:  # the next start, same rules: nothing walked
+        case = (await session.exec(select(Case))).one()
+        case.due_at = None
+    async with db.session() as session:
+        assert await case_service.refresh_due_dates(session=session, config=config,
+                                                    now=clock.now()) == 0
+    longer = dataclasses.replace(config, rules=DeadlineRules(assessment_working_days=5))
+    async with db.session() as session:
+        assert await case_service.refresh_due_dates(session=session, config=longer,
+                                                    now=clock.now()) == 1

@@ -1,0 +1,18 @@
+"""Fixtures several end-to-end modules share."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_ID
+from tests.e2e.flows import create_invite, join
+
+
+@pytest.fixture
+async def officer(bot):  # noqa: ANN001, ANN201
+    """Hùng, an officer of the example commune, joined through a real invitation."""
+    root = bot.user(ADMIN_ID, "Mai")
+    person = bot.user(2001, "Hùng")
+    await join(person, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await person.settle()
+    return person
