@@ -32,6 +32,7 @@ from handlers import (
     case_list,
     cases,
     fallback,
+    interruptions,
     members,
     new_case,
     report,
@@ -73,6 +74,13 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
 
 
 def register_handlers(application: Application) -> None:
+    # Before the features: a command or a press of another flow drops what the person was
+    # about to type (a note, a message to a reporter…), with a word, so it never lands
+    # somewhere else. After them: a report in progress asks its question again.
+    for handler in interruptions.build_before():
+        application.add_handler(handler, group=-1)
+    for handler in interruptions.build_after():
+        application.add_handler(handler, group=1)
     # Order matters: within a group the first matching handler wins, so feature
     # handlers come before the fallbacks that answer anything left over.
     for handler in start.build_handlers():

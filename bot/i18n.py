@@ -13,6 +13,7 @@ import io
 import pathlib
 
 from babel.dates import format_date, format_datetime, format_timedelta
+from babel.numbers import format_decimal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -65,3 +66,8 @@ def vi_datetime(value: dt.datetime, tz: dt.tzinfo) -> str:
 def vi_duration(delta: dt.timedelta) -> str:
     """'3 giờ', '2 ngày'"""
     return format_timedelta(delta, locale=LOCALE, threshold=1.1)
+
+
+def vi_number(value: int) -> str:
+    """'3.000' (Vietnamese digit grouping)."""
+    return format_decimal(value, locale=LOCALE)

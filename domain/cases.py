@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from domain.text import visible_strip
 from domain.errors import InvalidInput
 from domain.workdays import add_working_days
 
@@ -107,9 +108,9 @@ def transition(current: CaseStatus, target: CaseStatus, *, note: str = "",
         raise InvalidInput("closure_reason_required")
     if target is not CaseStatus.CLOSED and closure_reason is not None:
         raise InvalidInput("closure_reason_only_when_closing")
-    if closure_reason is ClosureReason.OTHER and not note.strip():
+    if closure_reason is ClosureReason.OTHER and not visible_strip(note):
         raise InvalidInput("closure_note_required")
-    return Change(current, target, note.strip(), closure_reason,
+    return Change(current, target, visible_strip(note), closure_reason,
                   reopened=current is CaseStatus.CLOSED)
 
 
@@ -118,7 +119,7 @@ def change_risk(current: RiskLevel | None, target: RiskLevel, reason: str) -> bo
     changing it later does."""
     if current is target:
         return False
-    if current is not None and not reason.strip():
+    if current is not None and not visible_strip(reason):
         raise InvalidInput("risk_reason_required")
     return True
 
@@ -217,9 +218,9 @@ MAX_RELAY_CHARS = 1000
 
 def clean_note(text: str | None, *, limit: int = MAX_NOTE_CHARS) -> str:
     """A note or relayed message as stored: trimmed, not empty, within the limit (never cut)."""
-    text = (text or "").strip()
+    text = visible_strip(text)
     if not text:
-        raise InvalidInput("text_expected")
+        raise InvalidInput("blank_text")
     if len(text) > limit:
         raise InvalidInput("note_too_long")
     return text

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.errors import InvalidInput
+from domain.text import visible_strip
 
 
 class Category(StrEnum):
@@ -70,6 +71,7 @@ class Step(StrEnum):
 
 # Fields the reporter can change from the review screen, and the step that asks each.
 EDITABLE = {
+    "danger": Step.DANGER,
     "category": Step.CATEGORY,
     "place": Step.PLACE,
     "child": Step.AGE,
@@ -110,9 +112,9 @@ def next_step(current: Step, answers: dict, *, communes: int) -> Step:
     if current is Step.NAME:
         return Step.STORY
     if current is Step.STORY:
-        # Told in words: straight on (photos are still taken at the next question).
-        # Only a photo or voice note so far: wait on the media step with a Continue button.
-        return Step.IDENTITY if answers.get("story") else Step.MEDIA
+        # People tell a story over several messages: wait on the next step, which takes
+        # more text, photos and voice messages, until they press Continue.
+        return Step.MEDIA
     if current is Step.MEDIA:
         return Step.IDENTITY
     if current is Step.IDENTITY:
@@ -124,6 +126,7 @@ def next_step(current: Step, answers: dict, *, communes: int) -> Step:
 
 # Steps that belong together: editing one field from the review walks its whole group.
 GROUP_OF = {
+    Step.DANGER: "danger",
     Step.CATEGORY: "category",
     Step.PLACE: "place",
     Step.ADDRESS: "place",
@@ -167,8 +170,9 @@ def missing_for_send(answers: dict) -> list[str]:
 
 
 def append_story(current: str, addition: str) -> str:
-    """The description with `addition` appended; InvalidInput if it would be too long or empty."""
-    addition = addition.strip()
+    """The description with `addition` appended; InvalidInput if it would be too long or empty.
+    Nothing is ever cut: a part that does not fit is refused whole."""
+    addition = visible_strip(addition)
     if not addition:
         raise InvalidInput("story_empty")
     combined = f"{current}\n{addition}" if current else addition
@@ -203,6 +207,16 @@ def split_contact(text: str) -> tuple[str, str | None]:
         return text.strip(), None
     name = (text[: match.start()] + " " + text[match.end():]).strip(" ,;-")
     return match.group(0), (" ".join(name.split()) or None)
+
+
+def looks_like_contact(text: str) -> bool:
+    """A short message with a phone number in it: someone leaving their number."""
+    return len(text) <= 80 and _PHONE_IN_TEXT.search(text) is not None
+
+
+def story_used(answers: dict) -> int:
+    """Characters of the description used so far."""
+    return len(answers.get("story", ""))
 
 
 # Tracking codes: easy to read aloud, no 0/O or 1/I, 8 characters (32^8 ≈ 1.1e12).

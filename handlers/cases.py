@@ -16,10 +16,12 @@ from bot.i18n import _, vi_datetime, vi_duration
 from domain.case_access import CaseRight
 from domain.cases import (
     ALLOWED,
+    MAX_RELAY_CHARS,
     CaseStatus,
     ClosureReason,
     RiskLevel,
     SpecialGroup,
+    clean_note,
 )
 from domain.errors import InvalidInput
 from handlers import callback_data as cb
@@ -138,6 +140,9 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
     lines.append(_("Handled by: {name}").format(
         name=esc(details.holder.display_name) if details.holder else _("nobody yet")))
     lines += ["", _("<b>What the reporter saw:</b>"), esc(report.story) or _("(no text)")]
+    for addition in details.additions:
+        lines += ["", _("<b>Added by the reporter</b> ({when}):").format(
+            when=vi_datetime(addition.created_at, tz)), esc(addition.text) or _("(photos only)")]
     if details.reporter is not None:
         r = details.reporter
         who = (_("anonymous") if r.anonymous
@@ -146,7 +151,8 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
             who=who, relation=relation_name(r.relation))]
     buttons = case_buttons(case.id) if case.assigned_member_id is None else \
         open_case_button(case.id)
-    replies = [Reply("\n".join(lines), buttons)]
+    replies = [Reply(text) for text in chunks(lines[1:], lines[0], sep="\n")]
+    replies[-1].keyboard = buttons
     request.after_commit.append(lambda: _send_media(request, details))
     return replies
 
@@ -192,6 +198,8 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
         what = f"{status_name(event.from_status)} → {status_name(event.to_status)}"
         if kind == "reopened":
             what = _("reopened: {move}").format(move=what)
+        elif event.to_status == CaseStatus.CLOSED and event.note:
+            what += " · " + closing_words(event.note, cut)
     elif kind == "opened":
         what = _("case opened")
     elif kind == "assigned":
@@ -214,12 +222,22 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
     elif kind == "relay_in":
         what = _("💬 from the reporter: {text}").format(text=cut(event.note))
     elif kind == "addition":
-        what = _("the reporter added information")
+        what = (_("📎 the reporter added: {text}").format(text=cut(event.note)) if event.note
+                else _("📎 the reporter added information"))
+        if event.media_kind:
+            what += " 📷"
     elif kind == "escalated":
         what = _("escalated to the administrators")
     else:
         what = esc(kind)
     return what
+
+
+def closing_words(note: str, cut: Callable[[str | None], str] = esc) -> str:
+    """A closing reason in words: one of the listed reasons, or the reason typed."""
+    if note in {str(r) for r in ClosureReason} and note != ClosureReason.OTHER:
+        return closure_name(note)
+    return _("other reason: {text}").format(text=cut(note))
 
 
 def _risk_change_words(note: str | None) -> str:
@@ -252,7 +270,12 @@ async def render_card(request: Request, card: cases_service.CaseCard) -> Reply:
     if card.due is not None:
         lines.append(deadline_text(card.due, request.now, tz))
     if case.closure_reason:
-        lines.append(_("Closed: {reason}").format(reason=closure_name(case.closure_reason)))
+        reason = closure_name(case.closure_reason)
+        typed = next((h.event.note for h in card.history if h.event.kind == "status"
+                      and h.event.to_status == CaseStatus.CLOSED), None)
+        if case.closure_reason == ClosureReason.OTHER and typed:
+            reason = closing_words(typed)
+        lines.append(_("Closed: {reason}").format(reason=reason))
     if card.history:
         lines += ["", _("<b>Latest</b>")]
         lines += [f"• {vi_datetime(h.event.at, tz)} · {history_text(h)}" for h in card.history]
@@ -283,13 +306,11 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
         pair.append((_("🔗 Refer to an agency"), cb.build(CS, "rf", case.id, rev)))
     if pair:
         rows.append(pair)
-    pair = []
+    # An internal note and a message to the reporter never share a row.
     if CaseRight.NOTE in allowed:
-        pair.append((_("📝 Add a note"), cb.build(CS, "nt", case.id)))
+        rows.append([(_("📝 Add an internal note"), cb.build(CS, "nt", case.id))])
     if CaseRight.RELAY in allowed:
-        pair.append((_("✉️ Message the reporter"), cb.build(CS, "msg", case.id)))
-    if pair:
-        rows.append(pair)
+        rows.append([(_("✉️ Message the reporter"), cb.build(CS, "msg", case.id))])
     if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status]:
         rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, rev))])
     pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
@@ -382,6 +403,7 @@ async def ask_move(request: Request) -> Reply:
 async def ask_closure(request: Request) -> Reply:
     """Asks why the case is closed (the choice confirms it)."""
     case_id, rev = request.callback.int_arg(0), _rev(request)
+    await cases_service.load(request.actor, case_id, CaseRight.UPDATE, session=request.session)
     rows = [[(closure_name(r), cb.build(CS, "ok", case_id, rev, CaseStatus.CLOSED, r))]
             for r in ClosureReason if r is not ClosureReason.OTHER]
     rows.append([(closure_name(ClosureReason.OTHER) + " ✍️", cb.build(CS, "clo", case_id, rev))])
@@ -390,7 +412,7 @@ async def ask_closure(request: Request) -> Reply:
 
 
 @handles
-async def move(request: Request) -> Reply:
+async def move(request: Request) -> Reply | list[Reply]:
     """Applies a confirmed status change, if the case is still as it was."""
     args = request.callback.args
     case_id = request.callback.int_arg(0)
@@ -403,7 +425,8 @@ async def move(request: Request) -> Reply:
         if not moved:  # the same confirmation pressed again
             return Reply(_("The case is already at “{status}”.").format(
                 status=status_name(case.status)))
-        return await card_reply(request, case_id, edit=True, prefix=_("Done.") + "\n\n")
+        card = await card_reply(request, case_id, edit=True, prefix=_("Done.") + "\n\n")
+        return [card, *await closing_notice(request, case_id)]
 
     return await fresh_if_changed(request, case_id, apply)
 
@@ -412,6 +435,7 @@ async def move(request: Request) -> Reply:
 async def ask_first_risk(request: Request) -> Reply:
     """Asks to confirm the risk level found at the assessment (it sets the deadlines)."""
     case_id, rev, risk = request.callback.int_arg(0), _rev(request), request.callback.args[2]
+    await cases_service.load(request.actor, case_id, CaseRight.UPDATE, session=request.session)
     return Reply(_("Record the risk level “{risk}” for this case? A high risk makes the next "
                    "steps due within hours.").format(risk=risk_name(risk)), keyboard([
         [(_("Yes, record it"), cb.build(CS, "rko", case_id, rev, risk))],
@@ -436,6 +460,7 @@ async def set_first_risk(request: Request) -> Reply:
 async def ask_risk_change(request: Request) -> Reply:
     """Shows the levels to change to (a reason is asked next)."""
     case_id, rev = request.callback.int_arg(0), _rev(request)
+    await cases_service.load(request.actor, case_id, CaseRight.UPDATE, session=request.session)
     rows = [[(f"⚠️ {risk_name(r)}", cb.build(CS, "rkr", case_id, rev, r)) for r in RiskLevel],
             [(_("No, back to the case"), card_button_data(case_id))]]
     return Reply(_("Change the risk level to:"), keyboard(rows), edit=True)
@@ -584,11 +609,14 @@ def _cancel_input() -> InlineKeyboardMarkup:
 @handles
 async def ask_note(request: Request) -> Reply:
     case_id = request.callback.int_arg(0)
-    await cases_service.load(request.actor, case_id, CaseRight.NOTE, session=request.session)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.NOTE,
+                                      session=request.session)
     await cases_service.expect_input(request.user_id, "note", session=request.session,
                                      now=request.now, case_id=case_id)
-    return Reply(_("Type the note, or send a photo (with a caption if you like). Notes are "
-                   "internal: the reporter never sees them."), _cancel_input())
+    return Reply(_("📝 <b>INTERNAL NOTE</b> on case {code}\n\n"
+                   "Type the note, or send a photo (with a caption if you like). Notes are "
+                   "internal: the reporter never sees them.").format(code=loaded.report.code),
+                 _cancel_input())
 
 
 @handles
@@ -604,12 +632,77 @@ async def ask_closing_note(request: Request) -> Reply:
 @handles
 async def ask_relay(request: Request) -> Reply:
     case_id = request.callback.int_arg(0)
-    await cases_service.load(request.actor, case_id, CaseRight.RELAY, session=request.session)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.RELAY,
+                                      session=request.session)
     await cases_service.expect_input(request.user_id, "relay", session=request.session,
                                      now=request.now, case_id=case_id)
-    return Reply(_("Type your message to the reporter. The bot passes it on without your name "
-                   "or account, and their answer comes back here. It also becomes what they "
-                   "see with /status."), _cancel_input())
+    return Reply(_("✉️ <b>A MESSAGE TO THE REPORTER</b> of case {code}\n\n"
+                   "Type your message. You will see it before it is sent. The bot passes it on "
+                   "without your name or account, and their answer comes back here. It also "
+                   "becomes what they see with /status.").format(code=loaded.report.code),
+                 _cancel_input())
+
+
+def _relay_preview(code: str, case_id: int, text: str, version: int, *,
+                   replaced: bool = False) -> Reply:
+    head = _("✉️ <b>Check the message before it goes to the reporter of case {code}</b>")
+    lines = [head.format(code=code), "", f"<blockquote>{esc(text)}</blockquote>", "",
+             _("The reporter will see exactly this, without your name. Send it?")]
+    if replaced:
+        lines.insert(0, _("I replaced the message with what you just typed.") + "\n")
+    return Reply("\n".join(lines), keyboard([
+        [(_("📨 Send"), cb.build(CS, "rs", case_id, version)),
+         (_("✏️ Edit"), cb.build(CS, "re", case_id, version))],
+        [(_("✖️ Cancel"), cb.build(CS, "x"))]]))
+
+
+async def _relay_draft(request: Request, case_id: int) -> PendingInput | None:
+    """This officer's message waiting for "Send" for this case and this preview, if any."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if (pending is None or pending.kind != "relay" or pending.case_id != case_id
+            or not pending.data.get("text")
+            or pending.data.get("v") != request.callback.int_arg(1)):
+        return None
+    return pending
+
+
+@handles
+async def send_relay(request: Request) -> list[Reply]:
+    """The officer confirmed the preview: the message goes to the reporter, once."""
+    case_id = request.callback.int_arg(0)
+    pending = await _relay_draft(request, case_id)
+    if pending is None:
+        return [Reply(_("This message was already sent, changed or cancelled. Nothing more "
+                        "was sent."), open_case_button(case_id), edit=True)]
+    relayed = await cases_service.relay_to_reporter(
+        request.actor, case_id, pending.data["text"], session=request.session, now=request.now)
+    await cases_service.drop_input(request.user_id, session=request.session)
+    text = "\n".join([
+        _("✉️ <b>A message from the officer handling your report {code}</b>").format(
+            code=relayed.report.code), "", esc(relayed.case.public_note), "",
+        _("You can answer with the button below. Your name is not shown to anyone else.")])
+    markup = keyboard([[(_("↩️ Reply"), cb.build(CS, "rr", relayed.case.id))]])
+    officer_chat = request.update.effective_chat.id
+    request.after_commit.append(lambda: _deliver_relay(request, relayed.to_user_id, text, markup,
+                                                       officer_chat))
+    return [Reply(_("✉️ Message sent to the reporter of case {code}:").format(
+        code=relayed.report.code) + f"\n<blockquote>{esc(relayed.case.public_note)}</blockquote>",
+        open_case_button(relayed.case.id), edit=True)]
+
+
+@handles
+async def edit_relay(request: Request) -> Reply:
+    """"Edit" on the preview: the message is typed again (nothing was sent)."""
+    case_id = request.callback.int_arg(0)
+    pending = await _relay_draft(request, case_id)
+    if pending is None:
+        return Reply(_("This message was already sent, changed or cancelled. Nothing more "
+                       "was sent."), open_case_button(case_id), edit=True)
+    pending.data = {"v": pending.data["v"] + 1}
+    await cases_service.save_input(pending, session=request.session)
+    return Reply(_("Type the message to the reporter again. Nothing was sent."),
+                 _cancel_input(), edit=True)
 
 
 @handles
@@ -663,7 +756,7 @@ async def take_case_input(request: Request) -> list[Reply] | None:
                                      prefix=changed_prefix())]
         # Keep waiting: the person can fix what they typed.
         return [Reply(message_for(problem), _cancel_input())]
-    if pending.kind != "open":
+    if pending.kind not in KEPT_ARMED:
         await cases_service.drop_input(request.user_id, session=request.session)
     return replies
 
@@ -692,27 +785,43 @@ async def _took_risk_reason(request: Request, pending: PendingInput, message) ->
 
 
 async def _took_closing_note(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    await cases_service.change_status(
+    _case, moved = await cases_service.change_status(
         request.actor, pending.case_id, revision=pending.revision, target=CaseStatus.CLOSED,
         closure_reason=ClosureReason.OTHER, note=_text_of(message), session=request.session,
         now=request.now, config=request.runtime.case_config)
-    return [await card_reply(request, pending.case_id, edit=False, prefix=_("Done.") + "\n\n")]
+    card = await card_reply(request, pending.case_id, edit=False, prefix=_("Done.") + "\n\n")
+    return [card, *(await closing_notice(request, pending.case_id) if moved else [])]
+
+
+async def closing_notice(request: Request, case_id: int) -> list[Reply]:
+    """A closed case tells the citizen who reported it, in words for a citizen: no officer,
+    no reason code; what to do if the danger comes back."""
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.VIEW,
+                                      session=request.session)
+    if CaseStatus(loaded.case.status) is not CaseStatus.CLOSED:
+        return []
+    reporter = loaded.scope.reporter_user_id
+    if reporter is None or reporter == request.user_id:
+        return []
+    text = _("✅ <b>Your report {code} has been dealt with and is now closed.</b>\n\n"
+             "Thank you for speaking up for a child. If the child is in danger again, call 111 "
+             "(free, day and night) or 113 at once, or send a new report with /baotin.").format(
+                 code=loaded.report.code)
+    return [Reply(text, chat_id=reporter)]
 
 
 async def _took_relay(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    relayed = await cases_service.relay_to_reporter(
-        request.actor, pending.case_id, _text_of(message), session=request.session,
-        now=request.now)
-    text = "\n".join([
-        _("✉️ <b>A message from the officer handling your report {code}</b>").format(
-            code=relayed.report.code), "", esc(relayed.case.public_note), "",
-        _("You can answer with the button below. Your name is not shown to anyone else.")])
-    markup = keyboard([[(_("↩️ Reply"), cb.build(CS, "rr", relayed.case.id))]])
-    officer_chat = request.update.effective_chat.id
-    request.after_commit.append(lambda: _deliver_relay(request, relayed.to_user_id, text, markup,
-                                                       officer_chat))
-    return [Reply(_("✉️ Message sent to the reporter of case {code}.").format(
-        code=relayed.report.code), open_case_button(relayed.case.id))]
+    """The officer typed the message: it waits for "Send" under a preview (typing again
+    replaces it). Nothing reaches the reporter before the officer has seen it."""
+    loaded = await cases_service.load(request.actor, pending.case_id, CaseRight.RELAY,
+                                      session=request.session)
+    text = clean_note(_text_of(message), limit=MAX_RELAY_CHARS)
+    replaced = bool(pending.data.get("text"))
+    version = int(pending.data.get("v", 0)) + 1
+    pending.data = {"text": text, "v": version}
+    await cases_service.save_input(pending, session=request.session)
+    return [_relay_preview(loaded.report.code, pending.case_id, text, version,
+                           replaced=replaced)]
 
 
 async def _deliver_relay(request: Request, chat_id: int, text: str, markup, back_to: int) -> None:  # noqa: ANN001
@@ -726,19 +835,64 @@ async def _deliver_relay(request: Request, chat_id: int, text: str, markup, back
 
 
 async def _took_reporter_reply(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    relayed = await cases_service.reply_from_reporter(
-        request.user_id, pending.case_id, _text_of(message), session=request.session,
-        now=request.now)
+    return await _reporter_answer(request, pending.case_id, _text_of(message))
+
+
+async def _reporter_answer(request: Request, case_id: int, text: str) -> list[Reply]:
+    """The reporter's answer goes on the case and to the officer handling it."""
+    relayed = await cases_service.reply_from_reporter(request.user_id, case_id, text,
+                                                      session=request.session, now=request.now)
+    code = relayed.report.code
     if relayed.to_user_id is None:
-        return [Reply(_("Thank you. Your answer is saved on the report; an officer will read "
-                        "it."))]
-    text = "\n".join([_("💬 <b>The reporter of case {code} answered:</b>").format(
-        code=relayed.report.code), "", esc(_text_of(message).strip())])
+        return [Reply(_("Thank you. Your answer is saved on report {code}; an officer will "
+                        "read it.").format(code=code))]
+    body = "\n".join([_("💬 <b>The reporter of case {code} answered:</b>").format(code=code), "",
+                      esc(clean_note(text, limit=MAX_RELAY_CHARS))])
     markup = keyboard([[(_("✉️ Answer"), cb.build(CS, "msg", relayed.case.id)),
                         (_("📁 Open the case"), card_button_data(relayed.case.id))]])
-    return [Reply(_("Thank you. Your answer has been passed to the officer.")),
-            Reply(text, markup, chat_id=relayed.to_user_id)]
+    return [Reply(_("Thank you. Your answer has been passed to the officer handling report "
+                    "{code}.").format(code=code)),
+            Reply(body, markup, chat_id=relayed.to_user_id)]
 
+
+async def reporter_typed_answer(request: Request, text: str) -> list[Reply] | None:
+    """A reporter typed without pressing "Reply": the answer belongs to the conversation it
+    answers (Telegram's reply to the officer's message, or the only open one); with several,
+    they choose. None: this person has no open conversation with an officer."""
+    conversations = await service.open_conversations(request.user_id, session=request.session)
+    if not conversations:
+        return None
+    replied = request.update.effective_message.reply_to_message
+    quoted = (replied.text or replied.caption or "") if replied is not None else ""
+    chosen = [case for case, report in conversations if report.code in quoted]
+    if len(chosen) == 1 or len(conversations) == 1:
+        case_id = (chosen or [conversations[0][0]])[0].id
+        return await _reporter_answer(request, case_id, text)
+    clean_note(text, limit=MAX_RELAY_CHARS)  # refuse a blank or too long answer now
+    await cases_service.expect_input(request.user_id, "pick", session=request.session,
+                                     now=request.now, data={"text": text})
+    rows = [[(_("↩️ Report {code}").format(code=report.code), cb.build(CS, "rp", case.id))]
+            for case, report in conversations[:8]]
+    rows.append([(_("✖️ Cancel"), cb.build(CS, "x"))])
+    return [Reply(_("Which report is your answer about?"), keyboard(rows))]
+
+
+@handles
+async def picked_conversation(request: Request) -> list[Reply]:
+    """The reporter chose which report their typed answer is about."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is None or pending.kind != "pick" or not pending.data.get("text"):
+        return [Reply(_("This answer was already passed on or cancelled."), edit=True)]
+    await cases_service.drop_input(request.user_id, session=request.session)
+    replies = await _reporter_answer(request, request.callback.int_arg(0), pending.data["text"])
+    replies[0].edit = True
+    return replies
+
+
+# Inputs that stay armed after a message: a case being opened (several answers) and a
+# message to a reporter (waits for "Send" under its preview).
+KEPT_ARMED = {"open", "relay"}
 
 _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
     "note": _took_note,
@@ -780,6 +934,9 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(refer, pattern=p + r"rfo:\d+:\d+:\d+$"),
         CallbackQueryHandler(ask_note, pattern=p + r"nt:\d+$"),
         CallbackQueryHandler(ask_relay, pattern=p + r"msg:\d+$"),
+        CallbackQueryHandler(send_relay, pattern=p + r"rs:\d+:\d+$"),
+        CallbackQueryHandler(edit_relay, pattern=p + r"re:\d+:\d+$"),
         CallbackQueryHandler(ask_reporter_reply, pattern=p + r"rr:\d+$"),
+        CallbackQueryHandler(picked_conversation, pattern=p + r"rp:\d+$"),
         CallbackQueryHandler(cancel_input, pattern=p + r"x$"),
     ]

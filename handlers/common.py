@@ -121,6 +121,8 @@ INVALID_INPUT_MESSAGES = {
     "cases_commune_only": lambda: _("Case lists are for the officers of a commune. At "
                                     "province level only aggregate numbers are shown."),
     "choose_button": lambda: _("Please answer with the buttons above."),
+    "blank_text": lambda: _("That message has no visible text (only spaces or invisible "
+                            "characters). Please type the words themselves."),
     "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),
     "risk_reason_required": lambda: _("Please type the reason for the change."),
     "closure_note_required": lambda: _("Please type why the case is closed."),
@@ -146,7 +148,7 @@ INVITE_PROBLEM_MESSAGES = {
 
 def message_for(exc: Exception) -> str:
     if isinstance(exc, NotAllowed):
-        return _("Sorry, you do not have permission to do this. The attempt has been recorded.")
+        return _("Sorry, you do not have permission to do this.")
     if isinstance(exc, NotFound):
         return _("Sorry, that could not be found. It may have been removed or changed.")
     if isinstance(exc, InviteProblem):
@@ -161,9 +163,18 @@ def stale_button_text() -> str:
     return _("This button is out of date. Here is the current menu; please choose again.")
 
 
-def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
-    """Wrap a handler in a unit of work and send what it returns after the commit."""
+def handles(func: Handler | None = None, *, answer: bool = True):  # noqa: ANN201
+    """Wrap a handler in a unit of work and send what it returns after the commit.
 
+    `answer=False` for handlers that run after another handler of the same update (a later
+    group), which has already answered the button press."""
+    if func is None:
+        return functools.partial(_unit_of_work, answer=answer)
+    return _unit_of_work(func, answer=answer)
+
+
+def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemContext],
+                                                              Awaitable[None]]:
     @functools.wraps(func)
     async def wrapper(update: Update, context: TreemContext) -> None:
         runtime = context.runtime
@@ -180,14 +191,22 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
                 request = Request(update, context, actor, session, callback)
                 replies = await func(request)
         except DomainError as exc:
-            if isinstance(exc, NotAllowed):
-                log.info("denied user=%s action=%s", user.id, exc.action)
-                async with runtime.db.session() as session:
-                    await record_denied(user.id, str(exc.action), session=session,
-                                        now=runtime.clock.now())
             replies = Reply(message_for(exc), edit=False)
+            if isinstance(exc, NotAllowed):
+                if query is not None and drawn_by_bot(query):
+                    # A button the bot showed this person: out of date (their role or the
+                    # case changed), not an attempt. Explain, don't accuse.
+                    log.info("outdated button user=%s action=%s", user.id, exc.action)
+                    replies = Reply(_("This button no longer works for you: the case or your "
+                                      "role has changed since it was shown. Open the case "
+                                      "again with /case, or use /start for the menu."))
+                else:
+                    log.info("denied user=%s action=%s", user.id, exc.action)
+                    async with runtime.db.session() as session:
+                        await record_denied(user.id, str(exc.action), session=session,
+                                            now=runtime.clock.now())
             request = None
-        if query is not None:
+        if query is not None and answer:
             await _answer(query)
         await send_replies(update, context, replies)
         if request is not None:
@@ -195,6 +214,17 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
                 await hook()
 
     return wrapper
+
+
+def drawn_by_bot(query: CallbackQuery) -> bool:
+    """Whether the pressed data is one of the buttons of the message it came from (Telegram
+    sends the message with the press; a forged press carries data the message never had)."""
+    message = query.message
+    markup = getattr(message, "reply_markup", None) if message is not None else None
+    if markup is None:
+        return False
+    return any(button.callback_data == query.data
+               for row in markup.inline_keyboard for button in row)
 
 
 async def _answer(query: CallbackQuery) -> None:

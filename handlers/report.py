@@ -15,7 +15,7 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import _, vi_datetime
+from bot.i18n import _, vi_datetime, vi_number
 from domain.errors import InvalidInput
 from domain.reports import (
     CHILD_COUNTS,
@@ -25,9 +25,12 @@ from domain.reports import (
     Category,
     Relation,
     Step,
-    append_story,
+    looks_like_contact,
+    normalise_tracking_code,
     split_contact,
+    story_used,
 )
+from domain.text import is_blank
 from handlers import callback_data as cb
 from handlers import cases
 from handlers.calendar import take_broadcast_text
@@ -42,6 +45,7 @@ from handlers.texts import (
     public_status_name,
     relation_name,
 )
+from services import cases as cases_service
 from services import profile
 from services import reports as service
 from storage.models import ReportDraft
@@ -58,6 +62,22 @@ def _cancel_button(draft: ReportDraft) -> tuple[str, str]:
     return (_("✖️ Cancel"), cb.build(RP, "x", draft.id))
 
 
+def _footer(draft: ReportDraft) -> list[tuple[str, str]]:
+    """Every question's way back: to the review while editing from it; otherwise to the
+    question before, and cancelling the report."""
+    if draft.editing:
+        return [(_("↩️ Back to the review"), cb.build(RP, "rv", draft.id))]
+    row = [_cancel_button(draft)]
+    if draft.answers.get("trail"):
+        row.insert(0, (_("↩️ Back"), cb.build(RP, "b", draft.id, draft.step)))
+    return row
+
+
+def _used(draft: ReportDraft) -> str:
+    return _("{used}/{limit} characters used").format(
+        used=vi_number(story_used(draft.answers)), limit=vi_number(MAX_STORY_CHARS))
+
+
 # --- questions ----------------------------------------------------------------------------
 
 
@@ -70,45 +90,54 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
                         "For example: being beaten, taken away, hurt, or near deep water."),
                       keyboard([[(_("🚨 Yes, right now"), cb.build(RP, "d", d, 1))],
                                 [(_("No, but the child needs help"), cb.build(RP, "d", d, 0))],
-                                [_cancel_button(draft)]]))]
+                                _footer(draft)]))]
     if step is Step.COMMUNE:
         return [await _ask_commune(request, draft, page=0)]
     if step is Step.CATEGORY:
         buttons = [(category_name(c), cb.build(RP, "c", d, c)) for c in Category]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         return [Reply(_("<b>What is happening to the child?</b>"),
-                      keyboard([*rows, [_cancel_button(draft)]]))]
+                      keyboard([*rows, _footer(draft)]))]
     if step is Step.PLACE:
         return [await _ask_place(request, draft)]
     if step is Step.ADDRESS:
         return [Reply(_("Please type the address or describe the place (for example: near the "
                         "bridge, hamlet 3, the house of Mr A). Up to 300 characters."),
-                      keyboard([[_cancel_button(draft)]]))]
+                      keyboard([_footer(draft)]))]
     if step is Step.AGE:
         buttons = [(capitalised(age_name(a)), cb.build(RP, "a", d, a)) for a in AgeGroup]
         return [Reply(_("<b>About how old is the child?</b>"),
-                      keyboard([buttons[:2], buttons[2:4], buttons[4:], [_cancel_button(draft)]]))]
+                      keyboard([buttons[:2], buttons[2:4], buttons[4:], _footer(draft)]))]
     if step is Step.COUNT:
         buttons = [(count_name(n), cb.build(RP, "n", d, n)) for n in CHILD_COUNTS]
         return [Reply(_("<b>How many children is this about?</b>"),
-                      keyboard([buttons, [_cancel_button(draft)]]))]
+                      keyboard([buttons, _footer(draft)]))]
     if step is Step.NAME:
         return [Reply(_("If you know the child's name, you can type it.\n"
                         "<b>This is not required</b> – you can skip it."),
                       keyboard([[(_("Skip ➡️"), cb.build(RP, "skipname", d))],
-                                [_cancel_button(draft)]]))]
+                                _footer(draft)]))]
     if step is Step.STORY:
-        return [Reply(_("<b>Tell us briefly what you saw or heard</b>: what happened, when, who "
-                        "was involved. Up to {limit} characters. You can also send photos or a "
-                        "voice message.").format(limit=f"{MAX_STORY_CHARS:,}".replace(",", ".")),
-                      keyboard([[_cancel_button(draft)]]))]
+        if draft.editing and draft.answers.get("rewrite"):
+            text = _("<b>Tell it again from the start</b> in one or several messages. The "
+                     "description you wrote stays until your first new message arrives.")
+        elif draft.editing:
+            text = _("<b>Send what you want to add</b> to the description ({used}).").format(
+                used=_used(draft))
+        else:
+            text = _("<b>Tell us briefly what you saw or heard</b>: what happened, when, who "
+                     "was involved. Up to {limit} characters, in one or several messages. You "
+                     "can also send photos or a voice message.").format(
+                         limit=vi_number(MAX_STORY_CHARS))
+        return [Reply(text, keyboard([_footer(draft)]))]
     if step is Step.MEDIA:
         count = len(draft.answers.get("media", []))
-        return [Reply(_("Saved. You can send more text, photos or a voice message "
-                        "({count}/{limit} attached). When you are done, press Continue.")
-                      .format(count=count, limit=MAX_MEDIA),
+        return [Reply(_("Saved ({used}; {count}/{limit} photos or voice messages). If there is "
+                        "more, just send it: more text, photos or a voice message. When you "
+                        "are done, press Continue.")
+                      .format(used=_used(draft), count=count, limit=MAX_MEDIA),
                       keyboard([[(_("Continue ➡️"), cb.build(RP, "more", d))],
-                                [_cancel_button(draft)]]))]
+                                _footer(draft)]))]
     if step is Step.IDENTITY:
         return [Reply(_("Thank you. If you have photos or a voice message, you can send them "
                         "now.\n\n"
@@ -117,25 +146,27 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
                         "anonymous – the report is handled just the same."),
                       keyboard([[(_("🙈 Stay anonymous"), cb.build(RP, "anon", d, 1))],
                                 [(_("👤 Leave my name and phone"), cb.build(RP, "anon", d, 0))],
-                                [_cancel_button(draft)]]))]
+                                _footer(draft)]))]
     if step is Step.CONTACT:
         share = ReplyKeyboardMarkup([[KeyboardButton(_("📱 Send my phone number"),
-                                                     request_contact=True)]],
+                                                     request_contact=True)],
+                                     [KeyboardButton(stay_anonymous_label())],
+                                     [KeyboardButton(back_label())]],
                                     resize_keyboard=True, one_time_keyboard=True)
         return [Reply(_("Please type your phone number and, if you like, your name – for "
                         "example: 0912 345 678 Lan. Or press the button below to send your "
-                        "number."), share)]
+                        "number. You can still stay anonymous."), share)]
     if step is Step.RELATION:
         buttons = [(relation_name(r), cb.build(RP, "rel", d, r)) for r in Relation]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        return [Reply(_("<b>Who are you to the child?</b>"), keyboard([*rows, [_cancel_button(draft)]]))]
+        return [Reply(_("<b>Who are you to the child?</b>"), keyboard([*rows, _footer(draft)]))]
     if step is Step.REVIEW:
         return [await _review(request, draft)]
     if step is Step.ADDITION:
         return [Reply(_("Send the extra information (text, photos or a voice message). "
                         "When you are done, press Send."),
                       keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", d))],
-                                [_cancel_button(draft)]]))]
+                                _footer(draft)]))]
     raise AssertionError(step)
 
 
@@ -152,7 +183,7 @@ async def _ask_commune(request: Request, draft: ReportDraft, page: int) -> Reply
         nav.append(("▶️", cb.build(RP, "cmp", draft.id, page + 1)))
     rows += [nav] if nav else []
     return Reply(_("<b>In which commune is this happening?</b>"),
-                 keyboard([*rows, [_cancel_button(draft)]]), edit=request.callback is not None
+                 keyboard([*rows, _footer(draft)]), edit=request.callback is not None
                  and request.callback.action == "cmp")
 
 
@@ -162,7 +193,7 @@ async def _ask_place(request: Request, draft: ReportDraft) -> Reply:
     buttons = [(v.name, cb.build(RP, "v", draft.id, v.id)) for v in villages]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(_("✍️ Type an address"), cb.build(RP, "addr", draft.id))])
-    rows.append([_cancel_button(draft)])
+    rows.append(_footer(draft))
     return Reply(_("<b>Where is this happening?</b> Choose the village, type an address, or "
                    "send a location (📎 → Location)."), keyboard(rows))
 
@@ -200,7 +231,8 @@ async def _review(request: Request, draft: ReportDraft) -> Reply:
         _("📋 What is happening: {category}").format(category=category_name(a["category"])),
         _("📍 Where: {place}").format(place=await _place_text(request, a)),
         _("👧 Child: {child}").format(child=child),
-        _("📝 What you saw: {story}").format(story=esc(story) or _("(none)")),
+        _("📝 What you saw ({used}): {story}").format(used=_used(draft),
+                                                      story=esc(story) or _("(none)")),
         _("🖼 Photos and voice messages: {count}").format(count=len(a.get("media", []))),
         _("👤 You: {who}").format(who=who),
         "",
@@ -208,12 +240,36 @@ async def _review(request: Request, draft: ReportDraft) -> Reply:
     ]
     d = draft.id
     return Reply("\n".join(lines), keyboard([
-        [(_("✏️ What"), cb.build(RP, "e", d, "category")), (_("✏️ Where"), cb.build(RP, "e", d, "place"))],
-        [(_("✏️ Child"), cb.build(RP, "e", d, "child")), (_("✏️ Story"), cb.build(RP, "e", d, "story"))],
-        [(_("✏️ About you"), cb.build(RP, "e", d, "identity"))],
+        [(_("✏️ Danger"), cb.build(RP, "e", d, "danger")),
+         (_("✏️ What"), cb.build(RP, "e", d, "category"))],
+        [(_("✏️ Where"), cb.build(RP, "e", d, "place")),
+         (_("✏️ Child"), cb.build(RP, "e", d, "child"))],
+        [(_("✏️ Story"), cb.build(RP, "es", d)),
+         (_("✏️ About you"), cb.build(RP, "e", d, "identity"))],
         [(_("✅ Send the report"), cb.build(RP, "send", d))],
         [_cancel_button(draft)],
     ]))
+
+
+def _story_screen(draft: ReportDraft) -> Reply:
+    """The whole description as it is, and what can be done with it: never replaced silently."""
+    d = draft.id
+    story = draft.answers.get("story", "")
+    text = "\n".join([_("📝 <b>Your description</b> ({used}):").format(used=_used(draft)), "",
+                      esc(story) or _("(none)"), "",
+                      _("Would you like to add to it, or tell it again from the start?")])
+    return Reply(text, keyboard([
+        [(_("➕ Add more"), cb.build(RP, "sta", d)),
+         (_("🔄 Tell it again"), cb.build(RP, "str", d))],
+        [(_("↩️ Back to the review"), cb.build(RP, "rv", d))]]))
+
+
+def stay_anonymous_label() -> str:
+    return _("🙈 I want to stay anonymous")
+
+
+def back_label() -> str:
+    return _("↩️ Back")
 
 
 # --- starting -----------------------------------------------------------------------------
@@ -307,35 +363,60 @@ async def _apply(request: Request, draft: ReportDraft, action) -> list[Reply]:  
 
 def report_problem(problem: InvalidInput, draft: ReportDraft) -> str:
     if problem.code == "story_too_long":
-        used = len(draft.answers.get("story", ""))
         return _("That message is too long: the description can have up to {limit} characters "
-                 "in all ({used} used so far). I have not saved it – please send it in shorter "
-                 "parts or shorten it. Nothing you sent before is lost.").format(
-                     limit=MAX_STORY_CHARS, used=used)
+                 "in all ({used} used so far). I have not saved this message – please send it "
+                 "in shorter parts or shorten it. Nothing you sent before is lost.").format(
+                     limit=vi_number(MAX_STORY_CHARS),
+                     used=vi_number(story_used(draft.answers)))
     return message_for(problem)
+
+
+async def _danger_answer(request: Request, draft: ReportDraft, urgent: bool) -> list[Reply]:
+    """"Is a child in danger right now?" answered — on the question, or later from an old
+    message, which changes the answer where the reporter is (never both an answer and
+    "that button is old")."""
+    s = request.session
+    on_question = Step(draft.step) is Step.DANGER
+    before = draft.answers.get("urgent")
+    await service.set_danger(draft, urgent, session=s, now=request.now)
+    replies: list[Reply] = []
+    if urgent:
+        communes = await profile.hotline_communes(request.actor, session=s,
+                                                  commune_id=draft.answers.get("commune_id"))
+        replies.append(Reply(_("🚨 <b>Call now – do not wait:</b>") + "\n" + hotline_block(communes)
+                             + "\n\n" + _("After calling, you can go on with the report here; "
+                                           "it will be marked urgent.")))
+    if not on_question and before != urgent:
+        replies.append(Reply(_("Changed: the report is now marked urgent.") if urgent else
+                             _("Changed: the report is no longer marked urgent.")))
+    return replies + await ask(request, draft)
 
 
 @handles
 async def answered_button(request: Request) -> list[Reply]:
     """Stores the answer a button carries and asks the next question."""
+    action, args = request.callback.action, request.callback.args
     draft = await _draft_for_button(request)
     if draft is None:
+        if action == "d" and args[1:] == ("1",):  # "yes, in danger" on a finished report
+            communes = await profile.hotline_communes(request.actor, session=request.session)
+            return [Reply(_("🚨 <b>Call now – do not wait:</b>") + "\n" + hotline_block(communes)),
+                    _gone()]
         return [_gone()]
-    action, args = request.callback.action, request.callback.args
     s, now = request.session, request.now
-    if action == "d":
-        urgent = args[1] == "1"
-        replies = await _apply(request, draft, service.set_danger(draft, urgent, session=s, now=now))
-        if urgent:
-            communes = await profile.hotline_communes(request.actor, session=s,
-                                                      commune_id=draft.answers.get("commune_id"))
-            danger = Reply(_("🚨 <b>Call now – do not wait:</b>") + "\n" + hotline_block(communes)
-                           + "\n\n" + _("After calling, you can go on with the report here; it "
-                                        "will be marked urgent."))
-            replies = [danger, *replies]
-        return replies
+    if action == "d" and len(args) >= 2 and args[1] in ("0", "1"):
+        try:
+            return await _danger_answer(request, draft, args[1] == "1")
+        except InvalidInput:
+            return [Reply(_("That button is from an earlier question. Here is where you are:")),
+                    *await ask(request, draft)]
     if action == "cmp":
         return [await _ask_commune(request, draft, page=request.callback.int_arg(1))]
+    if action == "es":
+        if Step(draft.step) is not Step.REVIEW:
+            return [Reply(_("That button is from an earlier question. Here is where you are:")),
+                    *await ask(request, draft)]
+        return [_story_screen(draft)]
     steps = {
         "cm": lambda: service.set_commune(draft, int(args[1]), session=s, now=now),
         "c": lambda: service.set_category(draft, args[1], session=s, now=now),
@@ -348,8 +429,23 @@ async def answered_button(request: Request) -> list[Reply]:
         "anon": lambda: service.set_anonymous(draft, args[1] == "1", session=s, now=now),
         "rel": lambda: service.set_relation(draft, args[1], session=s, now=now),
         "e": lambda: service.edit(draft, args[1], session=s, now=now),
+        "b": lambda: service.back(draft, args[1], session=s, now=now),
+        "rv": lambda: service.back_to_review(draft, session=s, now=now),
+        "sta": lambda: service.edit_story(draft, "add", session=s, now=now),
+        "str": lambda: service.edit_story(draft, "rewrite", session=s, now=now),
+        "lx": lambda: service.drop_loose_text(draft, session=s, now=now),
     }
-    if action not in steps or (action not in {"addr", "skipname", "more"} and len(args) < 2):
+    no_arg = {"addr", "skipname", "more", "rv", "sta", "str", "lx"}
+    if action == "lo":
+        try:
+            used = await service.take_loose_text(draft, session=s, now=now)
+        except InvalidInput as problem:
+            if problem.code == "stale_step":
+                return await ask(request, draft)
+            return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+        return [Reply(_("Added to your description ({used}).").format(used=_used(draft))),
+                *await ask(request, draft)] if used else await ask(request, draft)
+    if action not in steps or (action not in no_arg and len(args) < 2):
         return [Reply(_("That button is from an earlier question. Here is where you are:")),
                 *await ask(request, draft)]
     try:
@@ -360,6 +456,31 @@ async def answered_button(request: Request) -> list[Reply]:
 
 
 # --- typed answers ------------------------------------------------------------------------
+
+
+async def _story_part(request: Request, draft: ReportDraft, text: str) -> list[Reply]:
+    """One more part of the description; on the identity question it is said aloud."""
+    at_identity = Step(draft.step) is Step.IDENTITY
+    try:
+        await service.add_story(draft, text, session=request.session, now=request.now)
+    except InvalidInput as problem:
+        return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+    if at_identity:
+        return [Reply(_("I added this to your description ({used}).").format(used=_used(draft))),
+                *await ask(request, draft)]
+    return await ask(request, draft)
+
+
+async def _loose_text(request: Request, draft: ReportDraft, text: str) -> list[Reply]:
+    """Text where a button was expected, after the story: ask whether it is more story."""
+    try:
+        await service.keep_loose_text(draft, text, session=request.session, now=request.now)
+    except InvalidInput as problem:
+        return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
+    d = draft.id
+    return [Reply(_("You sent some more text. Should I add it to your description?"),
+                  keyboard([[(_("➕ Yes, add it"), cb.build(RP, "lo", d)),
+                             (_("No"), cb.build(RP, "lx", d))]]))]
 
 
 async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Reply]:
@@ -374,8 +495,20 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
         if step is Step.NAME:
             return await _apply(request, draft, service.set_child_name(draft, text, session=s, now=now))
         if step in (Step.STORY, Step.MEDIA):
-            return await _apply(request, draft, service.add_story(draft, text, session=s, now=now))
+            return await _story_part(request, draft, text)
+        if step is Step.IDENTITY:
+            if looks_like_contact(text):
+                phone, name = split_contact(text)
+                return await _contact(request, draft, phone, name)
+            return await _story_part(request, draft, text)
         if step is Step.CONTACT:
+            if text.strip() == stay_anonymous_label():
+                await service.set_anonymous(draft, True, session=s, now=now)
+                return [Reply(_("All right, you stay anonymous."), ReplyKeyboardRemove()),
+                        *await ask(request, draft)]
+            if text.strip() == back_label():
+                await service.back(draft, Step.CONTACT, session=s, now=now)
+                return [Reply(_("All right."), ReplyKeyboardRemove()), *await ask(request, draft)]
             phone, name = split_contact(text)
             return await _contact(request, draft, phone, name)
         if step is Step.ADDITION:
@@ -383,8 +516,11 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
                 await service.add_addition_text(draft, text, session=s, now=now)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft))]
-            return [Reply(_("Saved. Send more, or press Send when you are done."),
-                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [Reply(_("Saved ({used}). Send more, or press Send when you are done.").format(
+                used=_used(draft)),
+                keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+        if step in (Step.RELATION, Step.REVIEW):
+            return await _loose_text(request, draft, text)
         return [Reply(_("Please choose one of the buttons below.")), *await ask(request, draft)]
     if message.photo or message.voice:
         kind, file_id = (("photo", message.photo[-1].file_id) if message.photo
@@ -394,16 +530,20 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
                             "what happened; first, please answer this question:")),
                     *await ask(request, draft)]
         caption = message.caption
-        if caption and step in (Step.STORY, Step.MEDIA):
-            try:
-                draft.answers["story"] = append_story(draft.answers.get("story", ""), caption)
+        if caption and not is_blank(caption):
+            try:  # the caption is part of the story: kept whole, or refused with the photo
+                if step is Step.ADDITION:
+                    await service.add_addition_text(draft, caption, session=s, now=now)
+                else:
+                    await service.add_story(draft, caption, session=s, now=now)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
         replies = await _apply(request, draft, service.add_media(draft, kind, file_id, session=s,
                                                                  now=now))
         if step is Step.ADDITION:
-            return [Reply(_("Saved. Send more, or press Send when you are done."),
-                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [Reply(_("Saved ({used}). Send more, or press Send when you are done.").format(
+                used=_used(draft)),
+                keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
         if step is Step.IDENTITY:
             return [Reply(_("Photo or voice message added.")), *replies]
         return replies
@@ -533,18 +673,54 @@ def _render_status(view: service.StatusView, tz) -> str:  # noqa: ANN001
 
 @handles
 async def status_command(request: Request) -> Reply:
-    """/status CODE: the coarse status of a report."""
+    """/status CODE: the coarse status of a report; /status alone: one's own reports."""
     args = request.context.args or []
     if not args:
-        return Reply(_("Please type /status followed by your tracking code, for example: "
-                       "/status ABCD-EFGH"))
+        return await status_overview(request)
+    return await look_up(request, " ".join(args)[:40])
+
+
+async def look_up(request: Request, text: str) -> Reply:
     try:
-        view = await service.status_by_code(request.user_id, " ".join(args)[:40],
-                                            session=request.session, now=request.now,
+        view = await service.status_by_code(request.user_id, text, session=request.session,
+                                            now=request.now,
                                             limits=request.runtime.settings.report_limits)
     except InvalidInput as problem:
         return Reply(message_for(problem))
-    return Reply(_render_status(view, request.runtime.tz))
+    markup = None
+    if view.report_id is not None and await service.is_own_report(
+            request.user_id, view.report_id, session=request.session):
+        markup = keyboard([[(_("➕ Add information"), cb.build(RP, "add", view.report_id))]])
+    return Reply(_render_status(view, request.runtime.tz), markup)
+
+
+async def status_overview(request: Request) -> Reply:
+    """The person's own reports with their codes, and the next message taken as a code."""
+    own = await service.own_reports(request.user_id, session=request.session)
+    draft = await service.get_draft(request.user_id, session=request.session)
+    if draft is None:  # the next message is the code (not an answer to a report question)
+        await cases_service.expect_input(request.user_id, "lookup", session=request.session,
+                                         now=request.now)
+    ask_code = _("Type the tracking code you received (for example ABCD-EFGH) and I will look "
+                 "it up.")
+    if not own:
+        return Reply(ask_code)
+    lines = [_("<b>Your reports</b>")]
+    lines += [f"• <code>{v.code}</code> · {vi_datetime(v.received_at, request.runtime.tz)} · "
+              f"{public_status_name(v.status)}" for v in own]
+    rows = [[(_("📄 {code}").format(code=v.code), cb.build(RP, "st", v.report_id))]
+            for v in own[:8]]
+    return Reply("\n".join([*lines, "", ask_code]), keyboard(rows))
+
+
+async def _took_code(request: Request, pending, message) -> list[Reply]:  # noqa: ANN001
+    """After "Check a report": the code typed alone is looked up."""
+    if message.text is None:
+        return [Reply(_("Please type the tracking code, for example ABCD-EFGH."))]
+    return [await look_up(request, message.text[:40])]
+
+
+cases.register_input("lookup", _took_code)
 
 
 @handles
@@ -581,11 +757,18 @@ async def finish_addition(request: Request) -> list[Reply]:
         return [Reply(message_for(problem)), *await ask(request, draft)]
     replies = [Reply(_("Thank you. The information was added to report {code}.").format(
         code=added.report.code), edit=True)]
-    if added.notify_user_id:
-        replies.append(Reply(
-            _("📎 The reporter added information to case {code}.").format(code=added.report.code),
-            keyboard([[(_("👁 View the case"), cases.view_button_data(added.case.id))]]),
-            chat_id=added.notify_user_id))
+    head = _("📎 <b>The reporter added information to case {code}.</b>").format(
+        code=added.report.code)
+    media = (_("Photos or voice messages added: {count} (in the details).").format(
+        count=added.media) if added.media else "")
+    view = keyboard([[(_("👁 View the case"), cases.view_button_data(added.case.id))]])
+    if added.notify_user_id:  # the officer handling the case reads what was added at once
+        body = [head, "", esc(added.text)] if added.text else [head]
+        text = "\n".join([*body, media]).strip()
+        replies.append(Reply(text[:3900], view, chat_id=added.notify_user_id))
+    for user_id in added.notify_others:  # nobody has it yet: a notice, like the report's
+        replies.append(Reply("\n".join([head, _("Nobody handles this case yet."), media]).strip(),
+                             cases.case_buttons(added.case.id), chat_id=user_id))
     return replies
 
 
@@ -600,8 +783,23 @@ async def private_message(request: Request) -> list[Reply]:
         return taken
     draft = await service.get_draft(request.user_id, session=request.session)
     if draft is None:
-        return [not_understood_reply(request.actor)]
+        return await unexpected_message(request)
     return await handle_draft_message(request, draft)
+
+
+async def unexpected_message(request: Request) -> list[Reply]:
+    """A message with nothing waiting for it: a tracking code typed alone is looked up; a
+    reporter's answer to an officer without the Reply button goes to that case when it can
+    only be one, otherwise they are asked which."""
+    message = request.update.effective_message
+    text = message.text
+    if text and normalise_tracking_code(text) is not None:
+        return [await look_up(request, text)]
+    if text and not is_blank(text):
+        taken = await cases.reporter_typed_answer(request, text)
+        if taken is not None:
+            return taken
+    return [not_understood_reply(request.actor)]
 
 
 def build_handlers() -> list[BaseHandler]:
@@ -623,5 +821,6 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(start_addition, pattern=p + r"add:\d+$"),
         CallbackQueryHandler(finish_addition, pattern=p + r"addok:\d+$"),
         CallbackQueryHandler(answered_button,
-                             pattern=p + r"(d|cm|cmp|c|v|addr|a|n|skipname|more|anon|rel|e):\d+"),
+                             pattern=p + r"(d|cm|cmp|c|v|addr|a|n|skipname|more|anon|rel|e|es|b|rv|"
+                                         r"sta|str|lo|lx):\d+"),
     ]

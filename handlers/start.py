@@ -65,9 +65,8 @@ async def show_help(request: Request) -> Reply:
 
 @handles
 async def explain_status(request: Request) -> Reply:
-    """Explains how to check a report with its tracking code."""
-    return Reply(_("To check a report, type /status followed by the tracking code you received, "
-                   "for example: /status ABCD-EFGH"))
+    """"Check a report": one's own reports, and the next message taken as a code."""
+    return await report.status_overview(request)
 
 
 @handles

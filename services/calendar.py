@@ -272,6 +272,15 @@ async def waiting_broadcast(user_id: int, *, session: AsyncSession) -> Broadcast
     return broadcast if broadcast is not None and not broadcast.text else None
 
 
+async def drop_waiting_broadcast(user_id: int, *, session: AsyncSession) -> None:
+    """The administrator moved on before typing the broadcast: it is cancelled."""
+    broadcast = await waiting_broadcast(user_id, session=session)
+    if broadcast is not None:
+        broadcast.status = "cancelled"
+        session.add(broadcast)
+        await session.flush()
+
+
 MAX_BROADCAST_CHARS = 3500
 
 

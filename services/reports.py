@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.cases import CaseStatus, PublicStatus, public_status
+from domain.cases import OPEN_STATUSES, CaseStatus, PublicStatus, public_status
 from domain.errors import InvalidInput, NotFound
 from domain.reports import (
     CHILD_COUNTS,
@@ -29,6 +29,7 @@ from domain.reports import (
     normalise_tracking_code,
     step_after,
 )
+from domain.text import visible_strip
 from domain.case_access import CaseRight
 from domain.roles import Actor, Role, UnitKind
 from services.cases import CaseConfig, load, refresh_due
@@ -40,6 +41,7 @@ from storage.models import (
     Member,
     Report,
     ReportDraft,
+    ReportAddition,
     ReportMedia,
     ReportReporter,
     Unit,
@@ -100,11 +102,46 @@ async def cancel(draft: ReportDraft, *, session: AsyncSession) -> None:
 
 async def _advance(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime) -> None:
     communes = len(await units.list_communes(session=session))
-    following = step_after(Step(draft.step), draft.answers, communes=communes,
-                           editing=draft.editing)
+    current = Step(draft.step)
+    following = step_after(current, draft.answers, communes=communes, editing=draft.editing)
     if following is Step.REVIEW:
         draft.editing = False
+        draft.answers.pop("rewrite", None)
+    _remember(draft, current)
     draft.step = following
+    await store.save_draft(draft, session=session, now=now)
+
+
+def _remember(draft: ReportDraft, step: Step) -> None:
+    """The steps walked, so that "Back" returns to the question asked before this one."""
+    if draft.editing or step is Step.REVIEW:
+        return
+    trail = [s for s in draft.answers.get("trail", []) if s != step]
+    draft.answers["trail"] = [*trail, str(step)]
+
+
+async def back(draft: ReportDraft, step: str, *, session: AsyncSession,
+               now: dt.datetime) -> None:
+    """"Back" pressed on the question of `step`: the question asked before it (its answer is
+    kept until answered again); when editing from the review, the review."""
+    _expect(draft, Step(step) if step in set(Step) else Step.REVIEW)
+    if draft.editing:
+        await back_to_review(draft, session=session, now=now)
+        return
+    trail = list(draft.answers.get("trail", []))
+    if not trail:
+        raise InvalidInput("stale_step")
+    draft.step = Step(trail.pop())
+    draft.answers["trail"] = trail
+    await store.save_draft(draft, session=session, now=now)
+
+
+async def back_to_review(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime) -> None:
+    """Leave an edit without changing anything more: the review again."""
+    if draft.kind != "report" or missing_for_send(draft.answers):
+        raise InvalidInput("stale_step")
+    draft.step, draft.editing = Step.REVIEW, False
+    draft.answers.pop("rewrite", None)
     await store.save_draft(draft, session=session, now=now)
 
 
@@ -114,10 +151,19 @@ def _expect(draft: ReportDraft, *steps: Step) -> None:
 
 
 async def set_danger(draft: ReportDraft, urgent: bool, *, session: AsyncSession,
-                     now: dt.datetime) -> None:
-    _expect(draft, Step.DANGER)
+                     now: dt.datetime) -> bool:
+    """Answer "is a child in danger right now?". Pressed on the question, it moves on; pressed
+    later on the same unsent report (an old message), it changes the answer where the
+    reporter is, so the review and the officers' notice say the same. Returns whether
+    the draft moved to the next question."""
+    if draft.kind != "report":
+        raise InvalidInput("stale_step")
     draft.answers["urgent"] = urgent
-    await _advance(draft, session=session, now=now)
+    if Step(draft.step) is Step.DANGER:
+        await _advance(draft, session=session, now=now)
+        return True
+    await store.save_draft(draft, session=session, now=now)
+    return False
 
 
 async def set_commune(draft: ReportDraft, commune_id: int, *, session: AsyncSession,
@@ -158,6 +204,7 @@ async def set_village(draft: ReportDraft, village_id: int, *, session: AsyncSess
 
 async def ask_address(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime) -> None:
     _expect(draft, Step.PLACE)
+    _remember(draft, Step.PLACE)
     draft.step = Step.ADDRESS
     await store.save_draft(draft, session=session, now=now)
 
@@ -165,9 +212,9 @@ async def ask_address(draft: ReportDraft, *, session: AsyncSession, now: dt.date
 async def set_address(draft: ReportDraft, text: str, *, session: AsyncSession,
                       now: dt.datetime) -> None:
     _expect(draft, Step.PLACE, Step.ADDRESS)
-    text = text.strip()
+    text = visible_strip(text)
     if not text:
-        raise InvalidInput("text_expected")
+        raise InvalidInput("blank_text")
     if len(text) > MAX_ADDRESS_CHARS:
         raise InvalidInput("address_too_long")
     _clear_place(draft.answers)
@@ -208,9 +255,9 @@ async def set_child_name(draft: ReportDraft, name: str | None, *, session: Async
     if name is None:
         draft.answers.pop("child_name", None)
     else:
-        name = name.strip()
+        name = visible_strip(name)
         if not name:
-            raise InvalidInput("text_expected")
+            raise InvalidInput("blank_text")
         if len(name) > MAX_NAME_CHARS:
             raise InvalidInput("name_too_long")
         draft.answers["child_name"] = name
@@ -218,14 +265,62 @@ async def set_child_name(draft: ReportDraft, name: str | None, *, session: Async
 
 
 async def add_story(draft: ReportDraft, text: str, *, session: AsyncSession,
-                    now: dt.datetime) -> None:
-    """Add a message to the description (the first one moves on to photos)."""
-    _expect(draft, Step.STORY, Step.MEDIA)
-    draft.answers["story"] = append_story(draft.answers.get("story", ""), text)
-    if Step(draft.step) in (Step.STORY, Step.MEDIA):
+                    now: dt.datetime) -> int:
+    """Add a message to the description; returns the characters used. The first part moves
+    on to the step that takes more parts, photos and voice messages until Continue; a
+    rewrite (chosen from the review) replaces the old description with its first part.
+    Later, on the identity question, a message without a phone number is more story."""
+    _expect(draft, Step.STORY, Step.MEDIA, Step.IDENTITY)
+    current = "" if draft.answers.get("rewrite") else draft.answers.get("story", "")
+    draft.answers["story"] = append_story(current, text)
+    draft.answers.pop("rewrite", None)
+    if Step(draft.step) is Step.STORY:
         await _advance(draft, session=session, now=now)
     else:
         await store.save_draft(draft, session=session, now=now)
+    return len(draft.answers["story"])
+
+
+async def edit_story(draft: ReportDraft, mode: str, *, session: AsyncSession,
+                     now: dt.datetime) -> None:
+    """From the review: add to the description ("add"), or tell it again ("rewrite": the
+    old text stays until the new one arrives, so leaving the edit loses nothing)."""
+    _expect(draft, Step.REVIEW)
+    if mode not in ("add", "rewrite"):
+        raise InvalidInput("stale_step")
+    if mode == "rewrite":
+        draft.answers["rewrite"] = True
+    draft.step, draft.editing = Step.STORY, True
+    await store.save_draft(draft, session=session, now=now)
+
+
+async def keep_loose_text(draft: ReportDraft, text: str, *, session: AsyncSession,
+                          now: dt.datetime) -> None:
+    """A message typed where a button was expected, after the story: kept aside until the
+    reporter says whether it belongs to the description."""
+    _expect(draft, Step.RELATION, Step.REVIEW)
+    text = visible_strip(text)
+    if not text:
+        raise InvalidInput("blank_text")
+    draft.answers["loose"] = text
+    await store.save_draft(draft, session=session, now=now)
+
+
+async def take_loose_text(draft: ReportDraft, *, session: AsyncSession,
+                          now: dt.datetime) -> int:
+    """The reporter said yes: the text kept aside joins the description."""
+    loose = draft.answers.get("loose")
+    if not loose:
+        raise InvalidInput("stale_step")
+    draft.answers["story"] = append_story(draft.answers.get("story", ""), loose)
+    draft.answers.pop("loose", None)
+    await store.save_draft(draft, session=session, now=now)
+    return len(draft.answers["story"])
+
+
+async def drop_loose_text(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime) -> None:
+    draft.answers.pop("loose", None)
+    await store.save_draft(draft, session=session, now=now)
 
 
 async def add_media(draft: ReportDraft, kind: str, file_id: str, *, session: AsyncSession,
@@ -251,7 +346,9 @@ async def finish_story(draft: ReportDraft, *, session: AsyncSession, now: dt.dat
 
 async def set_anonymous(draft: ReportDraft, anonymous: bool, *, session: AsyncSession,
                         now: dt.datetime) -> None:
-    _expect(draft, Step.IDENTITY)
+    """Anonymous or not; "stay anonymous" is still offered while asking for the number."""
+    _expect(draft, Step.IDENTITY, Step.CONTACT)
+    draft.step = Step.IDENTITY
     draft.answers["anonymous"] = anonymous
     if anonymous:
         draft.answers.pop("reporter_name", None)
@@ -261,10 +358,15 @@ async def set_anonymous(draft: ReportDraft, anonymous: bool, *, session: AsyncSe
 
 async def set_contact(draft: ReportDraft, *, phone: str, name: str | None,
                       session: AsyncSession, now: dt.datetime) -> None:
-    _expect(draft, Step.CONTACT)
+    _expect(draft, Step.IDENTITY, Step.CONTACT)
     draft.answers["reporter_phone"] = normalise_phone(phone)
+    draft.answers["anonymous"] = False
+    if Step(draft.step) is Step.IDENTITY:
+        _remember(draft, Step.IDENTITY)
+    name = visible_strip(name)
     if name:
-        draft.answers["reporter_name"] = name.strip()[:MAX_NAME_CHARS]
+        draft.answers["reporter_name"] = name[:MAX_NAME_CHARS]
+    draft.step = Step.CONTACT
     await _advance(draft, session=session, now=now)
 
 
@@ -278,10 +380,8 @@ async def set_relation(draft: ReportDraft, relation: str, *, session: AsyncSessi
 async def edit(draft: ReportDraft, field: str, *, session: AsyncSession, now: dt.datetime) -> None:
     """From the review: go back to one field, then return to the review."""
     _expect(draft, Step.REVIEW)
-    if field not in EDITABLE:
+    if field not in EDITABLE or field == "story":  # the story: edit_story, add or rewrite
         raise InvalidInput("stale_step")
-    if field == "story":
-        draft.answers.pop("story", None)  # re-told from scratch; photos stay
     draft.step = EDITABLE[field]
     draft.editing = True
     await store.save_draft(draft, session=session, now=now)
@@ -359,13 +459,14 @@ class StatusView:
     received_at: dt.datetime
     note: str | None
     note_at: dt.datetime | None
+    report_id: int | None = None
 
 
 async def _status_view(report: Report, *, session: AsyncSession) -> StatusView:
     case = await store.get_case_for_report(report.id, session=session)
     return StatusView(code=report.code, status=public_status(CaseStatus(case.status)),
                       received_at=report.created_at, note=case.public_note,
-                      note_at=case.public_note_at)
+                      note_at=case.public_note_at, report_id=report.id)
 
 
 async def status_by_code(user_id: int, text: str, *, session: AsyncSession, now: dt.datetime,
@@ -383,11 +484,32 @@ async def status_by_code(user_id: int, text: str, *, session: AsyncSession, now:
     return await _status_view(report, session=session)
 
 
+async def own_reports(user_id: int, *, session: AsyncSession) -> list[StatusView]:
+    """The reports this person sent (newest first), each with its code and coarse status."""
+    rows = await store.list_reports_of(user_id, session=session)
+    return [StatusView(code=report.code, status=public_status(CaseStatus(case.status)),
+                       received_at=report.created_at, note=case.public_note,
+                       note_at=case.public_note_at, report_id=report.id)
+            for report, case in rows]
+
+
+async def open_conversations(user_id: int, *, session: AsyncSession) -> list[tuple[Case, Report]]:
+    """Open cases of this reporter on which an officer wrote to them: where a typed answer
+    without the Reply button can belong."""
+    return list(await store.list_open_conversations(
+        user_id, [str(s) for s in OPEN_STATUSES], session=session))
+
+
 async def _own_report(user_id: int, report_id: int, *, session: AsyncSession) -> Report:
     reporter = await store.get_reporter(report_id, session=session)
     if reporter is None or reporter.telegram_user_id != user_id:
         raise NotFound("report")
     return await store.get_report(report_id, session=session)
+
+
+async def is_own_report(user_id: int, report_id: int, *, session: AsyncSession) -> bool:
+    reporter = await store.get_reporter(report_id, session=session)
+    return reporter is not None and reporter.telegram_user_id == user_id
 
 
 async def status_of_own_report(user_id: int, report_id: int, *,
@@ -420,7 +542,10 @@ async def add_addition_text(draft: ReportDraft, text: str, *, session: AsyncSess
 class AddedInfo:
     report: Report
     case: Case
-    notify_user_id: int | None  # the assigned officer
+    notify_user_id: int | None  # the assigned officer: told with the added text
+    notify_others: Sequence[int] = ()  # nobody has the case: the commune's officers
+    text: str = ""
+    media: int = 0
 
 
 async def finish_addition(draft: ReportDraft, *, session: AsyncSession,
@@ -434,7 +559,9 @@ async def finish_addition(draft: ReportDraft, *, session: AsyncSession,
     case = await store.get_case_for_report(report.id, session=session)
     await store.add_addition(report.id, text, media, session=session, now=now)
     await store.add_case_event(CaseEvent(case_id=case.id, at=now, actor_user_id=draft.user_id,
-                                         kind="addition"), session=session)
+                                         kind="addition", note=text or None,
+                                         media_kind="media" if media else None),
+                               session=session)
     await audit.record(session=session, at=now, actor_user_id=draft.user_id,
                        action="report_added_info", object_type="case", object_id=case.id,
                        unit_id=case.commune_id)
@@ -443,7 +570,11 @@ async def finish_addition(draft: ReportDraft, *, session: AsyncSession,
     if case.assigned_member_id is not None:
         member = await session.get(Member, case.assigned_member_id)
         holder = member.telegram_user_id if member and member.active else None
-    return AddedInfo(report=report, case=case, notify_user_id=holder)
+    # Nobody handles the case yet: the commune's officers hear of it, like of the report.
+    others = [] if holder else [m.telegram_user_id for m in
+                                await officers_to_notify(case.commune_id, session=session)]
+    return AddedInfo(report=report, case=case, notify_user_id=holder, notify_others=others,
+                     text=text, media=len(media))
 
 
 # --- officers --------------------------------------------------------------------------
@@ -457,6 +588,7 @@ class CaseDetails:
     reporter: ReportReporter | None  # only for the officer handling the case
     village: Unit | None
     holder: Member | None
+    additions: Sequence[ReportAddition] = ()  # what the reporter added after sending
 
 
 async def take_case(actor: Actor, case_id: int, *, session: AsyncSession,
@@ -494,7 +626,8 @@ async def case_details(actor: Actor, case_id: int, *, session: AsyncSession,
     village = await units.get_unit(report.village_id, session=session) if report.village_id else None
     return CaseDetails(case=case, report=report,
                        media=await store.list_media(report.id, session=session),
-                       reporter=reporter, village=village, holder=holder)
+                       reporter=reporter, village=village, holder=holder,
+                       additions=await store.list_additions(report.id, session=session))
 
 
 # --- scheduled work -------------------------------------------------------------------------

@@ -144,6 +144,37 @@ async def add_addition(report_id: int, text: str, media: list[tuple[str, str]], 
     return addition
 
 
+async def list_additions(report_id: int, *, session: AsyncSession) -> Sequence[ReportAddition]:
+    stmt = (select(ReportAddition).where(ReportAddition.report_id == report_id)
+            .order_by(ReportAddition.id))
+    return (await session.exec(stmt)).all()
+
+
+async def list_open_conversations(user_id: int, statuses: Sequence[str], *,
+                                  session: AsyncSession, limit: int = 10
+                                  ) -> Sequence[tuple[Case, Report]]:
+    """Cases this person reported, still in `statuses`, on which an officer wrote to them
+    (newest first)."""
+    written = (select(CaseEvent.id).where(CaseEvent.case_id == Case.id,
+                                          CaseEvent.kind == "relay_out").exists())
+    stmt = (select(Case, Report).join(Report, Report.id == Case.report_id)
+            .join(ReportReporter, ReportReporter.report_id == Report.id)
+            .where(ReportReporter.telegram_user_id == user_id,
+                   col(Case.status).in_(list(statuses)), written)
+            .order_by(col(Case.id).desc()).limit(limit))
+    return (await session.exec(stmt)).all()
+
+
+async def list_reports_of(user_id: int, *, session: AsyncSession,
+                          limit: int = 10) -> Sequence[tuple[Report, Case]]:
+    """The reports this person sent, newest first, with their cases."""
+    stmt = (select(Report, Case).join(ReportReporter, ReportReporter.report_id == Report.id)
+            .join(Case, Case.report_id == Report.id)
+            .where(ReportReporter.telegram_user_id == user_id)
+            .order_by(col(Report.id).desc()).limit(limit))
+    return (await session.exec(stmt)).all()
+
+
 # --- cases --------------------------------------------------------------------------------
 
 

@@ -75,7 +75,9 @@ async def shortest_report(reporter: Reporter, *, urgent: bool = False) -> SentMe
     (name,) = await reporter.tap(count, "1 em")
     assert "không bắt buộc" in name.text.lower()
     (story,) = await reporter.tap(name, "Bỏ qua")
-    (identity,) = await reporter.say("Em bé nhà bên bị bố đánh mỗi tối, khóc rất to.")
+    (more,) = await reporter.say("Em bé nhà bên bị bố đánh mỗi tối, khóc rất to.")
+    assert "đã dùng 46/3.000 ký tự" in more.text, more.text
+    (identity,) = await reporter.tap(more, "Tiếp tục")
     assert "Chỉ cán bộ trực tiếp xử lý" in identity.text
     (relation,) = await reporter.tap(identity, "Ẩn danh")
     (review,) = await reporter.tap(relation, "Hàng xóm")

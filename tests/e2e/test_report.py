@@ -28,7 +28,7 @@ async def test_shortest_report_creates_case_and_tells_officer(bot, officer):
     assert "bạn đã làm một việc đúng đắn" in thanks.text
     code = CODE.search(thanks.text).group(1)
     assert "0229 3 800 000" in thanks.text and "111" in thanks.text
-    assert citizen.actions == 11  # /baotin + 9 answers + Send
+    assert citizen.actions == 12  # /baotin + 10 answers (the story, then Continue) + Send
     notice = await officer.reply()
     assert code in notice.text and "Thôn Đông" in notice.text
     assert "bố đánh" not in notice.text  # the story is not pushed into chats

@@ -149,8 +149,10 @@ def test_special_groups_toggle_in_the_laws_order():
 
 def test_notes_are_trimmed_never_cut():
     assert clean_note("  Đã gặp gia đình  ") == "Đã gặp gia đình"
-    with pytest.raises(InvalidInput, match="text_expected"):
-        clean_note("   ")
+    for blank in ("   ", "\u200b\u200c\u200d", "\u2060\ufeff \u200e\u200f", "\u202e\u2066"):
+        with pytest.raises(InvalidInput, match="blank_text"):
+            clean_note(blank)
+    assert clean_note("\u200bĐã gặp\u200d") == "Đã gặp"
     with pytest.raises(InvalidInput, match="note_too_long"):
         clean_note("x" * 2001)
     assert clean_note("x" * 2000) == "x" * 2000

@@ -33,14 +33,20 @@ def _walk(answers: dict, communes: int = 1) -> list[Step]:
 def test_shortest_path_for_one_commune_with_a_typed_story():
     answers = {"commune_id": 1, "village_id": 5, "story": "x", "anonymous": True}
     assert _walk(answers) == [Step.DANGER, Step.CATEGORY, Step.AGE, Step.COUNT, Step.NAME,
-                              Step.STORY, Step.IDENTITY, Step.RELATION, Step.REVIEW]
+                              Step.STORY, Step.MEDIA, Step.IDENTITY, Step.RELATION, Step.REVIEW]
 
 
 def test_province_without_a_village_asks_commune_and_place():
     answers = {"story": "x", "anonymous": False}
     assert _walk(answers, communes=3) == [
         Step.DANGER, Step.COMMUNE, Step.CATEGORY, Step.PLACE, Step.AGE, Step.COUNT, Step.NAME,
-        Step.STORY, Step.IDENTITY, Step.CONTACT, Step.RELATION, Step.REVIEW]
+        Step.STORY, Step.MEDIA, Step.IDENTITY, Step.CONTACT, Step.RELATION, Step.REVIEW]
+
+
+def test_a_story_waits_for_more_parts_until_continue():
+    """People tell a story over several messages: after the first part the draft waits on
+    the step that takes more text, photos and voice messages."""
+    assert next_step(Step.STORY, {"story": "x"}, communes=1) is Step.MEDIA
 
 
 def test_photo_only_story_waits_on_the_media_step():
@@ -56,7 +62,9 @@ def test_photo_only_story_waits_on_the_media_step():
     (Step.CONTACT, {}, Step.RELATION),
     (Step.RELATION, {}, Step.REVIEW),
     (Step.PLACE, {}, Step.REVIEW),
-    (Step.STORY, {"story": "x"}, Step.REVIEW),
+    (Step.STORY, {"story": "x"}, Step.MEDIA),  # more parts may follow
+    (Step.MEDIA, {"story": "x"}, Step.REVIEW),
+    (Step.DANGER, {}, Step.REVIEW),
 ])
 def test_editing_returns_to_the_review_after_the_group(current, answers, expected):
     assert step_after(current, answers, communes=1, editing=True) is expected
