@@ -120,8 +120,12 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     confirm = await act(officer, press=card, label="Thực hiện kế hoạch")
     card = await act(officer, press=confirm, label="Có, chuyển")
     reasons = await act(officer, press=card, label="Kết thúc vụ việc")
+    citizen.user.mark()
     closed = await act(officer, press=reasons, label="Trẻ đã an toàn")
     assert "Tình trạng: Đã kết thúc" in closed.text
+    told = await citizen.user.reply()  # the reporter is told, without officer or reason code
+    assert code in told.text and "khép lại" in told.text and "111" in told.text
+    assert "Hùng" not in told.text and "an toàn" not in told.text
     status = await act(citizen.user, f"/status {code}")
     assert "Đã kết thúc" in status.text
     # The administrator reads who saw and changed it.
@@ -224,8 +228,11 @@ async def test_reporter_relay_both_ways_with_identities_hidden(bot, staff):
     card = await take_and_open(officer, code)
     prompt = await act(officer, press=card, label="Nhắn người báo tin")
     assert "không kèm tên" in prompt.text
+    preview = await act(officer, "Chào bạn, cán bộ đã đến nhà. Bạn có biết em học lớp mấy không?")
+    assert "Xem lại tin nhắn" in preview.text and "học lớp mấy" in preview.text
+    assert citizen.user.unread() == []  # nothing reaches the reporter before "Send"
     citizen.user.mark()
-    sent = await act(officer, "Chào bạn, cán bộ đã đến nhà. Bạn có biết em học lớp mấy không?")
+    sent = await act(officer, press=preview, label="Gửi")
     assert "Đã gửi tin nhắn" in sent.text
     incoming = await citizen.user.reply()
     assert "Tin nhắn của cán bộ xử lý tin báo" in incoming.text and code in incoming.text
@@ -251,7 +258,8 @@ async def test_reporter_relay_both_ways_with_identities_hidden(bot, staff):
     await act(officer, press=card, label="Nhắn người báo tin")
     too_long = await act(officer, "x" * 1500)
     assert "quá dài" in too_long.text
-    assert "Đã gửi" in (await act(officer, "Cảm ơn bạn.")).text
+    preview = await act(officer, "Cảm ơn bạn.")
+    assert "Đã gửi" in (await act(officer, press=preview, label="Gửi")).text
 
 
 def card_case_id(card) -> int:  # noqa: ANN001

@@ -75,13 +75,16 @@ async def test_report_with_photos_location_contact_and_edit(bot, officer):
     (story,) = await r.say("Bé Na")
     user.mark()
     await user.send_photo(b"pond-photo", caption="Ao không có rào chắn cạnh đường")
-    (identity,) = await user.replies(1)
+    (more,) = await user.replies(1)
+    assert "đã dùng 31/3.000 ký tự; 1/5 ảnh" in more.text
     user.mark()
     await user.send_photo(b"second-photo")
-    added, identity = await user.replies(2)
-    assert "Đã thêm" in added.text
+    (more,) = await user.replies(1)
+    assert "2/5 ảnh" in more.text
+    (identity,) = await r.tap(more, "Tiếp tục")
     (contact,) = await r.tap(identity, "Để lại tên")
-    assert contact.reply_keyboard == ["📱 Gửi số điện thoại của tôi"]
+    assert contact.reply_keyboard == ["📱 Gửi số điện thoại của tôi", "🙈 Tôi muốn ẩn danh",
+                                      "↩️ Quay lại"]
     user.mark()
     await user.send_contact("+84912345678")
     thanks, relation = await user.replies(2)
@@ -157,8 +160,9 @@ async def test_hostile_input_during_the_report(bot):
     (name,) = await r.tap(count, "2 em")
     (story,) = await r.tap(name, "Bỏ qua")
     too_long, story_again = await r.say("x" * 10_000, replies=2)
-    assert "quá dài" in too_long.text and "3000" in too_long.text and "không bị mất" in too_long.text
-    (identity,) = await r.say("<i>Một đoạn ngắn</i> & dấu <")
+    assert "quá dài" in too_long.text and "3.000" in too_long.text and "không bị mất" in too_long.text
+    (more,) = await r.say("<i>Một đoạn ngắn</i> & dấu <")
+    (identity,) = await r.tap(more, "Tiếp tục")
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Tôi là trẻ em đó")
     assert "<b>nhà & ngõ</b>" in review.text and "<i>Một đoạn ngắn</i> & dấu <" in review.text
@@ -221,7 +225,8 @@ async def test_urgent_report_escalates_until_taken(bot, officer):
     (count,) = await r.tap(age, "11–15 tuổi")
     (name,) = await r.tap(count, "1 em")
     (story,) = await r.tap(name, "Bỏ qua")
-    (identity,) = await r.say("Có người lạ kéo em lên xe máy")
+    (more,) = await r.say("Có người lạ kéo em lên xe máy")
+    (identity,) = await r.tap(more, "Tiếp tục")
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Khác")
     officer.mark()
@@ -372,6 +377,9 @@ async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
     async with bot.db.session() as session:
         actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
     assert actions.count("case_status_changed") == 3 and "case_risk_changed" in actions
+    told = await citizen.user.reply()  # the reporter hears the case is closed, in plain words
+    assert "đã được xử lý xong và khép lại" in told.text and "111" in told.text
+    assert "Trẻ đã an toàn" not in told.text and "Hùng" not in told.text
     # A citizen forging the close button of this case: refused and recorded.
     own = (await citizen.say("/start"))[0]
     citizen.user.mark()
@@ -390,7 +398,8 @@ async def test_without_a_commune_admin_the_install_admin_is_told_without_case_bu
     (count,) = await r.tap(age, "6–10 tuổi")
     (name,) = await r.tap(count, "1 em")
     (story,) = await r.tap(name, "Bỏ qua")
-    (identity,) = await r.say("Em bị đánh ngoài đường")
+    (more,) = await r.say("Em bị đánh ngoài đường")
+    (identity,) = await r.tap(more, "Tiếp tục")
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Khác")
     await r.tap(review, "Gửi tin báo")
