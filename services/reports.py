@@ -192,7 +192,7 @@ def _clear_place(answers: dict) -> None:
 
 async def set_village(draft: ReportDraft, village_id: int, *, session: AsyncSession,
                       now: dt.datetime) -> None:
-    _expect(draft, Step.PLACE)
+    _expect(draft, Step.PLACE, Step.ADDRESS)  # a village pressed after "type an address"
     village = await units.get_unit(village_id, session=session)
     if (village is None or not village.active or village.kind is not UnitKind.VILLAGE
             or village.parent_id != draft.answers.get("commune_id")):

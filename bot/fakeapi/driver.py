@@ -139,9 +139,14 @@ class FakeUser(_Participant):
         chat.messages[message["message_id"]] = message
         return await self.server.push_update("message", message)
 
-    async def send(self, text: str, *, chat_id: int | None = None) -> int:
-        """Type and send `text`; a leading /command becomes a bot_command entity."""
+    async def send(self, text: str, *, chat_id: int | None = None,
+                   reply_to: SentMessage | None = None) -> int:
+        """Type and send `text`; a leading /command becomes a bot_command entity;
+        `reply_to` answers a message with Telegram's "Reply"."""
         content: dict[str, Any] = {"text": text}
+        if reply_to is not None:
+            content["reply_to_message"] = {k: v for k, v in reply_to.raw.items()
+                                           if not k.startswith("_")}
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0,
