@@ -5,6 +5,7 @@ or a message to the reporter. Every press re-checks rights and the case's revisi
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -667,6 +668,15 @@ async def _relay_draft(request: Request, case_id: int) -> PendingInput | None:
     return pending
 
 
+def _new_version(pending: PendingInput) -> int:
+    """A preview's number, never used before for this person: an old preview's "Send"
+    (of a message dropped or replaced since) can never send a newer text."""
+    previous = pending.data.get("v")
+    while (version := secrets.randbelow(10**9)) == previous:
+        pass
+    return version
+
+
 @handles
 async def send_relay(request: Request) -> list[Reply]:
     """The officer confirmed the preview: the message goes to the reporter, once."""
@@ -699,7 +709,7 @@ async def edit_relay(request: Request) -> Reply:
     if pending is None:
         return Reply(_("This message was already sent, changed or cancelled. Nothing more "
                        "was sent."), open_case_button(case_id), edit=True)
-    pending.data = {"v": pending.data["v"] + 1}
+    pending.data = {"v": _new_version(pending)}
     await cases_service.save_input(pending, session=request.session)
     return Reply(_("Type the message to the reporter again. Nothing was sent."),
                  _cancel_input(), edit=True)
@@ -817,7 +827,7 @@ async def _took_relay(request: Request, pending: PendingInput, message) -> list[
                                       session=request.session)
     text = clean_note(_text_of(message), limit=MAX_RELAY_CHARS)
     replaced = bool(pending.data.get("text"))
-    version = int(pending.data.get("v", 0)) + 1
+    version = _new_version(pending)
     pending.data = {"text": text, "v": version}
     await cases_service.save_input(pending, session=request.session)
     return [_relay_preview(loaded.report.code, pending.case_id, text, version,

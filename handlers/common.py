@@ -9,7 +9,9 @@ was saved that was not.
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -216,6 +218,16 @@ def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemCont
     return wrapper
 
 
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _unchanged(message, html_text: str, markup: Markup) -> bool:  # noqa: ANN001
+    """Whether editing `message` to this text and keyboard would change nothing."""
+    visible = html.unescape(_TAG.sub("", html_text)).strip()
+    current = (getattr(message, "text", None) or getattr(message, "caption", None) or "").strip()
+    return current == visible and getattr(message, "reply_markup", None) == markup
+
+
 def drawn_by_bot(query: CallbackQuery) -> bool:
     """Whether the pressed data is one of the buttons of the message it came from (Telegram
     sends the message with the press; a forged press carries data the message never had)."""
@@ -252,6 +264,8 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
     markup = reply.keyboard
     if reply.edit and query is not None and query.message is not None and reply.chat_id is None:
         if markup is None or isinstance(markup, InlineKeyboardMarkup):
+            if _unchanged(query.message, reply.text, markup):
+                return  # the same screen pressed again: Telegram refuses an edit to itself
             try:
                 await query.edit_message_text(reply.text, reply_markup=markup)
                 return

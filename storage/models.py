@@ -139,6 +139,9 @@ class ReportDraft(SQLModel, table=True):
     """A report being written (or information being added), saved after every answer."""
 
     __tablename__ = "report_drafts"
+    # Its id is in every button of the report: never reused (SQLite would otherwise give a
+    # new draft the id of the one just sent, and its old buttons would answer the new one).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(sa_type=sa.BigInteger, unique=True)

@@ -438,3 +438,25 @@ async def test_every_button_an_officer_saw_is_refused_to_others(bot, staff, who)
     assert (after.status, after.revision, after.risk) == (before.status, before.revision,
                                                           before.risk)
     assert citizen.user.unread() == []
+
+
+async def test_buttons_of_a_sent_report_never_answer_the_next_one(bot, officer):
+    """Draft ids are never reused: "yes, in danger" from the first report's message, pressed
+    during the second report, changes nothing in the second one."""
+    r = Reporter(bot.user(1109, "Phúc"))
+    _intro, old_danger = await r.say("/baotin", replies=2)
+    await r.tap(old_danger, "Không, nhưng")
+    async with bot.db.session() as session:
+        first_id = (await session.exec(select(ReportDraft))).one().id
+    (confirm,) = await r.say("/huy")
+    await r.tap(confirm, "Có, hủy")
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    async with bot.db.session() as session:
+        draft = (await session.exec(select(ReportDraft))).one()
+    assert draft.id != first_id
+    hotlines, gone = await r.tap(old_danger, "Có, đang nguy hiểm", replies=2)
+    assert "111" in hotlines.text and "đã được gửi hoặc đã hủy" in gone.text
+    async with bot.db.session() as session:
+        draft = (await session.exec(select(ReportDraft))).one()
+    assert draft.answers["urgent"] is False
