@@ -17,12 +17,14 @@ async def on_error(update: object, context: TreemContext) -> None:
     error = context.error
     if isinstance(error, BadRequest) and "message is not modified" in error.message.lower():
         return
-    chat_id = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+    chat = update.effective_chat if isinstance(update, Update) else None
+    chat_id = chat.id if chat else None
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, Forbidden):
         log.info("forbidden in chat=%s update=%s: bot blocked or removed", chat_id, update_id)
         return
-    if isinstance(error, (NetworkError, TimedOut, RetryAfter)) and not isinstance(error, BadRequest):
+    unavailable = isinstance(error, (NetworkError, TimedOut, RetryAfter))
+    if unavailable and not isinstance(error, BadRequest):
         log.warning("telegram unavailable for update=%s: %s", update_id, error.__class__.__name__)
     else:
         # exc_info gives the traceback; the update's content (people's words) is never logged.

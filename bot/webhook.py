@@ -74,7 +74,7 @@ class WebhookServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         if self.port == 0:  # tests ask for any free port
-            self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+            self.port = site._server.sockets[0].getsockname()[1]
         log.info("webhook server on %s:%s%s", self.host, self.port, self.path)
 
     async def stop(self) -> None:

@@ -220,16 +220,17 @@ async def send_replies(
 async def send_reply(update: Update, context: TreemContext, reply: Reply) -> None:
     query = update.callback_query
     markup = reply.keyboard
-    if reply.edit and query is not None and query.message is not None and reply.chat_id is None:
-        if markup is None or isinstance(markup, InlineKeyboardMarkup):
-            try:
-                await query.edit_message_text(reply.text, reply_markup=markup)
+    editable = markup is None or isinstance(markup, InlineKeyboardMarkup)
+    if (reply.edit and query is not None and query.message is not None
+            and reply.chat_id is None and editable):
+        try:
+            await query.edit_message_text(reply.text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
                 return
-            except BadRequest as exc:
-                if "message is not modified" in exc.message.lower():
-                    return
-                if "message to edit not found" not in exc.message.lower():
-                    raise
+            if "message to edit not found" not in exc.message.lower():
+                raise
     if reply.chat_id is None:
         await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
         return

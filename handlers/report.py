@@ -28,10 +28,12 @@ from domain.reports import (
     append_story,
     split_contact,
 )
+from domain.roles import UnitKind
 from handlers import callback_data as cb
 from handlers import cases
 from handlers.calendar import take_broadcast_text
 from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.fallback import not_understood_reply
 from handlers.texts import (
     age_name,
     capitalised,
@@ -45,8 +47,6 @@ from handlers.texts import (
 from services import profile
 from services import reports as service
 from storage.models import ReportDraft
-from domain.roles import UnitKind
-from handlers.fallback import not_understood_reply
 from storage.units import get_unit, list_children, list_communes
 
 RP = "rp"
@@ -128,7 +128,8 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
     if step is Step.RELATION:
         buttons = [(relation_name(r), cb.build(RP, "rel", d, r)) for r in Relation]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        return [Reply(_("<b>Who are you to the child?</b>"), keyboard([*rows, [_cancel_button(draft)]]))]
+        return [Reply(_("<b>Who are you to the child?</b>"),
+                      keyboard([*rows, [_cancel_button(draft)]]))]
     if step is Step.REVIEW:
         return [await _review(request, draft)]
     if step is Step.ADDITION:
@@ -208,8 +209,10 @@ async def _review(request: Request, draft: ReportDraft) -> Reply:
     ]
     d = draft.id
     return Reply("\n".join(lines), keyboard([
-        [(_("✏️ What"), cb.build(RP, "e", d, "category")), (_("✏️ Where"), cb.build(RP, "e", d, "place"))],
-        [(_("✏️ Child"), cb.build(RP, "e", d, "child")), (_("✏️ Story"), cb.build(RP, "e", d, "story"))],
+        [(_("✏️ What"), cb.build(RP, "e", d, "category")),
+         (_("✏️ Where"), cb.build(RP, "e", d, "place"))],
+        [(_("✏️ Child"), cb.build(RP, "e", d, "child")),
+         (_("✏️ Story"), cb.build(RP, "e", d, "story"))],
         [(_("✏️ About you"), cb.build(RP, "e", d, "identity"))],
         [(_("✅ Send the report"), cb.build(RP, "send", d))],
         [_cancel_button(draft)],
@@ -325,7 +328,8 @@ async def answered_button(request: Request) -> list[Reply]:
     s, now = request.session, request.now
     if action == "d":
         urgent = args[1] == "1"
-        replies = await _apply(request, draft, service.set_danger(draft, urgent, session=s, now=now))
+        replies = await _apply(request, draft,
+                               service.set_danger(draft, urgent, session=s, now=now))
         if urgent:
             communes = await profile.hotline_communes(request.actor, session=s,
                                                       commune_id=draft.answers.get("commune_id"))
@@ -370,9 +374,11 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
     if message.text is not None:
         text = message.text
         if step in (Step.PLACE, Step.ADDRESS):
-            return await _apply(request, draft, service.set_address(draft, text, session=s, now=now))
+            return await _apply(request, draft,
+                                service.set_address(draft, text, session=s, now=now))
         if step is Step.NAME:
-            return await _apply(request, draft, service.set_child_name(draft, text, session=s, now=now))
+            return await _apply(request, draft,
+                                service.set_child_name(draft, text, session=s, now=now))
         if step in (Step.STORY, Step.MEDIA):
             return await _apply(request, draft, service.add_story(draft, text, session=s, now=now))
         if step is Step.CONTACT:
@@ -383,8 +389,7 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
                 await service.add_addition_text(draft, text, session=s, now=now)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft))]
-            return [Reply(_("Saved. Send more, or press Send when you are done."),
-                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [_addition_saved(draft)]
         return [Reply(_("Please choose one of the buttons below.")), *await ask(request, draft)]
     if message.photo or message.voice:
         kind, file_id = (("photo", message.photo[-1].file_id) if message.photo
@@ -402,8 +407,7 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
         replies = await _apply(request, draft, service.add_media(draft, kind, file_id, session=s,
                                                                  now=now))
         if step is Step.ADDITION:
-            return [Reply(_("Saved. Send more, or press Send when you are done."),
-                          keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [_addition_saved(draft)]
         if step is Step.IDENTITY:
             return [Reply(_("Photo or voice message added.")), *replies]
         return replies
@@ -423,7 +427,13 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
     return [Reply(_("I cannot read this kind of message here.")), *await ask(request, draft)]
 
 
-async def _contact(request: Request, draft: ReportDraft, phone: str, name: str | None) -> list[Reply]:
+def _addition_saved(draft: ReportDraft) -> Reply:
+    return Reply(_("Saved. Send more, or press Send when you are done."),
+                 keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))
+
+
+async def _contact(request: Request, draft: ReportDraft, phone: str,
+                   name: str | None) -> list[Reply]:
     try:
         await service.set_contact(draft, phone=phone, name=name, session=request.session,
                                   now=request.now)

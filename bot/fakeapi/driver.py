@@ -112,7 +112,8 @@ class _Participant:
     def last(self) -> SentMessage:
         """The newest message the bot sent in this chat."""
         bot_id = self.server.bot_id
-        ids = [mid for mid, m in self.chat.messages.items() if m.get("from", {}).get("id") == bot_id]
+        ids = [mid for mid, m in self.chat.messages.items()
+               if m.get("from", {}).get("id") == bot_id]
         return self.message(max(ids))
 
 

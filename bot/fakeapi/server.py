@@ -49,6 +49,11 @@ def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
+def _inline(markup: dict | None) -> dict | None:
+    """The inline keyboard a message keeps (reply keyboards are not part of the message)."""
+    return markup if markup and "inline_keyboard" in markup else None
+
+
 def _not_modified() -> ApiError:
     return bad_request(
         "message is not modified: specified new message content and reply markup are "
@@ -141,7 +146,7 @@ class FakeTelegram:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self._http = aiohttp.ClientSession()
 
@@ -489,7 +494,7 @@ class FakeTelegram:
         visible = self._check_text(params.get("text"), params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"), chat)
         message = self._message(chat, self.next_message_id(chat), text=visible,
-                                reply_markup=markup if markup and "inline_keyboard" in markup else None)
+                                reply_markup=_inline(markup))
         message["_html"] = str(params.get("text"))
         message["_keyboard"] = markup
         self._record(chat, message, "sent")
@@ -502,7 +507,8 @@ class FakeTelegram:
         markup = self._check_markup(params.get("reply_markup"), chat)
         value = params.get(field_name)
         if isinstance(value, tuple):
-            file_id = self.store_file(value[1], kind=kind, ext=(value[2] or "bin").rsplit(".", 1)[-1])
+            ext = (value[2] or "bin").rsplit(".", 1)[-1]
+            file_id = self.store_file(value[1], kind=kind, ext=ext)
         elif isinstance(value, str) and value in self.files:
             file_id = value
         else:
@@ -516,7 +522,7 @@ class FakeTelegram:
         elif field_name == "voice":
             media["duration"] = 1
         message = self._message(chat, self.next_message_id(chat), caption=caption or None,
-                                reply_markup=markup if markup and "inline_keyboard" in markup else None,
+                                reply_markup=_inline(markup),
                                 **{field_name: media})
         message["_keyboard"] = markup
         message["_html"] = str(params.get("caption") or "")
@@ -604,7 +610,8 @@ class FakeTelegram:
         query_id = str(params.get("callback_query_id") or "")
         query = self.callback_queries.get(query_id)
         if query is None or query.get("answered"):
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
             raise bad_request("MESSAGE_TOO_LONG")

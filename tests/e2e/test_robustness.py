@@ -39,7 +39,8 @@ async def test_stale_button_gets_current_menu(bot):
     await citizen.press_data(menu, "0:old:format")  # a button from an older version
     answer = await citizen.reply()
     assert "Nút này đã cũ" in answer.text and answer.buttons
-    assert bot.fake.callback_queries and all(q["answered"] for q in bot.fake.callback_queries.values())
+    queries = bot.fake.callback_queries.values()
+    assert queries and all(q["answered"] for q in queries)
 
 
 async def test_forged_callback_for_admin_action_is_denied_and_audited(bot):
@@ -121,7 +122,7 @@ async def test_restart_keeps_members(fake, db, clock, commune):
 
 
 async def test_crash_in_a_handler_apologises_and_keeps_going(bot):
-    async def boom(update, context):  # noqa: ANN001
+    async def boom(update, context):
         raise RuntimeError("simulated failure with secret words")
 
     bot.application.add_handler(CommandHandler("boom", boom), group=-1)

@@ -14,7 +14,7 @@ SECRET = "s3cret-webhook-token_0123456789"
 
 
 @pytest.fixture
-async def webhook_bot(fake, db, clock, commune):  # noqa: ANN001, ANN201
+async def webhook_bot(fake, db, clock, commune):
     runtime = Runtime(settings=make_settings(fake, db), db=db, clock=clock)
     application = build_application(runtime, with_updater=False)
     await start_application(application, runtime, polling=False)
@@ -74,8 +74,8 @@ async def test_repeated_update_is_processed_once(webhook_bot):
 
 async def test_healthz(webhook_bot):
     _fake, server, _url = webhook_bot
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
-            assert response.status == 200
-            body = await response.json()
+    async with (aiohttp.ClientSession() as http,
+                http.get(f"http://127.0.0.1:{server.port}/healthz") as response):
+        assert response.status == 200
+        body = await response.json()
     assert body["status"] == "ok" and body["database"] is True

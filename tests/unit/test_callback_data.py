@@ -56,7 +56,8 @@ def test_every_accepted_build_fits_64_bytes() -> None:
     rng = random.Random(20260520)
     accepted = 0
     for _ in range(3_000):
-        parts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24))) for _ in range(rng.randint(2, 8))]
+        parts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24)))
+                 for _ in range(rng.randint(2, 8))]
         try:
             data = cb.build(*parts)
         except ValueError:

@@ -20,7 +20,7 @@ WEBHOOK = {
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """No .env from the repository and no variables from the developer's shell."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
@@ -241,7 +241,7 @@ def test_webhook_mode_lists_every_missing_setting_at_once() -> None:
 # --- the .env file -------------------------------------------------------------------------
 
 
-def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:  # noqa: ANN001
+def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:
     (tmp_path / ".env").write_text(
         f"TELEGRAM_BOT_TOKEN={TOKEN}\nTREEM_ADMIN_IDS=7; 8\nTREEM_TIMEZONE=Asia/Bangkok\n",
         encoding="utf-8",
@@ -253,12 +253,12 @@ def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:  # noqa: ANN
     assert settings.timezone == "Asia/Bangkok"
 
 
-def test_problems_in_dotenv_are_reported(tmp_path) -> None:  # noqa: ANN001
+def test_problems_in_dotenv_are_reported(tmp_path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=changeme\n", encoding="utf-8")
     (problem,) = problems()
     assert problem.startswith("TELEGRAM_BOT_TOKEN: ")
 
 
-def test_overrides_beat_dotenv(tmp_path) -> None:  # noqa: ANN001
+def test_overrides_beat_dotenv(tmp_path) -> None:
     (tmp_path / ".env").write_text("TREEM_ADMIN_IDS=7\n", encoding="utf-8")
     assert load_settings(TREEM_ADMIN_IDS="9").admin_ids == {9}

@@ -148,7 +148,7 @@ def _bad_agency_phone(d: dict) -> None:
     ],
 )
 def test_schema_errors_name_the_field(
-    tmp_path: pathlib.Path, raw: dict, breaks, where: str, says: str  # noqa: ANN001
+    tmp_path: pathlib.Path, raw: dict, breaks, where: str, says: str
 ) -> None:
     data = copy.deepcopy(raw)
     breaks(data)
