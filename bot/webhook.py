@@ -13,7 +13,7 @@ import logging
 import urllib.parse
 
 from aiohttp import web
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.runtime import Runtime
@@ -27,6 +27,39 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 def webhook_path(webhook_url: str | None) -> str:
     path = urllib.parse.urlparse(webhook_url or "").path
     return path if path and path != "/" else "/telegram"
+
+
+# Update ids are stored in a BIGINT column; Telegram's are far smaller (they count up from
+# a random 32-bit start), so anything outside this range is not from Telegram.
+MAX_UPDATE_ID = 2**63 - 1
+
+
+def decode_update(body: bytes, bot: Bot) -> tuple[Update | None, str]:
+    """The update in a webhook body, or None and why it was refused (no content in the why).
+
+    Telegram posts one JSON object with an integer update_id; anything else (an array,
+    null, a number, absurd or non-integer ids, bodies nested too deep to parse) is refused.
+    """
+    try:
+        data = json.loads(body)
+    except RecursionError:
+        return None, "JSON nested too deep"
+    except ValueError:  # JSONDecodeError and undecodable bytes
+        return None, "not JSON"
+    if not isinstance(data, dict):
+        return None, f"a JSON {type(data).__name__}, not an object"
+    update_id = data.get("update_id")
+    if type(update_id) is not int:
+        return None, "update_id missing or not an integer"
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        return None, "update_id out of range"
+    try:
+        update = Update.de_json(data, bot)
+    except RecursionError:
+        return None, "update nested too deep"
+    except Exception as exc:  # noqa: BLE001 - whatever PTB cannot read is not an update
+        return None, f"not an update ({exc.__class__.__name__})"
+    return update, ""
 
 
 class WebhookServer:
@@ -46,12 +79,9 @@ class WebhookServer:
         if not hmac.compare_digest(given, self._secret):
             log.warning("webhook call with a wrong or missing secret refused")
             return web.Response(status=403)
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
-            return web.Response(status=400)
+        update, problem = decode_update(await request.read(), self.application.bot)
         if update is None:
+            log.warning("webhook body refused: %s", problem)
             return web.Response(status=400)
         async with self.runtime.db.session() as session:
             fresh = await update_store.claim_update(update.update_id, session=session,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
 import aiohttp
 import pytest
 
@@ -79,3 +82,48 @@ async def test_healthz(webhook_bot):
         assert response.status == 200
         body = await response.json()
     assert body["status"] == "ok" and body["database"] is True
+
+
+def _nested(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+BAD_BODIES = {
+    "array": json.dumps([_update(7101, 1003, "/start")]).encode(),
+    "null": b"null",
+    "number": b"42",
+    "string": b'"update"',
+    "huge update_id": json.dumps(_update(2**70, 1003, "/start")).encode(),
+    "negative update_id": json.dumps(_update(-1, 1003, "/start")).encode(),
+    "text update_id": json.dumps({**_update(1, 1003, "/start"), "update_id": "abc"}).encode(),
+    "float update_id": json.dumps({**_update(1, 1003, "/start"), "update_id": 7102.5}).encode(),
+    "boolean update_id": json.dumps({**_update(1, 1003, "/start"), "update_id": True}).encode(),
+    "no update_id": json.dumps({"message": _update(1, 1003, "/start")["message"]}).encode(),
+    "200,000 levels deep": _nested(200_000),
+    "deep inside an update": json.dumps(_update(7103, 1003, "/start"))[:-1].encode()
+    + b', "extra": ' + _nested(200_000) + b"}",
+    "message of the wrong shape": json.dumps({"update_id": 7104, "message": [1, 2]}).encode(),
+    "not UTF-8": b'{"update_id": 7105, "x": "' + bytes([0xFF, 0xFE]) + b'"}',
+}
+
+
+@pytest.mark.parametrize("body", BAD_BODIES.values(), ids=BAD_BODIES.keys())
+async def test_malformed_bodies_get_400_and_one_log_line(webhook_bot, body, caplog):
+    fake, _server, url = webhook_bot
+    caplog.set_level(logging.INFO)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data=body, headers={SECRET_HEADER: SECRET,
+                                                      "Content-Type": "application/json"}) as r:
+            assert r.status == 400
+        caplog.clear()
+        async with http.post(url, data=body, headers={SECRET_HEADER: SECRET}) as r:
+            assert r.status == 400
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(records) == 1 and records[0].name == "bot.webhook", records
+    assert records[0].exc_info is None and "\n" not in records[0].getMessage()
+    # The bot goes on answering real updates.
+    from bot.fakeapi import FakeUser
+
+    citizen = FakeUser(fake, 1004, "Lan")
+    await citizen.start()
+    assert "Chào Lan" in (await citizen.reply()).text
