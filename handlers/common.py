@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
@@ -24,11 +23,12 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
+from bot.errors import answer_query, mark_saved
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext
 from domain.errors import DomainError, InvalidInput, InviteProblem, NotAllowed, NotFound
 from domain.roles import Actor
-from handlers.callback_data import CallbackData, parse
+from handlers.callback_data import UNREADABLE, CallbackData, StaleButton, parse
 from services.identity import resolve_actor
 from services.membership import record_denied
 
@@ -162,48 +162,71 @@ def stale_button_text() -> str:
 
 
 def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
-    """Wrap a handler in a unit of work and send what it returns after the commit."""
+    """Wrap a handler in a unit of work and send what it returns after the commit.
+
+    A button press is always answered (Telegram's spinner stops), whatever fails. An
+    exception raised after the commit is marked, so the apology can say the input was saved.
+    """
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: TreemContext) -> None:
-        runtime = context.runtime
-        user = update.effective_user
-        if user is None:
+        if update.effective_user is None:
             return
         query = update.callback_query
-        callback = parse(query.data) if query else None
         try:
-            async with runtime.db.session() as session:
-                actor = await resolve_actor(
-                    user.id, session=session, superadmin_ids=runtime.settings.admin_ids
-                )
-                request = Request(update, context, actor, session, callback)
-                replies = await func(request)
-        except DomainError as exc:
-            if isinstance(exc, NotAllowed):
-                log.info("denied user=%s action=%s", user.id, exc.action)
-                async with runtime.db.session() as session:
-                    await record_denied(user.id, str(exc.action), session=session,
-                                        now=runtime.clock.now())
-            replies = Reply(message_for(exc), edit=False)
-            request = None
-        if query is not None:
-            await _answer(query)
-        await send_replies(update, context, replies)
-        if request is not None:
-            for hook in request.after_commit:
-                await hook()
+            replies, request = await _run_unit_of_work(func, update, context)
+        finally:
+            if query is not None:
+                await answer_query(query, context)
+        try:
+            await send_replies(update, context, replies)
+            if request is not None:
+                for hook in request.after_commit:
+                    await hook()
+        except Exception as exc:
+            mark_saved(exc)
+            raise
 
     return wrapper
 
 
-async def _answer(query: CallbackQuery) -> None:
+async def _run_unit_of_work(
+    func: Handler, update: Update, context: TreemContext
+) -> tuple[Reply | Sequence[Reply] | None, Request | None]:
+    """Runs the handler in one transaction; a domain error or a stale button rolls it back
+    and becomes the message to send."""
+    runtime = context.runtime
+    user = update.effective_user
+    query = update.callback_query
+    callback = (parse(query.data) or UNREADABLE) if query else None
     try:
-        await query.answer()
-    except BadRequest as exc:
-        # Pressed long ago: Telegram no longer accepts an answer; the reply still goes out.
-        if "query is too old" not in exc.message.lower():
-            raise
+        async with runtime.db.session() as session:
+            request = Request(update, context, await _actor(runtime, user.id, session), session,
+                              callback)
+            return await func(request), request
+    except StaleButton:
+        log.info("out-of-date or unreadable button from user=%s", user.id)
+        async with runtime.db.session() as session:
+            request = Request(update, context, await _actor(runtime, user.id, session), session,
+                              callback)
+            return await main_menu_reply(request, prefix=stale_button_text() + "\n\n"), None
+    except DomainError as exc:
+        if isinstance(exc, NotAllowed):
+            log.info("denied user=%s action=%s", user.id, exc.action)
+            async with runtime.db.session() as session:
+                await record_denied(user.id, str(exc.action), session=session,
+                                    now=runtime.clock.now())
+        return Reply(message_for(exc), edit=False), None
+
+
+async def _actor(runtime: Runtime, user_id: int, session: AsyncSession) -> Actor:
+    return await resolve_actor(user_id, session=session, superadmin_ids=runtime.settings.admin_ids)
+
+
+async def main_menu_reply(request: Request, *, prefix: str = "") -> Reply:
+    from handlers.menu import main_menu  # the menu module builds on this one
+
+    return await main_menu(request, prefix=prefix)
 
 
 async def send_replies(
@@ -231,10 +254,13 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
                 return
             if "message to edit not found" not in exc.message.lower():
                 raise
-    if reply.chat_id is None:
+    if reply.chat_id is None and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
         return
-    try:  # a notification to someone else: their blocked chat must not stop the others
-        await context.bot.send_message(reply.chat_id, reply.text, reply_markup=markup)
+    # A notification to someone else, or a press on a message sent through inline mode
+    # (no chat: the answer goes to the person privately, if they ever started the bot).
+    chat_id = reply.chat_id if reply.chat_id is not None else update.effective_user.id
+    try:  # their blocked chat must not stop the others
+        await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
     except (Forbidden, BadRequest) as exc:
-        log.info("notification to chat=%s failed: %s", reply.chat_id, exc.__class__.__name__)
+        log.info("notification to chat=%s failed: %s", chat_id, exc.__class__.__name__)

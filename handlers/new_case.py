@@ -94,7 +94,7 @@ async def answered(request: Request) -> Reply:
     elif key == "urgent":
         pending.data[key] = value == "1"
     else:
-        pending.data[key] = int(value) or None
+        pending.data[key] = cb.parse_int(value) or None
     await cases_service.save_input(pending, session=request.session)
     reply = await _question(request, pending)
     reply.edit = True

@@ -341,12 +341,12 @@ async def answered_button(request: Request) -> list[Reply]:
     if action == "cmp":
         return [await _ask_commune(request, draft, page=request.callback.int_arg(1))]
     steps = {
-        "cm": lambda: service.set_commune(draft, int(args[1]), session=s, now=now),
+        "cm": lambda: service.set_commune(draft, cb.parse_int(args[1]), session=s, now=now),
         "c": lambda: service.set_category(draft, args[1], session=s, now=now),
-        "v": lambda: service.set_village(draft, int(args[1]), session=s, now=now),
+        "v": lambda: service.set_village(draft, cb.parse_int(args[1]), session=s, now=now),
         "addr": lambda: service.ask_address(draft, session=s, now=now),
         "a": lambda: service.set_age(draft, args[1], session=s, now=now),
-        "n": lambda: service.set_count(draft, int(args[1]), session=s, now=now),
+        "n": lambda: service.set_count(draft, cb.parse_int(args[1]), session=s, now=now),
         "skipname": lambda: service.set_child_name(draft, None, session=s, now=now),
         "more": lambda: service.finish_story(draft, session=s, now=now),
         "anon": lambda: service.set_anonymous(draft, args[1] == "1", session=s, now=now),

@@ -209,6 +209,15 @@ class FakeUser(_Participant):
         self.server.callback_queries[query_id] = {"answered": False}
         return await self.server.push_update("callback_query", query)
 
+    async def press_inline(self, data: str) -> int:
+        """Press a button of a message sent through inline mode: the query has no message and
+        no chat, only an inline_message_id."""
+        query_id = str(next(_query_ids))
+        query = {"id": query_id, "from": self.user, "chat_instance": "inline",
+                 "inline_message_id": f"inline-{query_id}", "data": data}
+        self.server.callback_queries[query_id] = {"answered": False}
+        return await self.server.push_update("callback_query", query)
+
     def block(self) -> None:
         self.chat.blocked = True
 
