@@ -47,6 +47,14 @@ def N_(message: str) -> str:
     return message
 
 
+def both(message: str, **values: object) -> str:
+    """Vietnamese, then English, on one line: for administrators at a terminal or reading
+    logs, who may need to search the English. `message` is marked with N_ where it is written.
+    """
+    vietnamese = _(message).format(**values)
+    return vietnamese + " / " + message.format(**values)
+
+
 def vi_date(value: dt.date) -> str:
     """'Thứ Tư, 20 tháng 5, 2026'"""
     return format_date(value, format="full", locale=LOCALE)

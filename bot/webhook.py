@@ -7,15 +7,19 @@ several instances may sit behind one URL, so update ids are claimed in the datab
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
 import urllib.parse
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
+from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.errors import apologise, chat_to_answer
 from bot.runtime import Runtime
 from storage import updates as update_store
 
@@ -83,14 +87,31 @@ class WebhookServer:
         if update is None:
             log.warning("webhook body refused: %s", problem)
             return web.Response(status=400)
-        async with self.runtime.db.session() as session:
-            fresh = await update_store.claim_update(update.update_id, session=session,
-                                                    now=self.runtime.clock.now())
+        try:
+            async with self.runtime.db.session() as session:
+                fresh = await update_store.claim_update(update.update_id, session=session,
+                                                        now=self.runtime.clock.now())
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            return await self._database_down(update, exc)
         if fresh:
             await self.application.update_queue.put(update)
         else:
             log.info("repeated update_id=%s ignored", update.update_id)
         return web.Response(status=200)
+
+    async def _database_down(self, update: Update, error: Exception) -> web.Response:
+        """The update cannot be stored. Answering 500 would make Telegram retry for minutes
+        while the person waits in silence: tell them now that it was not saved, and accept
+        the update. Only when even that fails is it left to Telegram's retries."""
+        log.warning("database unavailable, update=%s not stored: %s", update.update_id,
+                    error.__class__.__name__)
+        chat_id = chat_to_answer(update)
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if chat_id is not None and await apologise(self.application.bot, chat_id, saved=False):
+            return web.Response(status=200)
+        return web.Response(status=503)
 
     async def healthz(self, _request: web.Request) -> web.Response:
         db_ok = await self.runtime.db.ping()

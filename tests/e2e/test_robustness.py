@@ -247,3 +247,21 @@ async def test_a_crash_on_a_press_without_a_chat_apologises_privately(bot):
     texts = [m.text for m in await citizen.replies(2)]
     assert any("sự cố" in t for t in texts), texts
     assert all(q["answered"] for q in bot.fake.callback_queries.values())
+
+
+async def test_a_failure_after_the_commit_says_the_input_was_saved(bot):
+    """The transaction committed, then sending the answer failed: the apology says so."""
+    from handlers.common import Reply, handles
+
+    @handles
+    async def too_long(request):
+        return Reply("x" * 5000)  # Telegram refuses it, after the commit
+
+    bot.application.add_handler(CommandHandler("toolong", too_long), group=-1)
+    citizen = bot.user(1001, "Lan")
+    citizen.mark()
+    await citizen.send("/toolong")
+    texts = [m.text for m in await citizen.replies(2)]
+    assert any("đã được lưu" in t for t in texts), texts
+    assert [c.method for c in bot.fake.violations] == ["sendMessage"]
+    bot.fake.violations.clear()  # the refusal was the point of this test

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 
 import aiohttp
 import pytest
@@ -125,5 +126,41 @@ async def test_malformed_bodies_get_400_and_one_log_line(webhook_bot, body, capl
     from bot.fakeapi import FakeUser
 
     citizen = FakeUser(fake, 1004, "Lan")
+    await citizen.start()
+    assert "Chào Lan" in (await citizen.reply()).text
+
+
+async def test_database_outage_answers_at_once_and_accepts_the_update(webhook_bot, fake):
+    """Telegram retries a 500 for minutes while the person waits in silence: instead, when
+    the update cannot be stored, the person is told it was not saved, and Telegram gets 200."""
+    from bot.fakeapi import FakeUser
+    from storage.db import Database
+
+    _fake, server, url = webhook_bot
+    citizen = FakeUser(fake, 1005, "Lan")
+    fake.chats[1005].started = True
+    working = server.runtime.db
+    with socket.socket() as closed:  # a port nothing listens on: the database is down
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    server.runtime.db = Database(f"postgresql+asyncpg://treem@127.0.0.1:{port}/treem")
+    try:
+        citizen.mark()
+        async with aiohttp.ClientSession() as http:
+            response = await http.post(url, json=_update(7201, 1005, "/start"),
+                                       headers={SECRET_HEADER: SECRET})
+            assert response.status == 200
+            inline = {"update_id": 7202, "inline_query": {
+                "id": "q", "from": {"id": 1005, "is_bot": False, "first_name": "Lan"},
+                "query": "", "offset": ""}}
+            # A chat-less update cannot be answered: it is left to Telegram's retries.
+            response = await http.post(url, json=inline, headers={SECRET_HEADER: SECRET})
+            assert response.status == 503
+        answer = await citizen.reply(timeout=5)
+        assert "chưa được lưu" in answer.text and "113" in answer.text
+    finally:
+        await server.runtime.db.dispose()
+        server.runtime.db = working
+    citizen.mark()
     await citizen.start()
     assert "Chào Lan" in (await citizen.reply()).text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 
 import pytest
@@ -262,3 +263,51 @@ def test_problems_in_dotenv_are_reported(tmp_path) -> None:
 def test_overrides_beat_dotenv(tmp_path) -> None:
     (tmp_path / ".env").write_text("TREEM_ADMIN_IDS=7\n", encoding="utf-8")
     assert load_settings(TREEM_ADMIN_IDS="9").admin_ids == {9}
+
+
+# --- Vietnamese and English ------------------------------------------------------------------
+
+_VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ]")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"TELEGRAM_BOT_TOKEN": "changeme"},
+        {"TREEM_ADMIN_IDS": "abc"},
+        {"TREEM_MODE": "push"},
+        {"TREEM_HTTP_PORT": "abc"},
+        {"TREEM_HTTP_PORT": "0"},
+        {"TREEM_INVITE_TTL_HOURS": "100000"},
+        {"TREEM_REMINDER_TIME": "8h"},
+        {"TREEM_DIGEST_TIME": "sáng"},
+        {"TREEM_TIMEZONE": "Hà Nội"},
+        {"TREEM_DB_CONNECT_TIMEOUT": "0"},
+        {"DATABASE_URL": "mysql://x"},
+        {"DATABASE_URL": "postgresql+asyncpg://"},
+        {"TELEGRAM_API_URL": "api.telegram.org"},
+        {"TREEM_MODE": "webhook"},
+    ],
+)
+def test_each_problem_is_in_vietnamese_then_english(overrides: dict) -> None:
+    for line in problems(**overrides):
+        name, _sep, text = line.partition(": ")
+        assert name.isupper() or name.startswith("TREEM_"), line
+        vietnamese, _slash, english = text.partition(" / ")
+        assert _VIETNAMESE.search(vietnamese), line
+        assert english and english != vietnamese, line
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+asyncpg://", "postgresql+asyncpg://user@host", "postgresql+asyncpg:///treem",
+     "postgresql+asyncpg://u@h:abc/db", "sqlite+aiosqlite://"],
+)
+def test_database_url_must_name_server_and_database(url: str) -> None:
+    (problem,) = problems(DATABASE_URL=url)
+    assert problem.startswith("DATABASE_URL: ")
+
+
+def test_connect_timeout_setting() -> None:
+    assert load_settings().db_connect_timeout == 10
+    assert load_settings(TREEM_DB_CONNECT_TIMEOUT="2.5").db_connect_timeout == 2.5

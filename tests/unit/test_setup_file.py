@@ -207,4 +207,4 @@ def test_not_utf8(tmp_path: pathlib.Path) -> None:
 
 def test_missing_file(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "nope.toml"
-    assert str(error_of(path)) == f"{path}: No such file or directory"
+    assert str(error_of(path)) == f"{path}: the file cannot be opened (No such file or directory)"
