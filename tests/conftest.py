@@ -127,6 +127,10 @@ async def commune(db, clock):
 # --- the fake Telegram and the bot ---------------------------------------------------------
 
 ADMIN_ID = 900_000_000_001  # above 2**31: ids must be BIGINT everywhere
+# The bot and the fake Telegram run their rate-limit windows this many times faster in
+# end-to-end tests (one message a second in a chat becomes ten): the same rules, less waiting.
+# `@pytest.mark.time_scale(n)` chooses another factor.
+TEST_TIME_SCALE = 10
 
 
 @pytest.fixture
@@ -153,11 +157,13 @@ class RunningBot:
 
 
 def make_settings(fake: FakeTelegram, db: Database, **overrides):
-    values = {"TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
+    values = {"TREEM_RATE_LIMIT_TIME_SCALE": str(TEST_TIME_SCALE),
+              "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
               "DATABASE_URL": "sqlite+aiosqlite:///unused.db", "TREEM_ADMIN_IDS": str(ADMIN_ID),
               "TREEM_MODE": "polling", "TREEM_WEBHOOK_URL": None, "TREEM_WEBHOOK_SECRET": None}
     values.update(overrides)
     settings = load_settings(**values)
+    fake.limits.time_scale = settings.rate_limit_time_scale  # both sides keep the same rules
     return settings
 
 
@@ -182,7 +188,6 @@ async def bot(request, fake, db, clock, commune):
     marker = request.node.get_closest_marker("time_scale")
     overrides = {}
     if marker:
-        fake.limits.time_scale = marker.args[0]
         overrides["TREEM_RATE_LIMIT_TIME_SCALE"] = str(marker.args[0])
     running = await start_bot(fake, db, clock, **overrides)
     yield running

@@ -25,6 +25,7 @@ SANDBOX_TOKEN = "1000000001:SANDBOX-not-a-real-token-0000000000"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
+WEBHOOK_RETRY_SECONDS = 0.5
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SEND_METHODS = {
     "sendmessage", "sendphoto", "senddocument", "sendlocation", "sendvoice", "sendcontact",
@@ -437,6 +438,11 @@ class FakeTelegram:
                     mine.cancel()
         return ready()
 
+    @property
+    def long_polling(self) -> bool:
+        """A getUpdates call is waiting for updates right now."""
+        return self._poller is not None and not self._poller.done()
+
     async def _wait_updates(self, ready) -> None:  # noqa: ANN001
         async with self._changed:
             await self._changed.wait_for(lambda: bool(ready()))
@@ -487,7 +493,9 @@ class FakeTelegram:
                 self.delivered_webhook.append(update["update_id"])
                 self.updates.pop(0)
             else:
-                await asyncio.sleep(0.2)
+                # Telegram waits before retrying a failed delivery (longer than this); the
+                # fake's retry pace follows its time scale like every other window.
+                await asyncio.sleep(WEBHOOK_RETRY_SECONDS / self.limits.time_scale)
 
     async def api_sendmessage(self, params: dict) -> dict:
         chat = self._chat(params)

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.fakeapi import FakeGroup, FakeUser
+from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
 
 
@@ -113,7 +114,7 @@ async def test_rate_limits(api, fake):
 
 async def test_long_polling_and_conflict(api, fake, lan):
     first = asyncio.create_task(api.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await wait_until(lambda: fake.long_polling)
     await lan.send("xin chào")
     updates = await first
     assert [u.message.text for u in updates] == ["xin chào"]
@@ -122,7 +123,7 @@ async def test_long_polling_and_conflict(api, fake, lan):
     other = Bot(SANDBOX_TOKEN, base_url=f"{fake.url}/bot")
     async with other:
         waiting = asyncio.create_task(api.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        await wait_until(lambda: fake.long_polling)
         second = asyncio.create_task(other.get_updates(timeout=1))
         with pytest.raises(Exception, match=r"(?i)terminated by other getupdates"):
             await waiting
