@@ -271,6 +271,67 @@ def cmd_check(_args: argparse.Namespace) -> int:
     return 0
 
 
+BACKUP_PROBLEMS = {
+    "not_sqlite": N_("treem backup and restore are for SQLite. For PostgreSQL use pg_dump and "
+                     "pg_restore (README, “Backup and restore”)."),
+    "no_file": N_("DATABASE_URL names no database file."),
+    "missing": N_("{path} does not exist."),
+    "damaged": N_("{path} is damaged (SQLite's check failed): it cannot be used."),
+    "not_a_database": N_("{path} is not a SQLite database."),
+    "not_treem": N_("{path} is not a treem-bot database."),
+    "target_exists": N_("{path} already exists. Choose another name, or add --force to "
+                        "replace it."),
+    "no_folder": N_("The folder {path} does not exist."),
+    "cannot_write": N_("{path} cannot be written."),
+    "database_has_data": N_("The database {path} already holds data. Stop the bot, back the "
+                            "database up if it matters, then add --force to replace it."),
+}
+
+
+def _backup_problem(exc: Exception) -> int:
+    print(_(BACKUP_PROBLEMS[exc.code]).format(path=exc.path), file=sys.stderr)
+    return 2
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import BackupProblem, backup, sqlite_path
+
+    settings = _settings_or_exit()
+    try:
+        database = sqlite_path(settings.database_url)
+        size = backup(database, pathlib.Path(args.path), overwrite=args.force)
+    except BackupProblem as exc:
+        return _backup_problem(exc)
+    print(_("Backup of {database} written to {path} ({size} kB).").format(
+        database=database, path=args.path, size=f"{max(1, size // 1024):,}".replace(",", ".")))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.backup import BackupProblem, restore, sqlite_path
+    from storage.db import Database
+
+    settings = _settings_or_exit()
+    try:
+        database = sqlite_path(settings.database_url)
+        restore(pathlib.Path(args.path), database, overwrite=args.force)
+    except BackupProblem as exc:
+        return _backup_problem(exc)
+
+    async def upgrade() -> str | None:
+        db = Database(settings.database_url)
+        try:
+            await migrate.upgrade(db)
+            return await migrate.current_revision(db)
+        finally:
+            await db.dispose()
+
+    print(_("{database} restored from {path}; the database is at revision {revision}.").format(
+        database=database, path=args.path, revision=asyncio.run(upgrade())))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="treem", description="treem-bot")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -305,6 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     poster.add_argument("--bot-username", help="the bot's @username (default: asked from "
                         "Telegram with the token)")
     poster.set_defaults(func=cmd_poster)
+    backup = sub.add_parser("backup", help="copy the SQLite database to a file (safe while "
+                            "the bot runs)")
+    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup back into the SQLite database, "
+                             "then migrate it")
+    restore.add_argument("path", help="the backup file to read")
+    restore.add_argument("--force", action="store_true",
+                         help="replace a database that already holds data")
+    restore.set_defaults(func=cmd_restore)
     sub.add_parser("check", help="validate the configuration and connect to the database"
                    ).set_defaults(func=cmd_check)
     return parser
