@@ -4,11 +4,11 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import uuid
 
 import pytest
@@ -16,8 +16,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
+from storage import migrate
+from storage.db import Database
 from storage.migrate import alembic_config
-from tests.conftest import EXAMPLE_SETUP, PG_URL, ROOT
+from tests.conftest import EXAMPLE_SETUP, PG_URL
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
@@ -81,12 +83,13 @@ def test_backup_while_the_bot_writes_then_restore_elsewhere(treem, tmp_path):
 
 def test_restore_migrates_an_older_backup(treem, tmp_path):
     old = tmp_path / "old.db"
-    subprocess.run([sys.executable, "-c", (
-        "import asyncio\n"
-        "from storage import migrate\nfrom storage.db import Database\n"
-        f"db = Database('sqlite+aiosqlite:///{old}')\n"
-        "async def go():\n    await migrate.upgrade(db, '0003')\n    await db.dispose()\n"
-        "asyncio.run(go())\n")], cwd=ROOT, check=True)
+
+    async def migrate_to_0003() -> None:
+        database = Database(f"sqlite+aiosqlite:///{old}")
+        await migrate.upgrade(database, "0003")
+        await database.dispose()
+
+    asyncio.run(migrate_to_0003())
     target = tmp_path / "treem.db"
     status, output = treem("restore", old, database=f"sqlite+aiosqlite:///{target}")
     assert status == 0 and HEAD in output, output
