@@ -182,6 +182,7 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
                      "so-lieu-minh-tan-20261115-20270514.csv"]
 
 
+@pytest.mark.time_scale(1)  # real windows: the bot must really outpace the fake's 10/s
 async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
     _root, admin, _officer = people
     subscribers = []
