@@ -7,7 +7,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test sandbox install messages lock bench clean
+.PHONY: run test lint sandbox install messages lock bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,9 +26,15 @@ run: install
 sandbox: install
 	$(VENV)/bin/treem sandbox
 
-## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set).
+## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), in parallel
+## worker processes (TEST_WORKERS=0 for one process), each with its own databases.
+TEST_WORKERS ?= 6
 test: install
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+## Static checks (rules in pyproject.toml, [tool.ruff.lint]).
+lint: install
+	$(VENV)/bin/ruff check .
 
 ## Extract new strings into the catalog (then translate them in messages/vi/).
 messages: install

@@ -40,7 +40,6 @@ from storage.db import Database  # noqa: E402
 from storage.models import Subscription  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
 
-
 FIRST_USER = 10_000_000
 TEXT = "Thông báo thử nghiệm"
 

@@ -57,11 +57,12 @@ async def seed(db: Database, count: int) -> None:
     for start in range(0, count, batch):
         n = min(batch, count - start)
         async with db.session() as session:
-            reports = [dict(code=f"B{start + i:08d}"[:9], commune_id=commune,
-                            village_id=villages[(start + i) % len(villages)],
-                            category=("violence", "neglect", "labour")[(start + i) % 3],
-                            urgent=False, age_group="6-10", child_count=1, story="x",
-                            channel="phone", created_at=NOW - dt.timedelta(days=(start + i) % 9))
+            reports = [{"code": f"B{start + i:08d}"[:9], "commune_id": commune,
+                            "village_id": villages[(start + i) % len(villages)],
+                            "category": ("violence", "neglect", "labour")[(start + i) % 3],
+                            "urgent": False, "age_group": "6-10", "child_count": 1, "story": "x",
+                            "channel": "phone",
+                            "created_at": NOW - dt.timedelta(days=(start + i) % 9)}
                        for i in range(n)]
             ids = (await session.exec(sa.insert(Report).returning(Report.id), params=reports)).all()
             cases = []
@@ -70,12 +71,12 @@ async def seed(db: Database, count: int) -> None:
                 received = reports[i]["created_at"]
                 # A third overdue, a third due within a day, a third later.
                 due = NOW + dt.timedelta(hours=(-30, 10, 200)[k % 3])
-                cases.append(dict(report_id=report_id, commune_id=commune,
-                                  status=CaseStatus.ASSESSING, urgent=False,
-                                  assigned_member_id=officer.id if k % 2 else None,
-                                  created_at=received, updated_at=received,
-                                  step_started_at=received, due_at=due, revision=0,
-                                  special_groups=[]))
+                cases.append({"report_id": report_id, "commune_id": commune,
+                                  "status": CaseStatus.ASSESSING, "urgent": False,
+                                  "assigned_member_id": officer.id if k % 2 else None,
+                                  "created_at": received, "updated_at": received,
+                                  "step_started_at": received, "due_at": due, "revision": 0,
+                                  "special_groups": []})
             await session.exec(sa.insert(Case), params=cases)
 
 

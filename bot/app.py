@@ -11,9 +11,6 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.commands import sync_all_commands
 from bot.errors import on_error
-from bot.processor import PerChatOrderedProcessor
-from bot.ratelimit import TelegramRateLimiter
-from bot.runtime import Runtime, TreemContext, attach_runtime
 from bot.jobs import (
     CALENDAR_JOBS_INTERVAL,
     CASE_JOBS_INTERVAL,
@@ -26,6 +23,9 @@ from bot.jobs import (
     refresh_case_deadlines,
     report_jobs,
 )
+from bot.processor import PerChatOrderedProcessor
+from bot.ratelimit import TelegramRateLimiter
+from bot.runtime import Runtime, TreemContext, attach_runtime
 from handlers import (
     calendar,
     case_audit,

@@ -7,7 +7,8 @@ import asyncio
 import pathlib
 import sys
 
-from bot.i18n import _
+from bot.i18n import N_, _, both
+from bot.problems import problem_lines
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -15,10 +16,29 @@ def _settings_or_exit(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
     except ConfigError as exc:
-        print(_("Invalid configuration (environment or .env):"), file=sys.stderr)
+        print(both(N_("Invalid configuration (environment or .env):")), file=sys.stderr)
         for problem in exc.problems:
             print(f"  - {problem}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _database_or_exit(settings: Settings) -> None:
+    """One clear line and exit status 1 when the database cannot be used (within 10 s)."""
+    from bot.startup import StartupError, check_database
+    from storage.db import Database
+
+    async def check() -> None:
+        db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
+        try:
+            await check_database(db)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(check())
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -27,9 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(_("TELEGRAM_BOT_TOKEN is not set: starting the sandbox instead of the real bot."))
         return cmd_sandbox(args)
     from bot.runner import configure_logging, run_bot
+    from bot.startup import StartupError
 
     configure_logging(settings.log_level)
-    asyncio.run(run_bot(settings))
+    try:
+        asyncio.run(run_bot(settings))
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -48,6 +73,7 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from storage.db import Database
 
     settings = _settings_or_exit()
+    _database_or_exit(settings)
 
     async def upgrade() -> str | None:
         db = Database(settings.database_url)
@@ -88,8 +114,14 @@ def cmd_setup_import(args: argparse.Namespace) -> int:
         setup = load_setup_file(pathlib.Path(args.file))
     except SetupFileError as exc:
         print(_("The set-up file cannot be used:"), file=sys.stderr)
-        print(exc.details, file=sys.stderr)
+        if exc.problem is not None:
+            print("  " + both(exc.problem.message, **exc.problem.values), file=sys.stderr)
+        else:
+            print(f"  {args.file}:", file=sys.stderr)
+        for line in problem_lines(exc.errors):
+            print(f"    {line}", file=sys.stderr)
         return 2
+    _database_or_exit(settings)
     summary = asyncio.run(import_commune(settings.database_url, setup))
     print(_("Imported {commune}: {created} created, {updated} updated, {deactivated} "
             "deactivated.").format(commune=setup.commune.name, created=len(summary.created),
@@ -103,10 +135,12 @@ def cmd_invite(args: argparse.Namespace) -> int:
     from domain.roles import Role
 
     settings = _settings_or_exit()
+    _database_or_exit(settings)
     try:
         link, expires = asyncio.run(_cli_invite(settings, args, Role(args.role)))
     except DomainError as exc:
-        print(_("Cannot create the invitation: {reason}").format(reason=exc), file=sys.stderr)
+        print(_("Cannot create the invitation: {reason}").format(reason=_cli_reason(exc)),
+              file=sys.stderr)
         return 2
     print(_("Single-use invitation, valid until {expires}:").format(expires=expires))
     print(link)
@@ -145,10 +179,12 @@ def cmd_poster(args: argparse.Namespace) -> int:
     from domain.errors import DomainError
 
     settings = _settings_or_exit()
+    _database_or_exit(settings)
     try:
         path, count = asyncio.run(_posters(settings, args))
     except DomainError as exc:
-        print(_("Cannot make the posters: {reason}").format(reason=exc), file=sys.stderr)
+        print(_("Cannot make the posters: {reason}").format(reason=_cli_reason(exc)),
+              file=sys.stderr)
         return 2
     print(_("{count} posters written to {path} – open it in a browser and print.").format(
         count=count, path=path))
@@ -159,7 +195,7 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> tuple[pathli
     from telegram import Bot
 
     from bot.posters import PosterVillage, render_posters, write_posters
-    from domain.errors import NotFound
+    from domain.errors import InvalidInput, UnknownCode
     from domain.roles import UnitKind
     from storage import migrate
     from storage.db import Database
@@ -168,7 +204,7 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> tuple[pathli
     username = args.bot_username
     if not username:
         if settings.telegram_bot_token is None:
-            raise NotFound("set TELEGRAM_BOT_TOKEN or pass --bot-username")
+            raise InvalidInput("bot_username_needed")
         bot = Bot(settings.telegram_bot_token.get_secret_value(), base_url=settings.bot_base_url)
         async with bot:
             username = bot.username
@@ -179,8 +215,10 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> tuple[pathli
             province = await find_unit(UnitKind.PROVINCE, args.province, None, session=session)
             commune = province and await find_unit(UnitKind.COMMUNE, args.commune, province.id,
                                                     session=session)
+            if not province:
+                raise UnknownCode("province", args.province)
             if not commune:
-                raise NotFound(f"commune {args.province}/{args.commune}")
+                raise UnknownCode("commune", args.commune)
             villages = [PosterVillage(v.id, v.name) for v in
                         await list_children(commune.id, session=session, kind=UnitKind.VILLAGE)]
     finally:
@@ -190,10 +228,107 @@ async def _posters(settings: Settings, args: argparse.Namespace) -> tuple[pathli
     return write_posters(pathlib.Path(args.out), commune.code, content), len(villages)
 
 
+# What an administrator at the command line can do about each refusal (the bot's own
+# messages speak to people in Telegram, these name the options).
+CLI_INVALID_INPUT = {
+    "agency_required": N_("an agency member needs --agency CODE (the agency's code in the "
+                          "set-up file)."),
+    "agency_not_allowed": N_("--agency is only for the role agency."),
+    "unit_kind_mismatch": N_("this role cannot be given there: a village collaborator needs "
+                             "--commune and --village, an officer or agency member needs "
+                             "--commune, a province administrator no --commune."),
+    "role_not_invitable": N_("this role cannot be given by invitation."),
+    "agency_not_in_commune": N_("that agency is not part of this commune any more."),
+    "bot_username_needed": N_("set TELEGRAM_BOT_TOKEN, or give the bot's name with "
+                              "--bot-username."),
+}
+CLI_UNKNOWN_CODES = {
+    "province": N_("no province has the code {code} (import the set-up file first, or check "
+                   "--province)."),
+    "commune": N_("no commune of this province has the code {code} (check --commune)."),
+    "agency": N_("no agency of this commune has the code {code} (check --agency)."),
+    "village": N_("no village of this commune has the code {code} (check --village)."),
+}
+
+
+def _cli_reason(exc: Exception) -> str:
+    """A refusal from the rules, in Vietnamese, for the command line."""
+    from domain.errors import InvalidInput, UnknownCode
+
+    if isinstance(exc, UnknownCode):
+        return _(CLI_UNKNOWN_CODES[exc.kind]).format(code=exc.code)
+    if isinstance(exc, InvalidInput) and exc.code in CLI_INVALID_INPUT:
+        return _(CLI_INVALID_INPUT[exc.code])
+    return _("this cannot be done with these options.")
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
+    """Validates the configuration, then connects to the database (no Telegram call)."""
     settings = _settings_or_exit()
     mode = settings.mode if settings.telegram_bot_token else "sandbox"
-    print(_("Configuration is valid (mode: {mode}).").format(mode=mode))
+    _database_or_exit(settings)
+    print(_("Configuration is valid (mode: {mode}); the database answers.").format(mode=mode))
+    return 0
+
+
+BACKUP_PROBLEMS = {
+    "not_sqlite": N_("treem backup and restore are for SQLite. For PostgreSQL use pg_dump and "
+                     "pg_restore (README, “Backup and restore”)."),
+    "no_file": N_("DATABASE_URL names no database file."),
+    "missing": N_("{path} does not exist."),
+    "damaged": N_("{path} is damaged (SQLite's check failed): it cannot be used."),
+    "not_a_database": N_("{path} is not a SQLite database."),
+    "not_treem": N_("{path} is not a treem-bot database."),
+    "target_exists": N_("{path} already exists. Choose another name, or add --force to "
+                        "replace it."),
+    "no_folder": N_("The folder {path} does not exist."),
+    "cannot_write": N_("{path} cannot be written."),
+    "database_has_data": N_("The database {path} already holds data. Stop the bot, back the "
+                            "database up if it matters, then add --force to replace it."),
+}
+
+
+def _backup_problem(exc: Exception) -> int:
+    print(_(BACKUP_PROBLEMS[exc.code]).format(path=exc.path), file=sys.stderr)
+    return 2
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from storage.backup import BackupProblem, backup, sqlite_path
+
+    settings = _settings_or_exit()
+    try:
+        database = sqlite_path(settings.database_url)
+        size = backup(database, pathlib.Path(args.path), overwrite=args.force)
+    except BackupProblem as exc:
+        return _backup_problem(exc)
+    print(_("Backup of {database} written to {path} ({size} kB).").format(
+        database=database, path=args.path, size=f"{max(1, size // 1024):,}".replace(",", ".")))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.backup import BackupProblem, restore, sqlite_path
+    from storage.db import Database
+
+    settings = _settings_or_exit()
+    try:
+        database = sqlite_path(settings.database_url)
+        restore(pathlib.Path(args.path), database, overwrite=args.force)
+    except BackupProblem as exc:
+        return _backup_problem(exc)
+
+    async def upgrade() -> str | None:
+        db = Database(settings.database_url)
+        try:
+            await migrate.upgrade(db)
+            return await migrate.current_revision(db)
+        finally:
+            await db.dispose()
+
+    print(_("{database} restored from {path}; the database is at revision {revision}.").format(
+        database=database, path=args.path, revision=asyncio.run(upgrade())))
     return 0
 
 
@@ -231,7 +366,19 @@ def build_parser() -> argparse.ArgumentParser:
     poster.add_argument("--bot-username", help="the bot's @username (default: asked from "
                         "Telegram with the token)")
     poster.set_defaults(func=cmd_poster)
-    sub.add_parser("check", help="validate the configuration").set_defaults(func=cmd_check)
+    backup = sub.add_parser("backup", help="copy the SQLite database to a file (safe while "
+                            "the bot runs)")
+    backup.add_argument("path", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="put a backup back into the SQLite database, "
+                             "then migrate it")
+    restore.add_argument("path", help="the backup file to read")
+    restore.add_argument("--force", action="store_true",
+                         help="replace a database that already holds data")
+    restore.set_defaults(func=cmd_restore)
+    sub.add_parser("check", help="validate the configuration and connect to the database"
+                   ).set_defaults(func=cmd_check)
     return parser
 
 

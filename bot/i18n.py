@@ -13,9 +13,9 @@ import io
 import pathlib
 
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_decimal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 LOCALE = "vi"
@@ -46,6 +46,14 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet (module-level tables)."""
     return message
+
+
+def both(message: str, **values: object) -> str:
+    """Vietnamese, then English, on one line: for administrators at a terminal or reading
+    logs, who may need to search the English. `message` is marked with N_ where it is written.
+    """
+    vietnamese = _(message).format(**values)
+    return vietnamese + " / " + message.format(**values)
 
 
 def vi_date(value: dt.date) -> str:

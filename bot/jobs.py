@@ -15,14 +15,14 @@ from bot.i18n import _
 from bot.runtime import Runtime, TreemContext, get_runtime
 from bot.sender import Sender, SendSummary
 from handlers import calendar as calendar_handlers
-from services import calendar as calendar_service
-from storage import calendar as calendar_store
 from handlers import callback_data as cb
 from handlers.case_alerts import render_alert, render_digest
 from handlers.cases import case_buttons, open_case_button, summary_lines
 from handlers.common import keyboard
+from services import calendar as calendar_service
 from services import cases as case_service
 from services import reports as report_service
+from storage import calendar as calendar_store
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 
 AIORateLimiter's leaky buckets let a full bucket through at once and then leak at the
 rate, so AsyncLimiter(30, 1) can pass up to 60 messages in one second. The overall limit
-here is evenly spaced slots at 28/s (29 in a second at most, one spare for late wake-ups); groups get a bucket of 2
-leaking 17/min (at most 19 in any minute). PTB does
+here is evenly spaced slots at 28/s (29 in a second at most, one spare for late wake-ups);
+groups get a bucket of 2 leaking 17/min (at most 19 in any minute). PTB does
 not pace private chats at all; Telegram answers 429 to a burst in one chat, so a
 small per-chat bucket is added here.
 """
@@ -71,7 +71,7 @@ class TelegramRateLimiter(AIORateLimiter):
         return limiter
 
     async def process_request(self, callback, args: Any, kwargs: dict[str, Any], endpoint: str,  # noqa: ANN001
-                              data: dict[str, Any], rate_limit_args: int | None):  # noqa: ANN201
+                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
         chat_id = data.get("chat_id")
         try:
             chat_id = int(chat_id) if chat_id is not None else None

@@ -7,10 +7,14 @@ import logging
 import signal
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.ext import Application
 
 from bot.app import build_application, start_application, stop_application
+from bot.i18n import N_, both
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.startup import StartupError, check_database
 from bot.webhook import WebhookServer, webhook_path
 from storage.db import Database
 
@@ -24,8 +28,41 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+async def _start(application: Application, runtime: Runtime, settings: Settings, *,
+                 polling: bool) -> None:
+    """start_application, with what an administrator can fix turned into StartupError."""
+    try:
+        await start_application(application, runtime, polling=polling)
+    except InvalidToken:
+        raise StartupError(both(N_("Telegram refused the bot token (TELEGRAM_BOT_TOKEN): "
+                                   "check it with @BotFather."))) from None
+    except (NetworkError, TimedOut) as exc:
+        raise StartupError(both(
+            N_("Cannot reach Telegram at {url} ({reason}): check the network, or "
+               "TELEGRAM_API_URL."), url=settings.telegram_api_url,
+            reason=exc.__class__.__name__)) from None
+
+
+async def _start_webhook_server(server: WebhookServer) -> None:
+    try:
+        await server.start()
+    except OSError as exc:
+        raise StartupError(both(
+            N_("Cannot listen on {host}:{port} for the webhook ({reason}): another program "
+               "uses this port, or the address is wrong. Change TREEM_HTTP_PORT or "
+               "TREEM_HTTP_HOST, or stop the other program."),
+            host=server.host, port=server.port, reason=exc.strerror or exc)) from None
+
+
 async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None) -> None:
-    runtime = Runtime(settings=settings, db=Database(settings.database_url))
+    """Runs until stop_event (or SIGTERM/SIGINT); StartupError when it cannot start."""
+    db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
+    try:
+        await check_database(db)
+    except StartupError:
+        await db.dispose()
+        raise
+    runtime = Runtime(settings=settings, db=db)
     webhook = settings.mode == "webhook"
     application = build_application(runtime, with_updater=not webhook)
     stop_event = stop_event or asyncio.Event()
@@ -34,13 +71,13 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
         loop.add_signal_handler(sig, stop_event.set)
     server = None
     try:
-        await start_application(application, runtime, polling=not webhook)
+        await _start(application, runtime, settings, polling=not webhook)
         if webhook:
             server = WebhookServer(
                 application, runtime, secret=settings.webhook_secret.get_secret_value(),
                 host=settings.http_host, port=settings.http_port,
                 path=webhook_path(settings.webhook_url))
-            await server.start()
+            await _start_webhook_server(server)
             await application.bot.set_webhook(
                 settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
                 allowed_updates=Update.ALL_TYPES, max_connections=40)
@@ -49,7 +86,7 @@ async def run_bot(settings: Settings, *, stop_event: asyncio.Event | None = None
     finally:
         if server is not None:
             await server.stop()
-        await stop_application(application)
+        await stop_application(application)  # also after a failed start: it stops what ran
         await runtime.db.dispose()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

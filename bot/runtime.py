@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
-from services.cases import CaseConfig
 from domain.clock import Clock, SystemClock
+from services.cases import CaseConfig
 from storage.db import Database
 
 RUNTIME_KEY = "treem.runtime"

@@ -91,8 +91,7 @@ async def run_sandbox(*, database: str, reset: bool = False, script: TextIO | No
     logging.getLogger("httpx").setLevel(logging.WARNING)
     path = pathlib.Path(database)
     if reset:
-        for suffix in ("", "-wal", "-shm"):
-            pathlib.Path(f"{path}{suffix}").unlink(missing_ok=True)
+        _remove_database_files(path)
     fake = FakeTelegram(token=SANDBOX_TOKEN)
     await fake.start()
     settings = load_settings(
@@ -199,3 +198,9 @@ def _last_with_buttons(user: FakeUser) -> SentMessage | None:
         if raw.get("from", {}).get("id") == bot_id and raw.get("_keyboard"):
             return user.message(message_id)
     return None
+
+
+def _remove_database_files(path: pathlib.Path) -> None:
+    """The SQLite file and its write-ahead log, for --reset."""
+    for suffix in ("", "-wal", "-shm"):
+        pathlib.Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -15,14 +15,27 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from bot.i18n import N_, both
+from bot.problems import problem_lines
 from domain.cases import AlertRules, DeadlineRules
+from domain.errors import Problem
 from domain.reports import ReportLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/treem.db"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _PLACEHOLDERS = {"changeme", "change-me", "your-token", "token", "secret", "xxx"}
+
+
+class Problems(ValueError):
+    """Several problems found together (cross-field checks), each with its variable."""
+
+    def __init__(self, problems: list[tuple[str, Problem]]) -> None:
+        super().__init__("; ".join(f"{name}: {problem}" for name, problem in problems))
+        self.problems = problems
 
 
 class Settings(BaseSettings):
@@ -41,6 +54,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="TREEM_WEBHOOK_SECRET")
     http_host: str = Field(default="127.0.0.1", alias="TREEM_HTTP_HOST")
     http_port: int = Field(default=8080, ge=1, le=65535, alias="TREEM_HTTP_PORT")
+    db_connect_timeout: float = Field(default=10.0, gt=0, le=120,
+                                      alias="TREEM_DB_CONNECT_TIMEOUT")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", alias="TREEM_TIMEZONE")
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30, alias="TREEM_INVITE_TTL_HOURS")
     reports_per_hour: int = Field(default=3, ge=1, le=100, alias="TREEM_REPORTS_PER_HOUR")
@@ -77,7 +92,7 @@ class Settings(BaseSettings):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             for part in parts:
                 if not part.lstrip("-").isdigit():
-                    raise ValueError(f"not a Telegram user id: {part!r}")
+                    raise Problem(N_("not a Telegram user id: {value}"), value=repr(part))
             return frozenset(int(p) for p in parts)
         return value
 
@@ -88,7 +103,7 @@ class Settings(BaseSettings):
             return None
         token = value.get_secret_value().strip()
         if token.lower() in _PLACEHOLDERS or not _TOKEN_RE.match(token):
-            raise ValueError("does not look like a bot token from @BotFather (123456:ABC...)")
+            raise Problem(N_("does not look like a bot token from @BotFather (123456:ABC...)"))
         return SecretStr(token)
 
     @field_validator("telegram_api_url")
@@ -96,14 +111,23 @@ class Settings(BaseSettings):
     def _check_api_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must start with http:// or https://")
+            raise Problem(N_("must start with http:// or https://"))
         return value
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://...")
+            raise Problem(N_("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://..."))
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError) as exc:
+            raise Problem(N_("cannot be read as a database URL")) from exc
+        if url.get_backend_name() == "postgresql" and not (url.host and url.database):
+            raise Problem(N_("name the server and the database: "
+                             "postgresql+asyncpg://user:password@host:5432/database"))
+        if url.get_backend_name() == "sqlite" and not url.database:
+            raise Problem(N_("name the file: sqlite+aiosqlite:///path/to/treem.db"))
         return value
 
     @field_validator("timezone")
@@ -112,7 +136,7 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise Problem(N_("unknown time zone {value}"), value=repr(value)) from exc
         return value
 
     @field_validator("webhook_secret")
@@ -122,9 +146,9 @@ class Settings(BaseSettings):
             return None
         secret = value.get_secret_value()
         if not _SECRET_RE.match(secret):
-            raise ValueError("1-256 characters of A-Z a-z 0-9 _ - only")
+            raise Problem(N_("1-256 characters of A-Z a-z 0-9 _ - only"))
         if secret.lower() in _PLACEHOLDERS or len(secret) < 16:
-            raise ValueError("use a random secret of at least 16 characters")
+            raise Problem(N_("use a random secret of at least 16 characters"))
         return value
 
     @model_validator(mode="after")
@@ -133,13 +157,14 @@ class Settings(BaseSettings):
             return self
         missing = []
         if not self.webhook_url or not self.webhook_url.startswith("https://"):
-            missing.append("TREEM_WEBHOOK_URL: an https:// URL is required in webhook mode")
+            missing.append(("TREEM_WEBHOOK_URL",
+                            Problem(N_("an https:// URL is required in webhook mode"))))
         if self.webhook_secret is None:
-            missing.append("TREEM_WEBHOOK_SECRET: required in webhook mode")
+            missing.append(("TREEM_WEBHOOK_SECRET", Problem(N_("required in webhook mode"))))
         if self.telegram_bot_token is None:
-            missing.append("TELEGRAM_BOT_TOKEN: required in webhook mode")
+            missing.append(("TELEGRAM_BOT_TOKEN", Problem(N_("required in webhook mode"))))
         if missing:
-            raise ValueError("\n".join(missing))
+            raise Problems(missing)
         return self
 
     @property
@@ -195,11 +220,26 @@ class Settings(BaseSettings):
 
 
 class ConfigError(Exception):
-    """Raised by load_settings with one readable line per problem."""
+    """Raised by load_settings with one readable line per problem ("NAME: vi / en")."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+_PATTERN_MESSAGES = {
+    "TREEM_REMINDER_TIME": N_("must be a time of day like 08:00"),
+    "TREEM_DIGEST_TIME": N_("must be a time of day like 07:30, or off"),
+}
+
+
+def _problem_lines(err: dict) -> list[str]:
+    """The lines for one error: "NAME: Vietnamese / English" (several for Problems)."""
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, Problems):
+        return [f"{name}: {both(problem.message, **problem.values)}"
+                for name, problem in cause.problems]
+    return problem_lines([err], special=_PATTERN_MESSAGES)
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -207,10 +247,5 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"])
-            message = err["msg"].removeprefix("Value error, ")
-            # Cross-field checks name their variables themselves, one per line.
-            problems += [f"{where}: {line}" if where else line for line in message.splitlines()]
+        problems = [line for err in exc.errors() for line in _problem_lines(err)]
         raise ConfigError(problems) from exc

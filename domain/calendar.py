@@ -4,7 +4,8 @@ A date rule is written the way officers write dates:
   "20/5"                         a fixed day
   "1/6-30/6"                     a range (Tháng hành động vì trẻ em)
   "15/8 âm lịch" or "15/8 AL"    a lunar day (Tết Trung thu), computed for UTC+7
-  "5 ngày làm việc trước 20/5"   n working days before a fixed day (also "5 working days before 20/5")
+  "5 ngày làm việc trước 20/5"   n working days before a fixed day
+                                 (also "5 working days before 20/5")
 A reminder that would fall on a weekend or public holiday moves to the working day before.
 """
 
@@ -31,7 +32,8 @@ _DAY_MONTH = r"(\d{1,2})\s*/\s*(\d{1,2})"
 _FIXED = re.compile(rf"^{_DAY_MONTH}$")
 _RANGE = re.compile(rf"^{_DAY_MONTH}\s*[-–]\s*{_DAY_MONTH}$")
 _LUNAR = re.compile(rf"^{_DAY_MONTH}\s*(?:am lich|al|lunar)$")
-_BEFORE = re.compile(rf"^(\d{{1,2}})\s*(?:ngay lam viec truoc|working days? before)\s*{_DAY_MONTH}$")
+_BEFORE = re.compile(
+    rf"^(\d{{1,2}})\s*(?:ngay lam viec truoc|working days? before)\s*{_DAY_MONTH}$")
 
 
 def _plain(text: str) -> str:

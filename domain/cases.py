@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from domain.text import visible_strip
 from domain.errors import InvalidInput
+from domain.text import visible_strip
 from domain.workdays import add_working_days
 
 

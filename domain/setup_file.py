@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.calendar import DateRule, EventKind, EventSpec
-from domain.errors import InvalidInput
+from domain.errors import N_, InvalidInput, Problem
 from domain.roles import AgencyKind
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,23}$"
@@ -69,15 +69,15 @@ class EventSetup(_Strict):
         try:
             DateRule.parse(value)
         except InvalidInput:
-            raise ValueError("use 20/5, 1/6-30/6, 15/8 âm lịch or "
-                             "'5 ngày làm việc trước 20/5'") from None
+            raise Problem(N_("use 20/5, 1/6-30/6, 15/8 âm lịch or "
+                             "'5 ngày làm việc trước 20/5'")) from None
         return value
 
     @field_validator("lead_days")
     @classmethod
     def _leads(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if not value or any(not 0 <= lead <= 60 for lead in value):
-            raise ValueError("one to several whole numbers of days from 0 to 60")
+            raise Problem(N_("one to several whole numbers of days from 0 to 60"))
         return value
 
     def spec(self) -> EventSpec:
@@ -100,16 +100,25 @@ class CommuneSetupFile(_Strict):
         codes = [item.code for item in items]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise ValueError(f"duplicate codes: {', '.join(duplicates)}")
+            raise Problem(N_("duplicate codes: {codes}"), codes=", ".join(duplicates))
         return items
 
 
 class SetupFileError(InvalidInput):
-    """The file cannot be read or does not follow the schema; `details` says where."""
+    """The file cannot be read or does not follow the schema; `details` says where (English),
+    `errors` are the schema's problems for a translated rendering (bot/problems.py)."""
 
-    def __init__(self, details: str) -> None:
+    def __init__(self, details: str, errors: list[dict] | None = None,
+                 problem: Problem | None = None) -> None:
         super().__init__("setup_file_invalid")
         self.details = details
+        self.errors = errors or []
+        self.problem = problem
+
+    @classmethod
+    def of(cls, message: str, **values: object) -> SetupFileError:
+        problem = Problem(message, **values)
+        return cls(str(problem), problem=problem)
 
     def __str__(self) -> str:
         return self.details
@@ -120,23 +129,25 @@ def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise SetupFileError(f"{path}: {exc.strerror}") from exc
+        raise SetupFileError.of(N_("{path}: the file cannot be opened ({reason})"), path=path,
+                                reason=exc.strerror) from exc
     try:
         if path.suffix.lower() == ".toml":
             data = tomllib.loads(raw.decode("utf-8"))
         elif path.suffix.lower() in {".yaml", ".yml"}:
             data = yaml.safe_load(raw.decode("utf-8"))
         else:
-            raise SetupFileError(f"{path}: use a .toml, .yaml or .yml file")
+            raise SetupFileError.of(N_("{path}: use a .toml, .yaml or .yml file"), path=path)
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SetupFileError(f"{path}: {exc}") from exc
+        raise SetupFileError.of(N_("{path}: not valid TOML or YAML ({reason})"), path=path,
+                                reason=exc) from exc
     try:
         return CommuneSetupFile.model_validate(data)
     except ValidationError as exc:
         lines = [
             f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         ]
-        raise SetupFileError(f"{path}:\n" + "\n".join(lines)) from exc
+        raise SetupFileError(f"{path}:\n" + "\n".join(lines), exc.errors()) from exc
 
 
 class _EventsFile(_Strict):

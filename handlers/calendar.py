@@ -83,7 +83,8 @@ async def deadlines(request: Request) -> list[Reply]:
     today = request.runtime.local_now().date()
     found = await service.upcoming(request.actor, today, UPCOMING_DAYS, session=request.session)
     if not found:
-        return [Reply(_("No deadline or event in the next {days} days.").format(days=UPCOMING_DAYS))]
+        return [Reply(_("No deadline or event in the next {days} days.").format(
+            days=UPCOMING_DAYS))]
     blocks = []
     for occ in found:
         block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
@@ -101,7 +102,8 @@ async def year_calendar(request: Request) -> list[Reply]:
     """/calendar [year]: every event of the year, one line each."""
     args = request.context.args or []
     today = request.runtime.local_now().date()
-    year = int(args[0]) if args and args[0].isdigit() and 2000 <= int(args[0]) <= 2100 else today.year
+    asked = int(args[0]) if args and args[0].isdigit() else None
+    year = asked if asked is not None and 2000 <= asked <= 2100 else today.year
     commune_id = await service.commune_of(request.actor, session=request.session)
     service_occ = await service.occurrences(commune_id, dt.date(year, 1, 1), dt.date(year, 12, 31),
                                             session=request.session)

@@ -13,6 +13,24 @@ from dataclasses import dataclass
 VERSION = "1"
 MAX_BYTES = 64
 _PART = re.compile(r"[A-Za-z0-9_.-]{1,24}")
+_INTEGER = re.compile(r"-?[0-9]{1,16}")
+# Every id and number the bot puts in a button or a link fits in this range (database ids,
+# pages, Telegram ids); anything larger is forged or corrupt and would overflow BIGINT.
+MAX_INT = 2**53
+
+
+class StaleButton(ValueError):
+    """Data that cannot come from a current button of this bot: answered as out of date."""
+
+
+def parse_int(value: str) -> int:
+    """An integer from a button or a /start payload (ASCII digits, |n| ≤ 2**53) or StaleButton."""
+    if not _INTEGER.fullmatch(value):
+        raise StaleButton("not a number")
+    number = int(value)
+    if abs(number) > MAX_INT:
+        raise StaleButton("number out of range")
+    return number
 
 
 @dataclass(frozen=True)
@@ -22,13 +40,16 @@ class CallbackData:
     args: tuple[str, ...] = ()
 
     def int_arg(self, index: int) -> int:
-        """The argument at `index` as an int; ValueError if absent or not a number."""
+        """The argument at `index` as an int; StaleButton (a ValueError) if absent, not a
+        number or out of range."""
         if not -len(self.args) <= index < len(self.args):
-            raise ValueError(f"no argument {index}")
-        value = self.args[index]
-        if not value.lstrip("-").isdigit():
-            raise ValueError(value)
-        return int(value)
+            raise StaleButton(f"no argument {index}")
+        return parse_int(self.args[index])
+
+
+# What a press whose data does not parse carries to its handler: no action, no arguments,
+# so handlers treat it as an out-of-date button.
+UNREADABLE = CallbackData(feature="", action="")
 
 
 def build(feature: str, action: str, *args: int | str) -> str:

@@ -10,6 +10,7 @@ from handlers.common import Reply, Request, handles
 from handlers.texts import chunks, esc, status_name
 from services import cases as cases_service
 
+
 def action_name(action: str) -> str:
     return {
         "report_sent": _("sent the report"),

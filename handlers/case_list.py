@@ -32,11 +32,15 @@ def list_data(view: str, page: int, village: int | None, category: str | None,
 
 
 def _parse(request: Request) -> tuple[str, int, int | None, str | None, str | None]:
-    args = request.callback.args
-    village = int(args[2]) or None
-    category = None if args[3] == NONE else Category(args[3]).value
-    status = None if args[4] == NONE else CaseStatus(args[4]).value
-    return args[0], int(args[1]), village, category, status
+    callback = request.callback
+    args = callback.args
+    try:
+        village = callback.int_arg(2) or None
+        category = None if args[3] == NONE else Category(args[3]).value
+        status = None if args[4] == NONE else CaseStatus(args[4]).value
+        return args[0], callback.int_arg(1), village, category, status
+    except (IndexError, ValueError) as exc:
+        raise cb.StaleButton("case list filter") from exc
 
 
 def _row_text(number: int, case, report, villages: dict[int, str], now) -> str:  # noqa: ANN001

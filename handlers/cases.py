@@ -118,7 +118,8 @@ async def take(request: Request) -> list[Reply]:
         head = _("You are already handling case {code}.").format(code=details.report.code)
     else:
         head = _("Case {code} is already being handled by {name}.").format(
-            code=details.report.code, name=esc(details.holder.display_name if details.holder else "?"))
+            code=details.report.code,
+            name=esc(details.holder.display_name if details.holder else "?"))
     return [Reply(head), *await _detail_replies(request, details)]
 
 

@@ -26,11 +26,12 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
+from bot.errors import answer_query, mark_saved
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext
 from domain.errors import DomainError, InvalidInput, InviteProblem, NotAllowed, NotFound
 from domain.roles import Actor
-from handlers.callback_data import CallbackData, parse
+from handlers.callback_data import UNREADABLE, CallbackData, StaleButton, parse
 from services.identity import resolve_actor
 from services.membership import record_denied
 
@@ -168,8 +169,11 @@ def stale_button_text() -> str:
 def handles(func: Handler | None = None, *, answer: bool = True):  # noqa: ANN201
     """Wrap a handler in a unit of work and send what it returns after the commit.
 
+    A button press is always answered (Telegram's spinner stops), whatever fails. An
+    exception raised after the commit is marked, so the apology can say the input was saved.
     `answer=False` for handlers that run after another handler of the same update (a later
-    group), which has already answered the button press."""
+    group), which has already answered the press.
+    """
     if func is None:
         return functools.partial(_unit_of_work, answer=answer)
     return _unit_of_work(func, answer=answer)
@@ -179,43 +183,70 @@ def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemCont
                                                               Awaitable[None]]:
     @functools.wraps(func)
     async def wrapper(update: Update, context: TreemContext) -> None:
-        runtime = context.runtime
-        user = update.effective_user
-        if user is None:
+        if update.effective_user is None:
             return
         query = update.callback_query
-        callback = parse(query.data) if query else None
         try:
-            async with runtime.db.session() as session:
-                actor = await resolve_actor(
-                    user.id, session=session, superadmin_ids=runtime.settings.admin_ids
-                )
-                request = Request(update, context, actor, session, callback)
-                replies = await func(request)
-        except DomainError as exc:
-            replies = Reply(message_for(exc), edit=False)
-            if isinstance(exc, NotAllowed):
-                if query is not None and drawn_by_bot(query):
-                    # A button the bot showed this person: out of date (their role or the
-                    # case changed), not an attempt. Explain, don't accuse.
-                    log.info("outdated button user=%s action=%s", user.id, exc.action)
-                    replies = Reply(_("This button no longer works for you: the case or your "
-                                      "role has changed since it was shown. Open the case "
-                                      "again with /case, or use /start for the menu."))
-                else:
-                    log.info("denied user=%s action=%s", user.id, exc.action)
-                    async with runtime.db.session() as session:
-                        await record_denied(user.id, str(exc.action), session=session,
-                                            now=runtime.clock.now())
-            request = None
-        if query is not None and answer:
-            await _answer(query)
-        await send_replies(update, context, replies)
-        if request is not None:
-            for hook in request.after_commit:
-                await hook()
+            replies, request = await _run_unit_of_work(func, update, context)
+        finally:
+            if query is not None and answer:
+                await answer_query(query, context)
+        try:
+            await send_replies(update, context, replies)
+            if request is not None:
+                for hook in request.after_commit:
+                    await hook()
+        except Exception as exc:
+            mark_saved(exc)
+            raise
 
     return wrapper
+
+
+async def _run_unit_of_work(
+    func: Handler, update: Update, context: TreemContext
+) -> tuple[Reply | Sequence[Reply] | None, Request | None]:
+    """Runs the handler in one transaction; a domain error or a stale button rolls it back
+    and becomes the message to send."""
+    runtime = context.runtime
+    user = update.effective_user
+    query = update.callback_query
+    callback = (parse(query.data) or UNREADABLE) if query else None
+    try:
+        async with runtime.db.session() as session:
+            request = Request(update, context, await _actor(runtime, user.id, session), session,
+                              callback)
+            return await func(request), request
+    except StaleButton:
+        log.info("out-of-date or unreadable button from user=%s", user.id)
+        async with runtime.db.session() as session:
+            request = Request(update, context, await _actor(runtime, user.id, session), session,
+                              callback)
+            return await main_menu_reply(request, prefix=stale_button_text() + "\n\n"), None
+    except DomainError as exc:
+        if isinstance(exc, NotAllowed):
+            if query is not None and drawn_by_bot(query):
+                # A button the bot showed this person: out of date (their role or the case
+                # changed), not an attempt. Explain, don't accuse.
+                log.info("outdated button user=%s action=%s", user.id, exc.action)
+                return Reply(_("This button no longer works for you: the case or your role "
+                               "has changed since it was shown. Open the case again with "
+                               "/case, or use /start for the menu.")), None
+            log.info("denied user=%s action=%s", user.id, exc.action)
+            async with runtime.db.session() as session:
+                await record_denied(user.id, str(exc.action), session=session,
+                                    now=runtime.clock.now())
+        return Reply(message_for(exc), edit=False), None
+
+
+async def _actor(runtime: Runtime, user_id: int, session: AsyncSession) -> Actor:
+    return await resolve_actor(user_id, session=session, superadmin_ids=runtime.settings.admin_ids)
+
+
+async def main_menu_reply(request: Request, *, prefix: str = "") -> Reply:
+    from handlers.menu import main_menu  # the menu module builds on this one
+
+    return await main_menu(request, prefix=prefix)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -239,15 +270,6 @@ def drawn_by_bot(query: CallbackQuery) -> bool:
                for row in markup.inline_keyboard for button in row)
 
 
-async def _answer(query: CallbackQuery) -> None:
-    try:
-        await query.answer()
-    except BadRequest as exc:
-        # Pressed long ago: Telegram no longer accepts an answer; the reply still goes out.
-        if "query is too old" not in exc.message.lower():
-            raise
-
-
 async def send_replies(
     update: Update, context: TreemContext, replies: Reply | Sequence[Reply] | None
 ) -> None:
@@ -262,22 +284,26 @@ async def send_replies(
 async def send_reply(update: Update, context: TreemContext, reply: Reply) -> None:
     query = update.callback_query
     markup = reply.keyboard
-    if reply.edit and query is not None and query.message is not None and reply.chat_id is None:
-        if markup is None or isinstance(markup, InlineKeyboardMarkup):
-            if _unchanged(query.message, reply.text, markup):
-                return  # the same screen pressed again: Telegram refuses an edit to itself
-            try:
-                await query.edit_message_text(reply.text, reply_markup=markup)
+    editable = markup is None or isinstance(markup, InlineKeyboardMarkup)
+    if (reply.edit and query is not None and query.message is not None
+            and reply.chat_id is None and editable):
+        if _unchanged(query.message, reply.text, markup):
+            return  # the same screen pressed again: Telegram refuses an edit to itself
+        try:
+            await query.edit_message_text(reply.text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "message is not modified" in exc.message.lower():
                 return
-            except BadRequest as exc:
-                if "message is not modified" in exc.message.lower():
-                    return
-                if "message to edit not found" not in exc.message.lower():
-                    raise
-    if reply.chat_id is None:
+            if "message to edit not found" not in exc.message.lower():
+                raise
+    if reply.chat_id is None and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
         return
-    try:  # a notification to someone else: their blocked chat must not stop the others
-        await context.bot.send_message(reply.chat_id, reply.text, reply_markup=markup)
+    # A notification to someone else, or a press on a message sent through inline mode
+    # (no chat: the answer goes to the person privately, if they ever started the bot).
+    chat_id = reply.chat_id if reply.chat_id is not None else update.effective_user.id
+    try:  # their blocked chat must not stop the others
+        await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
     except (Forbidden, BadRequest) as exc:
-        log.info("notification to chat=%s failed: %s", reply.chat_id, exc.__class__.__name__)
+        log.info("notification to chat=%s failed: %s", chat_id, exc.__class__.__name__)

@@ -35,7 +35,8 @@ async def group_message(update: Update, context: TreemContext) -> None:
     link = f"https://t.me/{context.bot.username}?start=menu"
     await update.effective_message.reply_text(
         _("Please write to me in a private chat, so that what you share stays confidential."),
-        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(_("Open a private chat"), url=link)]]),
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(_("Open a private chat"), url=link)]]),
     )
 
 

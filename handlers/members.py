@@ -38,7 +38,8 @@ def _short(name: str, limit: int = 28) -> str:
 @handles
 async def start_invite(request: Request) -> Reply:
     """Asks which commune to invite into (or goes straight to roles when there is one)."""
-    page = request.callback.int_arg(0) if request.callback and request.callback.action == "cp" else 0
+    paging = request.callback is not None and request.callback.action == "cp"
+    page = request.callback.int_arg(0) if paging else 0
     communes = await membership.invitable_communes(request.actor, session=request.session)
     if not communes:
         if request.actor.is_superadmin:
@@ -72,7 +73,8 @@ async def _role_step(request: Request, commune_id: int) -> Reply:
     targets = await membership.invite_targets(request.actor, commune_id, session=request.session)
     rows = [
         [(_("Child-protection officer"), cb.build(INV, "r", commune_id, Role.OFFICER))],
-        [(_("Agency member (police, health, school…)"), cb.build(INV, "r", commune_id, Role.AGENCY_MEMBER))],
+        [(_("Agency member (police, health, school…)"),
+          cb.build(INV, "r", commune_id, Role.AGENCY_MEMBER))],
         [(_("Village collaborator"), cb.build(INV, "r", commune_id, Role.COLLABORATOR))],
         [(_("Administrator of the commune"), cb.build(INV, "r", commune_id, Role.ADMIN))],
         [_BACK()],
@@ -211,7 +213,8 @@ async def revoke(request: Request) -> list[Reply]:
 
     request.after_commit.append(reset_and_tell)
     done = _("Access removed for {name}.").format(name=esc(member.display_name))
-    return [Reply(done, edit=True), dataclasses.replace(await _members_page(request, 0), edit=False)]
+    page = await _members_page(request, 0)
+    return [Reply(done, edit=True), dataclasses.replace(page, edit=False)]
 
 
 # --- pending invitations ------------------------------------------------------------------
@@ -231,7 +234,8 @@ async def _invites_list(request: Request, prefix: str = "") -> Reply:
         lines.append(_("{n}. {role}, {where} – expires {expires}").format(
             n=number, role=role_name(invite.role), where=esc(where),
             expires=vi_datetime(invite.expires_at, request.runtime.tz)))
-        buttons.append([(_("Cancel invitation {n}").format(n=number), cb.build(INV, "x", invite.id))])
+        label = _("Cancel invitation {n}").format(n=number)
+        buttons.append([(label, cb.build(INV, "x", invite.id))])
     buttons.append([_BACK()])
     return Reply("\n".join(lines), keyboard(buttons), edit=request.callback is not None)
 

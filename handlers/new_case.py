@@ -34,7 +34,8 @@ async def _question(request: Request, pending: PendingInput) -> Reply:
     if "channel" not in answers:
         rows = [[(capitalised(channel_name(c)), cb.build(NC, "a", "channel", c))]
                 for c in OFFICER_CHANNELS]
-        return Reply(_("<b>Open a case</b>\nHow did it reach you?"), keyboard([*rows, _cancel_row()]))
+        return Reply(_("<b>Open a case</b>\nHow did it reach you?"),
+                     keyboard([*rows, _cancel_row()]))
     if "category" not in answers:
         choices = [(category_name(c), cb.build(NC, "a", "category", c)) for c in Category]
         rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
@@ -93,7 +94,7 @@ async def answered(request: Request) -> Reply:
     elif key == "urgent":
         pending.data[key] = value == "1"
     else:
-        pending.data[key] = int(value) or None
+        pending.data[key] = cb.parse_int(value) or None
     await cases_service.save_input(pending, session=request.session)
     reply = await _question(request, pending)
     reply.edit = True

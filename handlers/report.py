@@ -30,11 +30,13 @@ from domain.reports import (
     split_contact,
     story_used,
 )
+from domain.roles import UnitKind
 from domain.text import is_blank
 from handlers import callback_data as cb
 from handlers import cases
 from handlers.calendar import take_broadcast_text
 from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.fallback import not_understood_reply
 from handlers.texts import (
     age_name,
     capitalised,
@@ -49,8 +51,6 @@ from services import cases as cases_service
 from services import profile
 from services import reports as service
 from storage.models import ReportDraft
-from domain.roles import UnitKind
-from handlers.fallback import not_understood_reply
 from storage.units import get_unit, list_children, list_communes
 
 RP = "rp"
@@ -159,7 +159,8 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
     if step is Step.RELATION:
         buttons = [(relation_name(r), cb.build(RP, "rel", d, r)) for r in Relation]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        return [Reply(_("<b>Who are you to the child?</b>"), keyboard([*rows, _footer(draft)]))]
+        return [Reply(_("<b>Who are you to the child?</b>"),
+                      keyboard([*rows, _footer(draft)]))]
     if step is Step.REVIEW:
         return [await _review(request, draft)]
     if step is Step.ADDITION:
@@ -418,12 +419,12 @@ async def answered_button(request: Request) -> list[Reply]:
                     *await ask(request, draft)]
         return [_story_screen(draft)]
     steps = {
-        "cm": lambda: service.set_commune(draft, int(args[1]), session=s, now=now),
+        "cm": lambda: service.set_commune(draft, cb.parse_int(args[1]), session=s, now=now),
         "c": lambda: service.set_category(draft, args[1], session=s, now=now),
-        "v": lambda: service.set_village(draft, int(args[1]), session=s, now=now),
+        "v": lambda: service.set_village(draft, cb.parse_int(args[1]), session=s, now=now),
         "addr": lambda: service.ask_address(draft, session=s, now=now),
         "a": lambda: service.set_age(draft, args[1], session=s, now=now),
-        "n": lambda: service.set_count(draft, int(args[1]), session=s, now=now),
+        "n": lambda: service.set_count(draft, cb.parse_int(args[1]), session=s, now=now),
         "skipname": lambda: service.set_child_name(draft, None, session=s, now=now),
         "more": lambda: service.finish_story(draft, session=s, now=now),
         "anon": lambda: service.set_anonymous(draft, args[1] == "1", session=s, now=now),
@@ -491,9 +492,11 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
     if message.text is not None:
         text = message.text
         if step in (Step.PLACE, Step.ADDRESS):
-            return await _apply(request, draft, service.set_address(draft, text, session=s, now=now))
+            return await _apply(request, draft,
+                                service.set_address(draft, text, session=s, now=now))
         if step is Step.NAME:
-            return await _apply(request, draft, service.set_child_name(draft, text, session=s, now=now))
+            return await _apply(request, draft,
+                                service.set_child_name(draft, text, session=s, now=now))
         if step in (Step.STORY, Step.MEDIA):
             return await _story_part(request, draft, text)
         if step is Step.IDENTITY:
@@ -516,9 +519,7 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
                 await service.add_addition_text(draft, text, session=s, now=now)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft))]
-            return [Reply(_("Saved ({used}). Send more, or press Send when you are done.").format(
-                used=_used(draft)),
-                keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [_addition_saved(draft)]
         if step in (Step.RELATION, Step.REVIEW):
             return await _loose_text(request, draft, text)
         return [Reply(_("Please choose one of the buttons below.")), *await ask(request, draft)]
@@ -541,9 +542,7 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
         replies = await _apply(request, draft, service.add_media(draft, kind, file_id, session=s,
                                                                  now=now))
         if step is Step.ADDITION:
-            return [Reply(_("Saved ({used}). Send more, or press Send when you are done.").format(
-                used=_used(draft)),
-                keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))]
+            return [_addition_saved(draft)]
         if step is Step.IDENTITY:
             return [Reply(_("Photo or voice message added.")), *replies]
         return replies
@@ -563,7 +562,14 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
     return [Reply(_("I cannot read this kind of message here.")), *await ask(request, draft)]
 
 
-async def _contact(request: Request, draft: ReportDraft, phone: str, name: str | None) -> list[Reply]:
+def _addition_saved(draft: ReportDraft) -> Reply:
+    return Reply(_("Saved ({used}). Send more, or press Send when you are done.").format(
+        used=_used(draft)),
+        keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", draft.id))]]))
+
+
+async def _contact(request: Request, draft: ReportDraft, phone: str,
+                   name: str | None) -> list[Reply]:
     try:
         await service.set_contact(draft, phone=phone, name=name, session=request.session,
                                   now=request.now)

@@ -27,10 +27,22 @@ async def start(request: Request) -> Reply | list[Reply]:
     code = parse_invite_payload(payload)
     if code is not None:
         return await _join(request, code)
-    if payload.startswith(POSTER_PREFIX) and payload[len(POSTER_PREFIX):].isdigit():
-        return await report.begin(request, village_id=int(payload[len(POSTER_PREFIX):]))
+    village_id = _poster_village(payload)
+    if village_id is not None:
+        return await report.begin(request, village_id=village_id)
     _refresh_commands_after_commit(request)
     return await main_menu(request)
+
+
+def _poster_village(payload: str) -> int | None:
+    """The village id of a poster's link (r_<id>); None for anything else, including ids
+    no poster can carry (a hand-edited link with 30 digits opens the menu)."""
+    if not payload.startswith(POSTER_PREFIX):
+        return None
+    try:
+        return cb.parse_int(payload.removeprefix(POSTER_PREFIX))
+    except cb.StaleButton:
+        return None
 
 
 def _refresh_commands_after_commit(request: Request) -> None:

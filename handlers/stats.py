@@ -287,7 +287,7 @@ def _share_text(value: float | None) -> str:
     return "–" if value is None else f"{number(_percent(value))}%"
 
 
-# --- the chart ----------------------------------------------------------------------------------------
+# --- the chart -----------------------------------------------------------------------------
 
 
 def chart_of(figures: service.Figures) -> Chart:
@@ -309,7 +309,7 @@ def chart_of(figures: service.Figures) -> Chart:
         empty_text=_("No reports in this period"))
 
 
-# --- the case list ------------------------------------------------------------------------------------
+# --- the case list -------------------------------------------------------------------------
 
 
 def case_header() -> list[str]:
@@ -323,7 +323,8 @@ def case_header() -> list[str]:
 class CaseRowWords:
     """Turns case rows into the sheet's cells (labels looked up once, not per row)."""
 
-    def __init__(self, agency_names: dict[int, str], village_names: dict[int, str], tz: dt.tzinfo, now: dt.datetime) -> None:
+    def __init__(self, agency_names: dict[int, str], village_names: dict[int, str],
+                 tz: dt.tzinfo, now: dt.datetime) -> None:
         self.tz, self.now = tz, now
         self.yes, self.no = _("Yes"), _("No")
         self.categories = {str(k): plain(category_name(k)) for k in Category}

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from bot.i18n import _
 from domain.cases import (
-    Channel,
     CaseStatus,
+    Channel,
     ClosureReason,
     PublicStatus,
     RiskLevel,

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, reminder_days, send_moment
+from domain.calendar import (
+    DateRule,
+    EventKind,
+    EventSpec,
+    Recipient,
+    matches,
+    reminder_days,
+    send_moment,
+)
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import Action, Actor, UnitKind, ensure
 from storage import audit, units

@@ -166,7 +166,8 @@ async def _history(case_id: int, *, session: AsyncSession, limit: int) -> list[H
     lines = []
     for event in await store.list_case_events(case_id, session=session, limit=limit):
         member = await get_member(event.member_id, session=session) if event.member_id else None
-        agency = await units.get_agency(event.agency_id, session=session) if event.agency_id else None
+        agency = (await units.get_agency(event.agency_id, session=session)
+                  if event.agency_id else None)
         lines.append(HistoryLine(event, member.display_name if member else None,
                                  agency.name if agency else None))
     return lines
@@ -178,7 +179,8 @@ async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.dat
     case, report = loaded.case, loaded.report
     holder = await get_member(case.assigned_member_id, session=session) \
         if case.assigned_member_id else None
-    village = await units.get_unit(report.village_id, session=session) if report.village_id else None
+    village = (await units.get_unit(report.village_id, session=session)
+               if report.village_id else None)
     await _audit(case, actor, "case_viewed", session=session, now=now, with_reporter=False)
     return CaseCard(case, report, loaded.rights, village, holder, loaded.referred_to, case.due_at,
                     await _history(case.id, session=session, limit=history),
@@ -462,7 +464,7 @@ def _filter_for(actor: Actor, view: str, now: dt.datetime, *, village_id: int | 
     if actor.unit_id is None:
         raise InvalidInput("member_needed")
     commune_id = actor.scope.path[-2] if actor.role is Role.COLLABORATOR else actor.unit_id
-    narrow = dict(village_id=village_id, category=category, status=status)
+    narrow = {"village_id": village_id, "category": category, "status": status}
     if actor.role is Role.AGENCY_MEMBER:  # only what was referred to their agency
         return CaseFilter(commune_id=commune_id, agency_id=actor.agency_id or -1,
                           open_only=view != "all", **narrow)
@@ -601,8 +603,8 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
                     recipients[who] = await _alert_recipients(case, kind, session=session)
                 chats = recipients[who]
                 text = render(Alert(case, reports[case.report_id], kind, chats))
-                rows += [dict(key=alert_key(case, kind, chat), chat_id=chat, case_id=case.id,
-                              text=text, status="pending", attempts=0, due_at=now)
+                rows += [{"key": alert_key(case, kind, chat), "chat_id": chat, "case_id": case.id,
+                              "text": text, "status": "pending", "attempts": 0, "due_at": now}
                          for chat in chats]
         new += await case_store.add_keyed_deliveries(rows, session=session)
     return new
@@ -662,9 +664,9 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
                         unassigned.get(member.unit_id, 0) if member.role is Role.OFFICER else 0)
         if not (digest.due_today or digest.overdue or digest.unassigned):
             continue
-        rows_out.append(dict(key=f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
-                             chat_id=member.telegram_user_id, text=render(digest),
-                             status="pending", attempts=0, due_at=now))
+        rows_out.append({"key": f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
+                             "chat_id": member.telegram_user_id, "text": render(digest),
+                             "status": "pending", "attempts": 0, "due_at": now})
     return await case_store.add_keyed_deliveries(rows_out, session=session)
 
 

@@ -37,7 +37,8 @@ async def armed(user_id: int, *, session: AsyncSession, now: dt.datetime) -> Arm
         code = None
         if pending.case_id is not None:
             case = await report_store.get_case(pending.case_id, session=session)
-            report = await report_store.get_report(case.report_id, session=session) if case else None
+            report = (await report_store.get_report(case.report_id, session=session)
+                      if case else None)
             code = report.code if report else None
         return Armed(pending.kind, code, has_text=bool(pending.data.get("text")))
     if await calendar_service.waiting_broadcast(user_id, session=session) is not None:

@@ -58,7 +58,8 @@ async def redeem_invite(
     code: str, *, user_id: int, display_name: str, session: AsyncSession, now: dt.datetime
 ) -> Member:
     """Join with an invite code. Raises InviteProblem if it cannot be used."""
-    invite = await members.get_invite_by_hash(hash_invite_code(code), session=session) if code else None
+    invite = (await members.get_invite_by_hash(hash_invite_code(code), session=session)
+              if code else None)
     if invite is None:
         raise InviteProblem(InviteProblem.UNKNOWN)
     check_redeemable(now=now, expires_at=invite.expires_at, used_at=invite.used_at,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_access import CaseRight
 from domain.cases import OPEN_STATUSES, CaseStatus, PublicStatus, public_status
 from domain.errors import InvalidInput, NotFound
 from domain.reports import (
@@ -29,9 +30,8 @@ from domain.reports import (
     normalise_tracking_code,
     step_after,
 )
-from domain.text import visible_strip
-from domain.case_access import CaseRight
 from domain.roles import Actor, Role, UnitKind
+from domain.text import visible_strip
 from services.cases import CaseConfig, load, refresh_due
 from storage import audit, units
 from storage import reports as store
@@ -40,8 +40,8 @@ from storage.models import (
     CaseEvent,
     Member,
     Report,
-    ReportDraft,
     ReportAddition,
+    ReportDraft,
     ReportMedia,
     ReportReporter,
     Unit,
@@ -623,7 +623,8 @@ async def case_details(actor: Actor, case_id: int, *, session: AsyncSession,
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="case_viewed", object_type="case", object_id=case.id,
                        unit_id=case.commune_id, with_reporter=reporter is not None)
-    village = await units.get_unit(report.village_id, session=session) if report.village_id else None
+    village = (await units.get_unit(report.village_id, session=session)
+               if report.village_id else None)
     return CaseDetails(case=case, report=report,
                        media=await store.list_media(report.id, session=session),
                        reporter=reporter, village=village, holder=holder,
@@ -643,7 +644,8 @@ class Escalation:
 
 
 async def claim_escalations(*, session: AsyncSession, now: dt.datetime,
-                            limits: ReportLimits, superadmin_ids: Sequence[int]) -> list[Escalation]:
+                            limits: ReportLimits,
+                            superadmin_ids: Sequence[int]) -> list[Escalation]:
     """Urgent cases nobody took in time: claim this round for sending (once per instance)."""
     due = await store.list_cases_to_escalate(
         session=session, received_before=now - limits.escalate_after,

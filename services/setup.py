@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.clock import Clock, SystemClock
-from domain.errors import NotFound
+from domain.errors import UnknownCode
 from domain.roles import Actor, Role, UnitKind
 from domain.setup_file import CommuneSetupFile
 from services import membership
@@ -38,21 +38,21 @@ async def create_invite_by_codes(
     async with db.session() as session:
         unit = await find_unit(UnitKind.PROVINCE, province, None, session=session)
         if unit is None:
-            raise NotFound(f"province {province}")
+            raise UnknownCode("province", province)
         if commune:
             unit = await find_unit(UnitKind.COMMUNE, commune, unit.id, session=session)
             if unit is None:
-                raise NotFound(f"commune {commune}")
+                raise UnknownCode("commune", commune)
         agency_id = None
         if agency:
             found = await find_agency(unit.id, agency, session=session)
             if found is None:
-                raise NotFound(f"agency {agency}")
+                raise UnknownCode("agency", agency)
             agency_id = found.id
         if village:
             unit = await find_unit(UnitKind.VILLAGE, village, unit.id, session=session)
             if unit is None:
-                raise NotFound(f"village {village}")
+                raise UnknownCode("village", village)
         return await membership.create_invite(CLI_ACTOR, role=role, unit_id=unit.id,
                                               agency_id=agency_id, session=session, now=now,
                                               ttl=ttl)

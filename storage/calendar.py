@@ -174,7 +174,7 @@ async def count_by_status(*, session: AsyncSession, broadcast_id: int | None = N
         stmt = stmt.where(Delivery.broadcast_id == broadcast_id)
     if reminder_id is not None:
         stmt = stmt.where(Delivery.reminder_id == reminder_id)
-    return {status: count for status, count in (await session.exec(stmt)).all()}
+    return dict((await session.exec(stmt)).all())
 
 
 # --- broadcasts -------------------------------------------------------------------------------

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 import pathlib
 from collections.abc import AsyncIterator
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +26,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     """
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -31,26 +36,85 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection):  # noqa: ANN001
+    def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, **kwargs) -> AsyncEngine:
+# A server that accepts connections but never answers must not hang the bot: asyncpg gives
+# up connecting after this long (its default is 60 s), and so does the start-up check.
+CONNECT_TIMEOUT = 10.0
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            # Best effort: an unwritable place is reported by check_connection, not here.
+            with contextlib.suppress(OSError):
+                pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True,
+                                                                        exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
+class DatabaseProblem(StrEnum):
+    """Why the database cannot be used, as far as the bot can tell."""
+
+    REFUSED = "refused"  # nothing listens there, or the host does not resolve
+    NO_ANSWER = "no_answer"  # connected (or trying) but no answer in CONNECT_TIMEOUT
+    LOGIN = "login"  # wrong user or password
+    NO_DATABASE = "no_database"  # the server has no database of that name
+    FILE = "file"  # SQLite: the file or its folder cannot be created, read or written
+    OTHER = "other"
+
+
+def where(url: str) -> str:
+    """Where the database is, without the password: host:port/name or the SQLite path."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return str(pathlib.Path(parsed.database or "").expanduser())
+    return f"{parsed.host}:{parsed.port or 5432}/{parsed.database}"
+
+
+def _sqlite_file_problem(url: str) -> bool:
+    """True when the SQLite file cannot be created or written where the URL says."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return False
+    path = pathlib.Path(database).expanduser()
+    if path.exists():
+        return not (path.is_file() and os.access(path, os.R_OK | os.W_OK))
+    folder = path.parent
+    return not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK))
+
+
+def _classify(error: BaseException) -> DatabaseProblem:
+    text = f"{error.__class__.__name__} {error}".lower()
+    if isinstance(error, TimeoutError) or "timeout" in text or "timed out" in text:
+        return DatabaseProblem.NO_ANSWER
+    if "password" in text or "authoriz" in text or ("role" in text and "does not exist" in text):
+        return DatabaseProblem.LOGIN
+    if "database" in text and "does not exist" in text:
+        return DatabaseProblem.NO_DATABASE
+    if "unable to open database file" in text or "readonly database" in text:
+        return DatabaseProblem.FILE
+    if isinstance(error, OSError) or "connect" in text or "refused" in text:
+        return DatabaseProblem.REFUSED
+    return DatabaseProblem.OTHER
+
+
 class Database:
     """Owns the engine; hands out sessions that commit once at the end."""
 
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    def __init__(self, url: str, *, connect_timeout: float = CONNECT_TIMEOUT,
+                 **engine_kwargs: Any) -> None:
         self.url = url
+        self.connect_timeout = connect_timeout
+        if make_url(url).get_backend_name() != "sqlite":
+            engine_kwargs["connect_args"] = {"timeout": connect_timeout,
+                                             **engine_kwargs.get("connect_args", {})}
         self.engine = create_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
@@ -73,6 +137,22 @@ class Database:
             return True
         except Exception:  # noqa: BLE001 - health check reports, never raises
             return False
+
+    async def check_connection(self) -> DatabaseProblem | None:
+        """Connects, writes nothing, and says what is wrong (None: the database answers).
+
+        Never raises and never waits much longer than the connect timeout.
+        """
+        timeout = self.connect_timeout + 1
+        if self.backend == "sqlite" and _sqlite_file_problem(self.url):
+            return DatabaseProblem.FILE
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one named problem
+            cause = (exc.__cause__ or exc.orig) if isinstance(exc, DBAPIError) else exc
+            return _classify(cause or exc)
+        return None
 
     async def dispose(self) -> None:
         await self.engine.dispose()

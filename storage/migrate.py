@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,12 +22,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def _run(connection, cfg: Config, fn, *args, **kwargs) -> None:  # noqa: ANN001
+def _run(connection, cfg: Config, fn, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
     cfg.attributes["connection"] = connection
     fn(cfg, *args, **kwargs)
 
 
-async def _with_connection(db: Database, fn, *args, **kwargs) -> None:  # noqa: ANN001
+async def _with_connection(db: Database, fn, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001
     cfg = alembic_config(db.url)
     async with db.engine.connect() as conn:
         conn: AsyncConnection

@@ -37,7 +37,7 @@ def _apply(obj: object, values: dict) -> bool:
 
 async def _upsert_unit(
     session: AsyncSession, summary: ImportSummary, kind: UnitKind, code: str,
-    parent_id: int | None, now: dt.datetime, **values,
+    parent_id: int | None, now: dt.datetime, **values: object,
 ) -> Unit:
     unit = await find_unit(kind, code, parent_id, session=session)
     values = {"name": values.pop("name"), "active": True, **values}

@@ -113,7 +113,7 @@ async def reports_by_month(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.d
 
 
 def _cases_received(columns: Sequence, commune_ids: Sequence[int], lo: dt.datetime,
-                    hi: dt.datetime):  # noqa: ANN202
+                    hi: dt.datetime) -> sa.Select:
     """SELECT columns FROM cases JOIN reports: the cases of the reports received."""
     return (sa.select(*columns).select_from(Case).join(Report, col(Report.id) == Case.report_id)
             .where(*_received(commune_ids, lo, hi)))

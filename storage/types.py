@@ -19,7 +19,7 @@ class UTCDateTime(TypeDecorator):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> object:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,7 +27,8 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect):  # noqa: ANN001
+    def process_result_value(self, value: dt.datetime | None,
+                             dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -45,8 +46,8 @@ class StrEnumType(TypeDecorator):
         super().__init__(length)
         self.enum_class = enum_class
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001
+    def process_bind_param(self, value: object, dialect: sa.Dialect) -> str | None:
         return None if value is None else self.enum_class(value).value
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001
+    def process_result_value(self, value: object, dialect: sa.Dialect) -> StrEnum | None:
         return None if value is None else self.enum_class(value)

@@ -55,7 +55,7 @@ async def find_unit(
 
 
 async def list_children(
-    parent_id: int, *, session: AsyncSession, kind: UnitKind | None = None, active_only=True
+    parent_id: int, *, session: AsyncSession, kind: UnitKind | None = None, active_only: bool = True
 ) -> Sequence[Unit]:
     stmt = select(Unit).where(Unit.parent_id == parent_id)
     if kind is not None:
@@ -76,7 +76,7 @@ async def list_communes(
 
 
 async def list_agencies(
-    commune_id: int, *, session: AsyncSession, active_only=True
+    commune_id: int, *, session: AsyncSession, active_only: bool = True
 ) -> Sequence[Agency]:
     stmt = select(Agency).where(Agency.commune_id == commune_id)
     if active_only:

@@ -32,7 +32,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL.startswith("postgresql") else 
 START = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Hà Nội
 
 
-def pytest_report_header(config) -> str:  # noqa: ANN001
+def pytest_report_header(config) -> str:
     return f"treem database backends: {', '.join(BACKENDS)}"
 
 
@@ -40,9 +40,12 @@ def pytest_report_header(config) -> str:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> pathlib.Path:  # noqa: ANN001
-    """A migrated SQLite file, copied for each test (migrating every time is slow)."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
+def sqlite_template(tmp_path_factory) -> pathlib.Path:
+    """A migrated SQLite file, copied for each test (migrating every time is slow).
+
+    One per xdist worker: each worker has its own base temporary directory.
+    """
+    path = tmp_path_factory.mktemp(f"template-{worker_id()}") / "template.db"
 
     async def build() -> None:
         db = Database(f"sqlite+aiosqlite:///{path}")
@@ -53,13 +56,22 @@ def sqlite_template(tmp_path_factory) -> pathlib.Path:  # noqa: ANN001
     return path
 
 
+def worker_id() -> str:
+    """The pytest-xdist worker running this process ("gw0", "gw1", …), "main" without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 @pytest.fixture(scope="session")
 def pg_schema() -> str | None:
-    """A private schema in the PostgreSQL test database, migrated once, dropped at the end."""
+    """A private schema in the PostgreSQL test database, migrated once, dropped at the end.
+
+    Session fixtures run once per xdist worker, and the name carries the worker and a random
+    part, so parallel workers (and parallel CI runs) never share tables.
+    """
     if "postgresql" not in BACKENDS:
         yield None
         return
-    schema = f"treem_test_{uuid.uuid4().hex[:8]}"
+    schema = f"treem_test_{worker_id()}_{uuid.uuid4().hex[:8]}"
 
     async def run(sql: str, migrate_it: bool = False) -> None:
         db = Database(PG_URL)
@@ -81,7 +93,7 @@ def pg_database(schema: str) -> Database:
 
 
 @pytest.fixture(params=BACKENDS)
-async def db(request, tmp_path, sqlite_template, pg_schema):  # noqa: ANN001, ANN201
+async def db(request, tmp_path, sqlite_template, pg_schema):
     """A migrated, empty database on each backend."""
     if request.param == "sqlite":
         path = tmp_path / "treem.db"
@@ -106,7 +118,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def commune(db, clock):  # noqa: ANN001, ANN201
+async def commune(db, clock):
     """The example commune (xã Minh Tân) imported; returns the import summary."""
     async with db.session() as session:
         return await import_setup(load_setup_file(EXAMPLE_SETUP), session=session, now=clock.now())
@@ -115,10 +127,14 @@ async def commune(db, clock):  # noqa: ANN001, ANN201
 # --- the fake Telegram and the bot ---------------------------------------------------------
 
 ADMIN_ID = 900_000_000_001  # above 2**31: ids must be BIGINT everywhere
+# The bot and the fake Telegram run their rate-limit windows this many times faster in
+# end-to-end tests (one message a second in a chat becomes ten): the same rules, less waiting.
+# `@pytest.mark.time_scale(n)` chooses another factor.
+TEST_TIME_SCALE = 10
 
 
 @pytest.fixture
-async def fake():  # noqa: ANN201
+async def fake():
     server = FakeTelegram(token=SANDBOX_TOKEN, limits=Limits())
     await server.start()
     yield server
@@ -140,16 +156,19 @@ class RunningBot:
         return self.runtime.db
 
 
-def make_settings(fake: FakeTelegram, db: Database, **overrides):  # noqa: ANN201
-    values = {"TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
+def make_settings(fake: FakeTelegram, db: Database, **overrides):
+    values = {"TREEM_RATE_LIMIT_TIME_SCALE": str(TEST_TIME_SCALE),
+              "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
               "DATABASE_URL": "sqlite+aiosqlite:///unused.db", "TREEM_ADMIN_IDS": str(ADMIN_ID),
               "TREEM_MODE": "polling", "TREEM_WEBHOOK_URL": None, "TREEM_WEBHOOK_SECRET": None}
     values.update(overrides)
     settings = load_settings(**values)
+    fake.limits.time_scale = settings.rate_limit_time_scale  # both sides keep the same rules
     return settings
 
 
-async def start_bot(fake: FakeTelegram, db: Database, clock: ManualClock, **overrides) -> RunningBot:
+async def start_bot(fake: FakeTelegram, db: Database, clock: ManualClock,
+                    **overrides) -> RunningBot:
     runtime = Runtime(settings=make_settings(fake, db, **overrides), db=db, clock=clock)
     application = build_application(runtime)
     await start_application(application, runtime, poll_interval=0.0)
@@ -159,7 +178,7 @@ async def start_bot(fake: FakeTelegram, db: Database, clock: ManualClock, **over
 
 
 @pytest.fixture
-async def bot(request, fake, db, clock, commune):  # noqa: ANN001, ANN201
+async def bot(request, fake, db, clock, commune):
     """The real Application polling the fake Telegram, with the example commune loaded.
 
     At the end, the test fails if the bot made any call Telegram would refuse.
@@ -169,7 +188,6 @@ async def bot(request, fake, db, clock, commune):  # noqa: ANN001, ANN201
     marker = request.node.get_closest_marker("time_scale")
     overrides = {}
     if marker:
-        fake.limits.time_scale = marker.args[0]
         overrides["TREEM_RATE_LIMIT_TIME_SCALE"] = str(marker.args[0])
     running = await start_bot(fake, db, clock, **overrides)
     yield running

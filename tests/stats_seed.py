@@ -57,7 +57,7 @@ class World:
     cases: list[SeedCase]
 
 
-async def add_second_commune(session, province_id: int, now: dt.datetime) -> int:  # noqa: ANN001
+async def add_second_commune(session, province_id: int, now: dt.datetime) -> int:
     commune = Unit(kind=UnitKind.COMMUNE, code="xuan-truong", name="Xã Xuân Trường",
                    parent_id=province_id, created_at=now)
     session.add(commune)
@@ -108,7 +108,7 @@ def _random_cases(world: World, rng: random.Random) -> list[SeedCase]:
             referrals.append((agency_id, created + dt.timedelta(days=rng.randrange(0, 12))))
         cases.append(SeedCase(
             commune_id=commune_id,
-            village_id=rng.choice(villages + [None]),
+            village_id=rng.choice([*villages, None]),
             category=rng.choice(list(Category)).value,
             age_group=rng.choice(list(AgeGroup)).value,
             urgent=urgent, channel=rng.choice(CHANNELS), created_at=created, status=status,
@@ -117,7 +117,7 @@ def _random_cases(world: World, rng: random.Random) -> list[SeedCase]:
     return cases
 
 
-async def seed(db, province_id: int, commune_id: int, *, seed_value: int = 2027) -> World:  # noqa: ANN001
+async def seed(db, province_id: int, commune_id: int, *, seed_value: int = 2027) -> World:
     """Adds a second commune under the province and ~110 cases across both."""
     async with db.session() as session:
         second = await add_second_commune(session, province_id, NOW)

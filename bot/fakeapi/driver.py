@@ -112,7 +112,8 @@ class _Participant:
     def last(self) -> SentMessage:
         """The newest message the bot sent in this chat."""
         bot_id = self.server.bot_id
-        ids = [mid for mid, m in self.chat.messages.items() if m.get("from", {}).get("id") == bot_id]
+        ids = [mid for mid, m in self.chat.messages.items()
+               if m.get("from", {}).get("id") == bot_id]
         return self.message(max(ids))
 
 
@@ -210,6 +211,15 @@ class FakeUser(_Participant):
         query = {"id": query_id, "from": self.user, "chat_instance": str(message.chat_id),
                  "data": data,
                  "message": {k: v for k, v in message.raw.items() if not k.startswith("_")}}
+        self.server.callback_queries[query_id] = {"answered": False}
+        return await self.server.push_update("callback_query", query)
+
+    async def press_inline(self, data: str) -> int:
+        """Press a button of a message sent through inline mode: the query has no message and
+        no chat, only an inline_message_id."""
+        query_id = str(next(_query_ids))
+        query = {"id": query_id, "from": self.user, "chat_instance": "inline",
+                 "inline_message_id": f"inline-{query_id}", "data": data}
         self.server.callback_queries[query_id] = {"answered": False}
         return await self.server.push_update("callback_query", query)
 

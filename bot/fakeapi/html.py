@@ -10,7 +10,8 @@ ALLOWED_TAGS = {
     "a", "code", "pre", "blockquote", "tg-emoji",
 }
 _ENTITY = re.compile(r"&(#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
-_TAG = re.compile(r"<(/?)([a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*(/?)>")
+_ATTRIBUTE = r"""\s+[a-zA-Z-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?"""
+_TAG = re.compile(rf"<(/?)([a-zA-Z0-9-]*)((?:{_ATTRIBUTE})*)\s*(/?)>")
 
 
 class HtmlError(ValueError):
@@ -65,7 +66,7 @@ def parse(text: str) -> str:
             out.append(ch)
             i += 1
     if stack:
-        name, at = stack[-1]
+        name, _at = stack[-1]
         raise HtmlError(
             f"can't parse entities: Can't find end tag corresponding to start tag \"{name}\"")
     return "".join(out)

@@ -25,6 +25,7 @@ SANDBOX_TOKEN = "1000000001:SANDBOX-not-a-real-token-0000000000"
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
+WEBHOOK_RETRY_SECONDS = 0.5
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SEND_METHODS = {
     "sendmessage", "sendphoto", "senddocument", "sendlocation", "sendvoice", "sendcontact",
@@ -47,6 +48,11 @@ class ApiError(Exception):
 
 def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
+
+
+def _inline(markup: dict | None) -> dict | None:
+    """The inline keyboard a message keeps (reply keyboards are not part of the message)."""
+    return markup if markup and "inline_keyboard" in markup else None
 
 
 def _not_modified() -> ApiError:
@@ -141,7 +147,7 @@ class FakeTelegram:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        port = site._server.sockets[0].getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self._http = aiohttp.ClientSession()
 
@@ -432,6 +438,11 @@ class FakeTelegram:
                     mine.cancel()
         return ready()
 
+    @property
+    def long_polling(self) -> bool:
+        """A getUpdates call is waiting for updates right now."""
+        return self._poller is not None and not self._poller.done()
+
     async def _wait_updates(self, ready) -> None:  # noqa: ANN001
         async with self._changed:
             await self._changed.wait_for(lambda: bool(ready()))
@@ -482,14 +493,16 @@ class FakeTelegram:
                 self.delivered_webhook.append(update["update_id"])
                 self.updates.pop(0)
             else:
-                await asyncio.sleep(0.2)
+                # Telegram waits before retrying a failed delivery (longer than this); the
+                # fake's retry pace follows its time scale like every other window.
+                await asyncio.sleep(WEBHOOK_RETRY_SECONDS / self.limits.time_scale)
 
     async def api_sendmessage(self, params: dict) -> dict:
         chat = self._chat(params)
         visible = self._check_text(params.get("text"), params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"), chat)
         message = self._message(chat, self.next_message_id(chat), text=visible,
-                                reply_markup=markup if markup and "inline_keyboard" in markup else None)
+                                reply_markup=_inline(markup))
         message["_html"] = str(params.get("text"))
         message["_keyboard"] = markup
         self._record(chat, message, "sent")
@@ -502,7 +515,8 @@ class FakeTelegram:
         markup = self._check_markup(params.get("reply_markup"), chat)
         value = params.get(field_name)
         if isinstance(value, tuple):
-            file_id = self.store_file(value[1], kind=kind, ext=(value[2] or "bin").rsplit(".", 1)[-1])
+            ext = (value[2] or "bin").rsplit(".", 1)[-1]
+            file_id = self.store_file(value[1], kind=kind, ext=ext)
         elif isinstance(value, str) and value in self.files:
             file_id = value
         else:
@@ -516,7 +530,7 @@ class FakeTelegram:
         elif field_name == "voice":
             media["duration"] = 1
         message = self._message(chat, self.next_message_id(chat), caption=caption or None,
-                                reply_markup=markup if markup and "inline_keyboard" in markup else None,
+                                reply_markup=_inline(markup),
                                 **{field_name: media})
         message["_keyboard"] = markup
         message["_html"] = str(params.get("caption") or "")
@@ -604,7 +618,8 @@ class FakeTelegram:
         query_id = str(params.get("callback_query_id") or "")
         query = self.callback_queries.get(query_id)
         if query is None or query.get("answered"):
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid")
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
             raise bad_request("MESSAGE_TOO_LONG")

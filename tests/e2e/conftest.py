@@ -9,7 +9,7 @@ from tests.e2e.flows import create_invite, join
 
 
 @pytest.fixture
-async def officer(bot):  # noqa: ANN001, ANN201
+async def officer(bot):
     """Hùng, an officer of the example commune, joined through a real invitation."""
     root = bot.user(ADMIN_ID, "Mai")
     person = bot.user(2001, "Hùng")

@@ -38,7 +38,7 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
 
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
 MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case"]
-OFFICER_COMMANDS = MEMBER_COMMANDS + ["newcase"]
+OFFICER_COMMANDS = [*MEMBER_COMMANDS, "newcase"]
 
 
 class Reporter:

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.fakeapi import FakeGroup
 from bot.jobs import plan_calendar, run_calendar_jobs
-from domain.calendar import DateRule, EventSpec, EventKind, Recipient, matches, reminder_days
+from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, reminder_days
 from storage.models import CalendarEvent, Delivery, Subscription
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import create_invite, join
@@ -20,7 +20,7 @@ HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-async def people(bot):  # noqa: ANN001, ANN201
+async def people(bot):
     """The install admin, a commune admin and an officer, all joined through invitations."""
     root = bot.user(ADMIN_ID, "Mai")
     admin = bot.user(3001, "Quang")
@@ -182,6 +182,7 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
                      "so-lieu-minh-tan-20261115-20270514.csv"]
 
 
+@pytest.mark.time_scale(1)  # real windows: the bot must really outpace the fake's 10/s
 async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
     _root, admin, _officer = people
     subscribers = []

@@ -26,7 +26,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-async def staff(bot):  # noqa: ANN001, ANN201
+async def staff(bot):
     """A commune administrator, two officers and a police member, all joined by invitation."""
     root = bot.user(ADMIN_ID, "Mai")
     admin = bot.user(3001, "Quang")
@@ -45,7 +45,7 @@ async def staff(bot):  # noqa: ANN001, ANN201
             "health": health}
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,  # noqa: ANN001, ANN201
+async def act(user, send: str | None = None, *, press=None, label: str | None = None,
               data: str | None = None, replies: int = 1):
     """One action of a person and the replies it brings (the last one returned)."""
     user.mark()
@@ -59,7 +59,7 @@ async def act(user, send: str | None = None, *, press=None, label: str | None = 
     return got if replies > 1 else got[0]
 
 
-async def reported_case(bot, staff, name: str = "Lan", user_id: int = 1001) -> tuple[str, Reporter]:  # noqa: ANN001
+async def reported_case(bot, staff, name: str = "Lan", user_id: int = 1001) -> tuple[str, Reporter]:
     citizen = Reporter(bot.user(user_id, name))
     thanks = await shortest_report(citizen)
     for person in (staff["officer"], staff["other"]):
@@ -67,13 +67,13 @@ async def reported_case(bot, staff, name: str = "Lan", user_id: int = 1001) -> t
     return CODE.search(thanks.text).group(1), citizen
 
 
-async def take_and_open(officer, code: str):  # noqa: ANN001, ANN201
+async def take_and_open(officer, code: str):
     card = await act(officer, f"/case {code}")
     await act(officer, press=card, label="Nhận xử lý", replies=2)
     return await act(officer, f"/case {code}")
 
 
-async def audit_actions(bot) -> list[str]:  # noqa: ANN001
+async def audit_actions(bot) -> list[str]:
     async with bot.db.session() as session:
         return [a.action for a in (await session.exec(select(AuditEntry))).all()]
 
@@ -262,7 +262,7 @@ async def test_reporter_relay_both_ways_with_identities_hidden(bot, staff):
     assert "Đã gửi" in (await act(officer, press=preview, label="Gửi")).text
 
 
-def card_case_id(card) -> int:  # noqa: ANN001
+def card_case_id(card) -> int:
     data = card.button("Lịch sử")["callback_data"]
     return int(data.split(":")[3])
 
@@ -381,7 +381,8 @@ async def test_lists_page_and_filter_within_telegrams_limits(bot, staff):
     page = await act(officer, press=page, label="Trang sau")
     assert "Trang 2/3" in page.text
     choose = await act(officer, press=page, label="Loại")
-    labour = next(b["text"] for b in choose.buttons if "nặng nhọc" in b["text"] or "(7)" in b["text"])
+    labour = next(b["text"] for b in choose.buttons
+                  if "nặng nhọc" in b["text"] or "(7)" in b["text"])
     page = await act(officer, press=choose, label=labour)
     assert "(7)" in page.text and "Đang lọc" in page.text
     choose = await act(officer, press=page, label="Thôn")
@@ -419,5 +420,5 @@ async def test_a_village_collaborator_follows_only_the_reports_they_sent(bot, st
     assert "không có quyền" in (await act(helper, press=card, data=view_data(card))).text
 
 
-def view_data(card) -> str:  # noqa: ANN001
+def view_data(card) -> str:
     return f"1:cs:view:{card_case_id(card)}"

@@ -17,12 +17,12 @@ from tests.e2e.test_cases import act, reported_case, staff, take_and_open  # noq
 ZW = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, joiners, word joiner, BOM
 
 
-async def answers(person) -> list:  # noqa: ANN001
+async def answers(person) -> list:
     """Everything the bot says back to one action: at least one message, then until quiet."""
     return [*await person.replies(1), *await person.settle()]
 
 
-async def until_text(person, words: str, timeout: float = 20.0):  # noqa: ANN001, ANN201
+async def until_text(person, words: str, timeout: float = 20.0):
     """The first message containing `words`, skipping what comes before it (the answers to
     an earlier command may still be arriving on a busy machine)."""
     seen = []
@@ -34,12 +34,12 @@ async def until_text(person, words: str, timeout: float = 20.0):  # noqa: ANN001
         assert len(seen) < 10, seen
 
 
-async def events(bot, kind: str) -> list[CaseEvent]:  # noqa: ANN001
+async def events(bot, kind: str) -> list[CaseEvent]:
     async with bot.db.session() as session:
         return list((await session.exec(select(CaseEvent).where(CaseEvent.kind == kind))).all())
 
 
-async def until_story(r: Reporter):  # noqa: ANN201
+async def until_story(r: Reporter):
     """/baotin → the story question (not urgent, Thôn Đông, 6–10, one child, no name)."""
     _intro, danger = await r.say("/baotin", replies=2)
     (what,) = await r.tap(danger, "Không, nhưng")
@@ -51,7 +51,7 @@ async def until_story(r: Reporter):  # noqa: ANN201
     return story
 
 
-async def to_review(r: Reporter, more) -> object:  # noqa: ANN001
+async def to_review(r: Reporter, more) -> object:
     (identity,) = await r.tap(more, "Tiếp tục")
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Hàng xóm")
@@ -380,7 +380,7 @@ async def test_text_of_invisible_characters_is_not_an_answer(bot, staff):  # noq
     assert await events(bot, "note") == []
 
 
-async def add_other_commune_officer(bot) -> int:  # noqa: ANN001
+async def add_other_commune_officer(bot) -> int:
     async with bot.db.session() as session:
         province = (await session.exec(select(Unit).where(Unit.kind == UnitKind.PROVINCE))).one()
         other_commune = Unit(kind=UnitKind.COMMUNE, code="xuan-truong", name="Xã Xuân Trường",

@@ -58,7 +58,7 @@ QUOTED = re.compile(r"của vụ việc [A-Z2-9-]+\n\n(.*)\n\nNgười báo tin 
 
 
 class Walk:
-    def __init__(self, seed: int, running, citizen, officer) -> None:  # noqa: ANN001
+    def __init__(self, seed: int, running, citizen, officer) -> None:
         self.rng = random.Random(seed)
         self.running = running
         self.citizen = citizen
@@ -66,7 +66,7 @@ class Walk:
         self.confirmed: set[str] = set()  # what the officer sent under a preview
         self.log: list[str] = []
 
-    def buttons(self, person) -> list[tuple[object, dict]]:  # noqa: ANN001
+    def buttons(self, person) -> list[tuple[object, dict]]:
         found = []
         for mid in person.chat.messages:
             message = person.message(mid)
@@ -74,13 +74,13 @@ class Walk:
                 found += [(message, b) for b in message.buttons if "callback_data" in b]
         return found
 
-    def reply_keyboard_texts(self, person) -> list[str]:  # noqa: ANN001
+    def reply_keyboard_texts(self, person) -> list[str]:
         texts: list[str] = []
         for mid in person.chat.messages:
             texts += person.message(mid).reply_keyboard
         return texts
 
-    async def act(self, person, commands: list[str]) -> None:  # noqa: ANN001
+    async def act(self, person, commands: list[str]) -> None:
         roll = self.rng.random()
         last = person.message(max(person.chat.messages)) if person.chat.messages else None
         if last is not None and "gõ" in last.text.lower() and self.rng.random() < 0.6:
@@ -123,7 +123,7 @@ class Walk:
         got = await person.settle(quiet=0.4)
         await self.check_acknowledged(person, got)
 
-    async def check_acknowledged(self, person, got) -> None:  # noqa: ANN001
+    async def check_acknowledged(self, person, got) -> None:
         """A story part the bot said it kept is in the draft."""
         typed = self.log[-1]
         if person is not self.citizen or " types " not in typed:
@@ -154,8 +154,8 @@ class Walk:
 
 
 @pytest.mark.parametrize(("seed", "citizen_share"), WALKS)
-async def test_random_walks_never_break_the_rules(seed, citizen_share, fake, db, clock, commune,  # noqa: ANN001
-                                                  caplog):  # noqa: ANN001
+async def test_random_walks_never_break_the_rules(seed, citizen_share, fake, db, clock, commune,
+                                                  caplog):
     caplog.set_level(logging.ERROR)
     running = await start_bot(fake, db, clock)
     try:

@@ -73,7 +73,7 @@ async def test_sandbox_shows_menus_to_each_person(tmp_path):
     assert "fake Telegram refused" not in text
 
 
-async def _start_bot_process(fake, tmp_path):  # noqa: ANN001, ANN202
+async def _start_bot_process(fake, tmp_path):
     env = _env(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=fake.url,
                DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/treem.db")
     return await asyncio.create_subprocess_exec(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlmodel import select
 
-from bot.fakeapi import FakeUser, SentMessage
 from bot.jobs import run_report_jobs
 from storage.models import (
     AuditEntry,
@@ -20,6 +18,7 @@ from storage.models import (
 )
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+
 
 async def test_shortest_report_creates_case_and_tells_officer(bot, officer):
     citizen = Reporter(bot.user(1001, "Lan"))
@@ -160,7 +159,8 @@ async def test_hostile_input_during_the_report(bot):
     (name,) = await r.tap(count, "2 em")
     (story,) = await r.tap(name, "Bỏ qua")
     too_long, story_again = await r.say("x" * 10_000, replies=2)
-    assert "quá dài" in too_long.text and "3.000" in too_long.text and "không bị mất" in too_long.text
+    assert "quá dài" in too_long.text and "3.000" in too_long.text
+    assert "không bị mất" in too_long.text
     (more,) = await r.say("<i>Một đoạn ngắn</i> & dấu <")
     (identity,) = await r.tap(more, "Tiếp tục")
     (relation,) = await r.tap(identity, "Ẩn danh")

@@ -21,8 +21,6 @@ from handlers.stats import channel_name, number, plain, special_group_name
 from handlers.texts import age_name, category_name, risk_name, status_name
 from services import stats as stats_service
 from storage.models import Agency, AuditEntry, Member, Report, Unit
-from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join
 from tests.stats_seed import (
     HANOI,
     NOW,
@@ -37,13 +35,13 @@ from tests.stats_seed import (
 
 
 @pytest.fixture
-async def world(bot, commune):  # noqa: ANN001, ANN201
+async def world(bot, commune):
     async with bot.db.session() as session:
         province_id = (await session.get(Unit, commune.commune_id)).parent_id
     return await seed(bot.db, province_id, commune.commune_id)
 
 
-async def _member(bot, user_id: int, name: str, role: Role, unit_id: int,  # noqa: ANN001, ANN202
+async def _member(bot, user_id: int, name: str, role: Role, unit_id: int,
                   agency_id: int | None = None):
     async with bot.db.session() as session:
         session.add(Member(telegram_user_id=user_id, display_name=name, role=role,
@@ -55,7 +53,7 @@ async def _member(bot, user_id: int, name: str, role: Role, unit_id: int,  # noq
     return person
 
 
-async def _until(user, predicate, timeout: float = 30.0) -> list:  # noqa: ANN001
+async def _until(user, predicate, timeout: float = 30.0) -> list:
     """Everything the bot sends or edits until a message matches `predicate`."""
     collected = []
     while not any(predicate(m) for m in collected):
@@ -63,20 +61,20 @@ async def _until(user, predicate, timeout: float = 30.0) -> list:  # noqa: ANN00
     return collected
 
 
-def _has_photo(message) -> bool:  # noqa: ANN001
+def _has_photo(message) -> bool:
     return "photo" in message.raw
 
 
-def _done(message) -> bool:  # noqa: ANN001
+def _done(message) -> bool:
     return "Đã xong tệp số liệu" in message.text
 
 
-def _bot_messages(bot, user) -> list[dict]:  # noqa: ANN001
+def _bot_messages(bot, user) -> list[dict]:
     return [m for _mid, m in sorted(user.chat.messages.items())
             if m.get("from", {}).get("id") == bot.fake.bot_id]
 
 
-def _documents(bot, user) -> dict[str, bytes]:  # noqa: ANN001
+def _documents(bot, user) -> dict[str, bytes]:
     return {m["document"]["file_name"]: bot.fake.files[m["document"]["file_id"]][1]
             for m in _bot_messages(bot, user) if "document" in m}
 
@@ -86,7 +84,7 @@ def _rows(xlsx: bytes, sheet: str) -> list[tuple]:
     return list(book[sheet].iter_rows(values_only=True))
 
 
-def _expected_rows(world, names: dict[int, str], commune_ids: list[int], lo, hi, now,  # noqa: ANN001
+def _expected_rows(world, names: dict[int, str], commune_ids: list[int], lo, hi, now,
                    agency_names: dict[int, str]) -> dict[str, list]:
     """Indicator label → the value per commune column (then the total if several)."""
     per = [expected(world, cid, lo, hi, now) for cid in commune_ids]
@@ -94,7 +92,7 @@ def _expected_rows(world, names: dict[int, str], commune_ids: list[int], lo, hi,
         per.append(expected(world, None, lo, hi, now))
     want: dict[str, list] = {}
 
-    def put(label: str, get) -> None:  # noqa: ANN001
+    def put(label: str, get) -> None:
         want[label] = [get(e) for e in per]
 
     put("Tổng số tin báo tiếp nhận", lambda e: e["reports"])

@@ -38,7 +38,7 @@ def _same(got: dict, want: dict) -> None:
 
 
 @pytest.fixture
-async def world(db, commune):  # noqa: ANN001, ANN201
+async def world(db, commune):
     async with db.session() as session:
         province_id = (await session.get(Unit, commune.commune_id)).parent_id
     return await seed(db, province_id, commune.commune_id)

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import zoneinfo
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel, select
@@ -26,14 +27,12 @@ from storage.models import Agency, AuditEntry, Case, Member, Unit
 from storage.setup_import import import_setup
 from tests.conftest import EXAMPLE_SETUP
 
-import pytest
-
 HEAD = "0008"  # the newest revision in storage/migrations/versions
 
 
 async def test_migrations_leave_no_difference_with_the_models(db):
     async with db.engine.connect() as conn:
-        def diff(sync_conn):  # noqa: ANN001, ANN202
+        def diff(sync_conn):
             context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
             return compare_metadata(context, SQLModel.metadata)
 
@@ -80,7 +79,7 @@ async def test_setup_import_is_idempotent_and_follows_the_file(db, clock):
     assert [a.action for a in audit] == ["setup_import", "setup_import"]  # not for the no-op
 
 
-async def _invite(db, clock, commune) -> str:  # noqa: ANN001
+async def _invite(db, clock, commune) -> str:
     async with db.session() as session:
         created = await membership.create_invite(
             CLI_ACTOR, role=Role.OFFICER, unit_id=commune.commune_id, agency_id=None,

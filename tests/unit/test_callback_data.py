@@ -56,7 +56,8 @@ def test_every_accepted_build_fits_64_bytes() -> None:
     rng = random.Random(20260520)
     accepted = 0
     for _ in range(3_000):
-        parts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24))) for _ in range(rng.randint(2, 8))]
+        parts = ["".join(rng.choices(alphabet, k=rng.randint(1, 24)))
+                 for _ in range(rng.randint(2, 8))]
         try:
             data = cb.build(*parts)
         except ValueError:
@@ -162,3 +163,26 @@ def test_int_arg_absent_raises_value_error() -> None:
 )
 def test_pattern_matches_only_its_feature(feature: str, data: str, matches: bool) -> None:
     assert bool(re.match(cb.pattern(feature), data)) is matches
+
+
+@pytest.mark.parametrize("text", ["0", "42", "-1", str(2**53), "9007199254740992"])
+def test_numbers_in_range_parse(text: str) -> None:
+    assert cb.parse_int(text) == int(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "-", "abc", "1.5", "²", "١٢", " 1", "1 ", str(2**53 + 1), str(2**63), "9" * 30]
+)
+def test_numbers_out_of_range_or_malformed_are_stale(text: str) -> None:
+    with pytest.raises(cb.StaleButton):
+        cb.parse_int(text)
+
+
+def test_int_arg_refuses_what_no_button_carries() -> None:
+    parsed = cb.parse(cb.build("cs", "take", str(2**63)))
+    assert parsed is not None
+    with pytest.raises(cb.StaleButton):
+        parsed.int_arg(0)
+    with pytest.raises(ValueError, match="no argument"):
+        parsed.int_arg(1)
+    assert cb.parse("1:cs:take:" + "9" * 25) is None  # longer than any part may be

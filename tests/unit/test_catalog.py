@@ -16,7 +16,7 @@ _VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậèé�
                          re.IGNORECASE)
 
 
-def _catalog():  # noqa: ANN202
+def _catalog():
     with PO_PATH.open("rb") as po_file:
         return read_po(po_file, locale="vi")
 
@@ -25,7 +25,8 @@ def _code_messages() -> set[str]:
     found = set()
     for package in ("bot", "handlers", "services", "domain"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / package, method_map=[("**.py", "python")], keywords={"_": None, "N_": None, "ngettext": (1, 2)}
+            ROOT / package, method_map=[("**.py", "python")],
+            keywords={"_": None, "N_": None, "ngettext": (1, 2)}
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found

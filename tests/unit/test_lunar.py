@@ -50,7 +50,7 @@ def first_mismatches(mismatches: list[str], limit: int = 20) -> str:
 
 
 def test_supported_years() -> None:
-    assert lunar.SUPPORTED_YEARS == range(1900, 2101)
+    assert range(1900, 2101) == lunar.SUPPORTED_YEARS
 
 
 def test_every_day_solar_to_lunar_matches_reference() -> None:

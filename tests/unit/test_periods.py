@@ -47,7 +47,7 @@ def test_the_default_is_the_report_due_next(today, kind, year):
 
 
 def test_a_commune_deadline_moved_changes_which_report_is_next():
-    def moved(kind, year):  # noqa: ANN001, ANN202
+    def moved(kind, year):
         return D(year, 11, 20) if kind is PeriodKind.ANNUAL else D(year, 5, 20)
 
     assert next_report(D(2027, 11, 18), moved) == report_period(PeriodKind.ANNUAL, 2027)

@@ -13,7 +13,8 @@ def test_one_page_per_village_with_its_link_and_numbers():
                           villages=[PosterVillage(11, "Thôn Đông"), PosterVillage(12, "Thôn Đoài")])
     assert html.count('<section class="page">') == 2
     assert html.count("<svg") == 2
-    assert "https://t.me/treem_bot?start=r_11" in html and "https://t.me/treem_bot?start=r_12" in html
+    assert "https://t.me/treem_bot?start=r_11" in html
+    assert "https://t.me/treem_bot?start=r_12" in html
     assert "Xã &lt;Minh&gt; Tân" in html  # escaped
     assert "Có trẻ em đang gặp nguy hiểm?" in html and "111" in html and "0229 3 800 000" in html
 

@@ -34,4 +34,4 @@ async def test_same_chat_in_order_other_chats_concurrently():
     chat1 = [entry for entry in log if entry[1] != 99]
     assert chat1 == [("start", 1), ("end", 1), ("start", 2), ("end", 2), ("start", 3), ("end", 3)]
     assert log.index(("end", 99)) < log.index(("end", 1))  # chat 2 did not wait for chat 1
-    assert processor._locks == {}  # noqa: SLF001 - no lock kept for idle chats
+    assert processor._locks == {}  # no lock kept for idle chats

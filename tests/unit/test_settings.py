@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 
 import pytest
@@ -20,7 +21,7 @@ WEBHOOK = {
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     """No .env from the repository and no variables from the developer's shell."""
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
@@ -241,7 +242,7 @@ def test_webhook_mode_lists_every_missing_setting_at_once() -> None:
 # --- the .env file -------------------------------------------------------------------------
 
 
-def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:  # noqa: ANN001
+def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:
     (tmp_path / ".env").write_text(
         f"TELEGRAM_BOT_TOKEN={TOKEN}\nTREEM_ADMIN_IDS=7; 8\nTREEM_TIMEZONE=Asia/Bangkok\n",
         encoding="utf-8",
@@ -253,12 +254,60 @@ def test_dotenv_in_the_working_directory_is_read(tmp_path) -> None:  # noqa: ANN
     assert settings.timezone == "Asia/Bangkok"
 
 
-def test_problems_in_dotenv_are_reported(tmp_path) -> None:  # noqa: ANN001
+def test_problems_in_dotenv_are_reported(tmp_path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=changeme\n", encoding="utf-8")
     (problem,) = problems()
     assert problem.startswith("TELEGRAM_BOT_TOKEN: ")
 
 
-def test_overrides_beat_dotenv(tmp_path) -> None:  # noqa: ANN001
+def test_overrides_beat_dotenv(tmp_path) -> None:
     (tmp_path / ".env").write_text("TREEM_ADMIN_IDS=7\n", encoding="utf-8")
     assert load_settings(TREEM_ADMIN_IDS="9").admin_ids == {9}
+
+
+# --- Vietnamese and English ------------------------------------------------------------------
+
+_VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ]")
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"TELEGRAM_BOT_TOKEN": "changeme"},
+        {"TREEM_ADMIN_IDS": "abc"},
+        {"TREEM_MODE": "push"},
+        {"TREEM_HTTP_PORT": "abc"},
+        {"TREEM_HTTP_PORT": "0"},
+        {"TREEM_INVITE_TTL_HOURS": "100000"},
+        {"TREEM_REMINDER_TIME": "8h"},
+        {"TREEM_DIGEST_TIME": "sáng"},
+        {"TREEM_TIMEZONE": "Hà Nội"},
+        {"TREEM_DB_CONNECT_TIMEOUT": "0"},
+        {"DATABASE_URL": "mysql://x"},
+        {"DATABASE_URL": "postgresql+asyncpg://"},
+        {"TELEGRAM_API_URL": "api.telegram.org"},
+        {"TREEM_MODE": "webhook"},
+    ],
+)
+def test_each_problem_is_in_vietnamese_then_english(overrides: dict) -> None:
+    for line in problems(**overrides):
+        name, _sep, text = line.partition(": ")
+        assert name.isupper() or name.startswith("TREEM_"), line
+        vietnamese, _slash, english = text.partition(" / ")
+        assert _VIETNAMESE.search(vietnamese), line
+        assert english and english != vietnamese, line
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+asyncpg://", "postgresql+asyncpg://user@host", "postgresql+asyncpg:///treem",
+     "postgresql+asyncpg://u@h:abc/db", "sqlite+aiosqlite://"],
+)
+def test_database_url_must_name_server_and_database(url: str) -> None:
+    (problem,) = problems(DATABASE_URL=url)
+    assert problem.startswith("DATABASE_URL: ")
+
+
+def test_connect_timeout_setting() -> None:
+    assert load_settings().db_connect_timeout == 10
+    assert load_settings(TREEM_DB_CONNECT_TIMEOUT="2.5").db_connect_timeout == 2.5

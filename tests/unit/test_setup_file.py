@@ -148,7 +148,7 @@ def _bad_agency_phone(d: dict) -> None:
     ],
 )
 def test_schema_errors_name_the_field(
-    tmp_path: pathlib.Path, raw: dict, breaks, where: str, says: str  # noqa: ANN001
+    tmp_path: pathlib.Path, raw: dict, breaks, where: str, says: str
 ) -> None:
     data = copy.deepcopy(raw)
     breaks(data)
@@ -207,4 +207,4 @@ def test_not_utf8(tmp_path: pathlib.Path) -> None:
 
 def test_missing_file(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "nope.toml"
-    assert str(error_of(path)) == f"{path}: No such file or directory"
+    assert str(error_of(path)) == f"{path}: the file cannot be opened (No such file or directory)"

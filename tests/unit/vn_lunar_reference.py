@@ -32,25 +32,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 __all__ = [
-    "VIETNAM",
     "CHINA",
+    "VIETNAM",
     "Lunar",
-    "jd_from_date",
-    "jd_to_date",
-    "new_moon",
-    "sun_longitude",
+    "convert_lunar_to_solar",
+    "convert_solar_to_lunar",
+    "get_leap_month_offset",
+    "get_lunar_month11",
     "get_new_moon_day",
     "get_sun_longitude",
-    "get_lunar_month11",
-    "get_leap_month_offset",
-    "convert_solar_to_lunar",
-    "convert_lunar_to_solar",
-    "solar_to_lunar",
+    "jd_from_date",
+    "jd_to_date",
     "lunar_to_solar",
+    "new_moon",
+    "solar_to_lunar",
+    "sun_longitude",
 ]
 
 VIETNAM = 7.0
@@ -111,7 +111,7 @@ def jd_to_date(jd: int) -> tuple[int, int, int]:
 # --- astronomy ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def new_moon(k: int) -> float:
     """Julian day (UT, fractional) of the k-th new moon after 1900-01-01 13:52 UT."""
     t = k / 1236.85  # Julian centuries from 1900-01-01 12:00
@@ -151,19 +151,19 @@ def sun_longitude(jdn: float) -> float:
 # --- calendar -------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_new_moon_day(k: int, time_zone: float) -> int:
     """Julian day number of the local day (at `time_zone`) containing the k-th new moon."""
     return _int(new_moon(k) + 0.5 + time_zone / 24)
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_sun_longitude(day_number: int, time_zone: float) -> int:
     """Sector 0..11 (30° each) of the sun's longitude at the start of local day `day_number`."""
     return _int(sun_longitude(day_number - 0.5 - time_zone / 24) / _PI * 6)
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_lunar_month11(yy: int, time_zone: float) -> int:
     """Julian day of the first day of lunar month 11 (the one with the winter solstice)
     that begins in or before Gregorian year `yy`."""
@@ -175,7 +175,7 @@ def get_lunar_month11(yy: int, time_zone: float) -> int:
     return nm
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_leap_month_offset(a11: int, time_zone: float) -> int:
     """Index (counting month 11 starting on `a11` as 0) of the first month without a
     major solar term: the month before it is the leap month."""
