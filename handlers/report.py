@@ -15,7 +15,7 @@ from telegram import (
 )
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.i18n import _, vi_datetime
+from bot.i18n import _, vi_datetime, vi_number
 from domain.errors import InvalidInput
 from domain.reports import (
     CHILD_COUNTS,
@@ -100,7 +100,7 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
     if step is Step.STORY:
         return [Reply(_("<b>Tell us briefly what you saw or heard</b>: what happened, when, who "
                         "was involved. Up to {limit} characters. You can also send photos or a "
-                        "voice message.").format(limit=f"{MAX_STORY_CHARS:,}".replace(",", ".")),
+                        "voice message.").format(limit=vi_number(MAX_STORY_CHARS)),
                       keyboard([[_cancel_button(draft)]]))]
     if step is Step.MEDIA:
         count = len(draft.answers.get("media", []))
@@ -311,7 +311,7 @@ def report_problem(problem: InvalidInput, draft: ReportDraft) -> str:
         return _("That message is too long: the description can have up to {limit} characters "
                  "in all ({used} used so far). I have not saved it – please send it in shorter "
                  "parts or shorten it. Nothing you sent before is lost.").format(
-                     limit=MAX_STORY_CHARS, used=used)
+                     limit=vi_number(MAX_STORY_CHARS), used=vi_number(used))
     return message_for(problem)
 
 

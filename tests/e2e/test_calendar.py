@@ -26,7 +26,7 @@ async def people(bot):  # noqa: ANN001, ANN201
     admin = bot.user(3001, "Quang")
     await join(admin, await create_invite(root, "Quản trị viên của xã"))
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     for person in (admin, officer):
         await person.settle()
     return root, admin, officer
@@ -40,7 +40,7 @@ async def test_deadlines_in_the_next_60_days(bot, people):
     assert "Hạn báo cáo và sự kiện trong 60 ngày tới" in answer.text
     # 23/11/2026: the gender-equality month is under way, micronutrient day 2 on 1/12.
     assert "bình đẳng giới" in answer.text and "đang diễn ra đến 15/12/2026" in answer.text
-    assert "Thứ Ba, 1 tháng 12, 2026" in answer.text and "còn 8 ngày" in answer.text
+    assert "Thứ Ba, ngày 01/12/2026" in answer.text and "còn 8 ngày" in answer.text
     citizen = bot.user(1001, "Lan")
     citizen.mark()
     await citizen.send("/deadlines")
@@ -63,7 +63,7 @@ async def test_year_calendar_and_event_change_by_admin_only(bot, people):
     admin.mark()
     await admin.send("/event bao-cao-nam 20/11")
     done = await admin.reply()
-    assert "nay vào ngày 20/11" in done.text and "Thứ Bảy, 20 tháng 11, 2027" in done.text
+    assert "nay vào ngày 20/11" in done.text and "Thứ Bảy, ngày 20/11/2027" in done.text
     async with bot.db.session() as session:
         event = (await session.exec(select(CalendarEvent).where(
             CalendarEvent.code == "bao-cao-nam"))).one()
@@ -171,7 +171,7 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     await run_calendar_jobs(bot.application)
     reminders = officer.unread()
     deadline = next(m for m in reminders if "Báo cáo 6 tháng" in m.text)
-    assert "Thứ Năm, 20 tháng 5, 2027" in deadline.text and "còn 14 ngày" in deadline.text
+    assert "Thứ Năm, ngày 20/05/2027" in deadline.text and "còn 14 ngày" in deadline.text
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
     messages = await officer.settle(quiet=1.5, timeout=30)

@@ -32,9 +32,9 @@ async def staff(bot):  # noqa: ANN001, ANN201
     admin = bot.user(3001, "Quang")
     await join(admin, await create_invite(root, "Quản trị viên của xã"))
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     other = bot.user(2002, "Tuấn")
-    await join(other, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(other, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     police = bot.user(2101, "Dũng")
     await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
     health = bot.user(2102, "Hạnh")
@@ -178,7 +178,7 @@ async def test_deadline_alerts_escalation_and_digest_with_the_clock(bot, staff):
     bot.clock.advance(dt.timedelta(minutes=1))
     assert (await run_case_jobs(bot.application)).sent == 1
     digest = await officer.reply()
-    assert "Chào buổi sáng Hùng" in digest.text and code in digest.text
+    assert "Chào buổi sáng, Hùng" in digest.text and code in digest.text
     assert "Quá hạn (1)" in digest.text
     assert (await run_case_jobs(bot.application)).sent == 0
     assert other.unread() == []
@@ -396,7 +396,7 @@ async def test_lists_page_and_filter_within_telegrams_limits(bot, staff):
 async def test_a_village_collaborator_follows_only_the_reports_they_sent(bot, staff):
     root = bot.user(ADMIN_ID, "Mai")
     helper = bot.user(2201, "Hoa")
-    await join(helper, await create_invite(root, "Cộng tác viên thôn", "Thôn Đông"))
+    await join(helper, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đông"))
     await helper.settle()
     code, _citizen = await reported_case(bot, staff)  # someone else's report
     mine = await shortest_report(Reporter(helper))

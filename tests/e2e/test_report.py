@@ -86,13 +86,16 @@ async def test_report_with_photos_location_contact_and_edit(bot, officer):
     await user.send_contact("+84912345678")
     thanks, relation = await user.replies(2)
     (review,) = await r.tap(relation, "Người thân")
-    assert "0912345678" in review.text and "Ảnh và ghi âm: 2" in review.text
+    assert "0912345678" in review.text and "Ảnh và tin nhắn thoại: 2" in review.text
     assert "vị trí đã gửi" in review.text
     (category,) = await r.tap(review, "✏️ Sự việc")
     (review,) = await r.tap(category, "Bị bỏ rơi")
     assert "bỏ rơi" in review.text.lower() and "Kiểm tra lại" in review.text
     (thanks,) = await r.tap(review, "Gửi tin báo")
     assert "Mã theo dõi" in thanks.text
+    # Urgent: the commune is alerted now, not "at the latest in 12 hours".
+    assert "được báo ngay bây giờ và phải hành động trong vòng 12 giờ" in thanks.text
+    assert "chậm nhất" not in thanks.text and "gọi ngay 111 hoặc 113" in thanks.text
     async with bot.db.session() as session:
         report = (await session.exec(select(Report))).one()
         media = (await session.exec(select(ReportMedia))).all()
@@ -157,7 +160,7 @@ async def test_hostile_input_during_the_report(bot):
     (name,) = await r.tap(count, "2 em")
     (story,) = await r.tap(name, "Bỏ qua")
     too_long, story_again = await r.say("x" * 10_000, replies=2)
-    assert "quá dài" in too_long.text and "3000" in too_long.text and "không bị mất" in too_long.text
+    assert "quá dài" in too_long.text and "3.000" in too_long.text and "không bị mất" in too_long.text
     (identity,) = await r.say("<i>Một đoạn ngắn</i> & dấu <")
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Tôi là trẻ em đó")
@@ -292,7 +295,7 @@ async def test_reporter_adds_information_and_officer_is_told(bot, officer):
 async def test_second_officer_cannot_take_a_taken_case_and_sees_no_reporter(bot, officer):
     admin = bot.user(ADMIN_ID, "Mai")
     other = bot.user(2002, "Tuấn")
-    await join(other, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(other, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     await other.settle()
     citizen = Reporter(bot.user(1013, "Yến"))
     other.mark()
