@@ -77,22 +77,29 @@ def reminder_markup(event: CalendarEvent, reminder: Reminder) -> InlineKeyboardM
 # --- asking -----------------------------------------------------------------------------
 
 
+def occurrence_block(occ: service.Occurrence, today: dt.date) -> str:
+    block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
+             f"{date_span(occ.starts_on, occ.ends_on)} · "
+             f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
+    if occ.event.message:
+        block.append(esc(occ.event.message))
+    return "\n".join(block)
+
+
 @handles
 async def deadlines(request: Request) -> list[Reply]:
-    """The report deadlines and events of the next 60 days."""
+    """The next deadline of each report, however far, then the events of the next 60 days."""
     today = request.runtime.local_now().date()
-    found = await service.upcoming(request.actor, today, UPCOMING_DAYS, session=request.session)
-    if not found:
-        return [Reply(_("No deadline or event in the next {days} days.").format(days=UPCOMING_DAYS))]
-    blocks = []
-    for occ in found:
-        block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
-                 f"{date_span(occ.starts_on, occ.ends_on)} · "
-                 f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
-        if occ.event.message:
-            block.append(esc(occ.event.message))
-        blocks.append("\n".join(block))
-    header = _("<b>Deadlines and events in the next {days} days</b>").format(days=UPCOMING_DAYS)
+    found = await service.agenda(request.actor, today, UPCOMING_DAYS, session=request.session)
+    blocks = [occurrence_block(occ, today) for occ in found.reports]
+    blocks.append(_("<b>Deadlines and events in the next {days} days</b>")
+                  .format(days=UPCOMING_DAYS))
+    if found.events:
+        blocks += [occurrence_block(occ, today) for occ in found.events]
+    else:
+        blocks[-1] += "\n" + _("No other deadline or event in the next {days} days.").format(
+            days=UPCOMING_DAYS)
+    header = _("<b>Next report deadlines</b>") if found.reports else ""
     return [Reply(text) for text in chunks(blocks, header)]
 
 

@@ -41,10 +41,31 @@ async def test_deadlines_in_the_next_60_days(bot, people):
     # 23/11/2026: the gender-equality month is under way, micronutrient day 2 on 1/12.
     assert "bình đẳng giới" in answer.text and "đang diễn ra đến 15/12/2026" in answer.text
     assert "Thứ Ba, ngày 01/12/2026" in answer.text and "còn 8 ngày" in answer.text
+    # 15/11/2026 is past: the next annual report is a year away and still shown, first.
+    assert answer.text.index("Hạn báo cáo sắp tới") < answer.text.index("Báo cáo 6 tháng")
+    assert "Thứ Hai, ngày 15/11/2027" in answer.text
     citizen = bot.user(1001, "Lan")
     citizen.mark()
     await citizen.send("/deadlines")
     assert "không có quyền" in (await citizen.reply()).text
+
+
+async def test_deadlines_always_show_the_next_report_deadlines(bot, people, clock):
+    """On 2 December both reports are months away; they still come first, then the events
+    of the next 60 days (the gender-equality month, the micronutrient days…)."""
+    _root, _admin, officer = people
+    clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=HANOI))
+    officer.mark()
+    await officer.send("/deadlines")
+    (answer,) = await officer.replies(1)
+    text = answer.text
+    six_months = text.index("Báo cáo 6 tháng công tác trẻ em")
+    annual = text.index("Báo cáo năm công tác trẻ em")
+    window = text.index("Hạn báo cáo và sự kiện trong 60 ngày tới")
+    assert six_months < annual < window < text.index("bình đẳng giới")
+    assert "Thứ Năm, ngày 20/05/2027 · còn 169 ngày" in text
+    assert "Thứ Hai, ngày 15/11/2027" in text
+    assert text.count("Báo cáo năm công tác trẻ em") == 1
 
 
 async def test_year_calendar_and_event_change_by_admin_only(bot, people):
@@ -97,18 +118,18 @@ def _expected_days(spec: EventSpec, first: dt.date, last: dt.date) -> set[dt.dat
     """Days a reminder of `spec` goes out between first and last (one per day at most)."""
     days = set()
     for year in range(first.year - 1, last.year + 1):
-        _start, end = spec.rule.occurrence(year)
         for _lead, day in reminder_days(spec, year):
-            if first <= day <= last:
+            if first <= day <= last:  # a reminder due before one subscribed never comes
                 days.add(day)
-            elif day < first <= end:  # planned before the start, event still on: catch-up
-                days.add(first)
     return days
 
 
 @pytest.mark.time_scale(50)
 async def test_a_year_of_reminders_on_the_right_days_exactly_once(bot, people, clock):
     _root, _admin, officer = people
+    # Subscribed before the first day's 08:00 reminders (older ones never come).
+    clock.set(dt.datetime.combine(clock.now().astimezone(HANOI).date(), dt.time(7, 0),
+                                  tzinfo=HANOI))
     officer.mark()
     await officer.send("/subscribe")
     await officer.reply()
@@ -222,3 +243,25 @@ async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
         blocked = (await session.exec(select(Subscription).where(
             Subscription.chat_id == subscribers[3].id))).one()
     assert not blocked.active and blocked.deactivated_reason == "forbidden"
+
+
+async def test_a_new_subscriber_gets_no_reminder_older_than_itself(bot, people, clock):
+    """The gender-equality month began on 15/11; a group subscribing on 2/12 is not sent
+    that reminder 17 days late, but gets the next one when it is due."""
+    _root, _admin, officer = people
+    clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=HANOI))
+    await plan_calendar(bot.runtime)
+    group = FakeGroup(bot.fake, -100700, "Trạm Y tế")
+    await group.send(officer, "/subscribe")
+    await officer.press(await group.reply(), "Trạm Y tế xã")
+    await group.reply()
+    group.mark()
+    await run_calendar_jobs(bot.application)
+    assert group.unread() == []
+    async with bot.db.session() as session:
+        skipped = (await session.exec(select(Delivery))).all()
+    assert skipped == []
+    clock.set(dt.datetime(2027, 5, 18, 8, 0, tzinfo=HANOI))  # 14 days before 1/6
+    await plan_calendar(bot.runtime)
+    await run_calendar_jobs(bot.application)
+    assert any("Tháng hành động vì trẻ em" in m.text for m in group.unread())
