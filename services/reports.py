@@ -140,7 +140,7 @@ async def set_category(draft: ReportDraft, category: str, *, session: AsyncSessi
 
 
 def _clear_place(answers: dict) -> None:
-    for key in ("village_id", "address", "location"):
+    for key in ("village_id", "address", "location", "place_typed"):
         answers.pop(key, None)
 
 
@@ -174,6 +174,29 @@ async def set_address(draft: ReportDraft, text: str, *, session: AsyncSession,
     draft.answers["address"] = text
     draft.step = Step.ADDRESS
     await _advance(draft, session=session, now=now)
+
+
+async def keep_typed_place(draft: ReportDraft, text: str, *, session: AsyncSession,
+                           now: dt.datetime) -> None:
+    """Text typed at the place question that names villages: kept while the person chooses
+    one of them or uses the text as the address."""
+    _expect(draft, Step.PLACE)
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text_expected")
+    if len(text) > MAX_ADDRESS_CHARS:
+        raise InvalidInput("address_too_long")
+    draft.answers["place_typed"] = text
+    await store.save_draft(draft, session=session, now=now)
+
+
+async def use_typed_place_as_address(draft: ReportDraft, *, session: AsyncSession,
+                                     now: dt.datetime) -> None:
+    _expect(draft, Step.PLACE)
+    text = draft.answers.get("place_typed")
+    if not text:
+        raise InvalidInput("stale_step")
+    await set_address(draft, text, session=session, now=now)
 
 
 async def set_location(draft: ReportDraft, latitude: float, longitude: float, *,
