@@ -24,7 +24,8 @@ from domain.roles import AgencyKind
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.stats import start_export
-from handlers.texts import chunks, esc
+from handlers.paging import nav_row, page_of
+from handlers.texts import chunks, esc, numbered_choices
 from services import calendar as service
 from storage.models import CalendarEvent, Reminder
 from storage.units import get_agency
@@ -173,11 +174,26 @@ async def subscribe(request: Request) -> Reply:
                                 title=request.update.effective_user.first_name or "",
                                 agency_id=None, session=request.session, now=request.now)
         return Reply(_("You will receive the commune's reminders here. /unsubscribe stops them."))
+    return await _agency_choice(request, page=0)
+
+
+async def _agency_choice(request: Request, page: int) -> Reply:
     agencies = await service.agencies_for_group(request.actor, session=request.session)
-    rows = [[(a.name[:40], cb.build(SUB, "a", a.id))] for a in agencies]
+    shown = page_of(agencies, page)
+    labels, full_names = numbered_choices([a.name for a in shown.items], shown.first)
+    rows = [[(label, cb.build(SUB, "a", a.id))] for label, a in zip(labels, shown.items,
+                                                                      strict=True)]
+    rows += nav_row(shown, lambda n: cb.build(SUB, "ap", n))
     rows.append([(_("The whole commune (no single agency)"), cb.build(SUB, "a", 0))])
-    return Reply(_("Which agency is this group for? It will receive that agency's reminders."),
-                 keyboard(rows))
+    text = _("Which agency is this group for? It will receive that agency's reminders.")
+    return Reply(f"{text}\n\n{full_names}" if full_names else text, keyboard(rows),
+                 edit=request.callback is not None)
+
+
+@handles
+async def agency_page(request: Request) -> Reply:
+    """Another page of the group's agency choice."""
+    return await _agency_choice(request, page=request.callback.int_arg(0))
 
 
 @handles
@@ -321,6 +337,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(deadlines, pattern=cb.pattern("menu") + "deadlines$"),
         CallbackQueryHandler(report_figures, pattern=cb.pattern(CAL) + r"fig:\d+:(6m|year):\d{8}$"),
         CallbackQueryHandler(chose_agency, pattern=cb.pattern(SUB) + r"a:\d+$"),
+        CallbackQueryHandler(agency_page, pattern=cb.pattern(SUB) + r"ap:\d+$"),
         CallbackQueryHandler(chose_audience, pattern=cb.pattern(BC) + r"aud:\d+:[a-z_]+$"),
         CallbackQueryHandler(confirm, pattern=cb.pattern(BC) + r"ok:\d+:[a-z_]+$"),
         CallbackQueryHandler(cancel, pattern=cb.pattern(BC) + r"x:\d+$"),

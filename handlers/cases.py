@@ -24,6 +24,7 @@ from domain.cases import (
 from domain.errors import InvalidInput
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.paging import nav_row, page_of
 from handlers.texts import (
     age_name,
     category_name,
@@ -32,8 +33,10 @@ from handlers.texts import (
     closure_name,
     count_name,
     esc,
+    numbered_choices,
     relation_name,
     risk_name,
+    special_group_label,
     special_group_name,
     status_name,
 )
@@ -461,10 +464,18 @@ async def ask_risk_reason(request: Request) -> Reply:
 
 
 def _groups_keyboard(case_id: int, rev: int, chosen: list[str]) -> InlineKeyboardMarkup:
-    rows = [[(("☑️ " if str(g) in chosen else "⬜ ") + special_group_name(g),
+    rows = [[(("☑️ " if str(g) in chosen else "⬜ ") + special_group_label(g),
               cb.build(CS, "sgt", case_id, rev, index))] for index, g in enumerate(GROUPS)]
     rows.append([(_("✅ Done"), card_button_data(case_id))])
     return keyboard(rows)
+
+
+def _groups_question() -> str:
+    """The question, with the law's full wording of each group (buttons carry short labels)."""
+    return "\n\n".join([
+        _("Is the child in special circumstances (Law on Children, article 10)? "
+          "Tick every group that applies."),
+        "\n".join(f"• {special_group_name(g)}" for g in GROUPS)])
 
 
 @handles
@@ -473,8 +484,7 @@ async def show_groups(request: Request) -> Reply:
     case_id = request.callback.int_arg(0)
     loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
                                       session=request.session)
-    return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
-                   "Tick every group that applies."),
+    return Reply(_groups_question(),
                  _groups_keyboard(case_id, loaded.case.revision, loaded.case.special_groups),
                  edit=True)
 
@@ -489,8 +499,7 @@ async def toggle_group(request: Request) -> Reply:
         case = await cases_service.toggle_special_group(
             request.actor, case_id, GROUPS[index], revision=_rev(request),
             session=request.session, now=request.now)
-        return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
-                       "Tick every group that applies."),
+        return Reply(_groups_question(),
                      _groups_keyboard(case_id, case.revision, case.special_groups), edit=True)
 
     return await fresh_if_changed(request, case_id, apply)
@@ -541,10 +550,16 @@ async def ask_agency(request: Request) -> Reply:
     if not agencies:
         return Reply(_("This case is already referred to every agency of the commune."),
                      open_case_button(case_id), edit=True)
-    rows = [[(a.name[:40], cb.build(CS, "rfo", case_id, rev, a.id))] for a in agencies[:20]]
+    shown = page_of(agencies, request.callback.int_arg(2) if len(request.callback.args) > 2
+                    else 0)
+    labels, full_names = numbered_choices([a.name for a in shown.items], shown.first)
+    rows = [[(label, cb.build(CS, "rfo", case_id, rev, a.id))]
+            for label, a in zip(labels, shown.items, strict=True)]
+    rows += nav_row(shown, lambda n: cb.build(CS, "rf", case_id, rev, n))
     rows.append([(_("No, back to the case"), card_button_data(case_id))])
-    return Reply(_("Refer the case to which agency? Its members will be told and will be "
-                   "able to see this case (and only this one)."), keyboard(rows), edit=True)
+    text = _("Refer the case to which agency? Its members will be told and will be able to "
+             "see this case (and only this one).")
+    return Reply(f"{text}\n\n{full_names}" if full_names else text, keyboard(rows), edit=True)
 
 
 @handles
@@ -776,7 +791,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(toggle_group, pattern=p + r"sgt:\d+:\d+:\d+$"),
         CallbackQueryHandler(ask_assignee, pattern=p + r"as:\d+:\d+$"),
         CallbackQueryHandler(assign, pattern=p + r"aso:\d+:\d+:\d+$"),
-        CallbackQueryHandler(ask_agency, pattern=p + r"rf:\d+:\d+$"),
+        CallbackQueryHandler(ask_agency, pattern=p + r"rf:\d+:\d+(:\d+)?$"),
         CallbackQueryHandler(refer, pattern=p + r"rfo:\d+:\d+:\d+$"),
         CallbackQueryHandler(ask_note, pattern=p + r"nt:\d+$"),
         CallbackQueryHandler(ask_relay, pattern=p + r"msg:\d+$"),

@@ -50,6 +50,30 @@ def chunks(blocks: list[str], header: str, *, sep: str = "\n\n") -> list[str]:
     return messages
 
 
+BUTTON_CHARS = 30  # what a phone shows on a full-width button without cutting it
+
+
+def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
+    """`text` as a button label that is never cut off: shortened at a word, with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,–-") + "…"
+
+
+def numbered_choices(names: Sequence[str], first: int = 0) -> tuple[list[str], str]:
+    """Button labels for `names` and, when one is too long for its button, the full names as
+    a numbered list for the message ('' when every name fits). `first` is the position of
+    names[0] in the whole list (a later page goes on counting)."""
+    if all(len(name) <= BUTTON_CHARS for name in names):
+        return list(names), ""
+    numbered = [(n, name) for n, name in enumerate(names, first + 1)]
+    labels = [button_label(f"{n}. {name}") for n, name in numbered]
+    return labels, "\n".join(f"{n}. {esc(name)}" for n, name in numbered)
+
+
 def capitalised(text: str) -> str:
     """First letter upper case (for a button made from a phrase used mid-sentence)."""
     return text[:1].upper() + text[1:]
@@ -196,6 +220,17 @@ def special_group_name(group: str) -> str:
         SpecialGroup.SERIOUS_ILLNESS: _("Seriously ill, poor or near-poor household"),
         SpecialGroup.MIGRANT: _("Migrant or refugee without parents or carers"),
     }[SpecialGroup(group)]
+
+
+def special_group_label(group: str) -> str:
+    """A special group on a button (≤ 30 characters); the law's words are special_group_name."""
+    short = {
+        SpecialGroup.DROPOUT_WORK: _("Left school to work"),
+        SpecialGroup.VIOLENCE_HARM: _("Badly harmed by violence"),
+        SpecialGroup.SERIOUS_ILLNESS: _("Seriously ill, poor household"),
+        SpecialGroup.MIGRANT: _("Migrant or refugee child"),
+    }
+    return short.get(SpecialGroup(group)) or special_group_name(group)
 
 
 def channel_name(channel: str) -> str:

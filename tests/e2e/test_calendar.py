@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.fakeapi import FakeGroup
 from bot.jobs import plan_calendar, run_calendar_jobs
 from domain.calendar import DateRule, EventSpec, EventKind, Recipient, matches, reminder_days
-from storage.models import CalendarEvent, Delivery, Subscription
+from domain.roles import AgencyKind
+from storage.models import Agency, CalendarEvent, Delivery, Subscription
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import create_invite, join
 
@@ -265,3 +266,35 @@ async def test_a_new_subscriber_gets_no_reminder_older_than_itself(bot, people, 
     await plan_calendar(bot.runtime)
     await run_calendar_jobs(bot.application)
     assert any("Tháng hành động vì trẻ em" in m.text for m in group.unread())
+
+
+async def test_a_group_chooses_among_many_agencies_on_short_buttons(bot, people):
+    """Long agency names get short numbered buttons with the full names in the message;
+    more agencies than fit come a page at a time, in Vietnamese order."""
+    _root, _admin, officer = people
+    async with bot.db.session() as session:
+        commune_id = (await session.exec(select(CalendarEvent))).first().commune_id
+        for i in range(1, 26):
+            session.add(Agency(commune_id=commune_id, code=f"truong-{i}", kind=AgencyKind.SCHOOL,
+                               name=f"Trường Tiểu học và Trung học cơ sở số {i}"))
+    group = FakeGroup(bot.fake, -100800, "Trường số 12")
+    group.mark()
+    await group.send(officer, "/subscribe")
+    choose = await group.reply()
+    labels = [b["text"] for b in choose.buttons]
+    assert all(len(label) <= 30 for label in labels), labels
+    assert labels[0].startswith("1. Các cơ sở giáo dục")  # "Các" before "Công an" before "Ủy"
+    assert "Ủy ban Mặt trận Tổ quốc Việt Nam xã" not in choose.text  # on a later page
+    assert "1. Các cơ sở giáo dục trên địa bàn" in choose.text
+    texts, page = [choose.text], choose
+    while any("Trang sau" in b["text"] for b in page.buttons):
+        group.mark()
+        await officer.press(page, "Trang sau")
+        page = await group.reply()
+        texts.append(page.text)
+    assert len(texts) == 4 and page.message_id == choose.message_id  # edited in place
+    assert "33. Ủy ban Mặt trận Tổ quốc Việt Nam xã" in texts[-1]
+    assert any("Trường Tiểu học và Trung học cơ sở số 12" in text for text in texts[1:3])
+    group.mark()
+    await officer.press(page, "Ủy ban Mặt trận")
+    assert "Ủy ban Mặt trận Tổ quốc Việt Nam xã" in (await group.reply()).text

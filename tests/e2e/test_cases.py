@@ -307,7 +307,10 @@ async def test_notes_risk_change_groups_and_assignment(bot, staff):
     assert "Mức nguy cơ: Cao" in changed.text
     # Special circumstances: tick two groups.
     groups = await act(officer, press=changed, label="Hoàn cảnh đặc biệt")
-    groups = await act(officer, press=groups, label="Bị tổn hại nghiêm trọng")
+    # Short labels on the buttons, the law's words in the message.
+    assert all(len(b["text"]) <= 30 for b in groups.buttons)
+    assert "Mắc bệnh hiểm nghèo hoặc bệnh phải điều trị dài ngày" in groups.text
+    groups = await act(officer, press=groups, label="Tổn hại nặng do bạo lực")
     groups = await act(officer, press=groups, label="Khuyết tật")
     assert "☑️ Khuyết tật" in " ".join(b["text"] for b in groups.buttons)
     card = await act(officer, press=groups, label="Xong")

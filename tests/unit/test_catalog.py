@@ -134,3 +134,10 @@ def test_numbers_group_thousands_with_a_dot():
 
 def test_a_greeting_has_its_comma():
     assert _offending(r"Chào (buổi sáng|buổi chiều|buổi tối) \{") == []
+
+
+def test_special_groups_fit_on_a_button():
+    from domain.cases import SpecialGroup
+    from handlers.texts import BUTTON_CHARS, special_group_label
+
+    assert [g for g in SpecialGroup if len("☑️ " + special_group_label(g)) > BUTTON_CHARS] == []
