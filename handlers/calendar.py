@@ -17,8 +17,8 @@ from telegram.ext import (
 
 from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
-from domain.calendar import EventKind
-from domain.errors import InvalidInput
+from domain.calendar import DateRule, EventKind
+from domain.errors import InvalidInput, NotFound
 from domain.periods import PeriodKind, report_for_deadline
 from domain.roles import AgencyKind
 from handlers import callback_data as cb
@@ -34,6 +34,7 @@ CAL = "cal"
 SUB = "sub"
 BC = "bc"
 UPCOMING_DAYS = 60
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years /calendar computes (lunar dates included)
 def when_text(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> str:
     if starts_on <= today <= ends_on and starts_on != ends_on:
         return _("under way until {date}").format(date=vi_short_date(ends_on))
@@ -109,8 +110,16 @@ async def year_calendar(request: Request) -> list[Reply]:
     """/calendar [year]: every event of the year, one line each."""
     args = request.context.args or []
     today = request.runtime.local_now().date()
-    year = int(args[0]) if args and args[0].isdigit() and 2000 <= int(args[0]) <= 2100 else today.year
     commune_id = await service.commune_of(request.actor, session=request.session)
+    year = today.year
+    if args:
+        if not args[0].isdigit():
+            return [Reply(_("“{text}” is not a year. Write, for example: /calendar {year}")
+                          .format(text=esc(args[0][:20]), year=today.year + 1))]
+        year = int(args[0])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            return [Reply(_("The calendar covers the years {first} to {last}; {year} is outside "
+                            "them.").format(first=FIRST_YEAR, last=LAST_YEAR, year=year))]
     service_occ = await service.occurrences(commune_id, dt.date(year, 1, 1), dt.date(year, 12, 31),
                                             session=request.session)
     lines = [f"{kind_icon(o.event.kind)} {vi_short_date(o.starts_on)}"
@@ -136,6 +145,8 @@ async def edit_event(request: Request) -> Reply:
                                                 session=request.session, now=request.now)
     except InvalidInput as problem:
         return Reply(message_for(problem))
+    except NotFound:
+        return Reply(_unknown_event(args[0], " ".join(args[1:])))
     from bot.jobs import plan_calendar
 
     runtime = request.runtime
@@ -150,6 +161,18 @@ async def edit_event(request: Request) -> Reply:
         text += "\n" + _("Next: {when}. Reminders are planned again from the new date.").format(
             when=date_span(nxt.starts_on, nxt.ends_on))
     return Reply(text)
+
+
+def _unknown_event(code: str, rule_text: str) -> str:
+    """/event with a code that is no event: say so, and whether the date was readable too."""
+    lines = [_("There is no event with the code “{code}”. The codes are in /calendar.")
+             .format(code=esc(code[:40]))]
+    try:
+        DateRule.parse(rule_text)
+    except InvalidInput:
+        lines.append(_("“{text}” is not a date either.").format(text=esc(rule_text[:40])) + " "
+                     + message_for(InvalidInput("date_rule_invalid")))
+    return "\n".join(lines)
 
 
 @handles

@@ -5,9 +5,10 @@ from __future__ import annotations
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_datetime
+from domain.errors import NotFound
 from handlers.cases import open_case_button
 from handlers.common import Reply, Request, handles
-from handlers.texts import chunks, esc, status_name
+from handlers.texts import chunks, esc, status_name, unknown_case_code
 from services import cases as cases_service
 
 def action_name(action: str) -> str:
@@ -35,8 +36,11 @@ async def audit_command(request: Request) -> list[Reply]:
     args = request.context.args or []
     if not args:
         return [Reply(_("Write /audit followed by the case code, for example: /audit ABCD-EFGH"))]
-    trail = await cases_service.audit_trail(request.actor, " ".join(args)[:20],
-                                            session=request.session, now=request.now)
+    try:
+        trail = await cases_service.audit_trail(request.actor, " ".join(args)[:20],
+                                                session=request.session, now=request.now)
+    except NotFound:
+        return [Reply(unknown_case_code(" ".join(args)[:20]))]
     tz = request.runtime.tz
     lines = []
     for entry in trail.entries:

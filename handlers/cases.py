@@ -21,7 +21,7 @@ from domain.cases import (
     RiskLevel,
     SpecialGroup,
 )
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.paging import nav_row, page_of
@@ -39,6 +39,7 @@ from handlers.texts import (
     special_group_label,
     special_group_name,
     status_name,
+    unknown_case_code,
 )
 from services import cases as cases_service
 from services import reports as service
@@ -331,8 +332,11 @@ async def case_command(request: Request) -> Reply:
     args = request.context.args or []
     if not args:
         return Reply(_("Write /case followed by the case code, for example: /case ABCD-EFGH"))
-    loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
-                                           session=request.session)
+    try:
+        loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
+                                               session=request.session)
+    except NotFound:
+        return Reply(unknown_case_code(" ".join(args)[:20]))
     return await card_reply(request, loaded.case.id, edit=False)
 
 

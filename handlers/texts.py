@@ -14,7 +14,7 @@ from domain.cases import (
     RiskLevel,
     SpecialGroup,
 )
-from domain.reports import AgeGroup, Category, Relation
+from domain.reports import AgeGroup, Category, Relation, normalise_tracking_code
 from domain.roles import Role
 
 
@@ -242,3 +242,13 @@ def channel_name(channel: str) -> str:
         Channel.AGENCY: _("from an agency"),
         Channel.OTHER: _("another way"),
     }[Channel(channel)]
+
+
+def unknown_case_code(text: str) -> str:
+    """/case or /audit with a code that finds nothing: say which, and what a code looks like."""
+    code = normalise_tracking_code(text)
+    if code is None:
+        return _("“{text}” is not a case code: a code has 8 letters and digits, for example "
+                 "ABCD-EFGH.").format(text=esc(text))
+    return _("There is no case with the code {code}. Please check it against the notice or "
+             "the card you have.").format(code=code)

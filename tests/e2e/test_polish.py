@@ -1,0 +1,46 @@
+"""Every word lands where the person meant it: specific answers to wrong codes, the admin's
+menu, an inviter told of a used invitation, lists that open on what needs action."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_ID
+from tests.e2e.flows import create_invite, join
+
+
+@pytest.fixture
+async def admin(bot):  # noqa: ANN001, ANN201
+    """Quang, an administrator of the example commune, joined through an invitation."""
+    root = bot.user(ADMIN_ID, "Mai")
+    person = bot.user(3001, "Quang")
+    await join(person, await create_invite(root, "Quản trị viên của xã"))
+    await person.settle()
+    await root.settle()
+    return person
+
+
+async def ask(user, text: str) -> str:  # noqa: ANN001
+    user.mark()
+    await user.send(text)
+    return (await user.reply()).text
+
+
+async def test_wrong_codes_get_a_specific_answer(bot, admin):
+    generic = "không tìm thấy nội dung này"
+    answer = await ask(admin, "/case ZZZZ-ZZZZ")
+    assert "Không có vụ việc nào mang mã ZZZZ-ZZZZ" in answer and generic not in answer
+    answer = await ask(admin, "/case hello")
+    assert "“hello” không phải là mã vụ việc" in answer and "ABCD-EFGH" in answer
+    answer = await ask(admin, "/audit XXXX-YYYY")
+    assert "Không có vụ việc nào mang mã XXXX-YYYY" in answer and generic not in answer
+    answer = await ask(admin, "/event foo 30/2")
+    assert "Không có sự kiện nào mang mã “foo”" in answer and "/calendar" in answer
+    assert "“30/2” cũng không phải là một ngày" in answer
+    answer = await ask(admin, "/event foo 20/11")
+    assert "mã “foo”" in answer and "không phải là một ngày" not in answer
+    answer = await ask(admin, "/calendar abc")
+    assert "“abc” không phải là một năm" in answer and "/calendar 2027" in answer
+    answer = await ask(admin, "/calendar 1800")
+    assert "từ 2000 đến 2100" in answer and "năm 1800 nằm ngoài" in answer
+    assert "Lịch năm 2027" in await ask(admin, "/calendar 2027")
