@@ -393,13 +393,20 @@ async def _status_view(report: Report, *, session: AsyncSession) -> StatusView:
 
 async def status_by_code(user_id: int, text: str, *, session: AsyncSession, now: dt.datetime,
                          limits: ReportLimits) -> StatusView:
-    """The coarse status for a tracking code. Failed guesses are limited per hour."""
+    """The coarse status for a tracking code. Failed guesses are limited per hour, but a
+    person's own reports always answer (the lock is against guessing others' codes, and
+    says nothing about whether a code exists)."""
+    code = normalise_tracking_code(text)
+    report = await store.get_report_by_code(code, session=session) if code else None
+    if report is not None:
+        reporter = await store.get_reporter(report.id, session=session)
+        if reporter is not None and reporter.telegram_user_id == user_id:
+            await store.record_lookup(user_id, True, session=session, now=now)
+            return await _status_view(report, session=session)
     failures = await store.count_failed_lookups(user_id, now - dt.timedelta(hours=1),
                                                 session=session)
     if failures >= limits.status_failures_per_hour:
         raise InvalidInput("too_many_lookups")
-    code = normalise_tracking_code(text)
-    report = await store.get_report_by_code(code, session=session) if code else None
     await store.record_lookup(user_id, report is not None, session=session, now=now)
     if report is None:
         raise InvalidInput("code_unknown")

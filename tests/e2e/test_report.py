@@ -460,3 +460,16 @@ async def test_typed_text_at_the_place_question_can_still_be_the_address(bot):
     async with bot.db.session() as session:
         drafts = {d.user_id: d for d in (await session.exec(select(ReportDraft))).all()}
     assert drafts[1005].answers["address"] == "Đông" and "village_id" not in drafts[1005].answers
+
+
+async def test_the_guess_limit_never_locks_a_person_out_of_their_own_reports(bot, officer):
+    citizen = Reporter(bot.user(1012, "Hương"))
+    thanks = await shortest_report(citizen)
+    code = CODE.search(thanks.text).group(1)
+    for _ in range(5):  # mistyped codes, say from an old note
+        (wrong,) = await citizen.say("/status ABCD-EFGH")
+        assert "Không tìm thấy" in wrong.text
+    (blocked,) = await citizen.say("/status ABCD-EFGK")  # still locked for other codes
+    assert "sai mã nhiều lần" in blocked.text
+    (own,) = await citizen.say(f"/status {code}")
+    assert code in own.text and "Đã tiếp nhận" in own.text
