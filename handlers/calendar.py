@@ -263,9 +263,23 @@ async def start_broadcast(request: Request) -> Reply:
     """/broadcast: asks the administrator for the message."""
     broadcast = await service.start_broadcast(request.actor, session=request.session,
                                               now=request.now)
+    if not await service.audience_size(broadcast, "all", session=request.session):
+        await service.cancel_broadcast(request.actor, broadcast.id, session=request.session)
+        return Reply(_no_recipients())
     return Reply(_("Type the message to send to the commune's subscribed chats (up to 3,500 "
                    "characters). You will see a preview before anything is sent."),
                  keyboard([[(_("✖️ Cancel"), cb.build(BC, "x", broadcast.id))]]))
+
+
+def _subscribe_help() -> str:
+    return _("A chat receives the commune's reminders and messages once it subscribes: in an "
+             "agency's group, an officer or administrator sends /subscribe and chooses the "
+             "agency; a member can also send /subscribe in a private chat with me.")
+
+
+def _no_recipients() -> str:
+    return _("Nobody can receive a message yet: no group or person of the commune has "
+             "subscribed.") + "\n\n" + _subscribe_help()
 
 
 async def take_broadcast_text(request: Request) -> list[Reply] | None:
@@ -316,6 +330,10 @@ async def chose_audience(request: Request) -> list[Reply]:
     if audience not in AUDIENCES or broadcast.status != "draft":
         return [Reply(_("This broadcast was already sent or cancelled."))]
     count = await service.audience_size(broadcast, audience, session=request.session)
+    if not count:
+        return [Reply(_("No chat receives messages for {audience} yet.").format(
+            audience=audience_name(audience)) + "\n\n" + _subscribe_help()),
+            await _audience_step(request, broadcast)]
     preview = Reply(esc(broadcast.text))
     ask = Reply(_("Above is exactly what will be sent to {n} chats ({audience}). Send it?").format(
         n=count, audience=audience_name(audience)), keyboard([

@@ -44,3 +44,26 @@ async def test_wrong_codes_get_a_specific_answer(bot, admin):
     answer = await ask(admin, "/calendar 1800")
     assert "từ 2000 đến 2100" in answer and "năm 1800 nằm ngoài" in answer
     assert "Lịch năm 2027" in await ask(admin, "/calendar 2027")
+
+
+async def test_a_broadcast_with_nobody_to_receive_it_says_so_and_explains_subscribe(bot, admin):
+    answer = await ask(admin, "/broadcast")
+    assert "chưa có nhóm hay người nào của xã đăng ký" in answer and "/subscribe" in answer
+    assert "Hãy nhập nội dung thông báo" not in answer
+    admin.mark()
+    await admin.send("/subscribe")  # the administrator subscribes themselves
+    await admin.reply()
+    answer = await ask(admin, "/broadcast")
+    assert "Hãy nhập nội dung thông báo" in answer
+    admin.mark()
+    await admin.send("Họp giao ban lúc 14h")
+    audience = await admin.reply()
+    admin.mark()
+    await admin.press(audience, "Công an")  # no police group subscribed
+    nobody, again = await admin.replies(2)
+    assert "Chưa có nơi nào nhận thông báo dành cho “Công an”" in nobody.text
+    assert "/subscribe" in nobody.text and "Gửi tới ai" in again.text
+    admin.mark()
+    await admin.press(again, "Tất cả nơi đã đăng ký")
+    _preview, confirm = await admin.replies(2)
+    assert "1 cuộc trò chuyện" in confirm.text
