@@ -33,6 +33,7 @@ from handlers.texts import (
     closure_name,
     count_name,
     esc,
+    move_label,
     numbered_choices,
     relation_name,
     risk_name,
@@ -270,7 +271,7 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
     if CaseRight.TAKE in allowed and case.assigned_member_id is None:
         rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
     if CaseRight.UPDATE in allowed:
-        rows += [[(f"➡️ {status_name(t)}", cb.build(CS, "go", case.id, rev, t))]
+        rows += [[(move_label(status, t), cb.build(CS, "go", case.id, rev, t))]
                  for t in sorted(ALLOWED[status] - {CaseStatus.CLOSED},
                                  key=list(CaseStatus).index)]
         if status is not CaseStatus.CLOSED:

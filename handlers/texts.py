@@ -13,6 +13,7 @@ from domain.cases import (
     PublicStatus,
     RiskLevel,
     SpecialGroup,
+    is_backward,
 )
 from domain.reports import AgeGroup, Category, Relation, normalise_tracking_code
 from domain.roles import Role
@@ -183,6 +184,15 @@ def status_name(status: str) -> str:
         CaseStatus.REVIEWING: _("Follow-up and review"),
         CaseStatus.CLOSED: _("Closed"),
     }[CaseStatus(status)]
+
+
+def move_label(current: str, target: str) -> str:
+    """A card's button to another step: forward, back a step, or reopening."""
+    if CaseStatus(current) is CaseStatus.CLOSED:
+        return _("🔓 Reopen the case")
+    if is_backward(CaseStatus(current), CaseStatus(target)):
+        return _("↩️ Back to {status}").format(status=status_name(target))
+    return f"➡️ {status_name(target)}"
 
 
 def risk_name(risk: str | None) -> str:

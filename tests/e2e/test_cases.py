@@ -119,9 +119,12 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     card = await act(officer, press=confirm, label="Có, chuyển")
     confirm = await act(officer, press=card, label="Thực hiện kế hoạch")
     card = await act(officer, press=confirm, label="Có, chuyển")
+    labels = [b["text"] for b in card.buttons]  # forward and back look different
+    assert "➡️ Theo dõi, đánh giá" in labels and "↩️ Quay lại: Can thiệp khẩn cấp" in labels
     reasons = await act(officer, press=card, label="Kết thúc vụ việc")
     closed = await act(officer, press=reasons, label="Trẻ đã an toàn")
     assert "Tình trạng: Đã kết thúc" in closed.text
+    assert "🔓 Mở lại vụ việc" in [b["text"] for b in closed.buttons]
     status = await act(citizen.user, f"/status {code}")
     assert "Đã kết thúc" in status.text
     # The administrator reads who saw and changed it.

@@ -27,3 +27,15 @@ def test_pages_of_a_long_list():
     assert page_of(list(range(120)), 99).page == 11  # a stale page number: the last page
     assert [label for label, _data in nav_row(page, str)[0]] == ["◀️ Trang trước", "Trang sau ▶️"]
     assert nav_row(page_of([1, 2], 0), str) == []
+
+
+def test_moves_back_and_reopening_read_as_such():
+    from domain.cases import CaseStatus, is_backward
+    from handlers.texts import move_label
+
+    assert is_backward(CaseStatus.REVIEWING, CaseStatus.SUPPORTING)
+    assert not is_backward(CaseStatus.ASSESSING, CaseStatus.PLANNING)
+    assert not is_backward(CaseStatus.CLOSED, CaseStatus.ASSESSING)
+    assert move_label("reviewing", "supporting") == "↩️ Quay lại: Thực hiện kế hoạch"
+    assert move_label("assessing", "planning") == "➡️ Lập kế hoạch hỗ trợ"
+    assert move_label("closed", "assessing") == "🔓 Mở lại vụ việc"
