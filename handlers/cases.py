@@ -33,6 +33,7 @@ from handlers.texts import (
     closure_name,
     count_name,
     esc,
+    map_link,
     move_label,
     numbered_choices,
     relation_name,
@@ -84,7 +85,7 @@ async def _place(report: Report, session) -> str:  # noqa: ANN001
     if report.address:
         return esc(report.address)
     if report.latitude is not None:
-        return _("location ({lat}, {lon})").format(lat=report.latitude, lon=report.longitude)
+        return _("shared location: {map}").format(map=map_link(report.latitude, report.longitude))
     return _("not given")
 
 

@@ -262,3 +262,11 @@ def unknown_case_code(text: str) -> str:
                  "ABCD-EFGH.").format(text=esc(text))
     return _("There is no case with the code {code}. Please check it against the notice or "
              "the card you have.").format(code=code)
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    """A shared location as a link officers can open (OpenStreetMap), with the coordinates."""
+    url = (f"https://www.openstreetmap.org/?mlat={latitude}&amp;mlon={longitude}"
+           f"#map=17/{latitude}/{longitude}")
+    label = _("open the map")
+    return f'<a href="{url}">{label}</a> ({latitude}, {longitude})'

@@ -92,8 +92,15 @@ async def test_report_with_photos_location_contact_and_edit(bot, officer):
     (category,) = await r.tap(review, "✏️ Sự việc")
     (review,) = await r.tap(category, "Bị bỏ rơi")
     assert "bỏ rơi" in review.text.lower() and "Kiểm tra lại" in review.text
+    officer.mark()
     (thanks,) = await r.tap(review, "Gửi tin báo")
     assert "Mã theo dõi" in thanks.text
+    # Officers get the shared location as a map link, not bare coordinates.
+    notice = await officer.reply()
+    assert "vị trí người báo tin gửi: mở bản đồ (20.2506, 105.9745)" in notice.text
+    links = [e.get("url", "") for e in notice.raw.get("entities", [])] + [notice.html]
+    assert any("https://www.openstreetmap.org/?mlat=20.2506&mlon=105.9745" in link
+               or "openstreetmap.org/?mlat=20.2506&amp;mlon=105.9745" in link for link in links)
     async with bot.db.session() as session:
         report = (await session.exec(select(Report))).one()
         media = (await session.exec(select(ReportMedia))).all()
