@@ -67,6 +67,11 @@ def vi_datetime(value: dt.datetime, tz: dt.tzinfo) -> str:
     return format_datetime(value.astimezone(tz), format="HH:mm dd/MM/yyyy", locale=LOCALE)
 
 
+def vi_time(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """'09:40' in the commune's time zone."""
+    return format_datetime(value.astimezone(tz), format="HH:mm", locale=LOCALE)
+
+
 def vi_number(value: int) -> str:
     """'3.000': Vietnamese groups thousands with a dot."""
     return f"{value:,}".replace(",", ".")

@@ -67,3 +67,32 @@ async def test_a_broadcast_with_nobody_to_receive_it_says_so_and_explains_subscr
     await admin.press(again, "Tất cả nơi đã đăng ký")
     _preview, confirm = await admin.replies(2)
     assert "1 cuộc trò chuyện" in confirm.text
+
+
+async def test_cases_opens_on_what_needs_action_and_the_audit_log_pages(bot, admin, officer):
+    from tests.e2e.flows import CODE, Reporter, shortest_report
+
+    thanks = await shortest_report(Reporter(bot.user(1001, "Lan")))
+    code = CODE.search(thanks.text).group(1)
+    await officer.settle()
+    listing = await ask(officer, "/cases")  # Hùng handles nothing yet
+    assert "Bạn chưa phụ trách vụ việc nào" in listing and "Chưa ai nhận (1)" in listing
+    assert code in listing
+    for _ in range(5):  # opening a card again and again…
+        await ask(officer, f"/case {code}")
+    log = await ask(admin, f"/audit {code}")
+    assert "Hùng · xem vụ việc (5 lần, 09:00–09:00)" in log  # …is one line
+    assert log.count("xem vụ việc") == 1
+    for _ in range(10):  # views by two people in turn are not merged: the log pages
+        await ask(officer, f"/case {code}")
+        await ask(admin, f"/case {code}")
+    admin.mark()
+    await admin.send(f"/audit {code}")
+    first = await admin.reply()
+    assert "Trang 1/2" in first.text and "gửi tin báo" not in first.text
+    admin.mark()
+    await admin.press(first, "Trang sau")
+    second = await admin.reply()
+    assert second.message_id == first.message_id and "Trang 2/2" in second.text
+    assert "người báo tin · gửi tin báo" in second.text
+    assert "không có quyền" in await ask(officer, f"/audit {code}")
