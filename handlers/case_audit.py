@@ -35,7 +35,7 @@ def action_name(action: str) -> str:
 
 
 AUD = "aud"
-LINES_PER_PAGE = 15
+LINES_PER_PAGE = 25
 MAX_ENTRIES = 1000  # a case's whole log, for years of work
 
 
