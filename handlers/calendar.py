@@ -376,6 +376,7 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("subscribe", subscribe),
         CommandHandler("unsubscribe", unsubscribe),
         CallbackQueryHandler(deadlines, pattern=cb.pattern("menu") + "deadlines$"),
+        CallbackQueryHandler(start_broadcast, pattern=cb.pattern("menu") + "broadcast$"),
         CallbackQueryHandler(report_figures, pattern=cb.pattern(CAL) + r"fig:\d+:(6m|year):\d{8}$"),
         CallbackQueryHandler(chose_agency, pattern=cb.pattern(SUB) + r"a:\d+$"),
         CallbackQueryHandler(agency_page, pattern=cb.pattern(SUB) + r"ap:\d+$"),

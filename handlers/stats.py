@@ -497,6 +497,7 @@ async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope, 
 def build_handlers() -> list[BaseHandler]:
     return [
         CommandHandler("stats", stats_command, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(stats_command, pattern=cb.pattern("menu") + "stats$"),
         CallbackQueryHandler(export_pressed,
                              pattern=cb.pattern(ST) + r"x:\d+:[a-z0-9]+:\d{8}:\d{8}$"),
     ]

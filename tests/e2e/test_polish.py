@@ -96,3 +96,30 @@ async def test_cases_opens_on_what_needs_action_and_the_audit_log_pages(bot, adm
     assert second.message_id == first.message_id and "Trang 2/2" in second.text
     assert "người báo tin · gửi tin báo" in second.text
     assert "không có quyền" in await ask(officer, f"/audit {code}")
+
+
+async def test_the_admin_menu_has_figures_and_broadcast_and_the_inviter_is_told(bot, admin):
+    from tests.e2e.flows import open_menu
+
+    menu = await open_menu(admin)
+    labels = [b["text"] for b in menu.buttons]
+    assert "📊 Số liệu báo cáo" in labels and "📨 Gửi thông báo" in labels
+    admin.mark()
+    await admin.press(menu, "Gửi thông báo")
+    assert "chưa có nhóm hay người nào của xã đăng ký" in (await admin.reply()).text
+    admin.mark()
+    await admin.press(menu, "Số liệu báo cáo")
+    messages = [await admin.reply()]
+    while not any(b["text"] == "📥 Tải tệp XLSX và CSV" for b in messages[-1].buttons):
+        messages.append(await admin.reply(timeout=30))  # the figures, then the chart
+    assert "Số liệu cho" in messages[0].text
+    # Quang invites an officer; when she joins, Quang is told.
+    payload = await create_invite(admin, "Người làm công tác bảo vệ trẻ em")
+    admin.mark()
+    await join(bot.user(2005, "Thảo"), payload)
+    told = await admin.reply()
+    assert told.text == ("✅ Thảo đã dùng lời mời của bạn và tham gia với vai trò người làm "
+                         "công tác bảo vệ trẻ em của Xã Minh Tân.")
+    citizen_menu = await open_menu(bot.user(1001, "Lan"))
+    assert not any("Số liệu" in b["text"] or "Gửi thông báo" in b["text"]
+                   for b in citizen_menu.buttons)
