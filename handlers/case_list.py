@@ -15,11 +15,13 @@ from domain.roles import Role
 from handlers import callback_data as cb
 from handlers.cases import card_button_data
 from handlers.common import Reply, Request, handles, keyboard
+from handlers.paging import nav_row, page_of
 from handlers.texts import button_label, category_name, esc, risk_name, status_name
 from services import cases as cases_service
 
 CL = "cl"
 NONE = "-"  # no filter (callback parts cannot be empty)
+FILTER_CHOICES_PER_PAGE = 20  # a commune may have a hundred villages; Telegram takes 100 buttons
 
 
 def _view_name(view: str) -> str:
@@ -148,7 +150,7 @@ async def show_list(request: Request) -> Reply:
 @handles
 async def choose_filter(request: Request) -> Reply:
     """Offers the villages, categories or statuses of the list, with how many cases each."""
-    view, _page, village, category, status = _parse(request)
+    view, page, village, category, status = _parse(request)
     action = request.callback.action
     listing = await cases_service.list_cases(request.actor, view, village_id=None if action == "fv"
                                              else village, category=None if action == "fc"
@@ -170,7 +172,9 @@ async def choose_filter(request: Request) -> Reply:
         statuses = list(OPEN_STATUSES) + ([CaseStatus.CLOSED] if view == "all" else [])
         choices = [(status_name(s), list_data(view, 0, village, category, s))
                    for s in CaseStatus if s in statuses]
-    rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+    shown = page_of(choices, page if action == "fv" else 0, FILTER_CHOICES_PER_PAGE)
+    rows = [shown.items[i:i + 2] for i in range(0, len(shown.items), 2)]
+    rows += nav_row(shown, lambda n: list_data(view, n, village, category, status, action))
     rows.append([(_("⬅️ Back to the list"), list_data(view, 0, village, category, status))])
     if not choices:
         text = _("No case to filter here.")
