@@ -369,7 +369,7 @@ async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
     fresh = await officer.reply()
     assert "vừa thay đổi" in fresh.text and "Đã kết thúc" in fresh.text
     officer.mark()
-    await officer.press(fresh, "Xác minh, đánh giá nguy cơ")  # reopening
+    await officer.press(fresh, "🔓 Mở lại vụ việc")  # reopening
     await officer.press(await officer.reply(), "Có, chuyển")
     card = await officer.reply()
     assert "Tình trạng: Xác minh, đánh giá nguy cơ" in card.text
