@@ -12,10 +12,9 @@ import functools
 import io
 import pathlib
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from babel.support import Translations
 
 LOCALE = "vi"
@@ -56,9 +55,14 @@ def both(message: str, **values: object) -> str:
     return vietnamese + " / " + message.format(**values)
 
 
+_WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"),
+             N_("Saturday"), N_("Sunday"))
+
+
 def vi_date(value: dt.date) -> str:
-    """'Thứ Tư, 20 tháng 5, 2026'"""
-    return format_date(value, format="full", locale=LOCALE)
+    """'Chủ nhật, ngày 15/11/2026': the one way the bot writes a day with its weekday."""
+    return _("{weekday}, day {date}").format(weekday=_(_WEEKDAYS[value.weekday()]),
+                                             date=vi_short_date(value))
 
 
 def vi_short_date(value: dt.date) -> str:
@@ -71,11 +75,34 @@ def vi_datetime(value: dt.datetime, tz: dt.tzinfo) -> str:
     return format_datetime(value.astimezone(tz), format="HH:mm dd/MM/yyyy", locale=LOCALE)
 
 
-def vi_duration(delta: dt.timedelta) -> str:
-    """'3 giờ', '2 ngày'"""
-    return format_timedelta(delta, locale=LOCALE, threshold=1.1)
+def vi_time(value: dt.datetime, tz: dt.tzinfo) -> str:
+    """'09:40' in the commune's time zone."""
+    return format_datetime(value.astimezone(tz), format="HH:mm", locale=LOCALE)
 
 
 def vi_number(value: int) -> str:
-    """'3.000' (Vietnamese digit grouping)."""
-    return format_decimal(value, locale=LOCALE)
+    """'3.000': Vietnamese groups thousands with a dot."""
+    return f"{value:,}".replace(",", ".")
+
+
+DETAILED_DAYS = 10  # under this many days a deadline shows its hours too
+
+
+def vi_duration(delta: dt.timedelta) -> str:
+    """Time left (or late) the way people read a deadline: never more than there is.
+
+    '7 ngày 13 giờ' under ten days, '12 ngày' beyond, '3 giờ 20 phút' under a day,
+    '30 phút' under an hour. Rounded down, so "còn 8 ngày" never means 7 days 13 hours.
+    """
+    minutes = max(int(abs(delta).total_seconds()) // 60, 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days >= DETAILED_DAYS or (days and not hours):
+        return _("{days} days").format(days=days)
+    if days:
+        return _("{days} days {hours} hours").format(days=days, hours=hours)
+    if hours and minutes:
+        return _("{hours} hours {minutes} minutes").format(hours=hours, minutes=minutes)
+    if hours:
+        return _("{hours} hours").format(hours=hours)
+    return _("{minutes} minutes").format(minutes=max(minutes, 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pathlib
+import re
 import sys
 from typing import TextIO
 
@@ -42,16 +43,34 @@ PERSONAS: dict[str, tuple[int, str, Role | None]] = {
 def _help() -> str:
     return _(
         "Type a message and press Enter to send it to the bot.\n"
-        "  #N              press button N of the last message\n"
+        "  #N              press button N of the last message with buttons\n"
+        "  #M.N            press button N of message [#M] (the number before each message "
+        "with buttons)\n"
         "  :as NAME        switch person: citizen, officer, admin\n"
         "  :loc LAT LON    share a location      :photo   send a photo\n"
         "  :contact PHONE  share a phone number  :sticker send a sticker\n"
-        "  :help           this help             :quit    leave"
+        "  :help           this help             :quit    leave\n"
+        "Messages that arrive while you are not typing are shown at once."
     )
 
 
+def _attachment(raw: dict) -> str:
+    """What a message carries besides text: '[ảnh]', '[tệp] bao-cao.xlsx', …"""
+    if "photo" in raw:
+        return _("[photo]")
+    if "document" in raw:
+        return _("[file] {name}").format(name=raw["document"].get("file_name", ""))
+    if "voice" in raw:
+        return _("[voice message]")
+    if "location" in raw:
+        return _("[location]")
+    return ""
+
+
 def render(message: SentMessage, out: TextIO) -> None:
-    out.write("\n🤖 " + message.text.replace("\n", "\n   ") + "\n")
+    label = f"[#{message.message_id}] " if message.buttons else ""
+    body = " ".join(part for part in (_attachment(message.raw), message.text) if part)
+    out.write("\n🤖 " + label + body.replace("\n", "\n   ") + "\n")
     for number, button in enumerate(message.buttons, start=1):
         target = button.get("url")
         out.write(f"   [{number}] {button['text']}" + (f"  ({target})" if target else "") + "\n")
@@ -125,12 +144,33 @@ async def _read_line(script: TextIO | None) -> str | None:
     return line.rstrip("\n") if line else None
 
 
+IDLE_CHECK_SECONDS = 0.3
+
+
+async def read_line_showing_arrivals(user: FakeUser, source: TextIO | None, out: TextIO,
+                                     prompt: str) -> str | None:
+    """Wait for the next line; what the bot sends meanwhile (a reminder, a colleague's case,
+    a reply to the reporter) is shown at once, and the prompt again."""
+    reading = asyncio.ensure_future(_read_line(source))
+    while True:
+        done, _pending = await asyncio.wait({reading}, timeout=IDLE_CHECK_SECONDS)
+        if done:
+            return reading.result()
+        arrived = user.unread()
+        for message in arrived:
+            render(message, out)
+        if arrived:
+            out.write(prompt)
+            out.flush()
+
+
 async def _repl(people: dict[str, FakeUser], current: str, script: TextIO | None,
                 out: TextIO) -> None:
     while True:
-        out.write(f"\n[{current}] > ")
+        prompt = f"\n[{current}] > "
+        out.write(prompt)
         out.flush()
-        line = await _read_line(script)
+        line = await read_line_showing_arrivals(people[current], script, out, prompt)
         if line is None:
             out.write("\n")
             return
@@ -162,9 +202,8 @@ async def _act(user: FakeUser, line: str, out: TextIO) -> None:
     for message in user.unread():
         render(message, out)
     try:
-        if line.startswith("#") and line[1:].isdigit():
-            message = _last_with_buttons(user)
-            index = int(line[1:]) - 1
+        if _BUTTON.fullmatch(line):
+            message, index = _target(user, line)
             if message is None or not 0 <= index < len(message.buttons):
                 out.write(_("There is no button with that number.") + "\n")
                 return
@@ -189,6 +228,21 @@ async def _act(user: FakeUser, line: str, out: TextIO) -> None:
         return
     for message in await user.settle(quiet=0.6, timeout=15):
         render(message, out)
+
+
+_BUTTON = re.compile(r"#(?:(\d+)\.)?(\d+)")
+
+
+def _target(user: FakeUser, line: str) -> tuple[SentMessage | None, int]:
+    """'#N': button N of the last message with buttons; '#M.N': button N of message [#M]."""
+    match = _BUTTON.fullmatch(line)
+    index = int(match[2]) - 1
+    if match[1] is None:
+        return _last_with_buttons(user), index
+    raw = user.chat.messages.get(int(match[1]))
+    if raw is None or raw.get("from", {}).get("id") != user.server.bot_id:
+        return None, index
+    return user.message(int(match[1])), index
 
 
 def _last_with_buttons(user: FakeUser) -> SentMessage | None:

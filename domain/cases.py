@@ -84,6 +84,12 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
+def is_backward(current: CaseStatus, target: CaseStatus) -> bool:
+    """A move to an earlier step of the workflow (reopening a closed case is not one)."""
+    order = list(CaseStatus)
+    return current is not CaseStatus.CLOSED and order.index(target) < order.index(current)
+
+
 @dataclass(frozen=True)
 class Change:
     """One history row: what a transition did (the caller stores it; nothing is committed)."""

@@ -17,14 +17,15 @@ from telegram.ext import (
 
 from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
-from domain.calendar import EventKind
-from domain.errors import InvalidInput
+from domain.calendar import DateRule, EventKind
+from domain.errors import InvalidInput, NotFound
 from domain.periods import PeriodKind, report_for_deadline
 from domain.roles import AgencyKind
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.paging import nav_row, page_of
 from handlers.stats import start_export
-from handlers.texts import chunks, esc
+from handlers.texts import chunks, esc, numbered_choices
 from services import calendar as service
 from storage.models import CalendarEvent, Reminder
 from storage.units import get_agency
@@ -33,6 +34,7 @@ CAL = "cal"
 SUB = "sub"
 BC = "bc"
 UPCOMING_DAYS = 60
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years /calendar computes (lunar dates included)
 def when_text(starts_on: dt.date, ends_on: dt.date, today: dt.date) -> str:
     if starts_on <= today <= ends_on and starts_on != ends_on:
         return _("under way until {date}").format(date=vi_short_date(ends_on))
@@ -77,23 +79,29 @@ def reminder_markup(event: CalendarEvent, reminder: Reminder) -> InlineKeyboardM
 # --- asking -----------------------------------------------------------------------------
 
 
+def occurrence_block(occ: service.Occurrence, today: dt.date) -> str:
+    block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
+             f"{date_span(occ.starts_on, occ.ends_on)} · "
+             f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
+    if occ.event.message:
+        block.append(esc(occ.event.message))
+    return "\n".join(block)
+
+
 @handles
 async def deadlines(request: Request) -> list[Reply]:
-    """The report deadlines and events of the next 60 days."""
+    """The next deadline of each report, however far, then the events of the next 60 days."""
     today = request.runtime.local_now().date()
-    found = await service.upcoming(request.actor, today, UPCOMING_DAYS, session=request.session)
-    if not found:
-        return [Reply(_("No deadline or event in the next {days} days.").format(
-            days=UPCOMING_DAYS))]
-    blocks = []
-    for occ in found:
-        block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
-                 f"{date_span(occ.starts_on, occ.ends_on)} · "
-                 f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
-        if occ.event.message:
-            block.append(esc(occ.event.message))
-        blocks.append("\n".join(block))
-    header = _("<b>Deadlines and events in the next {days} days</b>").format(days=UPCOMING_DAYS)
+    found = await service.agenda(request.actor, today, UPCOMING_DAYS, session=request.session)
+    blocks = [occurrence_block(occ, today) for occ in found.reports]
+    blocks.append(_("<b>Deadlines and events in the next {days} days</b>")
+                  .format(days=UPCOMING_DAYS))
+    if found.events:
+        blocks += [occurrence_block(occ, today) for occ in found.events]
+    else:
+        blocks[-1] += "\n" + _("No other deadline or event in the next {days} days.").format(
+            days=UPCOMING_DAYS)
+    header = _("<b>Next report deadlines</b>") if found.reports else ""
     return [Reply(text) for text in chunks(blocks, header)]
 
 
@@ -102,9 +110,16 @@ async def year_calendar(request: Request) -> list[Reply]:
     """/calendar [year]: every event of the year, one line each."""
     args = request.context.args or []
     today = request.runtime.local_now().date()
-    asked = int(args[0]) if args and args[0].isdigit() else None
-    year = asked if asked is not None and 2000 <= asked <= 2100 else today.year
     commune_id = await service.commune_of(request.actor, session=request.session)
+    year = today.year
+    if args:
+        if not args[0].isdigit():
+            return [Reply(_("“{text}” is not a year. Write, for example: /calendar {year}")
+                          .format(text=esc(args[0][:20]), year=today.year + 1))]
+        year = int(args[0])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            return [Reply(_("The calendar covers the years {first} to {last}; {year} is outside "
+                            "them.").format(first=FIRST_YEAR, last=LAST_YEAR, year=year))]
     service_occ = await service.occurrences(commune_id, dt.date(year, 1, 1), dt.date(year, 12, 31),
                                             session=request.session)
     lines = [f"{kind_icon(o.event.kind)} {vi_short_date(o.starts_on)}"
@@ -130,6 +145,8 @@ async def edit_event(request: Request) -> Reply:
                                                 session=request.session, now=request.now)
     except InvalidInput as problem:
         return Reply(message_for(problem))
+    except NotFound:
+        return Reply(_unknown_event(args[0], " ".join(args[1:])))
     from bot.jobs import plan_calendar
 
     runtime = request.runtime
@@ -144,6 +161,18 @@ async def edit_event(request: Request) -> Reply:
         text += "\n" + _("Next: {when}. Reminders are planned again from the new date.").format(
             when=date_span(nxt.starts_on, nxt.ends_on))
     return Reply(text)
+
+
+def _unknown_event(code: str, rule_text: str) -> str:
+    """/event with a code that is no event: say so, and whether the date was readable too."""
+    lines = [_("There is no event with the code “{code}”. The codes are in /calendar.")
+             .format(code=esc(code[:40]))]
+    try:
+        DateRule.parse(rule_text)
+    except InvalidInput:
+        lines.append(_("“{text}” is not a date either.").format(text=esc(rule_text[:40])) + " "
+                     + message_for(InvalidInput("date_rule_invalid")))
+    return "\n".join(lines)
 
 
 @handles
@@ -168,11 +197,26 @@ async def subscribe(request: Request) -> Reply:
                                 title=request.update.effective_user.first_name or "",
                                 agency_id=None, session=request.session, now=request.now)
         return Reply(_("You will receive the commune's reminders here. /unsubscribe stops them."))
+    return await _agency_choice(request, page=0)
+
+
+async def _agency_choice(request: Request, page: int) -> Reply:
     agencies = await service.agencies_for_group(request.actor, session=request.session)
-    rows = [[(a.name[:40], cb.build(SUB, "a", a.id))] for a in agencies]
+    shown = page_of(agencies, page)
+    labels, full_names = numbered_choices([a.name for a in shown.items], shown.first)
+    rows = [[(label, cb.build(SUB, "a", a.id))] for label, a in zip(labels, shown.items,
+                                                                      strict=True)]
+    rows += nav_row(shown, lambda n: cb.build(SUB, "ap", n))
     rows.append([(_("The whole commune (no single agency)"), cb.build(SUB, "a", 0))])
-    return Reply(_("Which agency is this group for? It will receive that agency's reminders."),
-                 keyboard(rows))
+    text = _("Which agency is this group for? It will receive that agency's reminders.")
+    return Reply(f"{text}\n\n{full_names}" if full_names else text, keyboard(rows),
+                 edit=request.callback is not None)
+
+
+@handles
+async def agency_page(request: Request) -> Reply:
+    """Another page of the group's agency choice."""
+    return await _agency_choice(request, page=request.callback.int_arg(0))
 
 
 @handles
@@ -219,9 +263,23 @@ async def start_broadcast(request: Request) -> Reply:
     """/broadcast: asks the administrator for the message."""
     broadcast = await service.start_broadcast(request.actor, session=request.session,
                                               now=request.now)
+    if not await service.audience_size(broadcast, "all", session=request.session):
+        await service.cancel_broadcast(request.actor, broadcast.id, session=request.session)
+        return Reply(_no_recipients())
     return Reply(_("Type the message to send to the commune's subscribed chats (up to 3,500 "
                    "characters). You will see a preview before anything is sent."),
                  keyboard([[(_("✖️ Cancel"), cb.build(BC, "x", broadcast.id))]]))
+
+
+def _subscribe_help() -> str:
+    return _("A chat receives the commune's reminders and messages once it subscribes: in an "
+             "agency's group, an officer or administrator sends /subscribe and chooses the "
+             "agency; a member can also send /subscribe in a private chat with me.")
+
+
+def _no_recipients() -> str:
+    return _("Nobody can receive a message yet: no group or person of the commune has "
+             "subscribed.") + "\n\n" + _subscribe_help()
 
 
 async def take_broadcast_text(request: Request) -> list[Reply] | None:
@@ -272,6 +330,10 @@ async def chose_audience(request: Request) -> list[Reply]:
     if audience not in AUDIENCES or broadcast.status != "draft":
         return [Reply(_("This broadcast was already sent or cancelled."))]
     count = await service.audience_size(broadcast, audience, session=request.session)
+    if not count:
+        return [Reply(_("No chat receives messages for {audience} yet.").format(
+            audience=audience_name(audience)) + "\n\n" + _subscribe_help()),
+            await _audience_step(request, broadcast)]
     preview = Reply(esc(broadcast.text))
     ask = Reply(_("Above is exactly what will be sent to {n} chats ({audience}). Send it?").format(
         n=count, audience=audience_name(audience)), keyboard([
@@ -314,8 +376,10 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("subscribe", subscribe),
         CommandHandler("unsubscribe", unsubscribe),
         CallbackQueryHandler(deadlines, pattern=cb.pattern("menu") + "deadlines$"),
+        CallbackQueryHandler(start_broadcast, pattern=cb.pattern("menu") + "broadcast$"),
         CallbackQueryHandler(report_figures, pattern=cb.pattern(CAL) + r"fig:\d+:(6m|year):\d{8}$"),
         CallbackQueryHandler(chose_agency, pattern=cb.pattern(SUB) + r"a:\d+$"),
+        CallbackQueryHandler(agency_page, pattern=cb.pattern(SUB) + r"ap:\d+$"),
         CallbackQueryHandler(chose_audience, pattern=cb.pattern(BC) + r"aud:\d+:[a-z_]+$"),
         CallbackQueryHandler(confirm, pattern=cb.pattern(BC) + r"ok:\d+:[a-z_]+$"),
         CallbackQueryHandler(cancel, pattern=cb.pattern(BC) + r"x:\d+$"),

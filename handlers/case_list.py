@@ -9,16 +9,19 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.i18n import _, vi_duration
 from domain.cases import OPEN_STATUSES, CaseStatus
+from domain.names import sort_key
 from domain.reports import Category
 from domain.roles import Role
 from handlers import callback_data as cb
 from handlers.cases import card_button_data
 from handlers.common import Reply, Request, handles, keyboard
-from handlers.texts import category_name, esc, risk_name, status_name
+from handlers.paging import nav_row, page_of
+from handlers.texts import button_label, category_name, esc, risk_name, status_name
 from services import cases as cases_service
 
 CL = "cl"
 NONE = "-"  # no filter (callback parts cannot be empty)
+FILTER_CHOICES_PER_PAGE = 20  # a commune may have a hundred villages; Telegram takes 100 buttons
 
 
 def _view_name(view: str) -> str:
@@ -59,15 +62,19 @@ def _row_text(number: int, case, report, villages: dict[int, str], now) -> str: 
 
 
 async def render_list(request: Request, view: str, page: int, village: int | None,
-                      category: str | None, status: str | None, *, edit: bool) -> Reply:
-    listing = await cases_service.list_cases(request.actor, view, page=page, village_id=village,
-                                             category=category, status=status,
-                                             session=request.session, now=request.now)
+                      category: str | None, status: str | None, *, edit: bool,
+                      listing: cases_service.CaseList | None = None, note: str = "") -> Reply:
+    if listing is None:
+        listing = await cases_service.list_cases(request.actor, view, page=page,
+                                                 village_id=village, category=category,
+                                                 status=status, session=request.session,
+                                                 now=request.now)
     staff = request.actor.role in (Role.OFFICER, Role.ADMIN)
     title = _view_name(view) if staff else (
         _("Cases referred to your agency") if request.actor.role is Role.AGENCY_MEMBER
         else _("Reports you sent"))
-    lines = [_("📂 <b>{title}</b> ({total})").format(title=title, total=listing.total)]
+    lines = [note] if note else []
+    lines.append(_("📂 <b>{title}</b> ({total})").format(title=title, total=listing.total))
     narrowed = [esc(listing.villages.get(village, "?")) if village else None,
                 category_name(category) if category else None,
                 status_name(status) if status else None]
@@ -119,8 +126,24 @@ async def cases_command(request: Request) -> Reply:
     view = "mine" if request.actor.role in (Role.OFFICER, Role.ADMIN) else "all"
     arg = (request.context.args or [""])[0].lower()
     if arg in cases_service.LIST_VIEWS:
-        view = arg
+        return await render_list(request, arg, 0, None, None, None, edit=False)
+    if view == "mine":
+        return await _what_needs_action(request)
     return await render_list(request, view, 0, None, None, None, edit=False)
+
+
+async def _what_needs_action(request: Request) -> Reply:
+    """My cases; when I have none, the cases nobody took, else the overdue ones (urgent
+    and nearest deadline first, as every list)."""
+    for view in ("mine", "new", "late"):
+        listing = await cases_service.list_cases(request.actor, view, session=request.session,
+                                                 now=request.now)
+        if listing.total:
+            note = "" if view == "mine" else _("You are not handling any case. These need "
+                                               "someone:")
+            return await render_list(request, view, 0, None, None, None, edit=False,
+                                     listing=listing, note=note)
+    return await render_list(request, "mine", 0, None, None, None, edit=False)
 
 
 @handles
@@ -131,7 +154,7 @@ async def show_list(request: Request) -> Reply:
 @handles
 async def choose_filter(request: Request) -> Reply:
     """Offers the villages, categories or statuses of the list, with how many cases each."""
-    view, _page, village, category, status = _parse(request)
+    view, page, village, category, status = _parse(request)
     action = request.callback.action
     listing = await cases_service.list_cases(request.actor, view, village_id=None if action == "fv"
                                              else village, category=None if action == "fc"
@@ -139,10 +162,11 @@ async def choose_filter(request: Request) -> Reply:
                                              session=request.session, now=request.now)
     if action == "fv":
         text = _("Show the cases of which village?")
-        choices = [(f"{short_label(listing.villages.get(v, '?'))} ({n})",
+        choices = [(f"{button_label(listing.villages.get(v, '?'), 24)} ({n})",
                     list_data(view, 0, v, category, status))
                    for v, n in sorted(listing.village_counts.items(),
-                                      key=lambda kv: listing.villages.get(kv[0], "")) if v]
+                                      key=lambda kv: sort_key(listing.villages.get(kv[0], "")))
+                   if v]
     elif action == "fc":
         text = _("Show the cases of which category?")
         choices = [(f"{category_name(c)} ({n})", list_data(view, 0, village, c, status))
@@ -152,16 +176,13 @@ async def choose_filter(request: Request) -> Reply:
         statuses = list(OPEN_STATUSES) + ([CaseStatus.CLOSED] if view == "all" else [])
         choices = [(status_name(s), list_data(view, 0, village, category, s))
                    for s in CaseStatus if s in statuses]
-    rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+    shown = page_of(choices, page if action == "fv" else 0, FILTER_CHOICES_PER_PAGE)
+    rows = [shown.items[i:i + 2] for i in range(0, len(shown.items), 2)]
+    rows += nav_row(shown, lambda n: list_data(view, n, village, category, status, action))
     rows.append([(_("⬅️ Back to the list"), list_data(view, 0, village, category, status))])
     if not choices:
         text = _("No case to filter here.")
     return Reply(text, keyboard(rows), edit=True)
-
-
-def short_label(name: str) -> str:
-    """Button labels are plain text (no HTML), but keep them short."""
-    return name[:30]
 
 
 def build_handlers() -> list[BaseHandler]:

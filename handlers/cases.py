@@ -24,9 +24,10 @@ from domain.cases import (
     SpecialGroup,
     clean_note,
 )
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
+from handlers.paging import nav_row, page_of
 from handlers.texts import (
     age_name,
     category_name,
@@ -35,10 +36,15 @@ from handlers.texts import (
     closure_name,
     count_name,
     esc,
+    map_link,
+    move_label,
+    numbered_choices,
     relation_name,
     risk_name,
+    special_group_label,
     special_group_name,
     status_name,
+    unknown_case_code,
 )
 from services import cases as cases_service
 from services import reports as service
@@ -82,7 +88,7 @@ async def _place(report: Report, session) -> str:  # noqa: ANN001
     if report.address:
         return esc(report.address)
     if report.latitude is not None:
-        return _("location ({lat}, {lon})").format(lat=report.latitude, lon=report.longitude)
+        return _("shared location: {map}").format(map=map_link(report.latitude, report.longitude))
     return _("not given")
 
 
@@ -291,7 +297,7 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
     if CaseRight.TAKE in allowed and case.assigned_member_id is None:
         rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
     if CaseRight.UPDATE in allowed:
-        rows += [[(f"➡️ {status_name(t)}", cb.build(CS, "go", case.id, rev, t))]
+        rows += [[(move_label(status, t), cb.build(CS, "go", case.id, rev, t))]
                  for t in sorted(ALLOWED[status] - {CaseStatus.CLOSED},
                                  key=list(CaseStatus).index)]
         if status is not CaseStatus.CLOSED:
@@ -351,8 +357,11 @@ async def case_command(request: Request) -> Reply:
     args = request.context.args or []
     if not args:
         return Reply(_("Write /case followed by the case code, for example: /case ABCD-EFGH"))
-    loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
-                                           session=request.session)
+    try:
+        loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
+                                               session=request.session)
+    except NotFound:
+        return Reply(unknown_case_code(" ".join(args)[:20]))
     return await card_reply(request, loaded.case.id, edit=False)
 
 
@@ -488,10 +497,18 @@ async def ask_risk_reason(request: Request) -> Reply:
 
 
 def _groups_keyboard(case_id: int, rev: int, chosen: list[str]) -> InlineKeyboardMarkup:
-    rows = [[(("☑️ " if str(g) in chosen else "⬜ ") + special_group_name(g),
+    rows = [[(("☑️ " if str(g) in chosen else "⬜ ") + special_group_label(g),
               cb.build(CS, "sgt", case_id, rev, index))] for index, g in enumerate(GROUPS)]
     rows.append([(_("✅ Done"), card_button_data(case_id))])
     return keyboard(rows)
+
+
+def _groups_question() -> str:
+    """The question, with the law's full wording of each group (buttons carry short labels)."""
+    return "\n\n".join([
+        _("Is the child in special circumstances (Law on Children, article 10)? "
+          "Tick every group that applies."),
+        "\n".join(f"• {special_group_name(g)}" for g in GROUPS)])
 
 
 @handles
@@ -500,8 +517,7 @@ async def show_groups(request: Request) -> Reply:
     case_id = request.callback.int_arg(0)
     loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
                                       session=request.session)
-    return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
-                   "Tick every group that applies."),
+    return Reply(_groups_question(),
                  _groups_keyboard(case_id, loaded.case.revision, loaded.case.special_groups),
                  edit=True)
 
@@ -516,8 +532,7 @@ async def toggle_group(request: Request) -> Reply:
         case = await cases_service.toggle_special_group(
             request.actor, case_id, GROUPS[index], revision=_rev(request),
             session=request.session, now=request.now)
-        return Reply(_("Is the child in special circumstances (Law on Children, article 10)? "
-                       "Tick every group that applies."),
+        return Reply(_groups_question(),
                      _groups_keyboard(case_id, case.revision, case.special_groups), edit=True)
 
     return await fresh_if_changed(request, case_id, apply)
@@ -568,10 +583,16 @@ async def ask_agency(request: Request) -> Reply:
     if not agencies:
         return Reply(_("This case is already referred to every agency of the commune."),
                      open_case_button(case_id), edit=True)
-    rows = [[(a.name[:40], cb.build(CS, "rfo", case_id, rev, a.id))] for a in agencies[:20]]
+    shown = page_of(agencies, request.callback.int_arg(2) if len(request.callback.args) > 2
+                    else 0)
+    labels, full_names = numbered_choices([a.name for a in shown.items], shown.first)
+    rows = [[(label, cb.build(CS, "rfo", case_id, rev, a.id))]
+            for label, a in zip(labels, shown.items, strict=True)]
+    rows += nav_row(shown, lambda n: cb.build(CS, "rf", case_id, rev, n))
     rows.append([(_("No, back to the case"), card_button_data(case_id))])
-    return Reply(_("Refer the case to which agency? Its members will be told and will be "
-                   "able to see this case (and only this one)."), keyboard(rows), edit=True)
+    text = _("Refer the case to which agency? Its members will be told and will be able to "
+             "see this case (and only this one).")
+    return Reply(f"{text}\n\n{full_names}" if full_names else text, keyboard(rows), edit=True)
 
 
 @handles
@@ -941,7 +962,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(toggle_group, pattern=p + r"sgt:\d+:\d+:\d+$"),
         CallbackQueryHandler(ask_assignee, pattern=p + r"as:\d+:\d+$"),
         CallbackQueryHandler(assign, pattern=p + r"aso:\d+:\d+:\d+$"),
-        CallbackQueryHandler(ask_agency, pattern=p + r"rf:\d+:\d+$"),
+        CallbackQueryHandler(ask_agency, pattern=p + r"rf:\d+:\d+(:\d+)?$"),
         CallbackQueryHandler(refer, pattern=p + r"rfo:\d+:\d+:\d+$"),
         CallbackQueryHandler(ask_note, pattern=p + r"nt:\d+$"),
         CallbackQueryHandler(ask_relay, pattern=p + r"msg:\d+$"),

@@ -15,8 +15,9 @@ from domain.invites import deep_link_payload
 from domain.roles import Action, Role
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
+from handlers.paging import nav_row, page_of
 from handlers.start import MENU
-from handlers.texts import esc, role_name
+from handlers.texts import button_label, esc, numbered_choices, role_name
 from services import membership
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,6 @@ MEM = "mem"
 PER_PAGE = 8
 COMMUNES_PER_PAGE = 8
 _BACK = lambda: (_("⬅️ Main menu"), cb.build(MENU, "main"))  # noqa: E731
-
-
-def _short(name: str, limit: int = 28) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 # --- inviting ---------------------------------------------------------------------------
@@ -51,7 +48,7 @@ async def start_invite(request: Request) -> Reply:
     pages = -(-len(communes) // COMMUNES_PER_PAGE)
     page = min(max(page, 0), pages - 1)
     chunk = communes[page * COMMUNES_PER_PAGE:(page + 1) * COMMUNES_PER_PAGE]
-    rows = [[(_short(c.name), cb.build(INV, "c", c.id))] for c in chunk]
+    rows = [[(button_label(c.name), cb.build(INV, "c", c.id))] for c in chunk]
     nav = []
     if page > 0:
         nav.append(("◀️", cb.build(INV, "cp", page - 1)))
@@ -93,21 +90,32 @@ async def chose_role(request: Request) -> Reply:
     except (ValueError, IndexError):
         return await _role_step(request, commune_id)
     targets = await membership.invite_targets(request.actor, commune_id, session=request.session)
+    page = request.callback.int_arg(2) if len(request.callback.args) > 2 else 0
     if role is Role.AGENCY_MEMBER:
         if not targets.agencies:
             return Reply(_("This commune has no agencies yet. Add them to its set-up file."),
                          keyboard([[_BACK()]]), edit=True)
-        rows = [[(_short(a.name), cb.build(INV, "a", commune_id, a.id))] for a in targets.agencies]
-        return Reply(_("Which agency does the new member work for?"),
-                     keyboard([*rows, [_BACK()]]), edit=True)
+        return _choice(_("Which agency does the new member work for?"), targets.agencies, page,
+                       lambda a: cb.build(INV, "a", commune_id, a.id),
+                       lambda n: cb.build(INV, "r", commune_id, role, n))
     if role is Role.COLLABORATOR:
         if not targets.villages:
             return Reply(_("This commune has no villages yet. Add them to its set-up file."),
                          keyboard([[_BACK()]]), edit=True)
-        rows = [[(_short(v.name), cb.build(INV, "v", v.id))] for v in targets.villages]
-        return Reply(_("Which village will the collaborator look after?"),
-                     keyboard([*rows, [_BACK()]]), edit=True)
+        return _choice(_("Which village will the collaborator look after?"), targets.villages,
+                       page, lambda v: cb.build(INV, "v", v.id),
+                       lambda n: cb.build(INV, "r", commune_id, role, n))
     return await _create(request, role=role, unit_id=commune_id, agency_id=None)
+
+
+def _choice(question: str, items, page: int, data, page_data) -> Reply:  # noqa: ANN001
+    """A page of agencies or villages, full names in the text when a label is shortened."""
+    shown = page_of(items, page)
+    labels, full_names = numbered_choices([item.name for item in shown.items], shown.first)
+    rows = [[(label, data(item))] for label, item in zip(labels, shown.items, strict=True)]
+    rows += nav_row(shown, page_data)
+    text = f"{question}\n\n{full_names}" if full_names else question
+    return Reply(text, keyboard([*rows, [_BACK()]]), edit=True)
 
 
 @handles
@@ -161,7 +169,7 @@ async def _members_page(request: Request, page: int) -> Reply:
             n=number, name=esc(m.display_name), role=role_name(m.role), where=esc(where),
             date=vi_short_date(m.joined_at.astimezone(request.runtime.tz))))
         if m.telegram_user_id != request.user_id:
-            buttons.append([(_("Remove {name}").format(name=_short(m.display_name, 24)),
+            buttons.append([(_("Remove {name}").format(name=button_label(m.display_name, 24)),
                              cb.build(MEM, "rv", m.id))])
     nav = []
     if result.page > 0:
@@ -266,7 +274,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(show_invites, pattern=menu + "invites$"),
         CallbackQueryHandler(start_invite, pattern=inv + r"cp:\d+$"),
         CallbackQueryHandler(chose_commune, pattern=inv + r"c:\d+$"),
-        CallbackQueryHandler(chose_role, pattern=inv + r"r:\d+:[a-z]+$"),
+        CallbackQueryHandler(chose_role, pattern=inv + r"r:\d+:[a-z_]+(:\d+)?$"),
         CallbackQueryHandler(chose_agency, pattern=inv + r"a:\d+:\d+$"),
         CallbackQueryHandler(chose_village, pattern=inv + r"v:\d+$"),
         CallbackQueryHandler(cancel_invite, pattern=inv + r"x:\d+$"),

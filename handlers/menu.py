@@ -26,6 +26,13 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
         rows.append([(_("📂 Cases"), list_data("all", 0, None, None, None))])
     if can(actor, Action.VIEW_DEADLINES):
         rows.append([(_("📅 Deadlines and events"), cb.build(MENU, "deadlines"))])
+    admin_tools = []
+    if can(actor, Action.VIEW_STATS, actor.scope):
+        admin_tools.append((_("📊 Report figures"), cb.build(MENU, "stats")))
+    if actor.scope is not None and can(actor, Action.BROADCAST, actor.scope):
+        admin_tools.append((_("📨 Send a message"), cb.build(MENU, "broadcast")))
+    if admin_tools:
+        rows.append(admin_tools)
     if can(actor, Action.CREATE_INVITE, actor.scope) or actor.is_superadmin:
         rows.append([(_("➕ Invite a member"), cb.build(MENU, "invite"))])
         rows.append([

@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import _, vi_datetime, vi_number
 from domain.errors import InvalidInput
+from domain.names import matches
 from domain.reports import (
     CHILD_COUNTS,
     MAX_MEDIA,
@@ -188,15 +189,59 @@ async def _ask_commune(request: Request, draft: ReportDraft, page: int) -> Reply
                  and request.callback.action == "cmp")
 
 
-async def _ask_place(request: Request, draft: ReportDraft) -> Reply:
+VILLAGES_PER_PAGE = 10
+TYPED_LABEL_CHARS = 14
+
+
+async def _ask_place(request: Request, draft: ReportDraft, page: int = 0,
+                     filtered: bool | None = None) -> Reply:
+    """The villages a page at a time (a commune may have a hundred; Telegram takes at most
+    100 buttons), or those matching what the person typed, with that text as an address."""
     villages = await list_children(draft.answers["commune_id"], session=request.session,
                                    kind=UnitKind.VILLAGE)
-    buttons = [(v.name, cb.build(RP, "v", draft.id, v.id)) for v in villages]
+    typed = draft.answers.get("place_typed")
+    filtered = bool(typed) if filtered is None else filtered and bool(typed)
+    shown = [v for v in villages if matches(typed, v.name)] if filtered else list(villages)
+    pages = max(1, -(-len(shown) // VILLAGES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = shown[page * VILLAGES_PER_PAGE:(page + 1) * VILLAGES_PER_PAGE]
+    buttons = [(v.name, cb.build(RP, "v", draft.id, v.id)) for v in chunk]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(_("✍️ Type an address"), cb.build(RP, "addr", draft.id))])
+    flag = int(filtered)
+    nav = []
+    if page > 0:
+        nav.append((_("◀️ Previous"), cb.build(RP, "vp", draft.id, page - 1, flag)))
+    if page < pages - 1:
+        nav.append((_("Next ▶️"), cb.build(RP, "vp", draft.id, page + 1, flag)))
+    rows += [nav] if nav else []
+    if filtered:
+        short = typed if len(typed) <= TYPED_LABEL_CHARS else typed[:TYPED_LABEL_CHARS - 1] + "…"
+        rows.append([(_("✍️ Use “{text}” as the address").format(text=short),
+                      cb.build(RP, "addrq", draft.id))])
+        rows.append([(_("🏘 All villages"), cb.build(RP, "vp", draft.id, 0, 0))])
+        text = _("<b>Where is this happening?</b> These villages match “{typed}”. Choose one, "
+                 "or use what you typed as the address.").format(typed=esc(typed))
+    else:
+        rows.append([(_("✍️ Type an address"), cb.build(RP, "addr", draft.id))])
+        text = _("<b>Where is this happening?</b> Choose the village, type an address, or "
+                 "send a location (📎 → Location).")
+        if pages > 1:
+            text += "\n" + _("Page {page}/{pages}. You can also type part of the village's "
+                             "name.").format(page=page + 1, pages=pages)
     rows.append(_footer(draft))
-    return Reply(_("<b>Where is this happening?</b> Choose the village, type an address, or "
-                   "send a location (📎 → Location)."), keyboard(rows))
+    return Reply(text, keyboard(rows), edit=request.callback is not None
+                 and request.callback.action == "vp")
+
+
+async def _typed_place(request: Request, draft: ReportDraft, text: str) -> list[Reply]:
+    """Typed at the place question: matching villages are offered with the text as an
+    address; text that names no village is the address."""
+    s, now = request.session, request.now
+    villages = await list_children(draft.answers["commune_id"], session=s, kind=UnitKind.VILLAGE)
+    if any(matches(text, v.name) for v in villages):
+        return await _apply(request, draft, service.keep_typed_place(draft, text, session=s,
+                                                                     now=now))
+    return await _apply(request, draft, service.set_address(draft, text, session=s, now=now))
 
 
 async def _place_text(request: Request, answers: dict) -> str:
@@ -418,11 +463,15 @@ async def answered_button(request: Request) -> list[Reply]:
             return [Reply(_("That button is from an earlier question. Here is where you are:")),
                     *await ask(request, draft)]
         return [_story_screen(draft)]
+    if action == "vp" and Step(draft.step) is Step.PLACE and len(args) == 3:
+        return [await _ask_place(request, draft, page=request.callback.int_arg(1),
+                                 filtered=args[2] == "1")]
     steps = {
         "cm": lambda: service.set_commune(draft, cb.parse_int(args[1]), session=s, now=now),
         "c": lambda: service.set_category(draft, args[1], session=s, now=now),
         "v": lambda: service.set_village(draft, cb.parse_int(args[1]), session=s, now=now),
         "addr": lambda: service.ask_address(draft, session=s, now=now),
+        "addrq": lambda: service.use_typed_place_as_address(draft, session=s, now=now),
         "a": lambda: service.set_age(draft, args[1], session=s, now=now),
         "n": lambda: service.set_count(draft, cb.parse_int(args[1]), session=s, now=now),
         "skipname": lambda: service.set_child_name(draft, None, session=s, now=now),
@@ -436,7 +485,7 @@ async def answered_button(request: Request) -> list[Reply]:
         "str": lambda: service.edit_story(draft, "rewrite", session=s, now=now),
         "lx": lambda: service.drop_loose_text(draft, session=s, now=now),
     }
-    no_arg = {"addr", "skipname", "more", "rv", "sta", "str", "lx"}
+    no_arg = {"addr", "addrq", "skipname", "more", "rv", "sta", "str", "lx"}
     if action == "lo":
         try:
             used = await service.take_loose_text(draft, session=s, now=now)
@@ -491,7 +540,9 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
     s, now = request.session, request.now
     if message.text is not None:
         text = message.text
-        if step in (Step.PLACE, Step.ADDRESS):
+        if step is Step.PLACE:
+            return await _typed_place(request, draft, text)
+        if step is Step.ADDRESS:
             return await _apply(request, draft,
                                 service.set_address(draft, text, session=s, now=now))
         if step is Step.NAME:
@@ -827,6 +878,6 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(start_addition, pattern=p + r"add:\d+$"),
         CallbackQueryHandler(finish_addition, pattern=p + r"addok:\d+$"),
         CallbackQueryHandler(answered_button,
-                             pattern=p + r"(d|cm|cmp|c|v|addr|a|n|skipname|more|anon|rel|e|es|b|rv|"
-                                         r"sta|str|lo|lx):\d+"),
+                             pattern=p + r"(d|cm|cmp|c|v|vp|addr|addrq|a|n|skipname|more|anon|"
+                                         r"rel|e|es|b|rv|sta|str|lo|lx):\d+"),
     ]

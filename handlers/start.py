@@ -65,7 +65,16 @@ async def _join(request: Request, code: str) -> list[Reply]:
     )
     if me.agency_name:
         welcome += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))
-    return [Reply(welcome), await main_menu(request, actor)]
+    replies = [Reply(welcome), await main_menu(request, actor)]
+    inviter = member.invited_by
+    if inviter and inviter > 0 and inviter != user.id:  # 0: an invitation made on the CLI
+        where = esc(me.unit_name or "") + (f" – {esc(me.agency_name)}" if me.agency_name else "")
+        # First, so the inviter has it before the new member sees their welcome.
+        replies.insert(0, Reply(_("✅ {name} used your invitation and joined as a {role} of "
+                                  "{where}.").format(name=esc(member.display_name),
+                                                     role=role_name(member.role), where=where),
+                                chat_id=inviter))
+    return replies
 
 
 @handles

@@ -22,6 +22,7 @@ from bot.i18n import _, vi_datetime, vi_short_date
 from bot.runtime import Runtime
 from domain.cases import CaseStatus, RiskLevel, SpecialGroup
 from domain.errors import InvalidInput
+from domain.names import sort_key
 from domain.periods import Period, PeriodKind, parse_period
 from domain.reports import AgeGroup, Category
 from domain.stats import CHANNELS, NO_RISK, NO_VILLAGE, PLAN_WORKING_DAYS, working_days_to
@@ -140,7 +141,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
                            lambda c, k=str(category): c.by_category.get(k, 0)))
     s1.rows.append(row("3", _("By village"), "", lambda c: None, True))
     villages = sorted(figures.village_names.items(),
-                      key=lambda kv: (figures.village_commune.get(kv[0], 0), kv[1]))
+                      key=lambda kv: (figures.village_commune.get(kv[0], 0), sort_key(kv[1])))
     names = {c.commune_id: c.name for c in communes}
     for i, (village_id, name) in enumerate(villages, 1):
         label = (f"{name} ({names.get(figures.village_commune.get(village_id), '')})"
@@ -199,7 +200,7 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
     s4 = Section("IV", _("Referrals"))
     s4.rows.append(row("1", _("Referrals to agencies"), _("referrals"),
                        lambda c: c.referral_count, True))
-    agencies = sorted(figures.agency_names.items(), key=lambda kv: kv[1])
+    agencies = sorted(figures.agency_names.items(), key=lambda kv: sort_key(kv[1]))
     for i, (agency_id, name) in enumerate(agencies, 1):
         s4.rows.append(row(f"1.{i}", name, _("referrals"),
                            lambda c, a=agency_id: c.referrals.get(a, 0)))
@@ -497,6 +498,7 @@ async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope, 
 def build_handlers() -> list[BaseHandler]:
     return [
         CommandHandler("stats", stats_command, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(stats_command, pattern=cb.pattern("menu") + "stats$"),
         CallbackQueryHandler(export_pressed,
                              pattern=cb.pattern(ST) + r"x:\d+:[a-z0-9]+:\d{8}:\d{8}$"),
     ]

@@ -13,8 +13,9 @@ from domain.cases import (
     PublicStatus,
     RiskLevel,
     SpecialGroup,
+    is_backward,
 )
-from domain.reports import AgeGroup, Category, Relation
+from domain.reports import AgeGroup, Category, Relation, normalise_tracking_code
 from domain.roles import Role
 
 
@@ -48,6 +49,30 @@ def chunks(blocks: list[str], header: str, *, sep: str = "\n\n") -> list[str]:
             current = f"{current}{separator}{text}" if current else text
     messages.append(current)
     return messages
+
+
+BUTTON_CHARS = 30  # what a phone shows on a full-width button without cutting it
+
+
+def button_label(text: str, limit: int = BUTTON_CHARS) -> str:
+    """`text` as a button label that is never cut off: shortened at a word, with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[:cut.rindex(" ")]
+    return cut.rstrip(" ,–-") + "…"
+
+
+def numbered_choices(names: Sequence[str], first: int = 0) -> tuple[list[str], str]:
+    """Button labels for `names` and, when one is too long for its button, the full names as
+    a numbered list for the message ('' when every name fits). `first` is the position of
+    names[0] in the whole list (a later page goes on counting)."""
+    if all(len(name) <= BUTTON_CHARS for name in names):
+        return list(names), ""
+    numbered = [(n, name) for n, name in enumerate(names, first + 1)]
+    labels = [button_label(f"{n}. {name}") for n, name in numbered]
+    return labels, "\n".join(f"{n}. {esc(name)}" for n, name in numbered)
 
 
 def capitalised(text: str) -> str:
@@ -161,6 +186,15 @@ def status_name(status: str) -> str:
     }[CaseStatus(status)]
 
 
+def move_label(current: str, target: str) -> str:
+    """A card's button to another step: forward, back a step, or reopening."""
+    if CaseStatus(current) is CaseStatus.CLOSED:
+        return _("🔓 Reopen the case")
+    if is_backward(CaseStatus(current), CaseStatus(target)):
+        return _("↩️ Back to {status}").format(status=status_name(target))
+    return f"➡️ {status_name(target)}"
+
+
 def risk_name(risk: str | None) -> str:
     if risk is None:
         return _("not assessed yet")
@@ -198,6 +232,17 @@ def special_group_name(group: str) -> str:
     }[SpecialGroup(group)]
 
 
+def special_group_label(group: str) -> str:
+    """A special group on a button (≤ 30 characters); the law's words are special_group_name."""
+    short = {
+        SpecialGroup.DROPOUT_WORK: _("Left school to work"),
+        SpecialGroup.VIOLENCE_HARM: _("Badly harmed by violence"),
+        SpecialGroup.SERIOUS_ILLNESS: _("Seriously ill, poor household"),
+        SpecialGroup.MIGRANT: _("Migrant or refugee child"),
+    }
+    return short.get(SpecialGroup(group)) or special_group_name(group)
+
+
 def channel_name(channel: str) -> str:
     return {
         Channel.TELEGRAM: _("reported in the chat"),
@@ -207,3 +252,21 @@ def channel_name(channel: str) -> str:
         Channel.AGENCY: _("from an agency"),
         Channel.OTHER: _("another way"),
     }[Channel(channel)]
+
+
+def unknown_case_code(text: str) -> str:
+    """/case or /audit with a code that finds nothing: say which, and what a code looks like."""
+    code = normalise_tracking_code(text)
+    if code is None:
+        return _("“{text}” is not a case code: a code has 8 letters and digits, for example "
+                 "ABCD-EFGH.").format(text=esc(text))
+    return _("There is no case with the code {code}. Please check it against the notice or "
+             "the card you have.").format(code=code)
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    """A shared location as a link officers can open (OpenStreetMap), with the coordinates."""
+    url = (f"https://www.openstreetmap.org/?mlat={latitude}&amp;mlon={longitude}"
+           f"#map=17/{latitude}/{longitude}")
+    label = _("open the map")
+    return f'<a href="{url}">{label}</a> ({latitude}, {longitude})'

@@ -81,6 +81,36 @@ async def upcoming(actor: Actor, today: dt.date, days: int, *,
     return await occurrences(commune_id, today, today + dt.timedelta(days=days), session=session)
 
 
+@dataclass(frozen=True)
+class Agenda:
+    """What /deadlines shows: the next deadline of each report, however far away, then
+    the other deadlines and events on in the coming days."""
+
+    reports: list[Occurrence]
+    events: list[Occurrence]
+
+
+async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSession) -> Agenda:
+    ensure(actor, Action.VIEW_DEADLINES)
+    commune_id = await commune_of(actor, session=session)
+    window = await occurrences(commune_id, today, today + dt.timedelta(days=days),
+                               session=session)
+    reports = []
+    for event in await store.list_events(commune_id, session=session):
+        if event.report_period:
+            nxt = next_occurrence(event, today)
+            reports.append(Occurrence(event, *nxt))
+    return Agenda(reports=sorted(reports, key=lambda o: (o.starts_on, o.event.id)),
+                  events=[o for o in window if not o.event.report_period])
+
+
+def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first occurrence of `event` not over by `today` (a deadline day still counts)."""
+    rule = DateRule.parse(event.date_rule)
+    return next(span for year in range(today.year - 1, today.year + 2)
+                if (span := rule.occurrence(year))[1] >= today)
+
+
 async def change_event_date(actor: Actor, code: str, rule_text: str, *, session: AsyncSession,
                             now: dt.datetime) -> CalendarEvent:
     """An administrator moves an event (provinces use 15/11, 20/11, 01/12...)."""
@@ -167,11 +197,18 @@ async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
             continue
         subscriptions = [s for s in await store.list_subscriptions(event.commune_id,
                                                                    session=session)
-                         if matches(tuple(event.audience), _recipient(s))]
+                         if matches(tuple(event.audience), _recipient(s))
+                         and _receiving_at(s, reminder.send_at)]
         count = await _add_deliveries(subscriptions, session=session, now=now,
                                       reminder_id=reminder.id)
         released.append(Released(reminder, count))
     return released
+
+
+def _receiving_at(subscription: Subscription, moment: dt.datetime) -> bool:
+    """A chat gets the reminders due after it subscribed, never older ones (a group joining
+    on 2/12 is not sent the 15/11 reminder of an event still under way)."""
+    return subscription.created_at <= moment
 
 
 async def _add_deliveries(subscriptions: Sequence[Subscription], *, session: AsyncSession,
@@ -219,6 +256,8 @@ async def subscribe(actor: Actor, *, chat_id: int, group: bool, title: str,
         subscription = Subscription(chat_id=chat_id, commune_id=commune_id, kind="person",
                                     created_by=actor.user_id, created_at=now)
         session.add(subscription)
+    elif not subscription.active:  # receiving again from now on, not what it missed
+        subscription.created_at = now
     subscription.kind = "group" if group else "person"
     subscription.agency_id = agency_id
     subscription.agency_kind = agency_kind

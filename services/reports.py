@@ -186,7 +186,7 @@ async def set_category(draft: ReportDraft, category: str, *, session: AsyncSessi
 
 
 def _clear_place(answers: dict) -> None:
-    for key in ("village_id", "address", "location"):
+    for key in ("village_id", "address", "location", "place_typed"):
         answers.pop(key, None)
 
 
@@ -221,6 +221,29 @@ async def set_address(draft: ReportDraft, text: str, *, session: AsyncSession,
     draft.answers["address"] = text
     draft.step = Step.ADDRESS
     await _advance(draft, session=session, now=now)
+
+
+async def keep_typed_place(draft: ReportDraft, text: str, *, session: AsyncSession,
+                           now: dt.datetime) -> None:
+    """Text typed at the place question that names villages: kept while the person chooses
+    one of them or uses the text as the address."""
+    _expect(draft, Step.PLACE)
+    text = text.strip()
+    if not text:
+        raise InvalidInput("text_expected")
+    if len(text) > MAX_ADDRESS_CHARS:
+        raise InvalidInput("address_too_long")
+    draft.answers["place_typed"] = text
+    await store.save_draft(draft, session=session, now=now)
+
+
+async def use_typed_place_as_address(draft: ReportDraft, *, session: AsyncSession,
+                                     now: dt.datetime) -> None:
+    _expect(draft, Step.PLACE)
+    text = draft.answers.get("place_typed")
+    if not text:
+        raise InvalidInput("stale_step")
+    await set_address(draft, text, session=session, now=now)
 
 
 async def set_location(draft: ReportDraft, latitude: float, longitude: float, *,
@@ -471,13 +494,20 @@ async def _status_view(report: Report, *, session: AsyncSession) -> StatusView:
 
 async def status_by_code(user_id: int, text: str, *, session: AsyncSession, now: dt.datetime,
                          limits: ReportLimits) -> StatusView:
-    """The coarse status for a tracking code. Failed guesses are limited per hour."""
+    """The coarse status for a tracking code. Failed guesses are limited per hour, but a
+    person's own reports always answer (the lock is against guessing others' codes, and
+    says nothing about whether a code exists)."""
+    code = normalise_tracking_code(text)
+    report = await store.get_report_by_code(code, session=session) if code else None
+    if report is not None:
+        reporter = await store.get_reporter(report.id, session=session)
+        if reporter is not None and reporter.telegram_user_id == user_id:
+            await store.record_lookup(user_id, True, session=session, now=now)
+            return await _status_view(report, session=session)
     failures = await store.count_failed_lookups(user_id, now - dt.timedelta(hours=1),
                                                 session=session)
     if failures >= limits.status_failures_per_hour:
         raise InvalidInput("too_many_lookups")
-    code = normalise_tracking_code(text)
-    report = await store.get_report_by_code(code, session=session) if code else None
     await store.record_lookup(user_id, report is not None, session=session, now=now)
     if report is None:
         raise InvalidInput("code_unknown")

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.calendar import DateRule
 from domain.errors import NotAllowed, NotFound
+from domain.names import sort_key
 from domain.periods import REPORT_KINDS, Period, PeriodKind, default_deadline
 from domain.roles import Action, Actor, UnitKind, UnitScope, ensure
 from domain.stats import PLAN_WORKING_DAYS, median, share, working_days_between
@@ -223,7 +224,7 @@ async def figures(scope: Scope, period: Period, *, session: AsyncSession, tz: dt
     village_ids = {v for f in per.values() for v in f.by_village if v}
     agency_ids = {a for f in per.values() for a in f.referrals}
     village_commune = {v: f.commune_id for f in per.values() for v in f.by_village if v}
-    ordered = sorted(per.values(), key=lambda f: (f.name, f.commune_id))
+    ordered = sorted(per.values(), key=lambda f: (sort_key(f.name), f.commune_id))
     return Figures(scope=scope, period=period, generated_at=now, communes=ordered,
                    village_names=await store.unit_names(sorted(village_ids), session=session),
                    agency_names=await store.agency_names(sorted(agency_ids), session=session),

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.names import sort_key
 from domain.roles import Role
 from storage.models import Invite, Member
 from storage.units import within_units
@@ -36,14 +37,16 @@ async def count_members(unit_ids: Sequence[int] | None, *, session: AsyncSession
 async def list_members(
     unit_ids: Sequence[int] | None, *, session: AsyncSession, offset: int = 0, limit: int = 10
 ) -> Sequence[Member]:
+    """A page of members by unit, role, then name in Vietnamese order (a commune has tens of
+    members, a province hundreds: sorted here, as SQL collations differ by backend)."""
     stmt = (
         select(Member)
         .where(col(Member.active).is_(True), within_units(Member.unit_id, unit_ids))
-        .order_by(Member.unit_id, Member.role, Member.display_name, Member.id)
-        .offset(offset)
-        .limit(limit)
+        .order_by(Member.unit_id, Member.role, Member.id)
     )
-    return (await session.exec(stmt)).all()
+    rows = (await session.exec(stmt)).all()
+    ordered = sorted(rows, key=lambda m: (m.unit_id, m.role, sort_key(m.display_name), m.id))
+    return ordered[offset:offset + limit]
 
 
 async def list_all_active_members(*, session: AsyncSession) -> Sequence[Member]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.names import sorted_by_name
 from domain.roles import Role
 from storage.models import (
     Case,
@@ -234,7 +235,7 @@ async def list_commune_members(commune_id: int, roles: Sequence[Role], *,
     stmt = (select(Member).where(Member.unit_id == commune_id, col(Member.active).is_(True),
                                  col(Member.role).in_([str(r) for r in roles]))
             .order_by(Member.id))
-    return (await session.exec(stmt)).all()
+    return sorted_by_name((await session.exec(stmt)).all(), name=lambda m: m.display_name)
 
 
 # --- tracking-code look-ups -------------------------------------------------------------

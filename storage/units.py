@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.names import sorted_by_name
 from domain.roles import UnitKind, UnitScope
 from storage.models import Agency, Unit
 
@@ -62,7 +63,7 @@ async def list_children(
         stmt = stmt.where(Unit.kind == kind)
     if active_only:
         stmt = stmt.where(col(Unit.active).is_(True))
-    return (await session.exec(stmt.order_by(Unit.name, Unit.id))).all()
+    return sorted_by_name((await session.exec(stmt.order_by(Unit.id))).all())
 
 
 async def list_communes(
@@ -72,7 +73,7 @@ async def list_communes(
     stmt = select(Unit).where(Unit.kind == UnitKind.COMMUNE, col(Unit.active).is_(True))
     if within is not None:
         stmt = stmt.where((Unit.id == within) | (Unit.parent_id == within))
-    return (await session.exec(stmt.order_by(Unit.name, Unit.id))).all()
+    return sorted_by_name((await session.exec(stmt.order_by(Unit.id))).all())
 
 
 async def list_agencies(
@@ -81,7 +82,7 @@ async def list_agencies(
     stmt = select(Agency).where(Agency.commune_id == commune_id)
     if active_only:
         stmt = stmt.where(col(Agency.active).is_(True))
-    return (await session.exec(stmt.order_by(Agency.id))).all()
+    return sorted_by_name((await session.exec(stmt.order_by(Agency.id))).all())
 
 
 async def get_agency(agency_id: int, *, session: AsyncSession) -> Agency | None:

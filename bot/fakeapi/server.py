@@ -26,6 +26,7 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_BYTES = 64
 WEBHOOK_RETRY_SECONDS = 0.5
+MAX_INLINE_BUTTONS = 100  # Telegram: "reply markup is too long" beyond this
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _SEND_METHODS = {
     "sendmessage", "sendphoto", "senddocument", "sendlocation", "sendvoice", "sendcontact",
@@ -350,6 +351,8 @@ class FakeTelegram:
         if not isinstance(markup, dict):
             raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" in markup:
+            if sum(len(row) for row in markup["inline_keyboard"]) > MAX_INLINE_BUTTONS:
+                raise bad_request("reply markup is too long")
             for row in markup["inline_keyboard"]:
                 for button in row:
                     if not str(button.get("text", "")).strip():

@@ -13,6 +13,6 @@ async def officer(bot):
     """Hùng, an officer of the example commune, joined through a real invitation."""
     root = bot.user(ADMIN_ID, "Mai")
     person = bot.user(2001, "Hùng")
-    await join(person, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(person, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     await person.settle()
     return person

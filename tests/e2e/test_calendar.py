@@ -12,7 +12,8 @@ from sqlmodel import select
 from bot.fakeapi import FakeGroup
 from bot.jobs import plan_calendar, run_calendar_jobs
 from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, reminder_days
-from storage.models import CalendarEvent, Delivery, Subscription
+from domain.roles import AgencyKind
+from storage.models import Agency, CalendarEvent, Delivery, Subscription
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import create_invite, join
 
@@ -26,7 +27,7 @@ async def people(bot):
     admin = bot.user(3001, "Quang")
     await join(admin, await create_invite(root, "Quản trị viên của xã"))
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     for person in (admin, officer):
         await person.settle()
     return root, admin, officer
@@ -40,11 +41,32 @@ async def test_deadlines_in_the_next_60_days(bot, people):
     assert "Hạn báo cáo và sự kiện trong 60 ngày tới" in answer.text
     # 23/11/2026: the gender-equality month is under way, micronutrient day 2 on 1/12.
     assert "bình đẳng giới" in answer.text and "đang diễn ra đến 15/12/2026" in answer.text
-    assert "Thứ Ba, 1 tháng 12, 2026" in answer.text and "còn 8 ngày" in answer.text
+    assert "Thứ Ba, ngày 01/12/2026" in answer.text and "còn 8 ngày" in answer.text
+    # 15/11/2026 is past: the next annual report is a year away and still shown, first.
+    assert answer.text.index("Hạn báo cáo sắp tới") < answer.text.index("Báo cáo 6 tháng")
+    assert "Thứ Hai, ngày 15/11/2027" in answer.text
     citizen = bot.user(1001, "Lan")
     citizen.mark()
     await citizen.send("/deadlines")
     assert "không có quyền" in (await citizen.reply()).text
+
+
+async def test_deadlines_always_show_the_next_report_deadlines(bot, people, clock):
+    """On 2 December both reports are months away; they still come first, then the events
+    of the next 60 days (the gender-equality month, the micronutrient days…)."""
+    _root, _admin, officer = people
+    clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=HANOI))
+    officer.mark()
+    await officer.send("/deadlines")
+    (answer,) = await officer.replies(1)
+    text = answer.text
+    six_months = text.index("Báo cáo 6 tháng công tác trẻ em")
+    annual = text.index("Báo cáo năm công tác trẻ em")
+    window = text.index("Hạn báo cáo và sự kiện trong 60 ngày tới")
+    assert six_months < annual < window < text.index("bình đẳng giới")
+    assert "Thứ Năm, ngày 20/05/2027 · còn 169 ngày" in text
+    assert "Thứ Hai, ngày 15/11/2027" in text
+    assert text.count("Báo cáo năm công tác trẻ em") == 1
 
 
 async def test_year_calendar_and_event_change_by_admin_only(bot, people):
@@ -63,7 +85,7 @@ async def test_year_calendar_and_event_change_by_admin_only(bot, people):
     admin.mark()
     await admin.send("/event bao-cao-nam 20/11")
     done = await admin.reply()
-    assert "nay vào ngày 20/11" in done.text and "Thứ Bảy, 20 tháng 11, 2027" in done.text
+    assert "nay vào ngày 20/11" in done.text and "Thứ Bảy, ngày 20/11/2027" in done.text
     async with bot.db.session() as session:
         event = (await session.exec(select(CalendarEvent).where(
             CalendarEvent.code == "bao-cao-nam"))).one()
@@ -97,18 +119,18 @@ def _expected_days(spec: EventSpec, first: dt.date, last: dt.date) -> set[dt.dat
     """Days a reminder of `spec` goes out between first and last (one per day at most)."""
     days = set()
     for year in range(first.year - 1, last.year + 1):
-        _start, end = spec.rule.occurrence(year)
         for _lead, day in reminder_days(spec, year):
-            if first <= day <= last:
+            if first <= day <= last:  # a reminder due before one subscribed never comes
                 days.add(day)
-            elif day < first <= end:  # planned before the start, event still on: catch-up
-                days.add(first)
     return days
 
 
 @pytest.mark.time_scale(50)
 async def test_a_year_of_reminders_on_the_right_days_exactly_once(bot, people, clock):
     _root, _admin, officer = people
+    # Subscribed before the first day's 08:00 reminders (older ones never come).
+    clock.set(dt.datetime.combine(clock.now().astimezone(HANOI).date(), dt.time(7, 0),
+                                  tzinfo=HANOI))
     officer.mark()
     await officer.send("/subscribe")
     await officer.reply()
@@ -171,7 +193,7 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     await run_calendar_jobs(bot.application)
     reminders = officer.unread()
     deadline = next(m for m in reminders if "Báo cáo 6 tháng" in m.text)
-    assert "Thứ Năm, 20 tháng 5, 2027" in deadline.text and "còn 14 ngày" in deadline.text
+    assert "Thứ Năm, ngày 20/05/2027" in deadline.text and "còn 14 ngày" in deadline.text
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
     messages = await officer.settle(quiet=1.5, timeout=30)
@@ -223,3 +245,57 @@ async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
         blocked = (await session.exec(select(Subscription).where(
             Subscription.chat_id == subscribers[3].id))).one()
     assert not blocked.active and blocked.deactivated_reason == "forbidden"
+
+
+async def test_a_new_subscriber_gets_no_reminder_older_than_itself(bot, people, clock):
+    """The gender-equality month began on 15/11; a group subscribing on 2/12 is not sent
+    that reminder 17 days late, but gets the next one when it is due."""
+    _root, _admin, officer = people
+    clock.set(dt.datetime(2026, 12, 2, 9, 0, tzinfo=HANOI))
+    await plan_calendar(bot.runtime)
+    group = FakeGroup(bot.fake, -100700, "Trạm Y tế")
+    await group.send(officer, "/subscribe")
+    await officer.press(await group.reply(), "Trạm Y tế xã")
+    await group.reply()
+    group.mark()
+    await run_calendar_jobs(bot.application)
+    assert group.unread() == []
+    async with bot.db.session() as session:
+        skipped = (await session.exec(select(Delivery))).all()
+    assert skipped == []
+    clock.set(dt.datetime(2027, 5, 18, 8, 0, tzinfo=HANOI))  # 14 days before 1/6
+    await plan_calendar(bot.runtime)
+    await run_calendar_jobs(bot.application)
+    assert any("Tháng hành động vì trẻ em" in m.text for m in group.unread())
+
+
+async def test_a_group_chooses_among_many_agencies_on_short_buttons(bot, people):
+    """Long agency names get short numbered buttons with the full names in the message;
+    more agencies than fit come a page at a time, in Vietnamese order."""
+    _root, _admin, officer = people
+    async with bot.db.session() as session:
+        commune_id = (await session.exec(select(CalendarEvent))).first().commune_id
+        for i in range(1, 26):
+            session.add(Agency(commune_id=commune_id, code=f"truong-{i}", kind=AgencyKind.SCHOOL,
+                               name=f"Trường Tiểu học và Trung học cơ sở số {i}"))
+    group = FakeGroup(bot.fake, -100800, "Trường số 12")
+    group.mark()
+    await group.send(officer, "/subscribe")
+    choose = await group.reply()
+    labels = [b["text"] for b in choose.buttons]
+    assert all(len(label) <= 30 for label in labels), labels
+    assert labels[0].startswith("1. Các cơ sở giáo dục")  # "Các" before "Công an" before "Ủy"
+    assert "Ủy ban Mặt trận Tổ quốc Việt Nam xã" not in choose.text  # on a later page
+    assert "1. Các cơ sở giáo dục trên địa bàn" in choose.text
+    texts, page = [choose.text], choose
+    while any("Trang sau" in b["text"] for b in page.buttons):
+        group.mark()
+        await officer.press(page, "Trang sau")
+        page = await group.reply()
+        texts.append(page.text)
+    assert len(texts) == 4 and page.message_id == choose.message_id  # edited in place
+    assert "33. Ủy ban Mặt trận Tổ quốc Việt Nam xã" in texts[-1]
+    assert any("Trường Tiểu học và Trung học cơ sở số 12" in text for text in texts[1:3])
+    group.mark()
+    await officer.press(page, "Ủy ban Mặt trận")
+    assert "Ủy ban Mặt trận Tổ quốc Việt Nam xã" in (await group.reply()).text

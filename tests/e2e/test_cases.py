@@ -32,9 +32,9 @@ async def staff(bot):
     admin = bot.user(3001, "Quang")
     await join(admin, await create_invite(root, "Quản trị viên của xã"))
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     other = bot.user(2002, "Tuấn")
-    await join(other, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+    await join(other, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
     police = bot.user(2101, "Dũng")
     await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
     health = bot.user(2102, "Hạnh")
@@ -119,6 +119,8 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     card = await act(officer, press=confirm, label="Có, chuyển")
     confirm = await act(officer, press=card, label="Thực hiện kế hoạch")
     card = await act(officer, press=confirm, label="Có, chuyển")
+    labels = [b["text"] for b in card.buttons]  # forward and back look different
+    assert "➡️ Theo dõi, đánh giá" in labels and "↩️ Quay lại: Can thiệp khẩn cấp" in labels
     reasons = await act(officer, press=card, label="Kết thúc vụ việc")
     citizen.user.mark()
     closed = await act(officer, press=reasons, label="Trẻ đã an toàn")
@@ -126,6 +128,7 @@ async def test_report_to_closure_with_a_police_referral(bot, staff):
     told = await citizen.user.reply()  # the reporter is told, without officer or reason code
     assert code in told.text and "khép lại" in told.text and "111" in told.text
     assert "Hùng" not in told.text and "an toàn" not in told.text
+    assert "🔓 Mở lại vụ việc" in [b["text"] for b in closed.buttons]
     status = await act(citizen.user, f"/status {code}")
     assert "Đã kết thúc" in status.text
     # The administrator reads who saw and changed it.
@@ -182,7 +185,7 @@ async def test_deadline_alerts_escalation_and_digest_with_the_clock(bot, staff):
     bot.clock.advance(dt.timedelta(minutes=1))
     assert (await run_case_jobs(bot.application)).sent == 1
     digest = await officer.reply()
-    assert "Chào buổi sáng Hùng" in digest.text and code in digest.text
+    assert "Chào buổi sáng, Hùng" in digest.text and code in digest.text
     assert "Quá hạn (1)" in digest.text
     assert (await run_case_jobs(bot.application)).sent == 0
     assert other.unread() == []
@@ -315,7 +318,10 @@ async def test_notes_risk_change_groups_and_assignment(bot, staff):
     assert "Mức nguy cơ: Cao" in changed.text
     # Special circumstances: tick two groups.
     groups = await act(officer, press=changed, label="Hoàn cảnh đặc biệt")
-    groups = await act(officer, press=groups, label="Bị tổn hại nghiêm trọng")
+    # Short labels on the buttons, the law's words in the message.
+    assert all(len(b["text"]) <= 30 for b in groups.buttons)
+    assert "Mắc bệnh hiểm nghèo hoặc bệnh phải điều trị dài ngày" in groups.text
+    groups = await act(officer, press=groups, label="Tổn hại nặng do bạo lực")
     groups = await act(officer, press=groups, label="Khuyết tật")
     assert "☑️ Khuyết tật" in " ".join(b["text"] for b in groups.buttons)
     card = await act(officer, press=groups, label="Xong")
@@ -405,7 +411,7 @@ async def test_lists_page_and_filter_within_telegrams_limits(bot, staff):
 async def test_a_village_collaborator_follows_only_the_reports_they_sent(bot, staff):
     root = bot.user(ADMIN_ID, "Mai")
     helper = bot.user(2201, "Hoa")
-    await join(helper, await create_invite(root, "Cộng tác viên thôn", "Thôn Đông"))
+    await join(helper, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đông"))
     await helper.settle()
     code, _citizen = await reported_case(bot, staff)  # someone else's report
     mine = await shortest_report(Reporter(helper))

@@ -58,6 +58,11 @@ async def test_buttons(api, lan):
     tel = InlineKeyboardMarkup([[InlineKeyboardButton("Gọi 111", url="tel:111")]])
     with pytest.raises(BadRequest, match=r"(?i)unsupported url protocol"):
         await api.send_message(lan.id, "call", reply_markup=tel)
+    hundred = [[InlineKeyboardButton(str(i), callback_data=str(i))] for i in range(100)]
+    await api.send_message(lan.id, "100 buttons", reply_markup=InlineKeyboardMarkup(hundred))
+    one_more = [*hundred, [InlineKeyboardButton("101", callback_data="101")]]
+    with pytest.raises(BadRequest, match=r"(?i)reply markup is too long"):
+        await api.send_message(lan.id, "101 buttons", reply_markup=InlineKeyboardMarkup(one_more))
 
 
 async def test_chats_users_and_blocking(api, fake, lan):

@@ -28,12 +28,12 @@ async def test_admin_invites_officer_who_joins_with_role_menu(bot):
     assert "quản trị viên" in menu.text
     assert any("Mời thành viên" in b["text"] for b in menu.buttons)
 
-    payload = await create_invite(admin, "Cán bộ bảo vệ trẻ em")
+    payload = await create_invite(admin, "Người làm công tác bảo vệ trẻ em")
     officer = bot.user(2001, "Hùng", last_name="Nguyễn")
     welcome, officer_menu = await join(officer, payload)
-    assert "Chào mừng bạn" in welcome.text and "cán bộ bảo vệ trẻ em" in welcome.text
+    assert "Chào mừng bạn" in welcome.text and "người làm công tác bảo vệ trẻ em" in welcome.text
     assert "Xã Minh Tân" in welcome.text
-    assert "Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in officer_menu.text
+    assert "Bạn là người làm công tác bảo vệ trẻ em của Xã Minh Tân" in officer_menu.text
     await officer.settle()
     assert officer.commands() == CITIZEN_COMMANDS + OFFICER_COMMANDS + ["stats"]
 
@@ -53,18 +53,18 @@ async def test_admin_invites_officer_who_joins_with_role_menu(bot):
 async def test_agency_member_and_collaborator_invites(bot):
     admin = bot.user(ADMIN_ID, "Mai")
     police_link = await create_invite(admin, "Thành viên cơ quan", "Công an xã")
-    village_link = await create_invite(admin, "Cộng tác viên thôn", "Thôn Đông")
+    village_link = await create_invite(admin, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đông")
     police = bot.user(2101, "Dũng")
     welcome, _menu = await join(police, police_link)
     assert "thành viên cơ quan" in welcome.text and "Công an xã" in welcome.text
     helper = bot.user(2102, "Hoa")
     welcome, _menu = await join(helper, village_link)
-    assert "cộng tác viên thôn của Thôn Đông" in welcome.text
+    assert "cộng tác viên bảo vệ trẻ em (thôn) của Thôn Đông" in welcome.text
 
 
 async def test_expired_and_unknown_invites(bot):
     admin = bot.user(ADMIN_ID, "Mai")
-    payload = await create_invite(admin, "Cán bộ bảo vệ trẻ em")
+    payload = await create_invite(admin, "Người làm công tác bảo vệ trẻ em")
     bot.clock.advance(dt.timedelta(hours=73))
     late = bot.user(2003, "Bình")
     late.mark()
@@ -80,7 +80,7 @@ async def test_expired_and_unknown_invites(bot):
 async def test_officer_cannot_use_admin_commands_and_attempt_is_audited(bot):
     admin = bot.user(ADMIN_ID, "Mai")
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     for command in ("/members", "/invite", "/invites"):
         officer.mark()
         await officer.send(command)
@@ -94,7 +94,7 @@ async def test_officer_cannot_use_admin_commands_and_attempt_is_audited(bot):
 async def test_admin_revokes_member_who_is_told_and_loses_access(bot):
     admin = bot.user(ADMIN_ID, "Mai")
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     await officer.settle()
     admin.mark()
     await admin.send("/members")
@@ -117,7 +117,7 @@ async def test_admin_revokes_member_who_is_told_and_loses_access(bot):
 
 async def test_pending_invites_can_be_cancelled(bot):
     admin = bot.user(ADMIN_ID, "Mai")
-    payload = await create_invite(admin, "Cán bộ bảo vệ trẻ em")
+    payload = await create_invite(admin, "Người làm công tác bảo vệ trẻ em")
     admin.mark()
     await admin.send("/invites")
     listing = await admin.reply()

@@ -56,7 +56,7 @@ async def test_invalid_configuration_is_explained(tmp_path):
 
 
 async def test_sandbox_shows_menus_to_each_person(tmp_path):
-    script = "\n".join(["#2", ":as admin", "/start", "#7", "#1", ":as officer", "/start",
+    script = "\n".join(["#2", ":as admin", "/start", "#9", "#1", ":as officer", "/start",
                         ":quit"]) + "\n"
     process = await asyncio.create_subprocess_exec(
         *TREEM, "sandbox", "--db", str(tmp_path / "sandbox.db"), cwd=ROOT, env=_env(),
@@ -69,7 +69,7 @@ async def test_sandbox_shows_menus_to_each_person(tmp_path):
     assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [2]
     assert "Chào Mai! Bạn là quản trị viên của Xã Minh Tân" in text
     assert "https://t.me/treem_sandbox_bot?start=i_" in text  # an invitation was created
-    assert "Chào Hùng! Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in text
+    assert "Chào Hùng! Bạn là người làm công tác bảo vệ trẻ em của Xã Minh Tân" in text
     assert "fake Telegram refused" not in text
 
 

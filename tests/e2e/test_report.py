@@ -7,6 +7,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.jobs import run_report_jobs
+from domain.roles import UnitKind
 from storage.models import (
     AuditEntry,
     Case,
@@ -88,13 +89,20 @@ async def test_report_with_photos_location_contact_and_edit(bot, officer):
     await user.send_contact("+84912345678")
     thanks, relation = await user.replies(2)
     (review,) = await r.tap(relation, "Người thân")
-    assert "0912345678" in review.text and "Ảnh và ghi âm: 2" in review.text
+    assert "0912345678" in review.text and "Ảnh và tin nhắn thoại: 2" in review.text
     assert "vị trí đã gửi" in review.text
     (category,) = await r.tap(review, "✏️ Sự việc")
     (review,) = await r.tap(category, "Bị bỏ rơi")
     assert "bỏ rơi" in review.text.lower() and "Kiểm tra lại" in review.text
+    officer.mark()
     (thanks,) = await r.tap(review, "Gửi tin báo")
     assert "Mã theo dõi" in thanks.text
+    # Officers get the shared location as a map link, not bare coordinates.
+    notice = await officer.reply()
+    assert "vị trí người báo tin gửi: mở bản đồ (20.2506, 105.9745)" in notice.text
+    links = [e.get("url", "") for e in notice.raw.get("entities", [])] + [notice.html]
+    assert any("https://www.openstreetmap.org/?mlat=20.2506&mlon=105.9745" in link
+               or "openstreetmap.org/?mlat=20.2506&amp;mlon=105.9745" in link for link in links)
     async with bot.db.session() as session:
         report = (await session.exec(select(Report))).one()
         media = (await session.exec(select(ReportMedia))).all()
@@ -230,7 +238,10 @@ async def test_urgent_report_escalates_until_taken(bot, officer):
     (relation,) = await r.tap(identity, "Ẩn danh")
     (review,) = await r.tap(relation, "Khác")
     officer.mark()
-    await r.tap(review, "Gửi tin báo")
+    (thanks,) = await r.tap(review, "Gửi tin báo")
+    # The commune is alerted now; "at the latest in 12 hours" read as slow.
+    assert "được báo ngay bây giờ và phải hành động trong vòng 12 giờ" in thanks.text
+    assert "chậm nhất" not in thanks.text and "gọi ngay 111 hoặc 113" in thanks.text
     notice = await officer.reply()
     assert "KHẨN CẤP" in notice.text
     commune_admin.mark()
@@ -297,7 +308,7 @@ async def test_reporter_adds_information_and_officer_is_told(bot, officer):
 async def test_second_officer_cannot_take_a_taken_case_and_sees_no_reporter(bot, officer):
     admin = bot.user(ADMIN_ID, "Mai")
     other = bot.user(2002, "Tuấn")
-    await join(other, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(other, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     await other.settle()
     citizen = Reporter(bot.user(1013, "Yến"))
     other.mark()
@@ -363,7 +374,7 @@ async def test_officer_works_the_case_card_through_the_workflow(bot, officer):
     fresh = await officer.reply()
     assert "vừa thay đổi" in fresh.text and "Đã kết thúc" in fresh.text
     officer.mark()
-    await officer.press(fresh, "Xác minh, đánh giá nguy cơ")  # reopening
+    await officer.press(fresh, "🔓 Mở lại vụ việc")  # reopening
     await officer.press(await officer.reply(), "Có, chuyển")
     card = await officer.reply()
     assert "Tình trạng: Xác minh, đánh giá nguy cơ" in card.text
@@ -408,3 +419,73 @@ async def test_without_a_commune_admin_the_install_admin_is_told_without_case_bu
     assert (await run_report_jobs(bot.application.bot, bot.runtime))["escalated"] == 1
     told = await root.reply()
     assert "chưa có ai nhận" in told.text and told.buttons == []
+
+
+async def test_a_commune_with_many_villages_pages_them_and_finds_a_typed_name(bot):
+    """120 villages: Telegram refuses more than 100 buttons, so the place question shows
+    ten at a time in Vietnamese order, and typing part of a name offers the matches."""
+    async with bot.db.session() as session:
+        commune = (await session.exec(select(Unit).where(Unit.code == "minh-tan"))).one()
+        for i in range(1, 121):
+            session.add(Unit(kind=UnitKind.VILLAGE, code=f"xom-{i}", name=f"Xóm {i}",
+                             parent_id=commune.id, created_at=bot.clock.now()))
+    r = Reporter(bot.user(1003, "Hoa"))
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    (where,) = await r.tap(what, "Bị đánh")
+    labels = [b["text"] for b in where.buttons]
+    assert labels[:10] == ["Thôn An Lạc", "Thôn Bắc", "Thôn Đoài", "Thôn Đông", "Thôn Minh Châu",
+                           "Thôn Nam", "Thôn Tân Lập", "Thôn Trung", "Xóm 1", "Xóm 2"]
+    assert "Trang 1/13" in where.text and "gõ một phần tên thôn" in where.text
+    (page2,) = await r.tap(where, "Trang sau")
+    assert page2.message_id == where.message_id and "Trang 2/13" in page2.text
+    assert [b["text"] for b in page2.buttons][:2] == ["Xóm 3", "Xóm 4"]
+    # Typed text that names villages is not taken as an address at once.
+    (offer,) = await r.say("xom 11")
+    found = [b["text"] for b in offer.buttons]
+    assert found[:10] == ["Xóm 11", *[f"Xóm {n}" for n in range(110, 119)]]
+    assert "Xóm 12" not in found and any("Trang sau" in label for label in found)
+    assert any("Dùng “xom 11” làm địa chỉ" in label for label in found)
+    (age,) = await r.tap(offer, "Xóm 11")
+    assert "bao nhiêu tuổi" in age.text
+    async with bot.db.session() as session:
+        draft = (await session.exec(select(ReportDraft))).one()
+        village = await session.get(Unit, draft.answers["village_id"])
+    assert village.name == "Xóm 11" and "place_typed" not in draft.answers
+
+
+async def test_typed_text_at_the_place_question_can_still_be_the_address(bot):
+    r = Reporter(bot.user(1004, "Tùng"))
+    _intro, danger = await r.say("/baotin", replies=2)
+    (what,) = await r.tap(danger, "Không, nhưng")
+    (where,) = await r.tap(what, "Bị đánh")
+    (offer,) = await r.say("gần cầu thôn Đông")
+    assert "Thôn Đông" not in [b["text"] for b in offer.buttons]  # "gần cầu…" is not a name
+    assert "bao nhiêu tuổi" in offer.text  # no village matches the whole text: an address
+    async with bot.db.session() as session:
+        draft = (await session.exec(select(ReportDraft))).one()
+    assert draft.answers["address"] == "gần cầu thôn Đông"
+    r2 = Reporter(bot.user(1005, "Vy"))
+    _intro, danger = await r2.say("/baotin", replies=2)
+    (what,) = await r2.tap(danger, "Không, nhưng")
+    (where,) = await r2.tap(what, "Bị đánh")
+    (offer,) = await r2.say("Đông")
+    assert offer.buttons[0]["text"] == "Thôn Đông"
+    (age,) = await r2.tap(offer, "làm địa chỉ")
+    assert "bao nhiêu tuổi" in age.text
+    async with bot.db.session() as session:
+        drafts = {d.user_id: d for d in (await session.exec(select(ReportDraft))).all()}
+    assert drafts[1005].answers["address"] == "Đông" and "village_id" not in drafts[1005].answers
+
+
+async def test_the_guess_limit_never_locks_a_person_out_of_their_own_reports(bot, officer):
+    citizen = Reporter(bot.user(1012, "Hương"))
+    thanks = await shortest_report(citizen)
+    code = CODE.search(thanks.text).group(1)
+    for _ in range(5):  # mistyped codes, say from an old note
+        (wrong,) = await citizen.say("/status ABCD-EFGH")
+        assert "Không tìm thấy" in wrong.text
+    (blocked,) = await citizen.say("/status ABCD-EFGK")  # still locked for other codes
+    assert "sai mã nhiều lần" in blocked.text
+    (own,) = await citizen.say(f"/status {code}")
+    assert code in own.text and "Đã tiếp nhận" in own.text

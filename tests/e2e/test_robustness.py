@@ -49,9 +49,9 @@ async def test_stale_button_gets_current_menu(bot):
 async def test_forged_callback_for_admin_action_is_denied_and_audited(bot):
     admin = bot.user(ADMIN_ID, "Mai")
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     colleague = bot.user(2002, "Tuấn")
-    await join(colleague, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(colleague, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     async with bot.db.session() as session:
         target = (await session.exec(select(Member).where(Member.telegram_user_id == 2002))).one()
     menu = await open_menu(officer)
@@ -91,7 +91,7 @@ async def test_other_communes_admin_cannot_touch_our_members(bot, db, clock):
     root.mark()
     await root.send("/invite")
     await root.press(await root.reply(), "Xã Minh Tân")
-    await root.press(await root.reply(), "Cán bộ bảo vệ trẻ em")
+    await root.press(await root.reply(), "Người làm công tác bảo vệ trẻ em")
     ours = bot.user(2001, "Hùng")
     await join(ours, (await root.reply()).text.split("start=")[1].split()[0])
 
@@ -112,13 +112,13 @@ async def test_restart_keeps_members(fake, db, clock, commune):
     first = await start_bot(fake, db, clock)
     admin = first.user(ADMIN_ID, "Mai")
     officer = first.user(2001, "Hùng")
-    await join(officer, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     await stop_application(first.application)
 
     second = await start_bot(fake, db, clock)
     try:
         menu = await open_menu(officer)
-        assert "Bạn là cán bộ bảo vệ trẻ em của Xã Minh Tân" in menu.text
+        assert "Bạn là người làm công tác bảo vệ trẻ em của Xã Minh Tân" in menu.text
     finally:
         await stop_application(second.application)
     assert fake.violations == []
@@ -143,7 +143,7 @@ async def test_crash_in_a_handler_apologises_and_keeps_going(bot):
 async def test_blocked_user_does_not_break_revocation(bot):
     admin = bot.user(ADMIN_ID, "Mai")
     officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(admin, "Cán bộ bảo vệ trẻ em"))
+    await join(officer, await create_invite(admin, "Người làm công tác bảo vệ trẻ em"))
     officer.block()
     admin.mark()
     await admin.send("/members")

@@ -87,3 +87,60 @@ def test_no_translation_call_hides_inside_an_f_string():
                 if token.type == tokenize.STRING and "f" in prefix and "_(" in token.string:
                     hidden.append(f"{path.name}:{token.start[0]}")
     assert hidden == []
+
+
+# --- one voice, one word for each thing ----------------------------------------------------
+
+# The user's own words on a button may say "tôi"; everywhere else the bot says "mình".
+_USER_SPEAKS = {"I am that child", "📱 Send my phone number", "My cases",
+                "🙈 I want to stay anonymous"}
+
+
+def _translations() -> list[tuple[str, str]]:
+    pairs = []
+    for message in _catalog():
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        pairs += [(ids[0], text) for text in strings]
+    return pairs
+
+
+def _offending(pattern: str, allowed: set[str] = frozenset()) -> list[str]:
+    rule = re.compile(pattern)
+    return [text for msgid, text in _translations() if rule.search(text) and msgid not in allowed]
+
+
+def test_the_bot_calls_itself_minh_never_toi():
+    assert _offending(r"(?i)\btôi\b", _USER_SPEAKS) == []
+
+
+def test_one_word_for_the_bot_and_for_voice_messages():
+    assert _offending(r"(?<!-)\bbot\b") == []  # "trợ lý", never "bot" (treem-bot, --bot-… aside)
+    assert _offending(r"(?i)ghi âm") == []  # "tin nhắn thoại"
+
+
+def test_official_names_are_spelled_one_way():
+    assert _offending(r"Văn Ho[aá]\b|\b[Hh]oá\b") == []  # "Văn hóa"
+    assert _offending(r"(?i)mặt trận tổ quốc") == _offending(r"Mặt trận Tổ quốc")
+    assert _offending(r"Tổng đài bảo vệ trẻ em") == []  # "Tổng đài quốc gia bảo vệ trẻ em"
+    assert _("child-protection officer") == "người làm công tác bảo vệ trẻ em"
+    assert _("Village collaborator") == "Cộng tác viên bảo vệ trẻ em (thôn)"
+
+
+def test_numbers_group_thousands_with_a_dot():
+    assert _offending(r"\d,\d{3}\b") == []
+    # Years, phones (0…), a token's "123456:" and a port ":5432" in an example URL aside.
+    assert _offending(r"(?<![:\d])\b(?!(?:19|20)\d\d\b)[1-9]\d{3,}\b(?!:)") == []
+
+
+def test_a_greeting_has_its_comma():
+    assert _offending(r"Chào (buổi sáng|buổi chiều|buổi tối) \{") == []
+
+
+def test_special_groups_fit_on_a_button():
+    from domain.cases import SpecialGroup
+    from handlers.texts import BUTTON_CHARS, special_group_label
+
+    assert [g for g in SpecialGroup if len("☑️ " + special_group_label(g)) > BUTTON_CHARS] == []

@@ -7,7 +7,7 @@ import zoneinfo
 
 import pytest
 
-from bot.i18n import vi_date, vi_datetime, vi_duration, vi_short_date
+from bot.i18n import vi_date, vi_datetime, vi_duration, vi_number, vi_short_date
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -15,9 +15,9 @@ HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 @pytest.mark.parametrize(
     ("day", "text"),
     [
-        (dt.date(2026, 5, 20), "Thứ Tư, 20 tháng 5, 2026"),  # the 6-month report deadline
-        (dt.date(2026, 11, 15), "Chủ Nhật, 15 tháng 11, 2026"),  # the annual report deadline
-        (dt.date(2026, 11, 23), "Thứ Hai, 23 tháng 11, 2026"),
+        (dt.date(2026, 5, 20), "Thứ Tư, ngày 20/05/2026"),  # the 6-month report deadline
+        (dt.date(2026, 11, 15), "Chủ nhật, ngày 15/11/2026"),  # the annual report deadline
+        (dt.date(2026, 11, 23), "Thứ Hai, ngày 23/11/2026"),
     ],
 )
 def test_vi_date(day: dt.date, text: str) -> None:
@@ -54,7 +54,16 @@ def test_vi_datetime_same_instant_from_another_zone() -> None:
         (dt.timedelta(hours=3), "3 giờ"),
         (dt.timedelta(hours=72), "3 ngày"),
         (dt.timedelta(minutes=30), "30 phút"),
+        (dt.timedelta(days=7, hours=13), "7 ngày 13 giờ"),  # never "8 ngày"
+        (dt.timedelta(days=7, hours=23, minutes=59), "7 ngày 23 giờ"),
+        (dt.timedelta(days=12, hours=20), "12 ngày"),
+        (dt.timedelta(hours=5, minutes=40), "5 giờ 40 phút"),
+        (-dt.timedelta(days=2, hours=3), "2 ngày 3 giờ"),  # how late, for "quá hạn"
     ],
 )
 def test_vi_duration(delta: dt.timedelta, text: str) -> None:
     assert vi_duration(delta) == text
+
+
+def test_vi_number_groups_thousands_with_a_dot() -> None:
+    assert [vi_number(n) for n in (7, 3000, 100000)] == ["7", "3.000", "100.000"]
