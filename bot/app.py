@@ -45,6 +45,7 @@ from storage import updates as update_store
 log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
+INTERRUPTIONS_BEFORE, INTERRUPTIONS_AFTER = -10, 10  # handler groups around the features
 
 
 def build_application(runtime: Runtime, *, with_updater: bool = True) -> Application:
@@ -77,10 +78,11 @@ def register_handlers(application: Application) -> None:
     # Before the features: a command or a press of another flow drops what the person was
     # about to type (a note, a message to a reporter…), with a word, so it never lands
     # somewhere else. After them: a report in progress asks its question again.
+    # (Groups of their own: within a group only the first matching handler runs.)
     for handler in interruptions.build_before():
-        application.add_handler(handler, group=-1)
+        application.add_handler(handler, group=INTERRUPTIONS_BEFORE)
     for handler in interruptions.build_after():
-        application.add_handler(handler, group=1)
+        application.add_handler(handler, group=INTERRUPTIONS_AFTER)
     # Order matters: within a group the first matching handler wins, so feature
     # handlers come before the fallbacks that answer anything left over.
     for handler in start.build_handlers():

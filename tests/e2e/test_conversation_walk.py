@@ -161,7 +161,7 @@ async def test_random_walks_never_break_the_rules(seed, citizen_share, fake, db,
     try:
         root = running.user(ADMIN_ID, "Mai")
         officer = running.user(2001, "Hùng")
-        await join(officer, await create_invite(root, "Cán bộ bảo vệ trẻ em"))
+        await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
         await officer.settle()
         citizen = running.user(1001, "Lan")
         await shortest_report(Reporter(citizen))
