@@ -25,6 +25,7 @@ from domain.cases import (
     clean_note,
 )
 from domain.errors import InvalidInput, NotFound
+from domain.roles import Role
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.paging import nav_row, page_of
@@ -157,8 +158,10 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
                else ", ".join(esc(x) for x in (r.name, r.phone) if x))
         lines += ["", _("Reporter (only you see this): {who}, {relation}").format(
             who=who, relation=relation_name(r.relation))]
-    buttons = case_buttons(case.id) if case.assigned_member_id is None else \
-        open_case_button(case.id)
+    # "Take this case" only for who may take it (an agency member reading a referred case
+    # may not: a button that could only refuse is not drawn).
+    buttons = case_buttons(case.id) if case.assigned_member_id is None and details.can_take \
+        else open_case_button(case.id)
     replies = [Reply(text) for text in chunks(lines[1:], lines[0], sep="\n")]
     replies[-1].keyboard = buttons
     request.after_commit.append(lambda: _send_media(request, details))
@@ -357,6 +360,9 @@ async def case_command(request: Request) -> Reply:
     args = request.context.args or []
     if not args:
         return Reply(_("Write /case followed by the case code, for example: /case ABCD-EFGH"))
+    if request.actor.role is Role.CITIZEN:  # a reporter with their own code: no accusation
+        return Reply(_("/case is for the commune's officers. To follow your report, use /status "
+                       "with its tracking code, for example: /status ABCD-EFGH"))
     try:
         loaded = await cases_service.find_case(request.actor, " ".join(args)[:20],
                                                session=request.session)

@@ -619,6 +619,7 @@ class CaseDetails:
     village: Unit | None
     holder: Member | None
     additions: Sequence[ReportAddition] = ()  # what the reporter added after sending
+    can_take: bool = False  # the reader may take the case (officers of its commune)
 
 
 async def take_case(actor: Actor, case_id: int, *, session: AsyncSession,
@@ -658,7 +659,8 @@ async def case_details(actor: Actor, case_id: int, *, session: AsyncSession,
     return CaseDetails(case=case, report=report,
                        media=await store.list_media(report.id, session=session),
                        reporter=reporter, village=village, holder=holder,
-                       additions=await store.list_additions(report.id, session=session))
+                       additions=await store.list_additions(report.id, session=session),
+                       can_take=CaseRight.TAKE in loaded.rights)
 
 
 # --- scheduled work -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from domain.roles import Role, UnitKind
 from storage import members as member_store
-from storage.models import Case, CaseEvent, PendingInput, Report, ReportDraft, Unit
+from storage.models import AuditEntry, Case, CaseEvent, PendingInput, Report, ReportDraft, Unit
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, shortest_report
 from tests.e2e.test_cases import act, reported_case, staff, take_and_open  # noqa: F401
@@ -460,3 +460,30 @@ async def test_buttons_of_a_sent_report_never_answer_the_next_one(bot, officer):
     async with bot.db.session() as session:
         draft = (await session.exec(select(ReportDraft))).one()
     assert draft.answers["urgent"] is False
+
+
+async def test_refusals_of_what_the_bot_itself_showed_explain_not_accuse(bot, staff):  # noqa: F811
+    officer, police = staff["officer"], staff["police"]
+    code, citizen = await reported_case(bot, staff)
+    # A citizen typing /case with their own code is pointed to /status.
+    answer = await act(citizen.user, f"/case {code}")
+    assert "/status" in answer.text and "ghi lại" not in answer.text
+    # An agency member reading a referred case is not offered "Take this case".
+    card = await take_and_open(officer, code)
+    referring = await act(officer, press=card, label="Chuyển cơ quan")
+    await act(officer, press=referring, label="Công an")
+    told = await police.reply()
+    police_card = await act(police, press=told, label="Mở vụ việc")
+    details = await act(police, press=police_card, label="Xem chi tiết")
+    assert not any("Nhận xử lý" in b["text"] for b in details.buttons)
+    # The holder pressing an old "Take this case" after closing: out of date, not an attempt.
+    reasons = await act(officer, press=await act(officer, f"/case {code}"), label="Kết thúc")
+    await act(officer, press=reasons, label="Trẻ đã an toàn")
+    old_notice = next(officer.message(mid) for mid in officer.chat.messages
+                      if any("Nhận xử lý" in b["text"] for b in officer.message(mid).buttons))
+    stale = await act(officer, press=old_notice, label="Nhận xử lý")
+    assert "ghi lại" not in stale.text
+    async with bot.db.session() as session:
+        denied = (await session.exec(select(AuditEntry).where(
+            AuditEntry.action == "denied"))).all()
+    assert denied == []
