@@ -682,6 +682,10 @@ async def send_report(request: Request) -> list[Reply]:
     """Turns the draft into a report and a case, then tells the reporter and the officers."""
     draft = await _draft_for_button(request)
     if draft is None:
+        again = await service.sent_from_draft(request.user_id, request.callback.int_arg(0),
+                                              session=request.session)
+        if again is not None:  # pressed again (the first answer lost): the code again
+            return [await _thanks(request, again)]
         return [_gone()]
     try:
         sent = await service.send(draft, session=request.session, now=request.now,
@@ -697,9 +701,15 @@ async def send_report(request: Request) -> list[Reply]:
     officers = await service.officers_to_notify(sent.commune.id, session=request.session)
     notice = await cases.new_report_notice(request, sent)
     replies = [Reply(notice.text, notice.keyboard, chat_id=m.telegram_user_id) for m in officers]
+    return [await _thanks(request, sent), *replies]
+
+
+async def _thanks(request: Request, sent: service.SentReport) -> Reply:
+    """The reporter's confirmation with the tracking code (shown again on a second press)."""
     communes = await profile.hotline_communes(request.actor, session=request.session,
                                               commune_id=sent.commune.id)
-    when = (_("Urgent reports are handled at once, within 12 hours at the latest.")
+    when = (_("Because it is urgent, the commune is alerted now and must act within 12 hours. "
+              "If the child is in danger right now, call 111 or 113 at once.")
             if sent.report.urgent else
             _("They will verify the information and may contact you if you left a number."))
     thanks = _(
@@ -708,11 +718,10 @@ async def send_report(request: Request) -> list[Reply]:
         "Keep this code to check progress: /status {code}\n\n"
         "The child-protection officers of {commune} have been told. {when}"
     ).format(code=sent.report.code, commune=esc(sent.commune.name), when=when)
-    mine = [Reply(thanks + "\n\n" + hotline_block(communes), keyboard([
+    return Reply(thanks + "\n\n" + hotline_block(communes), keyboard([
         [(_("📄 Check progress"), cb.build(RP, "st", sent.report.id))],
         [(_("➕ Add information"), cb.build(RP, "add", sent.report.id))],
-    ]), edit=True)]
-    return mine + replies
+    ]), edit=True)
 
 
 # --- status and additions -------------------------------------------------------------------

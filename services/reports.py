@@ -443,7 +443,7 @@ async def send(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime,
         category=a["category"], urgent=bool(a["urgent"]), age_group=a["age_group"],
         child_count=a.get("child_count", 1), child_name=a.get("child_name"),
         story=a.get("story", ""), address=a.get("address"), latitude=location[0],
-        longitude=location[1], created_at=now)
+        longitude=location[1], created_at=now, draft_id=draft.id)
     reporter = ReportReporter(
         report_id=0, telegram_user_id=draft.user_id, anonymous=bool(a["anonymous"]),
         name=a.get("reporter_name"), phone=a.get("reporter_phone"), relation=a.get("relation"))
@@ -460,6 +460,17 @@ async def send(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime,
                        action="report_sent", object_type="case", object_id=case.id,
                        unit_id=report.commune_id, urgent=report.urgent)
     await store.delete_draft(draft, session=session)
+    commune = await units.get_unit(report.commune_id, session=session)
+    return SentReport(report=report, case=case, commune=commune)
+
+
+async def sent_from_draft(user_id: int, draft_id: int, *,
+                          session: AsyncSession) -> SentReport | None:
+    """The report this person sent from that draft, if any ("Send" pressed again)."""
+    report = await store.get_report_sent_from(user_id, draft_id, session=session)
+    if report is None:
+        return None
+    case = await store.get_case_for_report(report.id, session=session)
     commune = await units.get_unit(report.commune_id, session=session)
     return SentReport(report=report, case=case, commune=commune)
 

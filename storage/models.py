@@ -173,6 +173,9 @@ class Report(SQLModel, table=True):
     longitude: float | None = None
     channel: str = Field(default="telegram", max_length=16)
     created_at: dt.datetime = _when(index=True)
+    # The draft it was sent from: a second press of "Send" (the first answer lost in a crash
+    # or a bad connection) shows the tracking code again instead of "already sent".
+    draft_id: int | None = Field(default=None, index=True)
 
 
 class ReportReporter(SQLModel, table=True):

@@ -117,6 +117,13 @@ async def get_report_by_code(code: str, *, session: AsyncSession) -> Report | No
     return (await session.exec(select(Report).where(Report.code == code))).first()
 
 
+async def get_report_sent_from(user_id: int, draft_id: int, *,
+                               session: AsyncSession) -> Report | None:
+    stmt = (select(Report).join(ReportReporter, ReportReporter.report_id == Report.id)
+            .where(Report.draft_id == draft_id, ReportReporter.telegram_user_id == user_id))
+    return (await session.exec(stmt)).first()
+
+
 async def get_reporter(report_id: int, *, session: AsyncSession) -> ReportReporter | None:
     return await session.get(ReportReporter, report_id)
 

@@ -487,3 +487,20 @@ async def test_refusals_of_what_the_bot_itself_showed_explain_not_accuse(bot, st
         denied = (await session.exec(select(AuditEntry).where(
             AuditEntry.action == "denied"))).all()
     assert denied == []
+
+
+async def test_send_pressed_again_shows_the_tracking_code_again(bot, officer):
+    """The first confirmation lost (a crash after the commit, a bad connection): pressing
+    "Send" again shows the code, never "already sent or cancelled"."""
+    r = Reporter(bot.user(1110, "Sơn"))
+    await until_story(r)
+    (more,) = await r.say("Em bị nhốt trong nhà cả ngày.")
+    old_review = await to_review(r, more)
+    (category,) = await r.tap(old_review, "✏️ Sự việc")
+    (review,) = await r.tap(category, "Quay lại phần xem lại")
+    (thanks,) = await r.tap(review, "Gửi tin báo")
+    code = CODE.search(thanks.text).group(1)
+    (again,) = await r.tap(old_review, "Gửi tin báo")  # as if the first answer never came
+    assert code in again.text and "đã được gửi hoặc đã hủy" not in again.text
+    async with bot.db.session() as session:
+        assert len((await session.exec(select(Report))).all()) == 1

@@ -1,4 +1,4 @@
-"""report draft ids are never reused (SQLite AUTOINCREMENT)
+"""report draft ids are never reused (SQLite AUTOINCREMENT); a report remembers its draft
 
 A draft's id is in every button of the report flow. SQLite gives a new row the highest id
 plus one, so after a report was sent (its draft deleted) the next draft got the same id and
@@ -10,6 +10,7 @@ Create Date: 2026-12-02 01:10:00
 """
 from typing import Sequence, Union
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008'
@@ -19,6 +20,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.add_column(sa.Column("draft_id", sa.Integer(), nullable=True))
+        batch.create_index("ix_reports_draft_id", ["draft_id"], unique=False)
     if op.get_bind().dialect.name != "sqlite":
         return
     with op.batch_alter_table("report_drafts", recreate="always",
@@ -27,6 +31,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.drop_index("ix_reports_draft_id")
+        batch.drop_column("draft_id")
     if op.get_bind().dialect.name != "sqlite":
         return
     with op.batch_alter_table("report_drafts", recreate="always"):
