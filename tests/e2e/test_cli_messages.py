@@ -52,7 +52,7 @@ INVITE = ["invite", "--province", "ninh-binh", "--commune", "minh-tan"]
         ([*INVITE, "--role", "collaborator"], "cộng tác viên thôn cần --commune và --village"),
         ([*INVITE, "--role", "collaborator", "--village", "nowhere"], "không có thôn nào"),
         (["poster", "--province", "ninh-binh", "--commune", "minh-tan"],
-         "hãy đặt TELEGRAM_BOT_TOKEN, hoặc ghi tên bot bằng --bot-username"),
+         "hãy đặt TELEGRAM_BOT_TOKEN, hoặc ghi tên người dùng của trợ lý bằng --bot-username"),
         (["poster", "--province", "nowhere", "--commune", "minh-tan", "--bot-username", "b"],
          "không có tỉnh nào có mã nowhere"),
     ],
