@@ -32,7 +32,7 @@ async def test_run_polls_and_stops_cleanly_on_sigterm(fake, tmp_path):
     try:
         citizen = FakeUser(fake, 1001, "Lan")
         await citizen.start()
-        menu = await citizen.reply(timeout=30)
+        menu = await citizen.reply(timeout=60)
         assert "Chào Lan" in menu.text
     finally:
         process.send_signal(signal.SIGTERM)
@@ -95,7 +95,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     citizen = FakeUser(fake, 1001, "Lan")
     try:
         await citizen.send("/baotin")
-        _intro, danger = await citizen.replies(2, timeout=30)
+        _intro, danger = await citizen.replies(2, timeout=60)
         await citizen.press(danger, "Không, nhưng")
         (what,) = await citizen.replies(1)
         await citizen.press(what, "Bị bỏ rơi")
@@ -111,7 +111,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     try:
         citizen.mark()
         await citizen.send("/start")
-        menu = (await citizen.replies(1, timeout=30))[-1]
+        menu = (await citizen.replies(1, timeout=60))[-1]
         await citizen.settle(quiet=1.0)  # a repeated last update, if any, is answered too
         assert "Bạn có một tin báo chưa gửi" in menu.text
         citizen.mark()
