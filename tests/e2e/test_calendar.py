@@ -175,7 +175,10 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     assert "Thứ Năm, 20 tháng 5, 2027" in deadline.text and "còn 14 ngày" in deadline.text
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
-    messages = await officer.settle(quiet=1.5, timeout=30)
+    sent = officer.chat.messages.values
+    await wait_until(lambda: sum("document" in m for m in sent()) >= 2
+                     and any("Đã xong" in (m.get("text") or "") for m in sent()), timeout=30)
+    messages = officer.unread()
     # The report appendix for that report's period (tests/e2e/test_stats.py checks its cells).
     assert "Đã xong tệp số liệu" in messages[0].text
     names = [m.raw["document"]["file_name"] for m in messages if "document" in m.raw]
