@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 
+import pytest
+
 from bot.fakeapi import FakeUser
 from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
@@ -148,6 +150,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     assert fake.violations == []
 
 
+@pytest.mark.timeout(300)  # two processes and 150 chats: minutes on a busy CI machine
 async def test_kill_9_mid_broadcast_sends_nothing_twice(fake, tmp_path):
     """A broadcast to 150 chats; the process is SIGKILLed part-way and started again. No
     chat gets the message twice; a chat without it is one whose row was being sent at the
