@@ -333,51 +333,54 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="treem", description="treem-bot")
+    parser = argparse.ArgumentParser(
+        prog="treem", description=_("treem-bot: the child-protection assistant of a commune"))
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start the bot (the sandbox when no token is set)")
+    run = sub.add_parser("run", help=_("start the bot (the sandbox when no token is set)"))
     run.set_defaults(func=cmd_run)
-    sandbox = sub.add_parser("sandbox", help="chat with the bot in this terminal, no token needed")
-    sandbox.add_argument("--db", help="sandbox database file (default data/sandbox.db)")
-    sandbox.add_argument("--reset", action="store_true", help="start from an empty sandbox")
+    sandbox = sub.add_parser("sandbox",
+                             help=_("chat with the bot in this terminal, no token needed"))
+    sandbox.add_argument("--db", help=_("sandbox database file (default data/sandbox.db)"))
+    sandbox.add_argument("--reset", action="store_true", help=_("start from an empty sandbox"))
     sandbox.set_defaults(func=cmd_sandbox)
-    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
-    revision = db.add_parser("revision", help="(developers) write a migration from the models")
+    db = sub.add_parser("db", help=_("database")).add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help=_("apply migrations")).set_defaults(func=cmd_db_upgrade)
+    revision = db.add_parser("revision", help=_("(developers) write a migration from the models"))
     revision.add_argument("message")
     revision.set_defaults(func=cmd_db_revision)
-    setup = sub.add_parser("setup", help="commune set-up").add_subparsers(
+    setup = sub.add_parser("setup", help=_("commune set-up")).add_subparsers(
         dest="setup_command", required=True)
-    imp = setup.add_parser("import", help="import a commune set-up file (TOML or YAML)")
+    imp = setup.add_parser("import", help=_("import a commune set-up file (TOML or YAML)"))
     imp.add_argument("file")
     imp.set_defaults(func=cmd_setup_import)
-    invite = sub.add_parser("invite", help="print a single-use invitation link")
-    invite.add_argument("--province", required=True, help="province code, e.g. ninh-binh")
-    invite.add_argument("--commune", help="commune code, e.g. minh-tan (omit for a province admin)")
+    invite = sub.add_parser("invite", help=_("print a single-use invitation link"))
+    invite.add_argument("--province", required=True, help=_("province code, e.g. ninh-binh"))
+    invite.add_argument("--commune",
+                        help=_("commune code, e.g. minh-tan (omit for a province admin)"))
     invite.add_argument("--role", default="admin",
                         choices=["admin", "officer", "agency", "collaborator"])
-    invite.add_argument("--agency", help="agency code (role agency)")
-    invite.add_argument("--village", help="village code (role collaborator)")
+    invite.add_argument("--agency", help=_("agency code (role agency)"))
+    invite.add_argument("--village", help=_("village code (role collaborator)"))
     invite.set_defaults(func=cmd_invite)
-    poster = sub.add_parser("poster", help="printable QR posters, one per village")
+    poster = sub.add_parser("poster", help=_("printable QR posters, one per village"))
     poster.add_argument("--province", required=True)
     poster.add_argument("--commune", required=True)
-    poster.add_argument("--out", default="posters", help="output folder (default posters/)")
-    poster.add_argument("--bot-username", help="the bot's @username (default: asked from "
-                        "Telegram with the token)")
+    poster.add_argument("--out", default="posters", help=_("output folder (default posters/)"))
+    poster.add_argument("--bot-username", help=_("the bot's @username (default: asked from "
+                                                 "Telegram with the token)"))
     poster.set_defaults(func=cmd_poster)
-    backup = sub.add_parser("backup", help="copy the SQLite database to a file (safe while "
-                            "the bot runs)")
-    backup.add_argument("path", help="the backup file to write")
-    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup = sub.add_parser("backup", help=_("copy the SQLite database to a file (safe while "
+                                             "the bot runs)"))
+    backup.add_argument("path", help=_("the backup file to write"))
+    backup.add_argument("--force", action="store_true", help=_("replace an existing file"))
     backup.set_defaults(func=cmd_backup)
-    restore = sub.add_parser("restore", help="put a backup back into the SQLite database, "
-                             "then migrate it")
-    restore.add_argument("path", help="the backup file to read")
+    restore = sub.add_parser("restore", help=_("put a backup back into the SQLite database, "
+                                               "then migrate it"))
+    restore.add_argument("path", help=_("the backup file to read"))
     restore.add_argument("--force", action="store_true",
-                         help="replace a database that already holds data")
+                         help=_("replace a database that already holds data"))
     restore.set_defaults(func=cmd_restore)
-    sub.add_parser("check", help="validate the configuration and connect to the database"
+    sub.add_parser("check", help=_("validate the configuration and connect to the database")
                    ).set_defaults(func=cmd_check)
     return parser
 

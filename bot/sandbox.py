@@ -226,7 +226,11 @@ async def _act(user: FakeUser, line: str, out: TextIO) -> None:
     except (ValueError, IndexError):
         out.write(_("I could not read that command; type :help.") + "\n")
         return
-    for message in await user.settle(quiet=0.6, timeout=15):
+    try:  # the bot answers every action; on a busy machine the answer may take a while
+        answered = await user.replies(1, timeout=15)
+    except AssertionError:
+        answered = []
+    for message in answered + await user.settle(quiet=0.6, timeout=15):
         render(message, out)
 
 

@@ -82,19 +82,15 @@ async def answered(request: Request) -> Reply:
                                                 now=request.now)
     if pending is None or pending.kind != "open":
         return Reply(_("This question is no longer open. Use /newcase to start again."))
+    if len(request.callback.args) < 2:
+        raise cb.StaleButton("new case answer")
     key, value = request.callback.args[0], request.callback.args[1]
     if key not in STEPS or key in pending.data:
         return await _question(request, pending)  # an old button: ask what is due now
-    if key == "channel":
-        pending.data[key] = Channel(value).value
-    elif key == "category":
-        pending.data[key] = Category(value).value
-    elif key == "age_group":
-        pending.data[key] = AgeGroup(value).value
-    elif key == "urgent":
-        pending.data[key] = value == "1"
-    else:
-        pending.data[key] = cb.parse_int(value) or None
+    try:
+        pending.data[key] = _answer_value(key, value)
+    except ValueError as exc:  # a value no button of this version carries
+        raise cb.StaleButton("new case answer") from exc
     await cases_service.save_input(pending, session=request.session)
     reply = await _question(request, pending)
     reply.edit = True
@@ -120,6 +116,19 @@ async def _took_description(request: Request, pending: PendingInput, message) ->
 
 
 case_handlers.register_input("open", _took_description)
+
+
+def _answer_value(key: str, value: str) -> str | int | bool | None:
+    """The stored form of a pressed answer; ValueError for a value no button carries."""
+    if key == "channel":
+        return Channel(value).value
+    if key == "category":
+        return Category(value).value
+    if key == "age_group":
+        return AgeGroup(value).value
+    if key == "urgent":
+        return value == "1"
+    return cb.parse_int(value) or None
 
 
 def build_handlers() -> list[BaseHandler]:

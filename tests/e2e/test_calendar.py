@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.fakeapi import FakeGroup
+from bot.fakeapi.driver import wait_until
 from bot.jobs import plan_calendar, run_calendar_jobs
 from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, reminder_days
 from domain.roles import AgencyKind
@@ -196,7 +197,10 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     assert "Thứ Năm, ngày 20/05/2027" in deadline.text and "còn 14 ngày" in deadline.text
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
-    messages = await officer.settle(quiet=1.5, timeout=30)
+    sent = officer.chat.messages.values
+    await wait_until(lambda: sum("document" in m for m in sent()) >= 2
+                     and any("Đã xong" in (m.get("text") or "") for m in sent()), timeout=30)
+    messages = officer.unread()
     # The report appendix for that report's period (tests/e2e/test_stats.py checks its cells).
     assert "Đã xong tệp số liệu" in messages[0].text
     names = [m.raw["document"]["file_name"] for m in messages if "document" in m.raw]
@@ -232,8 +236,8 @@ async def test_broadcast_with_429_and_a_blocked_chat(bot, people):
     assert preview.text.endswith("<b>") and "25 cuộc trò chuyện" in ask.text
     admin.mark()
     await admin.press(ask, "Gửi ngay")
-    messages = await admin.settle(quiet=4, timeout=60)
-    summary = messages[-1].text
+    await wait_until(lambda: "Đã gửi xong" in admin.last.text, timeout=60)
+    summary = admin.last.text
     assert "Đã gửi xong: 24 thành công" in summary and "1 nơi đã chặn" in summary
     for i, person in enumerate(subscribers):
         texts = [m["text"] for m in person.chat.messages.values()

@@ -88,3 +88,11 @@ def test_success_messages_are_vietnamese(treem):
     assert status == 0 and _VIETNAMESE.search(output)
     status, output = treem("check")
     assert status == 0 and "Cấu hình hợp lệ" in output
+
+
+def test_help_is_vietnamese(treem):
+    status, output = treem("--help")
+    assert status == 0
+    assert "trợ lý bảo vệ trẻ em" in output and "sao lưu cơ sở dữ liệu SQLite" in output
+    status, output = treem("invite", "--help")
+    assert status == 0 and "mã tỉnh, ví dụ ninh-binh" in output

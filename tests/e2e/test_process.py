@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 
+import pytest
+
 from bot.fakeapi import FakeUser
 from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
@@ -32,7 +34,7 @@ async def test_run_polls_and_stops_cleanly_on_sigterm(fake, tmp_path):
     try:
         citizen = FakeUser(fake, 1001, "Lan")
         await citizen.start()
-        menu = await citizen.reply(timeout=30)
+        menu = await citizen.reply(timeout=60)
         assert "Chào Lan" in menu.text
     finally:
         process.send_signal(signal.SIGTERM)
@@ -95,7 +97,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     citizen = FakeUser(fake, 1001, "Lan")
     try:
         await citizen.send("/baotin")
-        _intro, danger = await citizen.replies(2, timeout=30)
+        _intro, danger = await citizen.replies(2, timeout=60)
         await citizen.press(danger, "Không, nhưng")
         (what,) = await citizen.replies(1)
         await citizen.press(what, "Bị bỏ rơi")
@@ -111,7 +113,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     try:
         citizen.mark()
         await citizen.send("/start")
-        menu = (await citizen.replies(1, timeout=30))[-1]
+        menu = (await citizen.replies(1, timeout=60))[-1]
         await citizen.settle(quiet=1.0)  # a repeated last update, if any, is answered too
         assert "Bạn có một tin báo chưa gửi" in menu.text
         citizen.mark()
@@ -151,6 +153,7 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
     assert fake.violations == []
 
 
+@pytest.mark.timeout(300)  # two processes and 150 chats: minutes on a busy CI machine
 async def test_kill_9_mid_broadcast_sends_nothing_twice(fake, tmp_path):
     """A broadcast to 150 chats; the process is SIGKILLed part-way and started again. No
     chat gets the message twice; a chat without it is one whose row was being sent at the

@@ -265,3 +265,15 @@ async def test_a_failure_after_the_commit_says_the_input_was_saved(bot):
     assert any("đã được lưu" in t for t in texts), texts
     assert [c.method for c in bot.fake.violations] == ["sendMessage"]
     bot.fake.violations.clear()  # the refusal was the point of this test
+
+
+async def test_forged_new_case_answers_are_out_of_date(bot, officer):
+    officer.mark()
+    await officer.send("/newcase")
+    question = await officer.reply()
+    for data in ("1:nc:a:channel:carrier_pigeon", "1:nc:a:village:" + str(2**60), "1:nc:a"):
+        officer.mark()
+        await officer.press_data(question, data)
+        answer = await officer.reply()
+        assert "sự cố" not in answer.text, (data, answer)
+    assert all(q["answered"] for q in bot.fake.callback_queries.values())
