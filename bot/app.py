@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 
@@ -44,6 +46,7 @@ from storage import updates as update_store
 log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
+DUE_REFRESH_TASK = "treem.due-refresh"
 
 
 def build_application(runtime: Runtime, *, with_updater: bool = True) -> Application:
@@ -114,7 +117,6 @@ async def start_application(application: Application, runtime: Runtime, *,
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
     await plan_calendar(runtime)
-    await refresh_case_deadlines(runtime)
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
@@ -127,6 +129,10 @@ async def start_application(application: Application, runtime: Runtime, *,
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
     await application.start()
+    # Deadlines under changed rules are recomputed in the background: with a province's
+    # archive that takes minutes, and the bot must answer meanwhile.
+    application.bot_data[DUE_REFRESH_TASK] = asyncio.create_task(
+        refresh_case_deadlines(runtime), name="refresh-case-deadlines")
     if polling and application.updater is not None:
         await application.bot.delete_webhook()
         await application.updater.start_polling(
@@ -136,6 +142,11 @@ async def start_application(application: Application, runtime: Runtime, *,
 
 
 async def stop_application(application: Application) -> None:
+    refresh = application.bot_data.pop(DUE_REFRESH_TASK, None)
+    if refresh is not None and not refresh.done():
+        refresh.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresh
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

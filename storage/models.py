@@ -241,6 +241,9 @@ class Case(SQLModel, table=True):
     # "<deadline as epoch seconds>:<alert kind>": the last deadline alert queued, so the
     # minutely job skips cases whose alerts are all out without querying further.
     alerted: str | None = Field(default=None, max_length=40)
+    # When the next deadline alert is due (None: none left for this deadline, or closed),
+    # kept with due_at and alerted: the minutely alert pass reads only the cases it names.
+    next_alert_at: dt.datetime | None = _when(nullable=True, index=True)
 
 
 class CaseReferral(SQLModel, table=True):
