@@ -9,12 +9,16 @@ import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.commands import sync_all_commands
 from bot.errors import on_error
 from bot.processor import PerChatOrderedProcessor
-from bot.ratelimit import TelegramRateLimiter
+from bot.chatturns import ChatTurns
+from bot.flood import FloodGuard
+from bot.i18n import _
+from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
 from bot.jobs import (
     CALENDAR_JOBS_INTERVAL,
@@ -47,22 +51,33 @@ log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
 DUE_REFRESH_TASK = "treem.due-refresh"
+REDIS_KEY = "treem.redis"
 
 
 def build_application(runtime: Runtime, *, with_updater: bool = True) -> Application:
     settings = runtime.settings
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    token = settings.telegram_bot_token.get_secret_value()
+    redis_client = _redis_client(settings.redis_url)
+    # Keys per bot (its numeric id, not the secret part of the token).
+    namespace = f"treem:{token.split(':', 1)[0]}:"
+    slots = FailSafeSlots(RedisSlots(redis_client, namespace)) if redis_client else None
+    # Turns across instances matter only when several instances take webhooks.
+    turns = ChatTurns(redis_client, namespace) \
+        if redis_client is not None and settings.mode == "webhook" else None
+    flood = FloodGuard(time_scale=settings.rate_limit_time_scale)
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(token)
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(TelegramRateLimiter(max_retries=3,
-                                          time_scale=settings.rate_limit_time_scale))
-        .concurrent_updates(PerChatOrderedProcessor(64))
+                                          time_scale=settings.rate_limit_time_scale,
+                                          slots=slots, flood=flood))
+        .concurrent_updates(PerChatOrderedProcessor(64, flood=flood, turns=turns))
         .context_types(ContextTypes(context=TreemContext))
         .connection_pool_size(64)
         .get_updates_connection_pool_size(2)
@@ -71,8 +86,29 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
         builder = builder.updater(None)
     application = builder.build()
     attach_runtime(application, runtime)
+    application.bot_data[REDIS_KEY] = redis_client
+    flood.on_flood = lambda chat_id: application.create_task(
+        _tell_flooder(application.bot, chat_id), name=f"flood-notice-{chat_id}")
     register_handlers(application)
     return application
+
+
+def _redis_client(url: str | None):  # noqa: ANN202 - redis.asyncio.Redis | None
+    if not url:
+        return None
+    import redis.asyncio as redis  # only with REDIS_URL
+
+    # Short timeouts: a Redis that does not answer must not hold up replies (fallback).
+    return redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
+async def _tell_flooder(bot, chat_id: int) -> None:  # noqa: ANN001
+    try:
+        await bot.send_message(chat_id, _(
+            "You are sending messages very fast; I cannot answer each one. Everything you "
+            "sent is kept. Wait a few seconds, then go on."))
+    except TelegramError as exc:
+        log.info("flood notice to chat=%s failed: %s", chat_id, exc.__class__.__name__)
 
 
 def register_handlers(application: Application) -> None:
@@ -142,6 +178,7 @@ async def start_application(application: Application, runtime: Runtime, *,
 
 
 async def stop_application(application: Application) -> None:
+    redis_client = application.bot_data.pop(REDIS_KEY, None)
     refresh = application.bot_data.pop(DUE_REFRESH_TASK, None)
     if refresh is not None and not refresh.done():
         refresh.cancel()
@@ -152,3 +189,5 @@ async def stop_application(application: Application) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
+    if redis_client is not None:
+        await redis_client.aclose()

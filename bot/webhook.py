@@ -57,6 +57,11 @@ class WebhookServer:
             fresh = await update_store.claim_update(update.update_id, session=session,
                                                     now=self.runtime.clock.now())
         if fresh:
+            # Take the update's place in its chat's queue across instances (Redis) before
+            # Telegram hears back, so the chat's next update, wherever it lands, waits for it.
+            announce = getattr(self.application.update_processor, "announce", None)
+            if announce is not None:
+                await announce(update)
             await self.application.update_queue.put(update)
         else:
             log.info("repeated update_id=%s ignored", update.update_id)

@@ -115,6 +115,7 @@ async def commune(db, clock):  # noqa: ANN001, ANN201
 # --- the fake Telegram and the bot ---------------------------------------------------------
 
 ADMIN_ID = 900_000_000_001  # above 2**31: ids must be BIGINT everywhere
+DEFAULT_TIME_SCALE = 4
 
 
 @pytest.fixture
@@ -167,10 +168,12 @@ async def bot(request, fake, db, clock, commune):  # noqa: ANN001, ANN201
     (for tests that simulate months of messages in seconds).
     """
     marker = request.node.get_closest_marker("time_scale")
-    overrides = {}
-    if marker:
-        fake.limits.time_scale = marker.args[0]
-        overrides["TREEM_RATE_LIMIT_TIME_SCALE"] = str(marker.args[0])
+    # Simulated people answer without a pause to think, so by default windows are 4 times
+    # shorter on both sides: a private chat's one message a second would otherwise make
+    # every conversation test wait seconds per step.
+    scale = marker.args[0] if marker else DEFAULT_TIME_SCALE
+    fake.limits.time_scale = scale
+    overrides = {"TREEM_RATE_LIMIT_TIME_SCALE": str(scale)}
     running = await start_bot(fake, db, clock, **overrides)
     yield running
     await stop_application(running.application)
