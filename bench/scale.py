@@ -8,9 +8,12 @@ schema-less database given as DATABASE_URL, emptied first), then prints side by 
 - one batch of the background deadline recompute (the longest the bot's loop is held).
 
 A tenth of the cases are open (a third of those overdue, alerts already out), the rest
-closed: an archive. Sizes default to 10,000 and 1,000,000; seeding a million takes minutes.
+closed: an archive, spread over a province's 100 communes (BENCH_COMMUNES; 1 puts them all
+in the officer's commune). Sizes default to 10,000 and 1,000,000; seeding a million takes
+about ten minutes.
 
     .venv/bin/python bench/scale.py [sizes…]        # e.g. bench/scale.py 10000 200000
+    BENCH_COMMUNES=1 .venv/bin/python bench/scale.py 100000
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ CONFIG = case_service.CaseConfig(tz=dt.timezone(dt.timedelta(hours=7)), rules=De
                                  alerts=AlertRules())
 OFFICER = 2001
 BATCH = 5000
+# A province's communes (Ninh Bình has about 120 since 2025); BENCH_COMMUNES=1 puts every
+# case in the officer's commune (the worst case for /cases, which lists one commune).
+COMMUNES = int(os.environ.get("BENCH_COMMUNES", "100"))
 
 
 def _code(k: int) -> str:
@@ -71,7 +77,17 @@ async def seed(db: Database, count: int) -> None:
     async with db.session() as session:
         await import_setup(load_setup_file(ROOT / "examples" / "minh-tan.toml"),
                            session=session, now=NOW)
-        commune = (await session.exec(sa.select(Unit.id).where(Unit.kind == "commune"))).first()[0]
+        commune, province = (await session.exec(sa.select(Unit.id, Unit.parent_id).where(
+            Unit.kind == "commune"))).first()
+        # The rest of the province: the officer's commune gets 1/COMMUNES of the cases.
+        others = [dict(kind="commune", code=f"xa-{i:03d}", name=f"Xã thử {i}",
+                       parent_id=province, hotlines=[], active=True, created_at=NOW)
+                  for i in range(1, COMMUNES)]
+        if others:
+            await session.exec(sa.insert(Unit), params=others)
+        communes = [commune] + [row[0] for row in (await session.exec(
+            sa.select(Unit.id).where(Unit.kind == "commune", Unit.id != commune)
+            .order_by(Unit.id))).all()]
         villages = [row[0] for row in (await session.exec(
             sa.select(Unit.id).where(Unit.kind == "village"))).all()]
         officer = await member_store.upsert_member(
@@ -81,8 +97,9 @@ async def seed(db: Database, count: int) -> None:
     for start in range(0, count, BATCH):
         n = min(BATCH, count - start)
         async with db.session() as session:
-            reports = [dict(code=_code(start + i), commune_id=commune,
-                            village_id=villages[(start + i) % len(villages)],
+            reports = [dict(code=_code(start + i), commune_id=communes[(start + i) % COMMUNES],
+                            village_id=villages[(start + i) // COMMUNES % len(villages)]
+                            if (start + i) % COMMUNES == 0 else None,
                             category=("violence", "neglect", "labour")[(start + i) % 3],
                             urgent=False, age_group="6-10", child_count=1, story="x",
                             channel="phone",
@@ -93,20 +110,23 @@ async def seed(db: Database, count: int) -> None:
             for i, (report_id,) in enumerate(ids):
                 k = start + i
                 received = reports[i]["created_at"]
-                row = dict(report_id=report_id, commune_id=commune, urgent=False,
-                           assigned_member_id=officer.id if k % 2 else None,
+                mine = reports[i]["commune_id"] == commune
+                j = k // COMMUNES  # the case's number within its commune
+                row = dict(report_id=report_id, commune_id=reports[i]["commune_id"],
+                           urgent=False,
+                           assigned_member_id=officer.id if mine and j // 10 % 2 else None,
                            created_at=received, updated_at=received, step_started_at=received,
                            revision=0, special_groups=[], due_at=None, alerted=None,
                            next_alert_at=None)
-                if k % 10:  # the archive
+                if j % 10:  # the archive
                     row.update(status=CaseStatus.CLOSED, closure_reason="safe",
                                closed_at=received + dt.timedelta(days=20))
                 else:  # open: a third overdue, a third due within a day, a third later
-                    due = NOW + dt.timedelta(hours=(-30, 10, 200)[(k // 10) % 3])
+                    due = NOW + dt.timedelta(hours=(-30, 10, 200)[(j // 10) % 3])
                     kind = AlertKind.ESCALATED if due < NOW else AlertKind.DUE_SOON
                     alerted = alert_marker(due, kind) if due < NOW + dt.timedelta(hours=24) \
                         else None
-                    row.update(status=open_statuses[k % 3], due_at=due, alerted=alerted,
+                    row.update(status=open_statuses[j % 3], due_at=due, alerted=alerted,
                                step_started_at=min(received, due - dt.timedelta(days=5)),
                                next_alert_at=next_alert_at(
                                    due, step_started=min(received, due - dt.timedelta(days=5)),
@@ -137,12 +157,13 @@ async def measure(db: Database, count: int) -> dict[str, str]:
             await case_service.card(actor, loaded.case.id, session=session, now=NOW)
 
     samples = []
-    for _ in range(50):
-        code = _code(rng.randrange(count))
+    for _ in range(50):  # cases of the officer's commune
+        code = _code(rng.randrange(count // COMMUNES) * COMMUNES)
         started = time.perf_counter()
         await case_card(code)
         samples.append(time.perf_counter() - started)
-    figures["/case (p50 / p95)"] = f"{_pct(samples, .5)*1000:.0f} / {_pct(samples, .95)*1000:.0f} ms"
+    figures["/case (p50 / p95)"] = \
+        f"{_pct(samples, .5)*1000:.0f} / {_pct(samples, .95)*1000:.0f} ms"
 
     async def page(view: str, number: int) -> None:
         async with db.session() as session:
@@ -210,7 +231,8 @@ async def run(count: int) -> dict[str, str]:
     started = time.perf_counter()
     await seed(db, count)
     seeded = time.perf_counter() - started
-    print(f"{count:,} cases seeded in {seeded:.0f} s ({db.backend})", flush=True)
+    print(f"{count:,} cases in {COMMUNES} communes seeded in {seeded:.0f} s ({db.backend})",
+          flush=True)
     figures = {"seeding (bulk inserts)": f"{seeded:.0f} s"}
     figures.update(await measure(db, count))
     await db.dispose()

@@ -76,7 +76,9 @@ def _filtered(stmt, f: CaseFilter):  # noqa: ANN001, ANN202
 
 
 async def count_cases(f: CaseFilter, *, session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Case).join(Report, Report.id == Case.report_id)
+    stmt = select(func.count()).select_from(Case)
+    if f.village_id is not None or f.category is not None:  # only then the report counts
+        stmt = stmt.join(Report, Report.id == Case.report_id)
     return (await session.exec(_filtered(stmt, f))).one()
 
 

@@ -40,6 +40,10 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # SQLite has one writer at a time and every transaction here is a writer (BEGIN
+        # IMMEDIATE): one connection, handed over in order, instead of several that sleep
+        # in SQLite's busy handler while they wait (and one worker thread, not many).
+        kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60, **kwargs}
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine

@@ -211,6 +211,9 @@ class Case(SQLModel, table=True):
     """What officers must follow up; opened with every sent report."""
 
     __tablename__ = "cases"
+    # The officers' lists: one commune's open cases, without walking the province's archive.
+    __table_args__ = (sa.Index("ix_cases_commune_status", "commune_id", "status",
+                               "assigned_member_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="reports.id", unique=True)

@@ -9,10 +9,12 @@ import contextlib
 import statistics
 import time
 
+import aiohttp
 import pytest
 from sqlmodel import select
 
 from bot.app import build_application, start_application, stop_application
+from bot.fakeapi.driver import FakeUser
 from bot.fakeapi.server import Limits
 from bot.runtime import Runtime
 from bot.webhook import WebhookServer
@@ -96,7 +98,8 @@ async def _start_instance(fake, db, clock, **overrides):  # noqa: ANN001, ANN202
     return runtime, application
 
 
-async def _send_from_both(fake, db, clock, *, redis_url: str | None, count: int):  # noqa: ANN001, ANN202
+async def _send_from_both(fake, db, clock, *, redis_url: str | None,  # noqa: ANN001, ANN202
+                          count: int):
     """Two instances of one token each send `count` messages to different people at once."""
     overrides = {"REDIS_URL": redis_url} if redis_url else {}
     people = []
@@ -150,10 +153,6 @@ async def test_one_chat_in_order_across_two_instances(fake, db, clock, commune):
         await server.start()
         servers.append(server)
         instances.append((runtime, application))
-    import aiohttp
-
-    from bot.fakeapi.driver import FakeUser
-
     async def balance(http: aiohttp.ClientSession) -> None:
         """Telegram sends the updates one after another; a load balancer in front of the
         two instances alternates between them."""

@@ -1,4 +1,5 @@
-"""cases.next_alert_at: the alert pass reads only the cases whose alert is due
+"""cases.next_alert_at: the alert pass reads only the cases whose alert is due; an index
+for one commune's open cases (the officers' lists)
 
 Revision ID: 0007
 Revises: 0005
@@ -26,9 +27,12 @@ def upgrade() -> None:
                                       nullable=True))
         batch_op.create_index(batch_op.f('ix_cases_next_alert_at'), ['next_alert_at'],
                               unique=False)
+        batch_op.create_index('ix_cases_commune_status',
+                              ['commune_id', 'status', 'assigned_member_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index('ix_cases_commune_status')
         batch_op.drop_index(batch_op.f('ix_cases_next_alert_at'))
         batch_op.drop_column('next_alert_at')
