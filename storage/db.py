@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import pathlib
+import sqlite3
 from collections.abc import AsyncIterator
 
+import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -35,15 +37,92 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _OneHopCursor(aiosqlite.Cursor):
+    """aiosqlite runs every call in its worker thread: a cursor, the statement, its rows and
+    closing the cursor cost SQLAlchemy four thread hand-offs per statement. Here the
+    statement and its rows are one; making and closing the cursor (no I/O) stay on the
+    event loop (the connection is opened with check_same_thread=False and used by one
+    statement at a time)."""
+
+    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor) -> None:
+        super().__init__(conn, cursor)
+        self._rows: list | None = None
+
+    async def execute(self, sql: str, parameters=None) -> _OneHopCursor:  # noqa: ANN001
+        cursor = self._cursor
+
+        def run() -> list | None:
+            cursor.execute(sql, [] if parameters is None else parameters)
+            return cursor.fetchall() if cursor.description else None
+
+        self._rows = await self._execute(run)
+        return self
+
+    async def fetchone(self):  # noqa: ANN201
+        if self._rows is None:
+            return await super().fetchone()
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list:
+        if self._rows is None:
+            return await super().fetchmany(size)
+        size = size or self._cursor.arraysize
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchall(self) -> list:
+        if self._rows is None:
+            return await super().fetchall()
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _OneHopConnection(aiosqlite.Connection):
+    def cursor(self):  # noqa: ANN201 - what SQLAlchemy awaits (`async with` or `await`)
+        return _ReadyCursor(_OneHopCursor(self, self._conn.cursor()))
+
+
+class _ReadyCursor:
+    def __init__(self, cursor: _OneHopCursor) -> None:
+        self._cursor = cursor
+
+    def __await__(self):  # noqa: ANN204
+        async def ready() -> _OneHopCursor:
+            return self._cursor
+        return ready().__await__()
+
+    async def __aenter__(self) -> _OneHopCursor:
+        return self._cursor
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._cursor.close()
+
+
+def _sqlite_creator(path: str):  # noqa: ANN202
+    async def connect() -> aiosqlite.Connection:
+        def connector() -> sqlite3.Connection:
+            return sqlite3.connect(path, check_same_thread=False)
+
+        return await _OneHopConnection(connector, 64)
+    return connect
+
+
 def create_engine(url: str, **kwargs) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("async_creator", _sqlite_creator(parsed.database))
         # SQLite has one writer at a time and every transaction here is a writer (BEGIN
         # IMMEDIATE): one connection, handed over in order, instead of several that sleep
         # in SQLite's busy handler while they wait (and one worker thread, not many).
-        kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60, **kwargs}
+        # The session always ends its transaction itself (commit or rollback), so the pool
+        # need not send one more ROLLBACK through the worker thread on every return.
+        kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60,
+                  "pool_reset_on_return": None, **kwargs}
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine
