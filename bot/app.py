@@ -105,8 +105,8 @@ def _redis_client(url: str | None):  # noqa: ANN202 - redis.asyncio.Redis | None
 async def _tell_flooder(bot, chat_id: int) -> None:  # noqa: ANN001
     try:
         await bot.send_message(chat_id, _(
-            "You are sending messages very fast; I cannot answer each one. Everything you "
-            "sent is kept. Wait a few seconds, then go on."))
+            "You are sending messages very fast; I cannot answer each one. I still read "
+            "every message you send. Wait a few seconds, then go on."))
     except TelegramError as exc:
         log.info("flood notice to chat=%s failed: %s", chat_id, exc.__class__.__name__)
 

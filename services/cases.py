@@ -711,22 +711,29 @@ async def claim_due_refresh(*, session: AsyncSession, config: CaseConfig,
 
 
 async def refresh_due_batch(*, session: AsyncSession, config: CaseConfig, now: dt.datetime,
-                            after_id: int, limit: int = 500) -> tuple[int | None, int]:
-    """Recompute the deadlines of the next `limit` open cases after `after_id` and renew the
-    lease. Returns (the last id, or None when done; how many deadlines changed)."""
-    rows = await case_store.list_open_cases(session=session, after_id=after_id, limit=limit)
+                            after_id: int, limit: int = 500,
+                            window: int = 5000) -> tuple[int | None, int]:
+    """Recompute the deadlines of the open cases among the next `window` case ids after
+    `after_id` (at most `limit` of them) and renew the lease. Returns (where to go on from,
+    or None when done; how many deadlines changed)."""
+    last = await case_store.last_case_id(session=session)
+    lease, done = _due_refresh_keys(config)
+    if after_id >= last:
+        await case_store.release_lease(lease, session=session)
+        await case_store.claim_job_run(done, session=session, now=now)
+        return None, 0
+    rows = await case_store.list_open_cases_between(after_id, min(after_id + window, last),
+                                                    session=session)
+    reached = min(after_id + window, last)
+    if len(rows) > limit:
+        rows, reached = rows[:limit], rows[limit - 1][0].id
     changed = 0
     for case, report in rows:
         before = (case.due_at, case.next_alert_at)
         refresh_due(case, report, config)
         changed += (case.due_at, case.next_alert_at) != before
-    lease, done = _due_refresh_keys(config)
-    if not rows:
-        await case_store.release_lease(lease, session=session)
-        await case_store.claim_job_run(done, session=session, now=now)
-        return None, changed
     await case_store.renew_lease(lease, session=session, now=now)
-    return rows[-1][0].id, changed
+    return reached, changed
 
 
 async def abandon_due_refresh(*, session: AsyncSession, config: CaseConfig) -> None:

@@ -188,6 +188,21 @@ async def list_open_cases(*, session: AsyncSession, after_id: int = 0,
     return (await session.exec(stmt)).all()
 
 
+async def list_open_cases_between(after_id: int, upto_id: int, *, session: AsyncSession
+                                  ) -> Sequence[tuple[Case, Report]]:
+    """Open cases with after_id < id <= upto_id: a range of the primary key, so walking a
+    province's archive in windows costs the window, not a sort of every open case."""
+    stmt = (select(Case, Report).join(Report, Report.id == Case.report_id)
+            .where(Case.id > after_id, Case.id <= upto_id,
+                   col(Case.status).in_([str(s) for s in OPEN_STATUSES]))
+            .order_by(Case.id))
+    return (await session.exec(stmt)).all()
+
+
+async def last_case_id(*, session: AsyncSession) -> int:
+    return (await session.exec(select(func.max(Case.id)))).one() or 0
+
+
 async def add_keyed_deliveries(rows: Sequence[dict], *, session: AsyncSession) -> int:
     """Insert deliveries that have a unique `key`, skipping keys that exist (another
     instance, or an earlier run, made them): each alert goes out once. Returns how many
