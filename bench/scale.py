@@ -1,6 +1,6 @@
 """What one officer waits for, and what the minutely alert pass costs, as a province's archive
-grows. Seeds each size (bulk inserts) into a temporary SQLite database (or a PostgreSQL
-schema-less database given as DATABASE_URL, emptied first), then prints side by side:
+grows. Seeds each size (bulk inserts) into a temporary SQLite database (or a private schema
+of the PostgreSQL database given as DATABASE_URL, dropped after), then prints side by side:
 
 - `/case CODE`: finding the case and building its card (p50, p95 of 50 random cases),
 - a `/cases` page: each view (mine, new, overdue, all) and a later page (p50, p95),
@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -230,11 +231,12 @@ async def run(count: int) -> dict[str, str]:
     reuse = keep is not None and path.exists()
     if not url.startswith("postgresql"):
         url = f"sqlite+aiosqlite:///{path}"
-    db = Database(url)
-    if db.backend == "postgresql":
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            await conn.exec_driver_sql("CREATE SCHEMA public")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"  # PostgreSQL: a private schema, dropped after
+    if url.startswith("postgresql"):
+        await _run_sql(url, f'CREATE SCHEMA "{schema}"')
+        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    else:
+        db = Database(url)
     await migrate.upgrade(db)
     figures = {"seeding (bulk inserts)": "reused"}
     if not reuse:
@@ -246,8 +248,17 @@ async def run(count: int) -> dict[str, str]:
         figures = {"seeding (bulk inserts)": f"{seeded:.0f} s"}
     figures.update(await measure(db, count))
     await db.dispose()
+    if db.backend == "postgresql":
+        await _run_sql(url, f'DROP SCHEMA "{schema}" CASCADE')
     tmp.cleanup()
     return figures
+
+
+async def _run_sql(url: str, sql: str) -> None:
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.exec_driver_sql(sql)
+    await admin.dispose()
 
 
 async def main(sizes: list[int]) -> None:

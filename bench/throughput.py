@@ -21,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,13 +120,22 @@ async def _measure(conn) -> dict:  # noqa: ANN001
     return report
 
 
+async def _run_sql(url: str, sql: str) -> None:
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.exec_driver_sql(sql)
+    await admin.dispose()
+
+
 async def main(users: int, rounds: int) -> None:
     tmp = tempfile.mkdtemp(prefix="treem-throughput-")
-    db = Database(os.environ.get("BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp}/bench.db"))
-    if db.backend == "postgresql":
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            await conn.exec_driver_sql("CREATE SCHEMA public")
+    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp}/bench.db")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"  # PostgreSQL: a private schema, dropped after
+    if url.startswith("postgresql"):
+        await _run_sql(url, f'CREATE SCHEMA "{schema}"')
+        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
+    else:
+        db = Database(url)
     await migrate.upgrade(db)
     async with db.session() as session:
         await import_setup(load_setup_file(ROOT / "examples" / "minh-tan.toml"),
@@ -141,6 +151,8 @@ async def main(users: int, rounds: int) -> None:
     parent.send("stop")
     server.join()
     await db.dispose()
+    if db.backend == "postgresql":
+        await _run_sql(url, f'DROP SCHEMA "{schema}" CASCADE')
 
     print(f"{users} users × {len(WORKLOAD)} updates, {rounds} rounds, {db.backend}")
     rates = {}
