@@ -143,11 +143,11 @@ async def main(users: int, rounds: int) -> None:
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(target=run_fake, args=(users, child))
     server.start()
-    url = parent.recv()
+    fake_url = parent.recv()
     results: dict[str, list[dict]] = {"echo": [], "treem": []}
     for _ in range(rounds):
-        results["echo"].append(await run_echo(url, parent))
-        results["treem"].append(await run_treem(url, db, parent))
+        results["echo"].append(await run_echo(fake_url, parent))
+        results["treem"].append(await run_treem(fake_url, db, parent))
     parent.send("stop")
     server.join()
     await db.dispose()

@@ -262,3 +262,12 @@ def test_problems_in_dotenv_are_reported(tmp_path) -> None:  # noqa: ANN001
 def test_overrides_beat_dotenv(tmp_path) -> None:  # noqa: ANN001
     (tmp_path / ".env").write_text("TREEM_ADMIN_IDS=7\n", encoding="utf-8")
     assert load_settings(TREEM_ADMIN_IDS="9").admin_ids == {9}
+
+
+def test_redis_is_optional_and_checked() -> None:
+    assert load_settings().redis_url is None  # one instance, no Redis: the default install
+    assert load_settings(REDIS_URL="").redis_url is None
+    assert load_settings(REDIS_URL="redis://127.0.0.1:6379/0").redis_url == \
+        "redis://127.0.0.1:6379/0"
+    with pytest.raises(ConfigError, match="REDIS_URL|redis_url"):
+        load_settings(REDIS_URL="127.0.0.1:6379")
