@@ -114,15 +114,16 @@ def create_engine(url: str, **kwargs) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            kwargs.setdefault("async_creator", _sqlite_creator(parsed.database))
-        # SQLite has one writer at a time and every transaction here is a writer (BEGIN
-        # IMMEDIATE): one connection, handed over in order, instead of several that sleep
-        # in SQLite's busy handler while they wait (and one worker thread, not many).
-        # The session always ends its transaction itself (commit or rollback), so the pool
-        # need not send one more ROLLBACK through the worker thread on every return.
-        kwargs = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60,
-                  "pool_reset_on_return": None, **kwargs}
+            path = pathlib.Path(parsed.database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite has one writer at a time and every transaction here is a writer (BEGIN
+            # IMMEDIATE): one connection, handed over in order, instead of several that
+            # sleep in SQLite's busy handler while they wait (and one worker thread, not
+            # many). The session always ends its transaction itself (commit or rollback),
+            # so the pool need not send one more ROLLBACK through the thread on return.
+            kwargs = {"async_creator": _sqlite_creator(str(path)), "pool_size": 1,
+                      "max_overflow": 0, "pool_timeout": 60, "pool_reset_on_return": None,
+                      **kwargs}
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine
