@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from domain.cases import CaseStatus, DeadlineRules  # noqa: E402
+from domain.cases import CaseStatus, DeadlineRules, next_alert_at  # noqa: E402
 from domain.roles import Role  # noqa: E402
 from domain.setup_file import load_setup_file  # noqa: E402
 from services import cases as case_service  # noqa: E402
@@ -72,11 +72,14 @@ async def seed(db: Database, count: int) -> None:
                 # A third overdue, a third due within a day, a third later.
                 due = NOW + dt.timedelta(hours=(-30, 10, 200)[k % 3])
                 cases.append({"report_id": report_id, "commune_id": commune,
-                                  "status": CaseStatus.ASSESSING, "urgent": False,
-                                  "assigned_member_id": officer.id if k % 2 else None,
-                                  "created_at": received, "updated_at": received,
-                                  "step_started_at": received, "due_at": due, "revision": 0,
-                                  "special_groups": []})
+                              "status": CaseStatus.ASSESSING, "urgent": False,
+                              "assigned_member_id": officer.id if k % 2 else None,
+                              "created_at": received, "updated_at": received,
+                              "step_started_at": received, "due_at": due, "revision": 0,
+                              "special_groups": [],
+                              "next_alert_at": next_alert_at(due, step_started=received,
+                                                             alerted=None,
+                                                             rules=CONFIG.alerts)})
             await session.exec(sa.insert(Case), params=cases)
 
 

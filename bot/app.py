@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.chatturns import ChatTurns
 from bot.commands import sync_all_commands
 from bot.errors import on_error
+from bot.flood import FloodGuard
+from bot.i18n import _
 from bot.jobs import (
     CALENDAR_JOBS_INTERVAL,
     CASE_JOBS_INTERVAL,
@@ -24,7 +30,7 @@ from bot.jobs import (
     report_jobs,
 )
 from bot.processor import PerChatOrderedProcessor
-from bot.ratelimit import TelegramRateLimiter
+from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime
 from handlers import (
     calendar,
@@ -46,22 +52,34 @@ log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
 INTERRUPTIONS_BEFORE, INTERRUPTIONS_AFTER = -10, 10  # handler groups around the features
+DUE_REFRESH_TASK = "treem.due-refresh"
+REDIS_KEY = "treem.redis"
 
 
 def build_application(runtime: Runtime, *, with_updater: bool = True) -> Application:
     settings = runtime.settings
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    token = settings.telegram_bot_token.get_secret_value()
+    redis_client = _redis_client(settings.redis_url)
+    # Keys per bot (its numeric id, not the secret part of the token).
+    namespace = f"treem:{token.split(':', 1)[0]}:"
+    slots = FailSafeSlots(RedisSlots(redis_client, namespace)) if redis_client else None
+    # Turns across instances matter only when several instances take webhooks.
+    turns = ChatTurns(redis_client, namespace) \
+        if redis_client is not None and settings.mode == "webhook" else None
+    flood = FloodGuard(time_scale=settings.rate_limit_time_scale)
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(token)
         .base_url(settings.bot_base_url)
         .base_file_url(settings.bot_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .rate_limiter(TelegramRateLimiter(max_retries=3,
-                                          time_scale=settings.rate_limit_time_scale))
-        .concurrent_updates(PerChatOrderedProcessor(64))
+                                          time_scale=settings.rate_limit_time_scale,
+                                          slots=slots, flood=flood))
+        .concurrent_updates(PerChatOrderedProcessor(64, flood=flood, turns=turns))
         .context_types(ContextTypes(context=TreemContext))
         .connection_pool_size(64)
         .get_updates_connection_pool_size(2)
@@ -70,8 +88,29 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
         builder = builder.updater(None)
     application = builder.build()
     attach_runtime(application, runtime)
+    application.bot_data[REDIS_KEY] = redis_client
+    flood.on_flood = lambda chat_id: application.create_task(
+        _tell_flooder(application.bot, chat_id), name=f"flood-notice-{chat_id}")
     register_handlers(application)
     return application
+
+
+def _redis_client(url: str | None):  # noqa: ANN202 - redis.asyncio.Redis | None
+    if not url:
+        return None
+    import redis.asyncio as redis  # only with REDIS_URL
+
+    # Short timeouts: a Redis that does not answer must not hold up replies (fallback).
+    return redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
+async def _tell_flooder(bot, chat_id: int) -> None:  # noqa: ANN001
+    try:
+        await bot.send_message(chat_id, _(
+            "You are sending messages very fast; I cannot answer each one. I still read "
+            "every message you send. Wait a few seconds, then go on."))
+    except TelegramError as exc:
+        log.info("flood notice to chat=%s failed: %s", chat_id, exc.__class__.__name__)
 
 
 def register_handlers(application: Application) -> None:
@@ -124,7 +163,6 @@ async def start_application(application: Application, runtime: Runtime, *,
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
     await plan_calendar(runtime)
-    await refresh_case_deadlines(runtime)
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
@@ -137,6 +175,10 @@ async def start_application(application: Application, runtime: Runtime, *,
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
     await application.start()
+    # Deadlines under changed rules are recomputed in the background: with a province's
+    # archive that takes minutes, and the bot must answer meanwhile.
+    application.bot_data[DUE_REFRESH_TASK] = asyncio.create_task(
+        refresh_case_deadlines(runtime), name="refresh-case-deadlines")
     if polling and application.updater is not None:
         await application.bot.delete_webhook()
         await application.updater.start_polling(
@@ -146,8 +188,16 @@ async def start_application(application: Application, runtime: Runtime, *,
 
 
 async def stop_application(application: Application) -> None:
+    redis_client = application.bot_data.pop(REDIS_KEY, None)
+    refresh = application.bot_data.pop(DUE_REFRESH_TASK, None)
+    if refresh is not None and not refresh.done():
+        refresh.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await refresh
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
     await application.shutdown()
+    if redis_client is not None:
+        await redis_client.aclose()

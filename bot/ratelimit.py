@@ -1,85 +1,254 @@
-"""PTB's AIORateLimiter, tuned so bursts never exceed Telegram's limits, plus private chats.
+"""Pacing of everything the bot sends, shared by every instance of one bot token.
 
-AIORateLimiter's leaky buckets let a full bucket through at once and then leak at the
-rate, so AsyncLimiter(30, 1) can pass up to 60 messages in one second. The overall limit
-here is evenly spaced slots at 28/s (29 in a second at most, one spare for late wake-ups);
-groups get a bucket of 2 leaking 17/min (at most 19 in any minute). PTB does
-not pace private chats at all; Telegram answers 429 to a burst in one chat, so a
-small per-chat bucket is added here.
+Telegram allows about 30 messages a second per bot, 20 a minute in one group and about one
+a second in one private chat (short bursts tolerated). PTB's AIORateLimiter paces one
+process only (two instances add up past the limit), does not pace private chats, and on
+any 429 halts *every* request. This limiter instead:
+
+- reserves a sending slot per key (generic cell rate algorithm: evenly spaced slots with a
+  small burst) for the chat (private or group) and then for the whole bot;
+- keeps the slots in Redis when `REDIS_URL` is set, so all instances of the token share
+  them; without Redis, or while Redis is unreachable (a warning is logged), in the process;
+- on a 429 holds off only the chat that got it (every instance sees it through Redis),
+  then retries; other chats go on;
+- coalesces replies to a chat that floods the bot (see bot/flood.py): their updates are all
+  handled, but only the last reply goes out once the flood is over.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-from typing import Any
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
-OVERALL_PER_SECOND = 28  # Telegram: about 30 messages per second overall; 2 to spare for jitter
-# Telegram: 20 messages per minute in one group. A bucket of 2 leaking 17 a minute lets a
-# short reply burst through and still never exceeds 19 in any minute.
-GROUP_BURST = 2
-GROUP_PER_MINUTE = 17
-PRIVATE_PER_SECOND = 3  # Telegram: about one per second in one chat, short bursts tolerated
-_MAX_PRIVATE_LIMITERS = 10_000
+from bot.flood import QUIET_CHAT, FloodGuard
 
-
-class EvenSlots:
-    """Evenly spaced sending slots: the n-th send goes no earlier than the previous slot
-    plus 1/rate. Unlike a leaky bucket woken by timers, late wake-ups do not add up, so a
-    long broadcast runs at the full rate without ever bursting above it."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second
-        self._next = 0.0
-
-    async def __aenter__(self) -> None:
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next)
-        self._next = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
+log = logging.getLogger(__name__)
 
 
-class TelegramRateLimiter(AIORateLimiter):
-    def __init__(self, max_retries: int = 3, *, time_scale: float = 1.0) -> None:
+@dataclass(frozen=True)
+class Pace:
+    """Evenly spaced slots `interval` seconds apart, `burst` of them at once when idle."""
+
+    interval: float
+    burst: int = 1
+
+    def scaled(self, time_scale: float) -> Pace:
+        return Pace(self.interval / time_scale, self.burst)
+
+
+# Telegram: about 30 a second overall; 28 leaves room for jitter (at most 29 in a second).
+OVERALL = Pace(1 / 28)
+# Telegram: 20 a minute in a group. Two at once, then one every 60/17 s: at most 19 a minute.
+GROUP = Pace(60 / 17, burst=2)
+# Telegram: about one a second in a private chat, short bursts tolerated: a reply of three
+# messages goes out at once, a longer stream one a second.
+PRIVATE = Pace(1.0, burst=3)
+
+
+class SlotStore(Protocol):
+    async def reserve(self, key: str, pace: Pace) -> float:
+        """Take the next slot of `key`; returns how many seconds to wait for it."""
+
+    async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
+        """No slot of `key` before `seconds` from now (Telegram said retry_after)."""
+
+
+class LocalSlots:
+    """Slots kept in this process (one instance, or Redis unreachable)."""
+
+    MAX_KEYS = 20_000
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tat: dict[str, float] = {}  # theoretical arrival time of the next free slot
+
+    async def reserve(self, key: str, pace: Pace) -> float:
+        now = self._clock()
+        tat = max(self._tat.get(key, now), now)
+        start = max(now, tat - (pace.burst - 1) * pace.interval)
+        self._tat[key] = tat + pace.interval
+        if len(self._tat) > self.MAX_KEYS:
+            self._tat = {k: v for k, v in self._tat.items() if v > now}
+        return start - now
+
+    async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
+        now = self._clock()
+        earliest = now + seconds + (pace.burst - 1) * pace.interval
+        self._tat[key] = max(self._tat.get(key, now), earliest)
+
+
+# The same algorithm in Redis, on Redis' clock (instances' clocks may differ). ARGV: interval
+# and tolerance in ms, and a hold in ms (0: reserve a slot; more: hold the key off instead).
+_SLOT_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local hold = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+if hold > 0 then
+  local earliest = now + hold + tolerance
+  if earliest > tat then tat = earliest end
+  redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+  return '0'
+end
+local start = tat - tolerance
+if start < now then start = now end
+tat = tat + interval
+redis.call('SET', KEYS[1], tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+return tostring(start - now)
+"""
+
+
+class RedisSlots:
+    """Slots shared by every instance of the bot token (keys prefixed with the bot's id)."""
+
+    def __init__(self, client: Any, namespace: str) -> None:
+        self._client = client
+        self._namespace = namespace
+        self._script = client.register_script(_SLOT_SCRIPT)
+
+    async def _call(self, key: str, pace: Pace, hold: float) -> float:
+        interval_ms = pace.interval * 1000
+        result = await self._script(keys=[f"{self._namespace}{key}"], args=[
+            f"{interval_ms:.3f}", f"{(pace.burst - 1) * interval_ms:.3f}", f"{hold * 1000:.3f}"])
+        return float(result) / 1000
+
+    async def reserve(self, key: str, pace: Pace) -> float:
+        return await self._call(key, pace, 0.0)
+
+    async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
+        await self._call(key, pace, max(seconds, 0.001))
+
+
+class FailSafeSlots:
+    """Redis when it answers; the process' own slots (and a warning) while it does not, so a
+    Redis outage slows nothing down and stops nothing. Redis is tried again after a while."""
+
+    RETRY_AFTER = 30.0  # seconds on local slots before asking Redis again
+
+    def __init__(self, shared: SlotStore, local: LocalSlots | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.shared = shared
+        self.local = local or LocalSlots(clock)
+        self._clock = clock
+        self._down_until = 0.0
+
+    @property
+    def using_shared(self) -> bool:
+        return self._clock() >= self._down_until
+
+    async def _either(self, operation: str, *args: Any) -> Any:
+        if self.using_shared:
+            try:
+                return await getattr(self.shared, operation)(*args)
+            except Exception as exc:  # noqa: BLE001 - any Redis failure: fall back, never crash
+                self._down_until = self._clock() + self.RETRY_AFTER
+                log.warning("Redis unreachable for the shared rate limit (%s); pacing this "
+                            "instance alone for %.0f s", exc.__class__.__name__,
+                            self.RETRY_AFTER)
+        return await getattr(self.local, operation)(*args)
+
+    async def reserve(self, key: str, pace: Pace) -> float:
+        return await self._either("reserve", key, pace)
+
+    async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
+        await self._either("hold_off", key, pace, seconds)
+
+
+# Replies that may be coalesced while their chat floods the bot; only the last sendMessage
+# is sent when the flood is over.
+_COALESCED = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "editMessageCaption",
+              "sendChatAction"}
+
+Callback = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    def __init__(self, max_retries: int = 3, *, time_scale: float = 1.0,
+                 slots: SlotStore | None = None, flood: FloodGuard | None = None) -> None:
         # time_scale > 1 shortens every window (benchmarks and tests against a fake server
         # that scales its limits the same way); production uses 1.
-        self._scale = time_scale
-        super().__init__(
-            overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SECOND / time_scale,
-            group_max_rate=GROUP_BURST,
-            group_time_period=60 * GROUP_BURST / GROUP_PER_MINUTE / time_scale,
-            max_retries=max_retries,
-        )
-        # PTB's overall bucket, replaced by even slots (same place in PTB's machinery).
-        self._base_limiter = EvenSlots(OVERALL_PER_SECOND * time_scale)
-        self._private: collections.OrderedDict[int, AsyncLimiter] = collections.OrderedDict()
+        self.slots: SlotStore = slots or LocalSlots()
+        self.flood = flood
+        self.max_retries = max_retries
+        self._overall = OVERALL.scaled(time_scale)
+        self._group = GROUP.scaled(time_scale)
+        self._private = PRIVATE.scaled(time_scale)
 
-    def _private_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._private.pop(chat_id, None)
-        if limiter is None:
-            limiter = AsyncLimiter(1, 1 / PRIVATE_PER_SECOND / self._scale)
-        self._private[chat_id] = limiter  # most recently used last
-        while len(self._private) > _MAX_PRIVATE_LIMITERS:
-            self._private.popitem(last=False)
-        return limiter
+    async def initialize(self) -> None:
+        return None
 
-    async def process_request(self, callback, args: Any, kwargs: dict[str, Any], endpoint: str,  # noqa: ANN001
-                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
-        chat_id = data.get("chat_id")
-        try:
-            chat_id = int(chat_id) if chat_id is not None else None
-        except (TypeError, ValueError):
-            chat_id = None
-        if chat_id is not None and chat_id > 0:
-            async with self._private_limiter(chat_id):
-                return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                     rate_limit_args)
-        return await super().process_request(callback, args, kwargs, endpoint, data,
-                                             rate_limit_args)
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat_pace(self, chat_id: int | str) -> Pace:
+        return self._private if isinstance(chat_id, int) and chat_id > 0 else self._group
+
+    async def _wait_for(self, key: str, pace: Pace) -> None:
+        wait = await self.slots.reserve(key, pace)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any],
+                              endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        chat_id = _chat_id(data)
+        if chat_id is None:  # getMe, answerCallbackQuery, setMyCommands…: not paced
+            return await callback(*args, **kwargs)
+        if (self.flood is not None and endpoint in _COALESCED
+                and QUIET_CHAT.get() == chat_id):
+            return self._coalesce(callback, args, kwargs, endpoint, data, chat_id)
+        retries = rate_limit_args if rate_limit_args is not None else self.max_retries
+        chat_key, pace = f"chat:{chat_id}", self._chat_pace(chat_id)
+        for attempt in range(retries + 1):
+            await self._wait_for(chat_key, pace)
+            await self._wait_for("overall", self._overall)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == retries:
+                    raise
+                seconds = exc._retry_after.total_seconds()
+                # Only this chat waits (on every instance); the others go on.
+                log.info("429 for chat=%s: holding it off %.1f s", chat_id, seconds)
+                await self.slots.hold_off(chat_key, pace, seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _coalesce(self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str,
+                  data: dict[str, Any], chat_id: int | str) -> Any:
+        """A reply to a flooding chat: not sent now. The last message is kept and sent when
+        the flood is over, through the normal pacing."""
+        if endpoint != "sendMessage":
+            return True
+        flood = self.flood
+        assert flood is not None
+
+        async def send_later() -> None:
+            with contextlib.suppress(Exception):
+                await self.process_request(callback, args, kwargs, endpoint, data, None)
+
+        flood.keep_last_reply(chat_id, send_later)
+        return {"message_id": 0, "date": int(time.time()), "text": data.get("text") or "",
+                "chat": {"id": chat_id,
+                         "type": "private" if isinstance(chat_id, int) and chat_id > 0
+                         else "supergroup"}}
+
+
+def _chat_id(data: dict[str, Any]) -> int | str | None:
+    chat_id = data.get("chat_id")
+    if chat_id is None:
+        return None
+    try:
+        return int(chat_id)
+    except (TypeError, ValueError):
+        return str(chat_id)  # @channelusername

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    # Several instances of one bot: shared rate limits and per-chat order. None: one instance.
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="TREEM_ADMIN_IDS"
     )
@@ -128,6 +130,15 @@ class Settings(BaseSettings):
                              "postgresql+asyncpg://user:password@host:5432/database"))
         if url.get_backend_name() == "sqlite" and not url.database:
             raise Problem(N_("name the file: sqlite+aiosqlite:///path/to/treem.db"))
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0 (or rediss://, unix://)")
         return value
 
     @field_validator("timezone")

@@ -94,6 +94,11 @@ class WebhookServer:
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             return await self._database_down(update, exc)
         if fresh:
+            # Take the update's place in its chat's queue across instances (Redis) before
+            # Telegram hears back, so the chat's next update, wherever it lands, waits for it.
+            announce = getattr(self.application.update_processor, "announce", None)
+            if announce is not None:
+                await announce(update)
             await self.application.update_queue.put(update)
         else:
             log.info("repeated update_id=%s ignored", update.update_id)

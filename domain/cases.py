@@ -264,3 +264,28 @@ def alerts_due(due: dt.datetime, *, now: dt.datetime, step_started: dt.datetime,
     short = due - step_started <= dt.timedelta(hours=24)
     lead = rules.before_hours if short else rules.before_days
     return [AlertKind.DUE_SOON] if now >= due - lead else []
+
+
+def alert_marker(due: dt.datetime, kind: AlertKind) -> str:
+    """What a case remembers of the last alert queued: "<deadline epoch>:<kind>"."""
+    return f"{int(due.timestamp())}:{kind}"
+
+
+def next_alert_at(due: dt.datetime | None, *, step_started: dt.datetime, alerted: str | None,
+                  rules: AlertRules = AlertRules()) -> dt.datetime | None:
+    """When the next alert for this deadline is due, given the last one queued (`alerted`),
+    or None when every alert of this deadline is out (or there is no deadline). The alert
+    pass selects cases by this moment alone, so its cost follows what is due, not the
+    number of open cases."""
+    if due is None:
+        return None
+    short = due - step_started <= dt.timedelta(hours=24)
+    lead = rules.before_hours if short else rules.before_days
+    moments = [(AlertKind.DUE_SOON, due - lead), (AlertKind.OVERDUE, due),
+               (AlertKind.ESCALATED, due + rules.escalate_after)]
+    prefix = f"{int(due.timestamp())}:"
+    done = alerted[len(prefix):] if alerted and alerted.startswith(prefix) else None
+    if done is not None:
+        kinds = [kind for kind, _at in moments]
+        moments = moments[kinds.index(AlertKind(done)) + 1:]
+    return moments[0][1] if moments else None

@@ -28,10 +28,12 @@ from domain.cases import (
     DeadlineRules,
     RiskLevel,
     SpecialGroup,
+    alert_marker,
     alerts_due,
     change_risk,
     clean_note,
     deadline,
+    next_alert_at,
     toggle_group,
     transition,
 )
@@ -108,6 +110,15 @@ def refresh_due(case: Case, report: Report, config: CaseConfig) -> None:
                            urgent=case.urgent, risk=RiskLevel(case.risk) if case.risk else None,
                            tz=config.tz, rules=config.rules,
                            step_started_at=case.step_started_at)
+    refresh_next_alert(case, config)
+
+
+def refresh_next_alert(case: Case, config: CaseConfig) -> None:
+    """Keep `next_alert_at` in step with `due_at` and `alerted` (the alert pass reads it)."""
+    is_open = CaseStatus(case.status) in OPEN_STATUSES
+    case.next_alert_at = next_alert_at(
+        case.due_at if is_open else None, step_started=case.step_started_at or case.created_at,
+        alerted=case.alerted, rules=config.alerts)
 
 
 def _touch(loaded: Loaded, now: dt.datetime, config: CaseConfig | None = None) -> None:
@@ -578,22 +589,25 @@ def alert_key(case: Case, kind: AlertKind, chat_id: int) -> str:
 async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseConfig,
                        render: Callable[[Alert], str]) -> int:
     """Delivery rows for every deadline alert whose time has come, once each (the key is
-    unique: another instance or a later run adds nothing). Returns how many are new."""
-    horizon = now + max(config.alerts.before_days, config.alerts.before_hours)
+    unique: another instance or a later run adds nothing). Returns how many are new.
+
+    Reads only the cases whose `next_alert_at` has come (an index), so a pass with nothing
+    due costs one index probe however many cases are open."""
     recipients: dict[tuple[int, int | None, AlertKind], list[int]] = {}
-    new, after = 0, 0
-    while cases := await case_store.list_open_cases_due_before(horizon, session=session,
-                                                               after_id=after):
-        after = cases[-1].id
+    new = 0
+    while cases := await case_store.list_cases_alert_due(now, session=session):
         due_now = []
         for case in cases:
             kinds = alerts_due(case.due_at, now=now, step_started=case.step_started_at
-                               or case.created_at, rules=config.alerts)
-            marker = f"{int(case.due_at.timestamp())}:{kinds[-1]}" if kinds else None
-            if marker is None or case.alerted == marker:
-                continue  # nothing due, or already queued (here or by another instance)
-            case.alerted = marker
-            due_now.append((case, kinds))
+                               or case.created_at, rules=config.alerts) if case.due_at else []
+            marker = alert_marker(case.due_at, kinds[-1]) if kinds else None
+            if marker is not None and case.alerted != marker:
+                case.alerted = marker
+                due_now.append((case, kinds))
+            refresh_next_alert(case, config)
+            if case.next_alert_at is not None and case.next_alert_at <= now:
+                # Cannot happen with consistent rules; never let one case loop the pass.
+                case.next_alert_at = now + dt.timedelta(minutes=1)
         reports = await store.get_reports([c.report_id for c, _k in due_now], session=session)
         rows = []
         for case, kinds in due_now:
@@ -607,6 +621,7 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
                               "text": text, "status": "pending", "attempts": 0, "due_at": now}
                          for chat in chats]
         new += await case_store.add_keyed_deliveries(rows, session=session)
+        await session.flush()
     return new
 
 
@@ -671,29 +686,62 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
 
 
 def rules_fingerprint(config: CaseConfig) -> str:
-    """Changes when anything a deadline depends on changes: the rules, the time zone, or the
-    holiday calendar (a new `holidays` release can add a public holiday)."""
-    text = f"{config.rules!r}|{config.tz}|{holidays.__version__}"
+    """Changes when anything a deadline or its alerts depend on changes: the rules, the
+    alert rules, the time zone, or the holiday calendar (a new `holidays` release can add a
+    public holiday). "v2": next_alert_at was added (migration 0007)."""
+    text = f"v2|{config.rules!r}|{config.alerts!r}|{config.tz}|{holidays.__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-async def refresh_due_dates(*, session: AsyncSession, config: CaseConfig,
-                            now: dt.datetime) -> int:
-    """Recompute every open case's deadline, once per set of rules across all instances and
-    restarts (a province's start-up does not walk every open case each time)."""
-    if not await case_store.claim_job_run(f"due-rules:{rules_fingerprint(config)}",
-                                          session=session, now=now):
-        return 0
-    changed, after = 0, 0
-    while rows := await case_store.list_open_cases(session=session, after_id=after):
-        after = rows[-1][0].id
-        for case, report in rows:
-            before = case.due_at
-            refresh_due(case, report, config)
-            if case.due_at != before:
-                changed += 1
-        await session.flush()
-    return changed
+DUE_REFRESH_STALE = dt.timedelta(minutes=2)  # a lease not renewed for this long is taken over
+
+
+def _due_refresh_keys(config: CaseConfig) -> tuple[str, str]:
+    fingerprint = rules_fingerprint(config)
+    return f"due-rules:{fingerprint}", f"due-rules-done:{fingerprint}"
+
+
+async def claim_due_refresh(*, session: AsyncSession, config: CaseConfig,
+                            now: dt.datetime) -> bool:
+    """True for the one instance that must recompute the deadlines under these rules: not
+    done yet, and nobody else at it (or whoever was stopped renewing its lease)."""
+    lease, done = _due_refresh_keys(config)
+    if await case_store.job_ran(done, session=session):
+        return False
+    return await case_store.claim_lease(lease, session=session, now=now,
+                                        stale_before=now - DUE_REFRESH_STALE)
+
+
+async def refresh_due_batch(*, session: AsyncSession, config: CaseConfig, now: dt.datetime,
+                            after_id: int, limit: int = 500,
+                            window: int = 5000) -> tuple[int | None, int]:
+    """Recompute the deadlines of the open cases among the next `window` case ids after
+    `after_id` (at most `limit` of them) and renew the lease. Returns (where to go on from,
+    or None when done; how many deadlines changed)."""
+    last = await case_store.last_case_id(session=session)
+    lease, done = _due_refresh_keys(config)
+    if after_id >= last:
+        await case_store.release_lease(lease, session=session)
+        await case_store.claim_job_run(done, session=session, now=now)
+        return None, 0
+    rows = await case_store.list_open_cases_between(after_id, min(after_id + window, last),
+                                                    session=session)
+    reached = min(after_id + window, last)
+    if len(rows) > limit:
+        rows, reached = rows[:limit], rows[limit - 1][0].id
+    changed = 0
+    for case, report in rows:
+        before = (case.due_at, case.next_alert_at)
+        refresh_due(case, report, config)
+        changed += (case.due_at, case.next_alert_at) != before
+    await case_store.renew_lease(lease, session=session, now=now)
+    return reached, changed
+
+
+async def abandon_due_refresh(*, session: AsyncSession, config: CaseConfig) -> None:
+    """Stopped half-way (shutdown): the next start takes it up at once."""
+    lease, _done = _due_refresh_keys(config)
+    await case_store.release_lease(lease, session=session)
 
 
 # --- what someone is about to type (a note, a reason, a message, a new case) -----------

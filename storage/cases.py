@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import delete as sa_delete
+from sqlalchemy import update as sa_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import flag_modified
@@ -74,7 +76,9 @@ def _filtered(stmt, f: CaseFilter):  # noqa: ANN001, ANN202
 
 
 async def count_cases(f: CaseFilter, *, session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Case).join(Report, Report.id == Case.report_id)
+    stmt = select(func.count()).select_from(Case)
+    if f.village_id is not None or f.category is not None:  # only then the report counts
+        stmt = stmt.join(Report, Report.id == Case.report_id)
     return (await session.exec(_filtered(stmt, f))).one()
 
 
@@ -166,13 +170,13 @@ async def clear_pending(user_id: int, *, session: AsyncSession) -> None:
 # --- deadline alerts and digests ------------------------------------------------------------
 
 
-async def list_open_cases_due_before(moment: dt.datetime, *, session: AsyncSession,
-                                     after_id: int = 0, limit: int = 500) -> Sequence[Case]:
-    """Open cases whose step is due before `moment`, in id order (paged by `after_id`)."""
-    stmt = (select(Case).where(col(Case.status).in_([str(s) for s in OPEN_STATUSES]),
-                               col(Case.due_at).is_not(None), Case.due_at <= moment,
-                               Case.id > after_id)
-            .order_by(Case.id).limit(limit))
+async def list_cases_alert_due(moment: dt.datetime, *, session: AsyncSession,
+                               limit: int = 500) -> Sequence[Case]:
+    """Cases whose next deadline alert is due at `moment` (through the index on
+    next_alert_at); the caller moves next_alert_at on, so paging needs no offset."""
+    stmt = (select(Case).where(col(Case.next_alert_at).is_not(None),
+                               Case.next_alert_at <= moment)
+            .order_by(Case.next_alert_at, Case.id).limit(limit))
     return (await session.exec(stmt)).all()
 
 
@@ -182,6 +186,21 @@ async def list_open_cases(*, session: AsyncSession, after_id: int = 0,
             .where(col(Case.status).in_([str(s) for s in OPEN_STATUSES]), Case.id > after_id)
             .order_by(Case.id).limit(limit))
     return (await session.exec(stmt)).all()
+
+
+async def list_open_cases_between(after_id: int, upto_id: int, *, session: AsyncSession
+                                  ) -> Sequence[tuple[Case, Report]]:
+    """Open cases with after_id < id <= upto_id: a range of the primary key, so walking a
+    province's archive in windows costs the window, not a sort of every open case."""
+    stmt = (select(Case, Report).join(Report, Report.id == Case.report_id)
+            .where(Case.id > after_id, Case.id <= upto_id,
+                   col(Case.status).in_([str(s) for s in OPEN_STATUSES]))
+            .order_by(Case.id))
+    return (await session.exec(stmt)).all()
+
+
+async def last_case_id(*, session: AsyncSession) -> int:
+    return (await session.exec(select(func.max(Case.id)))).one() or 0
 
 
 async def add_keyed_deliveries(rows: Sequence[dict], *, session: AsyncSession) -> int:
@@ -195,6 +214,29 @@ async def add_keyed_deliveries(rows: Sequence[dict], *, session: AsyncSession) -
     stmt = insert(Delivery).values(list(rows)).on_conflict_do_nothing(index_elements=["key"])
     result = await session.exec(stmt)
     return result.rowcount or 0
+
+
+async def claim_lease(key: str, *, session: AsyncSession, now: dt.datetime,
+                      stale_before: dt.datetime) -> bool:
+    """Take `key` in job_runs for a long job: True if free, or if its holder stopped renewing
+    it before `stale_before` (that instance died); renew with `renew_lease`."""
+    if await claim_job_run(key, session=session, now=now):
+        return True
+    stmt = (sa_update(JobRun).where(JobRun.key == key, JobRun.at < stale_before)
+            .values(at=now))
+    return ((await session.exec(stmt)).rowcount or 0) == 1
+
+
+async def renew_lease(key: str, *, session: AsyncSession, now: dt.datetime) -> None:
+    await session.exec(sa_update(JobRun).where(JobRun.key == key).values(at=now))
+
+
+async def release_lease(key: str, *, session: AsyncSession) -> None:
+    await session.exec(sa_delete(JobRun).where(JobRun.key == key))
+
+
+async def job_ran(key: str, *, session: AsyncSession) -> bool:
+    return (await session.get(JobRun, key)) is not None
 
 
 async def claim_job_run(key: str, *, session: AsyncSession, now: dt.datetime) -> bool:

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import os
 import pathlib
+import sqlite3
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Any
 
+import aiosqlite
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -45,14 +47,95 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 CONNECT_TIMEOUT = 10.0
 
 
+class _OneHopCursor(aiosqlite.Cursor):
+    """aiosqlite runs every call in its worker thread: a cursor, the statement, its rows and
+    closing the cursor cost SQLAlchemy four thread hand-offs per statement. Here the
+    statement and its rows are one; making and closing the cursor (no I/O) stay on the
+    event loop (the connection is opened with check_same_thread=False and used by one
+    statement at a time)."""
+
+    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor) -> None:
+        super().__init__(conn, cursor)
+        self._rows: list | None = None
+
+    async def execute(self, sql: str, parameters=None) -> _OneHopCursor:  # noqa: ANN001
+        cursor = self._cursor
+
+        def run() -> list | None:
+            cursor.execute(sql, [] if parameters is None else parameters)
+            return cursor.fetchall() if cursor.description else None
+
+        self._rows = await self._execute(run)
+        return self
+
+    async def fetchone(self) -> Any:
+        if self._rows is None:
+            return await super().fetchone()
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list:
+        if self._rows is None:
+            return await super().fetchmany(size)
+        size = size or self._cursor.arraysize
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
+
+    async def fetchall(self) -> list:
+        if self._rows is None:
+            return await super().fetchall()
+        rows, self._rows = self._rows, []
+        return rows
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+
+class _OneHopConnection(aiosqlite.Connection):
+    def cursor(self) -> _ReadyCursor:  # what SQLAlchemy awaits (`async with` or `await`)
+        return _ReadyCursor(_OneHopCursor(self, self._conn.cursor()))
+
+
+class _ReadyCursor:
+    def __init__(self, cursor: _OneHopCursor) -> None:
+        self._cursor = cursor
+
+    def __await__(self):  # noqa: ANN204
+        async def ready() -> _OneHopCursor:
+            return self._cursor
+        return ready().__await__()
+
+    async def __aenter__(self) -> _OneHopCursor:
+        return self._cursor
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._cursor.close()
+
+
+def _sqlite_creator(path: str):  # noqa: ANN202
+    async def connect() -> aiosqlite.Connection:
+        def connector() -> sqlite3.Connection:
+            return sqlite3.connect(path, check_same_thread=False)
+
+        return await _OneHopConnection(connector, 64)
+    return connect
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
+            path = pathlib.Path(parsed.database).expanduser()
             # Best effort: an unwritable place is reported by check_connection, not here.
             with contextlib.suppress(OSError):
-                pathlib.Path(parsed.database).expanduser().parent.mkdir(parents=True,
-                                                                        exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite has one writer at a time and every transaction here is a writer (BEGIN
+            # IMMEDIATE): one connection, handed over in order, instead of several that
+            # sleep in SQLite's busy handler while they wait (and one worker thread, not
+            # many). The session always ends its transaction itself (commit or rollback),
+            # so the pool need not send one more ROLLBACK through the thread on return.
+            kwargs = {"async_creator": _sqlite_creator(str(path)), "pool_size": 1,
+                      "max_overflow": 0, "pool_timeout": 60, "pool_reset_on_return": None,
+                      **kwargs}
         engine = create_async_engine(url, **kwargs)
         _prepare_sqlite(engine)
         return engine

@@ -217,6 +217,9 @@ class Case(SQLModel, table=True):
     """What officers must follow up; opened with every sent report."""
 
     __tablename__ = "cases"
+    # The officers' lists: one commune's open cases, without walking the province's archive.
+    __table_args__ = (sa.Index("ix_cases_commune_status", "commune_id", "status",
+                               "assigned_member_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="reports.id", unique=True)
@@ -247,6 +250,9 @@ class Case(SQLModel, table=True):
     # "<deadline as epoch seconds>:<alert kind>": the last deadline alert queued, so the
     # minutely job skips cases whose alerts are all out without querying further.
     alerted: str | None = Field(default=None, max_length=40)
+    # When the next deadline alert is due (None: none left for this deadline, or closed),
+    # kept with due_at and alerted: the minutely alert pass reads only the cases it names.
+    next_alert_at: dt.datetime | None = _when(nullable=True, index=True)
 
 
 class CaseReferral(SQLModel, table=True):

@@ -152,28 +152,67 @@ async def test_province_admin_sees_members_of_all_its_communes(db, clock, commun
     assert setup.commune.code == "minh-tan"
 
 
-async def test_start_up_recomputes_deadlines_once_per_set_of_rules(db, commune, clock):
-    config = case_service.CaseConfig(tz=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
+async def _recompute(db, config, now, *, batch=500):
+    """What bot.jobs.refresh_case_deadlines does: claim, then batches until done."""
     async with db.session() as session:
+        if not await case_service.claim_due_refresh(session=session, config=config, now=now):
+            return None
+    after, changed = 0, 0
+    while after is not None:
+        async with db.session() as session:
+            after, count = await case_service.refresh_due_batch(
+                session=session, config=config, now=now, after_id=after, limit=batch)
+        changed += count
+    return changed
+
+
+async def _open_cases(db, clock, config, count):
+    async with db.session() as session:
+        commune_id = (await session.exec(select(Unit.id).where(
+            Unit.kind == UnitKind.COMMUNE))).first()
         await upsert_member(session=session, telegram_user_id=2001, display_name="Hùng",
-                            role=Role.OFFICER, unit_id=commune.commune_id, agency_id=None,
+                            role=Role.OFFICER, unit_id=commune_id, agency_id=None,
                             invited_by=None, now=clock.now())
         actor = await resolve_actor(2001, session=session, superadmin_ids=set())
-        case, _report = await case_service.open_case(
-            actor, {"channel": "phone", "category": "neglect", "village_id": None,
-                    "age_group": "6-10", "urgent": False}, "Không ai trông em",
-            session=session, now=clock.now(), config=config)
-        case.due_at = None  # as before migration 0005
+        for _ in range(count):
+            await case_service.open_case(
+                actor, {"channel": "phone", "category": "neglect", "village_id": None,
+                        "age_group": "6-10", "urgent": False}, "Không ai trông em",
+                session=session, now=clock.now(), config=config)
+
+
+async def test_start_up_recomputes_deadlines_once_per_set_of_rules(db, commune, clock):
+    config = case_service.CaseConfig(tz=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
+    await _open_cases(db, clock, config, 3)
     async with db.session() as session:
-        assert await case_service.refresh_due_dates(session=session, config=config,
-                                                    now=clock.now()) == 1
-    async with db.session() as session:  # the next start, same rules: nothing walked
-        case = (await session.exec(select(Case))).one()
-        case.due_at = None
+        for case in (await session.exec(select(Case))).all():
+            case.due_at, case.next_alert_at = None, None  # as before migrations 0005, 0007
+    assert await _recompute(db, config, clock.now(), batch=2) == 3  # in two batches
     async with db.session() as session:
-        assert await case_service.refresh_due_dates(session=session, config=config,
-                                                    now=clock.now()) == 0
+        cases = (await session.exec(select(Case))).all()
+        assert all(c.due_at is not None and c.next_alert_at is not None for c in cases)
+        assert all(c.next_alert_at == c.due_at - dt.timedelta(hours=24) for c in cases)
+        cases[0].due_at = None
+    # The next start, same rules: nothing walked.
+    assert await _recompute(db, config, clock.now()) is None
     longer = dataclasses.replace(config, rules=DeadlineRules(assessment_working_days=5))
+    assert await _recompute(db, longer, clock.now()) == 3
+
+
+async def test_deadline_recompute_is_one_instance_s_and_resumes_after_a_crash(db, commune,
+                                                                              clock):
+    config = case_service.CaseConfig(tz=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
+    await _open_cases(db, clock, config, 2)
+    now = clock.now()
+    async with db.session() as session:  # instance A claims and does one batch, then dies
+        assert await case_service.claim_due_refresh(session=session, config=config, now=now)
     async with db.session() as session:
-        assert await case_service.refresh_due_dates(session=session, config=longer,
-                                                    now=clock.now()) == 1
+        after, _count = await case_service.refresh_due_batch(
+            session=session, config=config, now=now, after_id=0, limit=1)
+    assert after is not None
+    async with db.session() as session:  # instance B starts while A's lease is fresh
+        assert not await case_service.claim_due_refresh(
+            session=session, config=config, now=now + dt.timedelta(seconds=30))
+    later = now + case_service.DUE_REFRESH_STALE + dt.timedelta(seconds=1)
+    assert await _recompute(db, config, later) == 0  # B takes the stale lease over, finishes
+    assert await _recompute(db, config, later) is None  # done: nobody walks it again

@@ -156,3 +156,31 @@ def test_notes_are_trimmed_never_cut():
     with pytest.raises(InvalidInput, match="note_too_long"):
         clean_note("x" * 2001)
     assert clean_note("x" * 2000) == "x" * 2000
+
+
+# --- when the next alert is due (the index the alert pass reads) ----------------------------
+
+
+def test_next_alert_follows_the_alerts_already_queued():
+    from domain.cases import AlertKind, AlertRules, alert_marker, next_alert_at
+
+    due = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    started = due - dt.timedelta(days=5)
+    rules = AlertRules(escalate_after=dt.timedelta(hours=2))
+    assert next_alert_at(due, step_started=started, alerted=None, rules=rules) == \
+        due - dt.timedelta(hours=24)
+    assert next_alert_at(due, step_started=started, alerted=alert_marker(due, AlertKind.DUE_SOON),
+                         rules=rules) == due
+    assert next_alert_at(due, step_started=started, alerted=alert_marker(due, AlertKind.OVERDUE),
+                         rules=rules) == due + dt.timedelta(hours=2)
+    assert next_alert_at(due, step_started=started,
+                         alerted=alert_marker(due, AlertKind.ESCALATED), rules=rules) is None
+    # An urgent step (12 hours): reminded 3 hours before.
+    assert next_alert_at(due, step_started=due - dt.timedelta(hours=12), alerted=None,
+                         rules=rules) == due - dt.timedelta(hours=3)
+    # A marker of an earlier deadline (the case moved on) counts for nothing.
+    earlier = due - dt.timedelta(days=3)
+    assert next_alert_at(due, step_started=started,
+                         alerted=alert_marker(earlier, AlertKind.ESCALATED), rules=rules) == \
+        due - dt.timedelta(hours=24)
+    assert next_alert_at(None, step_started=started, alerted=None, rules=rules) is None

@@ -311,3 +311,12 @@ def test_database_url_must_name_server_and_database(url: str) -> None:
 def test_connect_timeout_setting() -> None:
     assert load_settings().db_connect_timeout == 10
     assert load_settings(TREEM_DB_CONNECT_TIMEOUT="2.5").db_connect_timeout == 2.5
+
+
+def test_redis_is_optional_and_checked() -> None:
+    assert load_settings().redis_url is None  # one instance, no Redis: the default install
+    assert load_settings(REDIS_URL="").redis_url is None
+    assert load_settings(REDIS_URL="redis://127.0.0.1:6379/0").redis_url == \
+        "redis://127.0.0.1:6379/0"
+    with pytest.raises(ConfigError, match=r"REDIS_URL|redis_url"):
+        load_settings(REDIS_URL="127.0.0.1:6379")

@@ -1,0 +1,98 @@
+"""Sending slots: a burst, then evenly spaced; shared through Redis by several limiters;
+the process' own slots when Redis does not answer; a flooding chat is told once."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+
+from bot.flood import FloodGuard
+from bot.ratelimit import FailSafeSlots, LocalSlots, Pace, RedisSlots
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_private_chat_gets_a_burst_of_three_then_one_a_second():
+    clock = Clock()
+    slots = LocalSlots(clock)
+    waits = [await slots.reserve("chat:1", Pace(1.0, burst=3)) for _ in range(6)]
+    assert waits == [0, 0, 0, 1.0, 2.0, 3.0]
+    assert await slots.reserve("chat:2", Pace(1.0, burst=3)) == 0  # other chats unaffected
+    clock.now += 10  # idle: the burst is back
+    assert [await slots.reserve("chat:1", Pace(1.0, burst=3)) for _ in range(3)] == [0, 0, 0]
+
+
+async def test_a_429_holds_off_only_its_chat():
+    clock = Clock()
+    slots = LocalSlots(clock)
+    await slots.hold_off("chat:1", Pace(1.0, burst=3), 7.0)
+    assert await slots.reserve("chat:1", Pace(1.0, burst=3)) == 7.0
+    assert await slots.reserve("chat:2", Pace(1.0, burst=3)) == 0
+
+
+async def _redis_client():
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        await client.ping()
+    except Exception:  # noqa: BLE001
+        await client.aclose()
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return client
+
+
+async def test_two_instances_share_their_slots_through_redis():
+    client = await _redis_client()
+    namespace = f"test:{uuid.uuid4().hex}:"
+    first, second = RedisSlots(client, namespace), RedisSlots(client, namespace)
+    pace = Pace(0.5, burst=2)
+    waits = [await (first if i % 2 else second).reserve("chat:9", pace) for i in range(6)]
+    await client.aclose()
+    # Two at once, then one every half second, whichever instance asks.
+    assert waits[:2] == [0, 0]
+    for i, wait in enumerate(waits[2:], start=1):
+        assert wait == pytest.approx(0.5 * i, abs=0.05)
+
+
+async def test_redis_down_means_local_pacing_and_a_warning(caplog):
+    import redis.asyncio as redis
+
+    client = redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    clock = Clock()
+    slots = FailSafeSlots(RedisSlots(client, "test:"), LocalSlots(clock), clock=clock)
+    with caplog.at_level(logging.WARNING, logger="bot.ratelimit"):
+        waits = [await slots.reserve("chat:1", Pace(1.0, burst=3)) for _ in range(4)]
+    await client.aclose()
+    assert waits == [0, 0, 0, 1.0]
+    assert not slots.using_shared
+    assert sum("Redis unreachable" in r.message for r in caplog.records) == 1  # once, not per call
+    clock.now += FailSafeSlots.RETRY_AFTER
+    assert slots.using_shared  # asks Redis again later
+
+
+def test_a_flood_is_noticed_once_and_ends_when_the_chat_calms_down():
+    clock = Clock()
+    guard = FloodGuard(burst=3, window=2.0, calm=1.0, clock=clock)
+    told = []
+    guard.on_flood = told.append
+    quiet = []
+    for _ in range(8):
+        quiet.append(guard.arrived(42))
+        clock.now += 0.1
+    assert quiet == [False, False, False, True, True, True, True, True]
+    assert told == [42]
+    assert not guard.arrived(7)  # another chat is not part of it
+    clock.now += 5
+    assert not guard.is_flooding(42)
+    assert not guard.arrived(42)
