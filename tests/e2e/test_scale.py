@@ -110,6 +110,7 @@ async def _send_from_both(fake, db, clock, *, redis_url: str | None,
                           count: int):
     """Two instances of one token each send `count` messages to different people at once."""
     overrides = {"REDIS_URL": redis_url} if redis_url else {}
+    overrides["TREEM_RATE_LIMIT_TIME_SCALE"] = "1"  # real seconds: the limit itself is tested
     people = []
     for i in range(2 * count):
         fake.add_user(7000 + i, f"Người {i}")
