@@ -1,13 +1,17 @@
 """The unit of work for handlers: one session per update, errors turned into messages.
 
 A handler decorated with @handles receives a Request (the update, the actor as the
-rules see them, an open session, the time) and returns the replies to send. The
-replies go out after the transaction commits, so a user is never told something
-was saved that was not.
+rules see them, an open session, the time) and returns the replies to send. Replies
+addressed to someone else (`Reply.chat_id`) become outbox rows in the handler's own
+transaction: they exist exactly when what caused them was saved, survive a crash right
+after the commit, and are sent by the outbox sender (poked at once after the commit).
+Direct replies to the person's own update go out after the commit, so a user is never
+told something was saved that was not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +35,8 @@ from domain.roles import Actor
 from handlers.callback_data import CallbackData, parse
 from services.identity import resolve_actor
 from services.membership import record_denied
+from storage import outbox
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,10 @@ class Reply:
     keyboard: Markup = None
     edit: bool = False
     chat_id: int | None = None  # None: the chat the update came from
+    # For a message to someone else: what to tell whom if their chat blocked the bot or
+    # is gone (queued then, itself an outbox message); and what kind of message it is.
+    on_failure: Reply | None = None
+    kind: str = "notice"
 
 
 @dataclass
@@ -179,6 +189,8 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
                 )
                 request = Request(update, context, actor, session, callback)
                 replies = await func(request)
+                replies, notices = await _queue_notices(update, request, replies)
+                queued = outbox.queued_ids(session)
         except DomainError as exc:
             if isinstance(exc, NotAllowed):
                 log.info("denied user=%s action=%s", user.id, exc.action)
@@ -186,7 +198,11 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
                     await record_denied(user.id, str(exc.action), session=session,
                                         now=runtime.clock.now())
             replies = Reply(message_for(exc), edit=False)
-            request = None
+            request, notices, queued = None, [], []
+        if runtime.outbox is not None:
+            runtime.outbox.poke(notices)  # committed: send them now, from this instance
+            if len(queued) > len(notices):
+                runtime.outbox.wake()  # e.g. a broadcast: the active instance sends it
         if query is not None:
             await _answer(query)
         await send_replies(update, context, replies)
@@ -195,6 +211,36 @@ def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
                 await hook()
 
     return wrapper
+
+
+async def _queue_notices(update: Update, request: Request,
+                         replies: Reply | Sequence[Reply] | None) -> tuple[list[Reply], list[int]]:
+    """Replies to other chats become outbox rows in this transaction; returns the direct
+    replies and the ids of the rows."""
+    if replies is None:
+        return [], []
+    if isinstance(replies, Reply):
+        replies = [replies]
+    own_chat = update.effective_chat.id if update.effective_chat else None
+    direct, rows = [], []
+    for reply in replies:
+        if reply.chat_id is None or reply.chat_id == own_chat:
+            direct.append(dataclasses.replace(reply, chat_id=None))
+        else:
+            rows.append(_outbox_row(reply, request.now))
+    ids = await outbox.add_messages(rows, session=request.session)
+    return direct, ids
+
+
+def _outbox_row(reply: Reply, now) -> Delivery:  # noqa: ANN001
+    markup = reply.keyboard
+    if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
+        raise TypeError("a message to another chat carries an inline keyboard or none")
+    failure = reply.on_failure
+    return Delivery(kind=reply.kind, chat_id=reply.chat_id, text=reply.text, due_at=now,
+                    markup=markup.to_dict() if markup is not None else None,
+                    on_failure={"chat_id": failure.chat_id, "text": failure.text}
+                    if failure is not None else None)
 
 
 async def _answer(query: CallbackQuery) -> None:
@@ -230,10 +276,5 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
                     return
                 if "message to edit not found" not in exc.message.lower():
                     raise
-    if reply.chat_id is None:
-        await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
-        return
-    try:  # a notification to someone else: their blocked chat must not stop the others
-        await context.bot.send_message(reply.chat_id, reply.text, reply_markup=markup)
-    except (Forbidden, BadRequest) as exc:
-        log.info("notification to chat=%s failed: %s", reply.chat_id, exc.__class__.__name__)
+    # Messages to other chats never come here: they are outbox rows (see handles).
+    await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)

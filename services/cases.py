@@ -602,7 +602,8 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
                 chats = recipients[who]
                 text = render(Alert(case, reports[case.report_id], kind, chats))
                 rows += [dict(key=alert_key(case, kind, chat), chat_id=chat, case_id=case.id,
-                              text=text, status="pending", attempts=0, due_at=now)
+                              text=text, status="pending", attempts=0, due_at=now,
+                              kind="alert")
                          for chat in chats]
         new += await case_store.add_keyed_deliveries(rows, session=session)
     return new
@@ -664,7 +665,7 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
             continue
         rows_out.append(dict(key=f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
                              chat_id=member.telegram_user_id, text=render(digest),
-                             status="pending", attempts=0, due_at=now))
+                             status="pending", attempts=0, due_at=now, kind="digest"))
     return await case_store.add_keyed_deliveries(rows_out, session=session)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,9 +46,15 @@ async def reminders_of(event_id: int, year: int, *, session: AsyncSession) -> Se
     return (await session.exec(stmt)).all()
 
 
-async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> None:
-    session.add(reminder)
-    await session.flush()
+async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> bool:
+    """Insert unless this occurrence's reminder exists (another instance planning at the
+    same moment made it): ON CONFLICT DO NOTHING, never insert-then-fail."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = reminder.model_dump(exclude={"id"})
+    result = await session.exec(insert(Reminder).values(**values).on_conflict_do_nothing(
+        index_elements=["event_id", "year", "lead_days"]))
+    return (result.rowcount or 0) == 1
 
 
 async def list_due_reminders(now: dt.datetime, *, session: AsyncSession,
