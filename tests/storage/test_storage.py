@@ -28,7 +28,7 @@ from tests.conftest import EXAMPLE_SETUP
 
 import pytest
 
-HEAD = "0005"  # the newest revision in storage/migrations/versions
+HEAD = "0006"  # the newest revision in storage/migrations/versions
 
 
 async def test_migrations_leave_no_difference_with_the_models(db):
