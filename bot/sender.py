@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.runtime import Runtime
 from services import calendar as calendar_service
 from storage import outbox as store
-from storage.models import CalendarEvent, Delivery, Reminder
+from storage.models import CalendarEvent, Delivery
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class Sender:
         self._requests = asyncio.Semaphore(concurrency)
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task] = set()
+        self._shared: dict[tuple[str, int], tuple[str, InlineKeyboardMarkup | None]] = {}
         # Set by bot.app: the active instance's bulk run, for `wake()`.
         self.on_wake: Callable[[], Awaitable[object]] | None = None
 
@@ -193,28 +194,42 @@ class Sender:
         job = None
         try:
             async with self.runtime.db.session() as session:
-                claimed = await store.claim(delivery_id, session=session,
-                                            now=self.runtime.clock.now(),
-                                            instance=self.instance)
-                if claimed is not None:
-                    job = _Job(claimed.delivery, claimed.text,
-                               await self._markup(claimed, session))
+                delivery = await store.claim(delivery_id, session=session,
+                                             now=self.runtime.clock.now(),
+                                             instance=self.instance)
+                if delivery is not None:
+                    job = await self._job(delivery, session)
         finally:
             if job is None:
                 self._in_flight.discard(delivery_id)
         return job
 
-    async def _markup(self, job: store.Claimed, session) -> InlineKeyboardMarkup | None:  # noqa: ANN001
-        delivery = job.delivery
+    async def _job(self, delivery: Delivery, session) -> _Job:  # noqa: ANN001
+        """The text and keyboard of a claimed row. A reminder's or broadcast's text is
+        shared by all its rows and never changes once released: read once per process."""
+        text, markup = delivery.text, None
         if delivery.markup:
-            return InlineKeyboardMarkup.de_json(delivery.markup, self.bot)
-        if job.event_id is not None and self.reminder_markup is not None:
-            event = await session.get(CalendarEvent, job.event_id)
-            reminder = await session.get(Reminder, delivery.reminder_id)
-            return self.reminder_markup(event, reminder)
-        if delivery.case_id is not None and self.case_markup is not None:
-            return self.case_markup(delivery.case_id)
-        return None
+            markup = InlineKeyboardMarkup.de_json(delivery.markup, self.bot)
+        if delivery.reminder_id is not None:
+            key = ("reminder", delivery.reminder_id)
+            if key not in self._shared:
+                reminder = await store.get_reminder(delivery.reminder_id, session=session)
+                event = await session.get(CalendarEvent, reminder.event_id)
+                self._shared[key] = (reminder.text or "", self.reminder_markup(event, reminder)
+                                     if self.reminder_markup is not None else None)
+            shared_text, shared_markup = self._shared[key]
+            text, markup = text or shared_text, markup or shared_markup
+        elif delivery.broadcast_id is not None and text is None:
+            key = ("broadcast", delivery.broadcast_id)
+            if key not in self._shared:
+                self._shared[key] = (await store.get_broadcast_text(
+                    delivery.broadcast_id, session=session), None)
+            text = self._shared[key][0]
+        if markup is None and delivery.case_id is not None and self.case_markup is not None:
+            markup = self.case_markup(delivery.case_id)
+        if len(self._shared) > 1000:
+            self._shared.clear()
+        return _Job(delivery, text or "", markup)
 
     async def _record(self, delivery: Delivery, outcome: dict) -> None:
         chat_id, reason = outcome.pop("chat_id"), outcome.pop("reason")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.orm import aliased
 from sqlmodel import col, exists, func, select, update
@@ -17,13 +16,6 @@ from storage.models import Broadcast, Delivery, Reminder
 
 IN_PROGRESS = ("pending", "sending")
 OUTBOX_IDS = "treem.outbox_ids"  # session.info key: rows this unit of work queued
-
-
-@dataclass(frozen=True)
-class Claimed:
-    delivery: Delivery
-    text: str
-    event_id: int | None
 
 
 async def add_messages(rows: Sequence[Delivery], *, session: AsyncSession) -> list[int]:
@@ -54,7 +46,7 @@ async def list_due(now: dt.datetime, *, session: AsyncSession, limit: int,
 
 
 async def claim(delivery_id: int, *, session: AsyncSession, now: dt.datetime,
-                instance: int) -> Claimed | None:
+                instance: int) -> Delivery | None:
     """pending → sending for this one row, if nothing older to the same chat is still
     pending or being sent (messages to one chat go out in row order). Committed by the
     caller right before the request. None: taken by someone else, or not its turn."""
@@ -67,18 +59,17 @@ async def claim(delivery_id: int, *, session: AsyncSession, now: dt.datetime,
                                Delivery.due_at <= now, ~older_waiting)
         .values(status="sending", claimed_at=now, claimed_by=instance,
                 attempts=Delivery.attempts + 1)
-        .returning(Delivery.id))
-    if result.first() is None:
-        return None
-    row = (await session.exec(
-        select(Delivery, Reminder.text, Reminder.event_id, Broadcast.text)
-        .outerjoin(Reminder, Reminder.id == Delivery.reminder_id)
-        .outerjoin(Broadcast, Broadcast.id == Delivery.broadcast_id)
-        .where(Delivery.id == delivery_id)
-        .execution_options(populate_existing=True))).one()
-    delivery, reminder_text, event_id, broadcast_text = row
-    text = delivery.text or (reminder_text if delivery.reminder_id else broadcast_text)
-    return Claimed(delivery, text or "", event_id)
+        .returning(Delivery)
+        .execution_options(populate_existing=True))
+    return result.scalars().first()
+
+
+async def get_reminder(reminder_id: int, *, session: AsyncSession) -> Reminder | None:
+    return await session.get(Reminder, reminder_id)
+
+
+async def get_broadcast_text(broadcast_id: int, *, session: AsyncSession) -> str:
+    return (await session.exec(select(Broadcast.text).where(Broadcast.id == broadcast_id))).one()
 
 
 async def finish(delivery_id: int, values: dict, *, session: AsyncSession) -> None:
