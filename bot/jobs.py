@@ -21,7 +21,7 @@ from storage import outbox as outbox_store
 from storage.models import Delivery
 from handlers import callback_data as cb
 from handlers.case_alerts import render_alert, render_digest
-from handlers.cases import case_buttons, open_case_button, summary_lines
+from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
 from services import cases as case_service
 from services import reports as report_service

@@ -26,7 +26,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest
 
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.commands import set_user_commands
