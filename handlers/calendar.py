@@ -128,10 +128,13 @@ async def edit_event(request: Request) -> Reply:
                                                 session=request.session, now=request.now)
     except InvalidInput as problem:
         return Reply(message_for(problem))
-    from bot.jobs import plan_calendar
-
-    runtime = request.runtime
-    request.after_commit.append(lambda: plan_calendar(runtime))
+    # Its reminders are planned again in this transaction: a crash right after the commit
+    # cannot leave the event without them.
+    year = request.runtime.local_now().year
+    hour, minute = request.runtime.settings.reminder_hour_minute
+    await service.plan_reminders(session=request.session, years=[year, year + 1],
+                                 tz=request.runtime.tz, hour=hour, minute=minute,
+                                 events=[event])
     today = request.runtime.local_now().date()
     upcoming = await service.occurrences(event.commune_id, today, today + dt.timedelta(days=400),
                                          session=request.session)

@@ -96,10 +96,14 @@ async def change_event_date(actor: Actor, code: str, rule_text: str, *, session:
 
 
 async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.tzinfo,
-                         hour: int, minute: int = 0) -> int:
-    """Create the reminder rows of every active event for `years` (idempotent)."""
+                         hour: int, minute: int = 0,
+                         events: Sequence[CalendarEvent] | None = None) -> int:
+    """Create the reminder rows of every active event (or of `events`) for `years`
+    (idempotent, and safe when two instances plan at the same moment)."""
     created = 0
-    for event in await store.list_events(None, session=session):
+    if events is None:
+        events = await store.list_events(None, session=session)
+    for event in events:
         spec = spec_of(event)
         for year in years:
             start, end = spec.rule.occurrence(year)
