@@ -123,11 +123,14 @@ class Sender:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + POKE_PATIENCE
         try:
-            while due := await self._due(limit=len(ids), ids=ids):
-                await self._send_rows(due, summary, own)
-                if loop.time() > give_up:
-                    break
-                await asyncio.sleep(POKE_STEP)
+            while loop.time() < give_up:
+                due = await self._due(limit=len(ids), ids=ids)
+                if due:
+                    await self._send_rows(due, summary, own)
+                elif not await self._waiting(ids):
+                    break  # all sent (or for later: a retry after a 429 is the run's)
+                else:
+                    await asyncio.sleep(POKE_STEP)  # behind an older row of the same chat
         except Exception:  # noqa: BLE001 - the row stays pending; the periodic run sends it
             log.exception("outbox poke failed; rows %s are left to the periodic run", ids)
         return summary
@@ -159,6 +162,10 @@ class Sender:
         async with self.runtime.db.session() as session:
             return await store.list_due(self.runtime.clock.now(), session=session, limit=limit,
                                         ids=ids)
+
+    async def _waiting(self, ids: list[int]) -> bool:
+        async with self.runtime.db.session() as session:
+            return await store.any_waiting_turn(ids, self.runtime.clock.now(), session=session)
 
     async def _send_rows(self, rows: list[tuple[int, int]], summary: SendSummary,
                          requests: asyncio.Semaphore) -> int:

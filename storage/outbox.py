@@ -34,15 +34,33 @@ def queued_ids(session: AsyncSession) -> list[int]:
     return list(session.info.get(OUTBOX_IDS, ()))
 
 
+def _older_waiting():  # noqa: ANN202
+    """An older row to the same chat is still pending or being sent."""
+    earlier = aliased(Delivery)
+    return exists().where(earlier.chat_id == Delivery.chat_id, earlier.id < Delivery.id,
+                          col(earlier.status).in_(IN_PROGRESS))
+
+
 async def list_due(now: dt.datetime, *, session: AsyncSession, limit: int,
                    ids: Iterable[int] | None = None) -> list[tuple[int, int]]:
-    """(id, chat_id) of pending rows due now, oldest first."""
+    """(id, chat_id) of pending rows due now whose turn it is (nothing older to the same
+    chat waits), oldest first."""
     stmt = select(Delivery.id, Delivery.chat_id).where(Delivery.status == "pending",
-                                                       Delivery.due_at <= now)
+                                                       Delivery.due_at <= now,
+                                                       ~_older_waiting())
     if ids is not None:
         stmt = stmt.where(col(Delivery.id).in_(list(ids)))
     stmt = stmt.order_by(Delivery.due_at, Delivery.id).limit(limit)
     return [(row[0], row[1]) for row in (await session.exec(stmt)).all()]
+
+
+async def any_waiting_turn(ids: Sequence[int], now: dt.datetime, *,
+                           session: AsyncSession) -> bool:
+    """Some of these rows are due but wait behind an older row of their chat."""
+    stmt = select(Delivery.id).where(col(Delivery.id).in_(list(ids)),
+                                     Delivery.status == "pending", Delivery.due_at <= now,
+                                     _older_waiting()).limit(1)
+    return (await session.exec(stmt)).first() is not None
 
 
 async def claim(delivery_id: int, *, session: AsyncSession, now: dt.datetime,
@@ -50,13 +68,9 @@ async def claim(delivery_id: int, *, session: AsyncSession, now: dt.datetime,
     """pending → sending for this one row, if nothing older to the same chat is still
     pending or being sent (messages to one chat go out in row order). Committed by the
     caller right before the request. None: taken by someone else, or not its turn."""
-    earlier = aliased(Delivery)
-    older_waiting = exists().where(earlier.chat_id == Delivery.chat_id,
-                                   earlier.id < Delivery.id,
-                                   col(earlier.status).in_(IN_PROGRESS))
     result = await session.exec(
         update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending",
-                               Delivery.due_at <= now, ~older_waiting)
+                               Delivery.due_at <= now, ~_older_waiting())
         .values(status="sending", claimed_at=now, claimed_by=instance,
                 attempts=Delivery.attempts + 1)
         .returning(Delivery)
