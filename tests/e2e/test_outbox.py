@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 
 import pytest
 from sqlmodel import select
@@ -18,6 +19,7 @@ from handlers.common import Reply, handles
 from storage import outbox
 from storage.models import Delivery, ProcessedUpdate
 from tests.conftest import ADMIN_ID
+from tests.e2e.flows import Reporter, shortest_report
 from tests.e2e.test_cases import act, reported_case, staff, take_and_open  # noqa: F401 - fixture
 
 OFFICER = 2001
@@ -153,3 +155,16 @@ async def test_a_notice_waits_for_older_messages_to_the_same_chat(bot, officer):
     await sender.deliver(older)
     await poke
     assert [m.text for m in await officer.settle(quiet=0.3)] == ["cũ", "mới"]
+
+
+async def test_the_officer_is_told_within_a_second_of_the_citizens_send(bot, officer):
+    """The notice is a row committed with the report, then sent at once by this
+    instance: the officer hears of it as soon as the citizen has the tracking code."""
+    officer.mark()
+    thanks = await shortest_report(Reporter(bot.user(1001, "Lan")))
+    answered = time.monotonic()
+    notice = await officer.reply(timeout=1.0)
+    assert "Mã theo dõi" in thanks.text and "Tin báo mới" in notice.text
+    assert time.monotonic() - answered < 1.0
+    (row,) = await _rows(bot, chat_id=OFFICER)
+    assert (row.kind, row.status) == ("notice", "sent")
