@@ -172,7 +172,8 @@ def stale_button_text() -> str:
 
 
 def handles(func: Handler) -> Callable[[Update, TreemContext], Awaitable[None]]:
-    """Wrap a handler in a unit of work and send what it returns after the commit."""
+    """Wrap a handler in a unit of work: messages to others become outbox rows in it;
+    after the commit they are poked out and the direct replies are sent."""
 
     @functools.wraps(func)
     async def wrapper(update: Update, context: TreemContext) -> None:
@@ -224,8 +225,10 @@ async def _queue_notices(update: Update, request: Request,
     own_chat = update.effective_chat.id if update.effective_chat else None
     direct, rows = [], []
     for reply in replies:
-        if reply.chat_id is None or reply.chat_id == own_chat:
-            direct.append(dataclasses.replace(reply, chat_id=None))
+        if reply.chat_id is None:
+            direct.append(reply)
+        elif reply.chat_id == own_chat:  # addressed to this very chat: a new message here
+            direct.append(dataclasses.replace(reply, chat_id=None, edit=False))
         else:
             rows.append(_outbox_row(reply, request.now))
     ids = await outbox.add_messages(rows, session=request.session)
