@@ -76,10 +76,15 @@ class Leadership:
         if not self._locks.connected:
             return []  # cannot tell now: decide at a later run
         gone: list[int | None] = []
-        for claimer in claimers:
-            if claimer is None or await self._locks.is_free(
-                    self._locks.key(instance_key(claimer))):
-                gone.append(claimer)
+        try:
+            for claimer in claimers:
+                if claimer is None or await self._locks.is_free(
+                        self._locks.key(instance_key(claimer))):
+                    gone.append(claimer)
+        except Exception as exc:  # noqa: BLE001 - the connection dropped: decide later
+            log.warning("scheduler: cannot tell which instances live (%s)",
+                        exc.__class__.__name__)
+            return []
         return gone
 
     async def _loop(self) -> None:
