@@ -166,5 +166,6 @@ async def test_the_officer_is_told_within_a_second_of_the_citizens_send(bot, off
     notice = await officer.reply(timeout=1.0)
     assert "Mã theo dõi" in thanks.text and "Tin báo mới" in notice.text
     assert time.monotonic() - answered < 1.0
+    await bot.runtime.outbox.wait_idle()  # the outcome is recorded just after the answer
     (row,) = await _rows(bot, chat_id=OFFICER)
     assert (row.kind, row.status) == ("notice", "sent")
