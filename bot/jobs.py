@@ -105,6 +105,7 @@ CALENDAR_JOBS_INTERVAL = 30  # seconds
 OUTBOX_INTERVAL = 5  # seconds: the active instance's sweep (broadcasts start within this)
 PLAN_INTERVAL = 3600  # reminder rows for this year and next; also re-planned after edits
 PROGRESS_EVERY = 2.0  # seconds between edits of a broadcast's progress message
+PROGRESS_KEY = "treem.broadcast_progress"
 
 
 def get_sender(application: Application) -> Sender:
@@ -155,22 +156,27 @@ async def send_outbox(application: Application) -> SendSummary:
     runtime = get_runtime(application)
     sender = get_sender(application)
     progress = None
+    running = application.bot_data.setdefault(PROGRESS_KEY, {"task": None, "shown": {}})
     async with runtime.db.session() as session:
-        if await outbox_store.list_sending_broadcasts(session=session):
-            progress = asyncio.get_running_loop().create_task(_show_progress(application))
+        if (running["task"] is None
+                and await outbox_store.list_sending_broadcasts(session=session)):
+            # One progress loop per process, however many runs overlap.
+            progress = running["task"] = asyncio.get_running_loop().create_task(
+                _show_progress(application, running["shown"]))
     try:
         summary = await sender.run()
     finally:
         if progress is not None:
             progress.cancel()
             await asyncio.gather(progress, return_exceptions=True)
+            running["task"] = None
     if await finish_broadcasts(application):
         summary.add(await sender.run())
     return summary
 
 
-async def _show_progress(application: Application) -> None:
-    runtime, shown = get_runtime(application), {}
+async def _show_progress(application: Application, shown: dict[int, str]) -> None:
+    runtime = get_runtime(application)
     while True:
         await asyncio.sleep(PROGRESS_EVERY)
         async with runtime.db.session() as session:

@@ -318,6 +318,9 @@ async def test_active_instance_killed_mid_broadcast_standby_finishes_it(fake, tm
         await second.start()
         await wait_until(lambda: second.started or second.exited, timeout=60)
         assert first.active and not second.active and not second.exited
+        # Both registered the public webhook URL; the load balancer sends to the standby.
+        await wait_until(lambda: sum(c.method == "setWebhook" for c in fake.calls) >= 2,
+                         timeout=30)
         second.receive_updates()
 
         def received() -> dict[int, int]:
