@@ -20,18 +20,24 @@ from bot.i18n import _
 from bot.jobs import (
     CALENDAR_JOBS_INTERVAL,
     CASE_JOBS_INTERVAL,
+    OUTBOX_INTERVAL,
     PLAN_INTERVAL,
     REPORT_JOBS_INTERVAL,
     calendar_jobs,
     case_jobs,
+    is_active,
+    outbox_jobs,
     plan_calendar,
     plan_jobs,
     refresh_case_deadlines,
     report_jobs,
+    send_outbox,
 )
+from bot.leader import Leadership
 from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
-from bot.runtime import Runtime, TreemContext, attach_runtime
+from bot.runtime import Runtime, TreemContext, attach_runtime, get_runtime
+from bot.sender import Sender
 from handlers import (
     calendar,
     case_audit,
@@ -45,6 +51,7 @@ from handlers import (
     start,
     stats,
 )
+from handlers.cases import open_case_button
 from storage import migrate
 from storage import updates as update_store
 
@@ -91,6 +98,7 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
     application.bot_data[REDIS_KEY] = redis_client
     flood.on_flood = lambda chat_id: application.create_task(
         _tell_flooder(application.bot, chat_id), name=f"flood-notice-{chat_id}")
+    attach_outbox(application, runtime)
     register_handlers(application)
     return application
 
@@ -111,6 +119,22 @@ async def _tell_flooder(bot, chat_id: int) -> None:  # noqa: ANN001
             "every message you send. Wait a few seconds, then go on."))
     except TelegramError as exc:
         log.info("flood notice to chat=%s failed: %s", chat_id, exc.__class__.__name__)
+
+
+def attach_outbox(application: Application, runtime: Runtime) -> None:
+    """Who is the active instance, and the sender of the outbox."""
+    leadership = Leadership(runtime.db)
+    sender = Sender(application.bot, runtime, instance=leadership.instance,
+                    dead_claimers=leadership.dead,
+                    concurrency=runtime.settings.send_concurrency,
+                    reminder_markup=calendar.reminder_markup, case_markup=open_case_button)
+
+    async def sweep_if_active() -> None:
+        if is_active(runtime):
+            await send_outbox(application)
+
+    sender.on_wake = sweep_if_active
+    runtime.leadership, runtime.outbox = leadership, sender
 
 
 def register_handlers(application: Application) -> None:
@@ -162,7 +186,15 @@ async def start_application(application: Application, runtime: Runtime, *,
     await application.initialize()
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
-    await plan_calendar(runtime)
+    # Safe when instances start together: the planner (inserts with ON CONFLICT DO NOTHING)
+    # runs on the active instance; the deadline refresh is claimed once, in the background.
+
+    async def became_active() -> None:  # a lone instance at start, or a standby taking over
+        await plan_calendar(runtime)
+        runtime.outbox.wake()  # finish what a stopped instance left: broadcasts, notices
+
+    runtime.leadership.on_active(became_active)
+    await runtime.leadership.start()
     if application.job_queue is not None:
         application.job_queue.run_repeating(prune_processed_updates, interval=3600, first=60,
                                             name="prune-processed-updates")
@@ -174,6 +206,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             name="case-jobs")
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
+        application.job_queue.run_repeating(outbox_jobs, interval=OUTBOX_INTERVAL, first=1,
+                                            name="outbox")
     await application.start()
     # Deadlines under changed rules are recomputed in the background: with a province's
     # archive that takes minutes, and the bot must answer meanwhile.
@@ -198,6 +232,11 @@ async def stop_application(application: Application) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+    runtime = get_runtime(application)
+    if runtime.outbox is not None:
+        await runtime.outbox.wait_idle()  # notices being sent finish (they are rows anyway)
+    if runtime.leadership is not None:
+        await runtime.leadership.stop()  # frees the scheduler's lock for a standby at once
     await application.shutdown()
     if redis_client is not None:
         await redis_client.aclose()

@@ -1,13 +1,14 @@
-"""Scheduled work of the report flow. The scheduler only wakes these functions up; the
-database says what is due, and conditional updates make each message go out once even
-with several instances running."""
+"""Scheduled work. The scheduler only wakes these functions up, and only on the active
+instance (bot/leader.py); the database says what is due, every message is an outbox row
+written with what caused it, and conditional updates make each go out once even with
+several instances running."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
@@ -17,29 +18,35 @@ from bot.sender import Sender, SendSummary
 from handlers import calendar as calendar_handlers
 from handlers import callback_data as cb
 from handlers.case_alerts import render_alert, render_digest
-from handlers.cases import case_buttons, open_case_button, summary_lines
+from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
 from services import calendar as calendar_service
 from services import cases as case_service
 from services import reports as report_service
-from storage import calendar as calendar_store
+from storage import outbox as outbox_store
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
 REPORT_JOBS_INTERVAL = 60  # seconds
 
 
-async def _send(bot: Bot, chat_id: int, text: str, markup=None) -> bool:  # noqa: ANN001
-    try:
-        await bot.send_message(chat_id, text, reply_markup=markup)
-        return True
-    except (Forbidden, BadRequest) as exc:
-        log.info("scheduled message to chat=%s failed: %s", chat_id, exc.__class__.__name__)
-        return False
+def is_active(runtime: Runtime) -> bool:
+    """Scheduled work runs only on the active instance (see bot/leader.py)."""
+    return runtime.leadership is None or runtime.leadership.active
+
+
+def _outbox_row(kind: str, chat_id: int, text: str, markup: InlineKeyboardMarkup | None,
+                now, **extra: object) -> Delivery:  # noqa: ANN001
+    return Delivery(kind=kind, chat_id=chat_id, text=text, due_at=now,
+                    markup=markup.to_dict() if markup is not None else None, **extra)
 
 
 async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
-    """Escalate urgent reports nobody took, remind idle drafts once, expire old drafts."""
+    """Escalate urgent reports nobody took, remind idle drafts once, expire old drafts.
+
+    Each message is an outbox row in the transaction that claims its round, so it goes
+    out once even if the process dies right after the commit."""
     limits = runtime.settings.report_limits
     now = runtime.clock.now()
     counts = {"escalated": 0, "reminded": 0, "expired": 0}
@@ -47,7 +54,7 @@ async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
         escalations = await report_service.claim_escalations(
             session=session, now=now, limits=limits,
             superadmin_ids=sorted(runtime.settings.admin_ids))
-        messages = []
+        rows = []
         for item in escalations:
             minutes = int((now - item.report.created_at).total_seconds() // 60)
             text = "\n".join([
@@ -59,27 +66,28 @@ async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
             # Installation administrators see aggregates only: no buttons to a case they
             # may not open; they can phone the commune.
             markup = None if item.install_admins else case_buttons(item.case.id)
-            messages += [(chat_id, text, markup) for chat_id in item.recipients]
+            rows += [_outbox_row("escalation", chat_id, text, markup, now)
+                     for chat_id in item.recipients]
         reminders = await report_service.claim_draft_reminders(session=session, now=now,
                                                                limits=limits)
+        for draft in reminders:
+            rows.append(_outbox_row("draft", draft.user_id, _(
+                "You have a report you have not sent yet. Everything you entered is kept. "
+                "Press Continue to finish it."),
+                keyboard([[(_("▶️ Continue"), cb.build("rp", "resume", draft.id))],
+                          [(_("✖️ Cancel"), cb.build("rp", "x", draft.id))]]), now))
         expired = await report_service.expire_drafts(session=session, now=now, limits=limits)
-    # Sent after the commit: a claimed round is never sent twice, even if sending fails.
-    for chat_id, text, markup in messages:
-        await _send(bot, chat_id, text, markup)
+        hours = int(limits.expire_after.total_seconds() // 3600)
+        for user_id in expired:
+            rows.append(_outbox_row("draft", user_id, _(
+                "The report you started was not sent for {hours} hours, so it has been deleted "
+                "to protect the information. You can report again at any time; in an "
+                "emergency call 113 or 111.").format(hours=hours), None, now))
+        ids = await outbox_store.add_messages(rows, session=session)
+    if ids:
+        await runtime.outbox.deliver(ids)
     counts["escalated"] = len(escalations)
-    for draft in reminders:
-        await _send(bot, draft.user_id, _(
-            "You have a report you have not sent yet. Everything you entered is kept. "
-            "Press Continue to finish it."),
-            keyboard([[(_("▶️ Continue"), cb.build("rp", "resume", draft.id))],
-                      [(_("✖️ Cancel"), cb.build("rp", "x", draft.id))]]))
     counts["reminded"] = len(reminders)
-    hours = int(limits.expire_after.total_seconds() // 3600)
-    for user_id in expired:
-        await _send(bot, user_id, _(
-            "The report you started was not sent for {hours} hours, so it has been deleted to "
-            "protect the information. You can report again at any time; in an emergency call "
-            "113 or 111.").format(hours=hours))
     counts["expired"] = len(expired)
     if any(counts.values()):
         log.info("report jobs: %s", counts)
@@ -87,24 +95,21 @@ async def run_report_jobs(bot: Bot, runtime: Runtime) -> dict[str, int]:
 
 
 async def report_jobs(context: TreemContext) -> None:
-    await run_report_jobs(context.bot, context.runtime)
+    if is_active(context.runtime):
+        await run_report_jobs(context.bot, context.runtime)
 
 
 # --- calendar reminders and broadcasts -------------------------------------------------------
 
 CALENDAR_JOBS_INTERVAL = 30  # seconds
+OUTBOX_INTERVAL = 5  # seconds: the active instance's sweep (broadcasts start within this)
 PLAN_INTERVAL = 3600  # reminder rows for this year and next; also re-planned after edits
-SENDER_KEY = "treem.sender"
+PROGRESS_EVERY = 2.0  # seconds between edits of a broadcast's progress message
+PROGRESS_KEY = "treem.broadcast_progress"
 
 
 def get_sender(application: Application) -> Sender:
-    sender = application.bot_data.get(SENDER_KEY)
-    if sender is None:
-        sender = Sender(application.bot, get_runtime(application),
-                        reminder_markup=calendar_handlers.reminder_markup,
-                        case_markup=open_case_button)
-        application.bot_data[SENDER_KEY] = sender
-    return sender
+    return get_runtime(application).outbox
 
 
 async def plan_calendar(runtime: Runtime) -> int:
@@ -127,57 +132,109 @@ async def run_calendar_jobs(application: Application, *, plan: bool = False) -> 
             render=calendar_handlers.render_reminder)
     if released:
         log.info("reminders released: %s", [(r.reminder.id, r.deliveries) for r in released])
-    return await get_sender(application).run()
+    return await send_outbox(application)
 
 
 async def calendar_jobs(context: TreemContext) -> None:
-    await run_calendar_jobs(context.application)
+    if is_active(context.runtime):
+        await run_calendar_jobs(context.application)
 
 
 async def plan_jobs(context: TreemContext) -> None:
-    await plan_calendar(context.runtime)
+    if is_active(context.runtime):
+        await plan_calendar(context.runtime)
 
 
-async def start_broadcast_sending(application: Application, broadcast_id: int) -> None:
-    """Send a confirmed broadcast now, in the background, with a progress message."""
-    application.create_task(_send_broadcast(application, broadcast_id),
-                            name=f"broadcast-{broadcast_id}")
+async def outbox_jobs(context: TreemContext) -> None:
+    if is_active(context.runtime):
+        await send_outbox(context.application)
 
 
-async def _send_broadcast(application: Application, broadcast_id: int) -> None:
+async def send_outbox(application: Application) -> SendSummary:
+    """The active instance's bulk run: everything due, the progress of broadcasts being
+    sent, and, when one is over, its summary to the administrator (an outbox row too)."""
     runtime = get_runtime(application)
-    bot = application.bot
+    sender = get_sender(application)
+    progress = None
+    running = application.bot_data.setdefault(PROGRESS_KEY, {"task": None, "shown": {}})
     async with runtime.db.session() as session:
-        broadcast = await calendar_store.get_broadcast(broadcast_id, session=session)
-        counts = await calendar_store.count_by_status(session=session, broadcast_id=broadcast_id)
-    total = sum(counts.values())
-    chat_id = broadcast.progress_chat_id
-    progress = await bot.send_message(chat_id, _progress_text(counts, total))
-    sending = asyncio.create_task(get_sender(application).run())
-    shown = _progress_text(counts, total)
-    while not sending.done():
-        await asyncio.wait({sending}, timeout=2)
+        if (running["task"] is None
+                and await outbox_store.list_sending_broadcasts(session=session)):
+            # One progress loop per process, however many runs overlap.
+            progress = running["task"] = asyncio.get_running_loop().create_task(
+                _show_progress(application, running["shown"]))
+    try:
+        summary = await sender.run()
+    finally:
+        if progress is not None:
+            progress.cancel()
+            await asyncio.gather(progress, return_exceptions=True)
+            running["task"] = None
+    if await finish_broadcasts(application):
+        summary.add(await sender.run())
+    return summary
+
+
+async def _show_progress(application: Application, shown: dict[int, str]) -> None:
+    runtime = get_runtime(application)
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
         async with runtime.db.session() as session:
-            counts = await calendar_store.count_by_status(session=session,
-                                                          broadcast_id=broadcast_id)
-        text = _progress_text(counts, total)
-        if text != shown and not sending.done():
-            await bot.edit_message_text(text, chat_id, progress.message_id)
-            shown = text
-    await sending
+            broadcasts = await outbox_store.list_sending_broadcasts(session=session)
+            counts = {b.id: await outbox_store.count_broadcast(b.id, session=session)
+                      for b in broadcasts}
+        for broadcast in broadcasts:
+            text = _progress_text(counts[broadcast.id])
+            if shown.get(broadcast.id) != text:
+                await _edit_progress(application.bot, broadcast, text)
+                shown[broadcast.id] = text
+
+
+async def finish_broadcasts(application: Application) -> int:
+    """Close the broadcasts with nothing left to send (once, across instances): the
+    summary goes to the administrator and the progress message shows the end."""
+    runtime = get_runtime(application)
+    now = runtime.clock.now()
+    finished = []
     async with runtime.db.session() as session:
-        counts = await calendar_store.count_by_status(session=session, broadcast_id=broadcast_id)
-        broadcast = await calendar_store.get_broadcast(broadcast_id, session=session)
-        if not counts.get("pending") and not counts.get("sending"):
-            broadcast.status = "done"
-    await bot.send_message(chat_id, _("✅ Broadcast finished: {sent} sent, {failed} failed, "
-                                      "{gone} chats stopped (blocked or removed the bot), "
-                                      "{waiting} waiting to retry.").format(
-        sent=counts.get("sent", 0), failed=counts.get("failed", 0) + counts.get("uncertain", 0),
-        gone=counts.get("deactivated", 0), waiting=counts.get("pending", 0)))
+        for broadcast in await outbox_store.list_sending_broadcasts(session=session):
+            if not await outbox_store.close_broadcast(broadcast.id, session=session):
+                continue
+            counts = await outbox_store.count_broadcast(broadcast.id, session=session)
+            finished.append((broadcast, counts))
+            log.info("broadcast %s finished: %s", broadcast.id, counts)
+        rows = [_outbox_row("summary", b.progress_chat_id, _broadcast_summary(counts), None,
+                            now, broadcast_id=b.id)
+                for b, counts in finished if b.progress_chat_id is not None]
+        await outbox_store.add_messages(rows, session=session)
+    for broadcast, counts in finished:
+        total = sum(counts.values())
+        await _edit_progress(application.bot, broadcast, _("Sent: {done}/{total}.").format(
+            done=total, total=total))
+    return len(finished)
 
 
-def _progress_text(counts: dict[str, int], total: int) -> str:
+def _broadcast_summary(counts: dict[str, int]) -> str:
+    return _("✅ Broadcast finished: {sent} sent, {failed} failed, {gone} chats stopped "
+             "(blocked or removed the bot), {uncertain} not known (the bot was interrupted "
+             "while sending them; not sent again, to avoid duplicates).").format(
+        sent=counts.get("sent", 0), failed=counts.get("failed", 0),
+        gone=counts.get("deactivated", 0), uncertain=counts.get("uncertain", 0))
+
+
+async def _edit_progress(bot: Bot, broadcast, text: str) -> None:  # noqa: ANN001
+    if broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+        return
+    try:
+        await bot.edit_message_text(text, broadcast.progress_chat_id,
+                                    broadcast.progress_message_id)
+    except (BadRequest, Forbidden) as exc:  # not modified, deleted, blocked: cosmetic only
+        log.info("progress of broadcast %s not shown: %s", broadcast.id,
+                 exc.__class__.__name__)
+
+
+def _progress_text(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
     done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
     return _("Sending… {done}/{total}").format(done=done, total=total)
 
@@ -200,11 +257,12 @@ async def run_case_jobs(application: Application) -> SendSummary:
             render=lambda digest: render_digest(digest, now=now, tz=config.tz))
     if alerts or digests:
         log.info("case jobs: %d alerts, %d digests queued", alerts, digests)
-    return await get_sender(application).run()
+    return await send_outbox(application)
 
 
 async def case_jobs(context: TreemContext) -> None:
-    await run_case_jobs(context.application)
+    if is_active(context.runtime):
+        await run_case_jobs(context.application)
 
 
 DUE_REFRESH_BATCH = 500  # open cases per transaction (~0.1 s of CPU: replies stay fast)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -22,6 +23,10 @@ class Runtime:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     bot_username: str = ""
+    # Set by bot.app: the outbox sender (bot.sender.Sender) and who is the active
+    # instance (bot.leader.Leadership).
+    outbox: Any = None
+    leadership: Any = None
 
     @property
     def tz(self) -> dt.tzinfo:

@@ -1,20 +1,28 @@
-"""Sends the pending delivery rows (reminders, broadcasts, case alerts, digests), each once.
+"""Sends the outbox (the `deliveries` rows): notices, relays, reminders, broadcasts, case
+alerts, digests, escalations, summaries — each once.
 
-For each row: claim it (pending → sending, committed), send, record the outcome. A row
-is never sent twice: a crash between Telegram's answer and our commit leaves it
-"uncertain" (counted, never resent). Pacing is the Application's rate limiter (≤29/s
-overall, ≤19/min per group, a little per private chat); a 429 that survives the
-limiter's retries puts the row back with Telegram's retry_after; 403 or "chat not found"
-stops everything for that chat; a network failure before the request went out is retried
-with backoff; a timeout after it went out is "uncertain".
+For each row, one at a time: claim it (pending → sending, committed) immediately before
+its own request, send, record the outcome. A crash therefore leaves at most the requests
+in flight "sending" (≤ `concurrency` of the bulk run, plus a handler's own notices being
+sent at that instant); the active instance later marks a dead instance's "sending" rows
+uncertain: counted, never resent (Telegram may have them). Messages to one chat go out in
+row order (the claim waits for older rows of that chat).
+
+Pacing is the Application's rate limiter; a 429 that survives the limiter's retries puts
+the row back with Telegram's retry_after; 403 or "chat not found" stops everything for
+that chat (and queues the row's `on_failure` message, e.g. telling an officer their
+message to the reporter could not be delivered); a network failure before the request
+went out is retried with backoff; a timeout after it went out is "uncertain".
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import html
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -22,13 +30,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.runtime import Runtime
 from services import calendar as calendar_service
-from storage import calendar as store
-from storage.models import CalendarEvent, Delivery, Reminder
+from storage import outbox as store
+from storage.models import CalendarEvent, Delivery
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-STUCK_AFTER = dt.timedelta(minutes=2)
+BATCH = 200  # rows read per round of the bulk run (claimed one by one)
+POKE_PATIENCE = 10.0  # seconds a handler's notice waits for older rows of its chat
+POKE_STEP = 0.1
 
 
 @dataclass
@@ -52,73 +62,206 @@ class _Job:
 
 
 class Sender:
-    """Claims a batch of due rows in one transaction, sends them concurrently through the
-    rate limiter, records the outcomes in one transaction, and repeats until none is due.
+    """`run()` sends everything due (on the active instance); `poke(ids)` sends a handler's
+    own rows at once (on any instance). Both claim row by row, so they never collide."""
 
-    On a crash, at most one batch is left "sending" (never resent, reported uncertain).
-    """
-
-    def __init__(self, bot: Bot, runtime: Runtime, *, batch: int = 16,
-                 reminder_markup=None, case_markup=None) -> None:  # noqa: ANN001
+    def __init__(self, bot: Bot, runtime: Runtime, *, instance: int,
+                 dead_claimers: Callable[[list[int | None]], Awaitable[list[int | None]]],
+                 concurrency: int = 2, reminder_markup=None, case_markup=None) -> None:  # noqa: ANN001
         self.bot = bot
         self.runtime = runtime
-        self.batch = batch
+        self.instance = instance
+        self.dead_claimers = dead_claimers
+        self.concurrency = concurrency
         self.reminder_markup = reminder_markup
         self.case_markup = case_markup
-        self._lock = asyncio.Lock()
+        self._run_lock = asyncio.Lock()
+        self._requests = asyncio.Semaphore(concurrency)
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._shared: dict[tuple[str, int], tuple[str, InlineKeyboardMarkup | None]] = {}
+        # Set by bot.app: the active instance's bulk run, for `wake()`.
+        self.on_wake: Callable[[], Awaitable[object]] | None = None
+
+    # --- entry points --------------------------------------------------------------------
 
     async def run(self) -> SendSummary:
         """Send everything due now; returns what happened. One run at a time per process."""
-        async with self._lock:
+        async with self._run_lock:
             summary = SendSummary()
-            async with self.runtime.db.session() as session:
-                summary.uncertain += await store.mark_stuck_uncertain(
-                    self.runtime.clock.now() - STUCK_AFTER, session=session)
-            while jobs := await self._claim_batch():
-                outcomes = await asyncio.gather(*(self._send(job, summary) for job in jobs))
-                await self._record(outcomes)
+            summary.uncertain += await self.settle_orphans()
+            while due := await self._due(limit=BATCH):
+                if not await self._send_rows(due, summary, self._requests):
+                    break  # every due row waits for an older one being sent elsewhere
             return summary
 
-    async def _claim_batch(self) -> list[_Job]:
-        now = self.runtime.clock.now()
-        async with self.runtime.db.session() as session:
-            ids = await store.list_pending_ids(now, session=session, limit=self.batch)
-            if not ids:
-                return []
-            claimed = await store.claim_deliveries(ids, session=session, now=now)
-            events = {}
-            jobs = []
-            for delivery, text, event_id in claimed:
-                markup = None
-                if event_id is not None and self.reminder_markup is not None:
-                    if event_id not in events:
-                        events[event_id] = await session.get(CalendarEvent, event_id)
-                    reminder = await session.get(Reminder, delivery.reminder_id)
-                    markup = self.reminder_markup(events[event_id], reminder)
-                if delivery.case_id is not None and self.case_markup is not None:
-                    markup = self.case_markup(delivery.case_id)
-                if delivery.broadcast_id is not None:
-                    text = html.escape(text, quote=False)  # the admin's words, as typed
-                jobs.append(_Job(delivery, text or "", markup))
-            return jobs
+    def poke(self, ids: Iterable[int]) -> None:
+        """Deliver these freshly committed rows now, in the background (the rows are
+        durable: if this process dies first, the active instance sends them)."""
+        ids = list(ids)
+        if not ids:
+            return
+        self._track(asyncio.get_running_loop().create_task(self.deliver(ids),
+                                                           name=f"outbox-poke-{ids[0]}"))
 
-    async def _record(self, outcomes: list[dict]) -> None:
+    def wake(self) -> None:
+        """Rows for the active instance were queued (a broadcast): start its run now
+        instead of at the next sweep."""
+        if self.on_wake is not None:
+            self._track(asyncio.get_running_loop().create_task(self.on_wake(),
+                                                               name="outbox-wake"))
+
+    def _track(self, task: asyncio.Task) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def deliver(self, ids: list[int]) -> SendSummary:
+        """Send these rows (a handler's notices), waiting a little for older rows of the
+        same chat; whatever cannot go now is left to the active instance's run."""
+        summary = SendSummary()
+        own = asyncio.Semaphore(max(1, len(ids)))  # a handful of rows: all at once
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + POKE_PATIENCE
+        try:
+            while loop.time() < give_up:
+                due = await self._due(limit=len(ids), ids=ids)
+                if due:
+                    await self._send_rows(due, summary, own)
+                elif not await self._waiting(ids):
+                    break  # all sent (or for later: a retry after a 429 is the run's)
+                else:
+                    await asyncio.sleep(POKE_STEP)  # behind an older row of the same chat
+        except Exception:
+            log.exception("outbox poke failed; rows %s are left to the periodic run", ids)
+        return summary
+
+    async def wait_idle(self) -> None:
+        """Wait for the pokes in progress (tests, a clean shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def settle_orphans(self) -> int:
+        """Rows left "sending" by instances that died (and by this one, for rows none of
+        its tasks is sending: an earlier crash of the recording step) become uncertain."""
         async with self.runtime.db.session() as session:
-            await store.finish_deliveries(outcomes, session=session)
-            now = self.runtime.clock.now()
-            for outcome in outcomes:
-                if outcome["status"] == "deactivated":
-                    await calendar_service.chat_gone(outcome["chat_id"], outcome["reason"],
-                                                     session=session, now=now)
+            claimers = await store.claimers_of_sending(session=session)
+            others = [c for c in claimers if c != self.instance]
+            dead = await self.dead_claimers(others) if others else []
+            count = await store.mark_uncertain(dead, session=session)
+            if self.instance in claimers:
+                mine = await store.sending_ids_of(self.instance, session=session)
+                count += await store.mark_ids_uncertain(
+                    [i for i in mine if i not in self._in_flight], session=session)
+        if count:
+            log.warning("outbox: %d rows left sending by a stopped instance are uncertain", count)
+        return count
+
+    # --- one row at a time ---------------------------------------------------------------
+
+    async def _due(self, *, limit: int, ids: list[int] | None = None) -> list[tuple[int, int]]:
+        async with self.runtime.db.session() as session:
+            return await store.list_due(self.runtime.clock.now(), session=session, limit=limit,
+                                        ids=ids)
+
+    async def _waiting(self, ids: list[int]) -> bool:
+        async with self.runtime.db.session() as session:
+            return await store.any_waiting_turn(ids, self.runtime.clock.now(), session=session)
+
+    async def _send_rows(self, rows: list[tuple[int, int]], summary: SendSummary,
+                         requests: asyncio.Semaphore) -> int:
+        """Chats in parallel (at most `requests` at once), each chat's rows in order.
+        Returns how many rows were claimed."""
+        by_chat: dict[int, list[int]] = collections.defaultdict(list)
+        for delivery_id, chat_id in rows:
+            by_chat[chat_id].append(delivery_id)
+        claimed = await asyncio.gather(*(self._send_chat(ids, summary, requests)
+                                         for ids in by_chat.values()))
+        return sum(claimed)
+
+    async def _send_chat(self, ids: list[int], summary: SendSummary,
+                         requests: asyncio.Semaphore) -> int:
+        claimed = 0
+        for delivery_id in ids:
+            async with requests:
+                job = await self._claim(delivery_id)
+                if job is None:
+                    return claimed  # taken elsewhere, or an older row of this chat is out
+                claimed += 1
+                try:
+                    outcome = await self._send(job, summary)
+                    await self._record(job.delivery, dict(outcome))
+                finally:
+                    self._in_flight.discard(delivery_id)
+            if outcome["status"] != "sent":
+                return claimed  # the chat is gone, or must wait: later rows wait too
+        return claimed
+
+    async def _claim(self, delivery_id: int) -> _Job | None:
+        self._in_flight.add(delivery_id)
+        job = None
+        try:
+            async with self.runtime.db.session() as session:
+                delivery = await store.claim(delivery_id, session=session,
+                                             now=self.runtime.clock.now(),
+                                             instance=self.instance)
+                if delivery is not None:
+                    job = await self._job(delivery, session)
+        finally:
+            if job is None:
+                self._in_flight.discard(delivery_id)
+        return job
+
+    async def _job(self, delivery: Delivery, session) -> _Job:  # noqa: ANN001
+        """The text and keyboard of a claimed row. A reminder's or broadcast's text is
+        shared by all its rows and never changes once released: read once per process."""
+        text, markup = delivery.text, None
+        if delivery.markup:
+            markup = InlineKeyboardMarkup.de_json(delivery.markup, self.bot)
+        if delivery.reminder_id is not None:
+            key = ("reminder", delivery.reminder_id)
+            if key not in self._shared:
+                reminder = await store.get_reminder(delivery.reminder_id, session=session)
+                event = await session.get(CalendarEvent, reminder.event_id)
+                self._shared[key] = (reminder.text or "", self.reminder_markup(event, reminder)
+                                     if self.reminder_markup is not None else None)
+            shared_text, shared_markup = self._shared[key]
+            text, markup = text or shared_text, markup or shared_markup
+        elif delivery.broadcast_id is not None and text is None:
+            key = ("broadcast", delivery.broadcast_id)
+            if key not in self._shared:
+                self._shared[key] = (await store.get_broadcast_text(
+                    delivery.broadcast_id, session=session), None)
+            text = self._shared[key][0]
+        if markup is None and delivery.case_id is not None and self.case_markup is not None:
+            markup = self.case_markup(delivery.case_id)
+        if len(self._shared) > 1000:
+            self._shared.clear()
+        return _Job(delivery, text or "", markup)
+
+    async def _record(self, delivery: Delivery, outcome: dict) -> None:
+        chat_id, reason = outcome.pop("chat_id"), outcome.pop("reason")
+        async with self.runtime.db.session() as session:
+            await store.finish(delivery.id, outcome, session=session)
+            if outcome["status"] == "deactivated":
+                now = self.runtime.clock.now()
+                await calendar_service.chat_gone(chat_id, reason, session=session, now=now)
+                if delivery.on_failure:
+                    await store.add_messages([Delivery(
+                        kind="failure", chat_id=int(delivery.on_failure["chat_id"]),
+                        text=delivery.on_failure["text"], due_at=now)], session=session)
+            follow_up = store.queued_ids(session)
+        self.poke(follow_up)
 
     async def _send(self, job: _Job, summary: SendSummary) -> dict:
         delivery = job.delivery
         now = self.runtime.clock.now()
-        outcome = {"id": delivery.id, "status": "sent", "last_error": None, "sent_at": None,
-                   "message_id": None, "due_at": delivery.due_at, "chat_id": delivery.chat_id,
-                   "reason": None}
+        outcome = {"status": "sent", "last_error": None, "sent_at": None, "message_id": None,
+                   "due_at": delivery.due_at, "chat_id": delivery.chat_id, "reason": None}
+        text = job.text
+        if delivery.broadcast_id is not None and delivery.kind == "broadcast":
+            text = html.escape(text, quote=False)  # the admin's words, as typed
         try:
-            message = await self.bot.send_message(delivery.chat_id, job.text,
+            message = await self.bot.send_message(delivery.chat_id, text,
                                                   reply_markup=job.markup)
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \

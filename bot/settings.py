@@ -83,6 +83,9 @@ class Settings(BaseSettings):
                              alias="TREEM_DIGEST_TIME")
     rate_limit_time_scale: float = Field(default=1.0, ge=1.0, le=1000.0,
                                          alias="TREEM_RATE_LIMIT_TIME_SCALE")
+    # Outbox requests in flight at once on the active instance: also the most messages a
+    # crash can leave "uncertain" (sent or not, never resent).
+    send_concurrency: int = Field(default=2, ge=1, le=16, alias="TREEM_SEND_CONCURRENCY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )

@@ -147,10 +147,13 @@ async def edit_event(request: Request) -> Reply:
         return Reply(message_for(problem))
     except NotFound:
         return Reply(_unknown_event(args[0], " ".join(args[1:])))
-    from bot.jobs import plan_calendar
-
-    runtime = request.runtime
-    request.after_commit.append(lambda: plan_calendar(runtime))
+    # Its reminders are planned again in this transaction: a crash right after the commit
+    # cannot leave the event without them.
+    year = request.runtime.local_now().year
+    hour, minute = request.runtime.settings.reminder_hour_minute
+    await service.plan_reminders(session=request.session, years=[year, year + 1],
+                                 tz=request.runtime.tz, hour=hour, minute=minute,
+                                 events=[event])
     today = request.runtime.local_now().date()
     upcoming = await service.occurrences(event.commune_id, today, today + dt.timedelta(days=400),
                                          session=request.session)
@@ -344,18 +347,18 @@ async def chose_audience(request: Request) -> list[Reply]:
 
 @handles
 async def confirm(request: Request) -> Reply:
-    """Creates one delivery row per chat and starts sending, with progress here."""
+    """Creates one outbox row per chat; this message then shows the progress."""
+    pressed = request.update.callback_query.message
     try:
-        broadcast, count = await service.confirm_broadcast(
+        _broadcast, count = await service.confirm_broadcast(
             request.actor, request.callback.int_arg(0), request.callback.args[1],
             session=request.session, now=request.now,
-            progress_chat_id=request.update.effective_chat.id)
+            progress_chat_id=request.update.effective_chat.id,
+            progress_message_id=pressed.message_id if pressed is not None else None)
     except InvalidInput:
         return Reply(_("This broadcast was already sent or cancelled."), edit=True)
-    from bot.jobs import start_broadcast_sending
-
-    application = request.context.application
-    request.after_commit.append(lambda: start_broadcast_sending(application, broadcast.id))
+    # The rows are in the outbox; the active instance sends them and edits this message
+    # to show the progress.
     return Reply(_("Sending to {n} chats…").format(n=count), edit=True)
 
 

@@ -721,12 +721,13 @@ async def send_relay(request: Request) -> list[Reply]:
             code=relayed.report.code), "", esc(relayed.case.public_note), "",
         _("You can answer with the button below. Your name is not shown to anyone else.")])
     markup = keyboard([[(_("↩️ Reply"), cb.build(CS, "rr", relayed.case.id))]])
-    officer_chat = request.update.effective_chat.id
-    request.after_commit.append(lambda: _deliver_relay(request, relayed.to_user_id, text, markup,
-                                                       officer_chat))
+    blocked = Reply(_("⚠️ The message could not be delivered: the person has blocked the bot "
+                      "or deleted the chat. It is kept on the case."),
+                    chat_id=request.update.effective_chat.id)
     return [Reply(_("✉️ Message sent to the reporter of case {code}:").format(
         code=relayed.report.code) + f"\n<blockquote>{esc(relayed.case.public_note)}</blockquote>",
-        open_case_button(relayed.case.id), edit=True)]
+        open_case_button(relayed.case.id), edit=True),
+        Reply(text, markup, chat_id=relayed.to_user_id, on_failure=blocked, kind="relay")]
 
 
 @handles
@@ -861,15 +862,6 @@ async def _took_relay(request: Request, pending: PendingInput, message) -> list[
     return [_relay_preview(loaded.report.code, pending.case_id, text, version,
                            replaced=replaced)]
 
-
-async def _deliver_relay(request: Request, chat_id: int, text: str, markup, back_to: int) -> None:  # noqa: ANN001
-    try:
-        await request.context.bot.send_message(chat_id, text, reply_markup=markup)
-    except (Forbidden, BadRequest) as exc:
-        log.info("relay to chat=%s failed: %s", chat_id, exc.__class__.__name__)
-        await request.context.bot.send_message(back_to, _(
-            "⚠️ The message could not be delivered: the person has blocked the bot or deleted "
-            "the chat. It is kept on the case."))
 
 
 async def _took_reporter_reply(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001

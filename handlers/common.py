@@ -1,13 +1,17 @@
 """The unit of work for handlers: one session per update, errors turned into messages.
 
 A handler decorated with @handles receives a Request (the update, the actor as the
-rules see them, an open session, the time) and returns the replies to send. The
-replies go out after the transaction commits, so a user is never told something
-was saved that was not.
+rules see them, an open session, the time) and returns the replies to send. Replies
+addressed to someone else (`Reply.chat_id`) become outbox rows in the handler's own
+transaction: they exist exactly when what caused them was saved, survive a crash right
+after the commit, and are sent by the outbox sender (poked at once after the commit).
+Direct replies to the person's own update go out after the commit, so a user is never
+told something was saved that was not.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import logging
@@ -34,6 +38,8 @@ from domain.roles import Actor
 from handlers.callback_data import UNREADABLE, CallbackData, StaleButton, parse
 from services.identity import resolve_actor
 from services.membership import record_denied
+from storage import outbox
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,10 @@ class Reply:
     keyboard: Markup = None
     edit: bool = False
     chat_id: int | None = None  # None: the chat the update came from
+    # For a message to someone else: what to tell whom if their chat blocked the bot or
+    # is gone (queued then, itself an outbox message); and what kind of message it is.
+    on_failure: Reply | None = None
+    kind: str = "notice"
 
 
 @dataclass
@@ -167,7 +177,8 @@ def stale_button_text() -> str:
 
 
 def handles(func: Handler | None = None, *, answer: bool = True):  # noqa: ANN201
-    """Wrap a handler in a unit of work and send what it returns after the commit.
+    """Wrap a handler in a unit of work: messages to others become outbox rows in it;
+    after the commit they are poked out and the direct replies are sent.
 
     A button press is always answered (Telegram's spinner stops), whatever fails. An
     exception raised after the commit is marked, so the apology can say the input was saved.
@@ -187,10 +198,15 @@ def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemCont
             return
         query = update.callback_query
         try:
-            replies, request = await _run_unit_of_work(func, update, context)
+            replies, request, notices, queued = await _run_unit_of_work(func, update, context)
         finally:
             if query is not None and answer:
                 await answer_query(query, context)
+        runtime = context.runtime
+        if runtime.outbox is not None:
+            runtime.outbox.poke(notices)  # committed: send them now, from this instance
+            if len(queued) > len(notices):
+                runtime.outbox.wake()  # e.g. a broadcast: the active instance sends it
         try:
             await send_replies(update, context, replies)
             if request is not None:
@@ -203,11 +219,46 @@ def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemCont
     return wrapper
 
 
+async def _queue_notices(update: Update, request: Request,
+                         replies: Reply | Sequence[Reply] | None) -> tuple[list[Reply], list[int]]:
+    """Replies to other chats become outbox rows in this transaction; returns the direct
+    replies and the ids of the rows."""
+    if replies is None:
+        return [], []
+    if isinstance(replies, Reply):
+        replies = [replies]
+    own_chat = update.effective_chat.id if update.effective_chat else None
+    direct, rows = [], []
+    for reply in replies:
+        if reply.chat_id is None:
+            direct.append(reply)
+        elif reply.chat_id == own_chat:  # addressed to this very chat: a new message here
+            direct.append(dataclasses.replace(reply, chat_id=None, edit=False))
+        else:
+            rows.append(_outbox_row(reply, request.now))
+    ids = await outbox.add_messages(rows, session=request.session)
+    return direct, ids
+
+
+def _outbox_row(reply: Reply, now) -> Delivery:  # noqa: ANN001
+    markup = reply.keyboard
+    if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
+        raise TypeError("a message to another chat carries an inline keyboard or none")
+    failure = reply.on_failure
+    return Delivery(kind=reply.kind, chat_id=reply.chat_id, text=reply.text, due_at=now,
+                    markup=markup.to_dict() if markup is not None else None,
+                    on_failure={"chat_id": failure.chat_id, "text": failure.text}
+                    if failure is not None else None)
+
+
+
+
 async def _run_unit_of_work(
     func: Handler, update: Update, context: TreemContext
-) -> tuple[Reply | Sequence[Reply] | None, Request | None]:
+) -> tuple[Reply | Sequence[Reply] | None, Request | None, list[int], list[int]]:
     """Runs the handler in one transaction; a domain error or a stale button rolls it back
-    and becomes the message to send."""
+    and becomes the message to send. Returns the direct replies, the request, the outbox
+    rows this update wrote for other chats, and every row queued in the transaction."""
     runtime = context.runtime
     user = update.effective_user
     query = update.callback_query
@@ -216,13 +267,15 @@ async def _run_unit_of_work(
         async with runtime.db.session() as session:
             request = Request(update, context, await _actor(runtime, user.id, session), session,
                               callback)
-            return await func(request), request
+            replies, notices = await _queue_notices(update, request, await func(request))
+            return replies, request, notices, outbox.queued_ids(session)
     except StaleButton:
         log.info("out-of-date or unreadable button from user=%s", user.id)
         async with runtime.db.session() as session:
             request = Request(update, context, await _actor(runtime, user.id, session), session,
                               callback)
-            return await main_menu_reply(request, prefix=stale_button_text() + "\n\n"), None
+            return (await main_menu_reply(request, prefix=stale_button_text() + "\n\n"), None,
+                    [], [])
     except DomainError as exc:
         if isinstance(exc, NotAllowed):
             if query is not None and drawn_by_bot(query):
@@ -231,12 +284,12 @@ async def _run_unit_of_work(
                 log.info("outdated button user=%s action=%s", user.id, exc.action)
                 return Reply(_("This button no longer works for you: the case or your role "
                                "has changed since it was shown. Open the case again with "
-                               "/case, or use /start for the menu.")), None
+                               "/case, or use /start for the menu.")), None, [], []
             log.info("denied user=%s action=%s", user.id, exc.action)
             async with runtime.db.session() as session:
                 await record_denied(user.id, str(exc.action), session=session,
                                     now=runtime.clock.now())
-        return Reply(message_for(exc), edit=False), None
+        return Reply(message_for(exc), edit=False), None, [], []
 
 
 async def _actor(runtime: Runtime, user_id: int, session: AsyncSession) -> Actor:
@@ -300,10 +353,11 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
     if reply.chat_id is None and update.effective_chat is not None:
         await context.bot.send_message(update.effective_chat.id, reply.text, reply_markup=markup)
         return
-    # A notification to someone else, or a press on a message sent through inline mode
-    # (no chat: the answer goes to the person privately, if they ever started the bot).
+    # Messages to other chats never come here: they are outbox rows (see handles). A press
+    # on a message sent through inline mode has no chat: the answer goes to the person
+    # privately, if they ever started the bot.
     chat_id = reply.chat_id if reply.chat_id is not None else update.effective_user.id
-    try:  # their blocked chat must not stop the others
+    try:
         await context.bot.send_message(chat_id, reply.text, reply_markup=markup)
     except (Forbidden, BadRequest) as exc:
         log.info("notification to chat=%s failed: %s", chat_id, exc.__class__.__name__)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.commands import set_user_commands
@@ -209,20 +208,13 @@ async def revoke(request: Request) -> list[Reply]:
                                             session=request.session, now=request.now)
     bot = request.context.bot
     user_id = member.telegram_user_id
-
-    async def reset_and_tell() -> None:
-        await set_user_commands(bot, user_id, None)
-        try:
-            await bot.send_message(user_id, _(
-                "Your access as a member has been removed by an administrator. You can still "
-                "use the bot as a citizen. If this is a mistake, please contact your commune."))
-        except (Forbidden, BadRequest) as exc:
-            log.info("could not tell revoked member=%s: %s", member.id, exc.__class__.__name__)
-
-    request.after_commit.append(reset_and_tell)
+    request.after_commit.append(lambda: set_user_commands(bot, user_id, None))
     done = _("Access removed for {name}.").format(name=esc(member.display_name))
+    told = Reply(_("Your access as a member has been removed by an administrator. You can "
+                   "still use the bot as a citizen. If this is a mistake, please contact your "
+                   "commune."), chat_id=user_id)
     page = await _members_page(request, 0)
-    return [Reply(done, edit=True), dataclasses.replace(page, edit=False)]
+    return [Reply(done, edit=True), dataclasses.replace(page, edit=False), told]
 
 
 # --- pending invitations ------------------------------------------------------------------

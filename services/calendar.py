@@ -22,7 +22,7 @@ from domain.calendar import (
 )
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import Action, Actor, UnitKind, ensure
-from storage import audit, units
+from storage import audit, outbox, units
 from storage import calendar as store
 from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
 
@@ -134,10 +134,14 @@ async def change_event_date(actor: Actor, code: str, rule_text: str, *, session:
 
 
 async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.tzinfo,
-                         hour: int, minute: int = 0) -> int:
-    """Create the reminder rows of every active event for `years` (idempotent)."""
+                         hour: int, minute: int = 0,
+                         events: Sequence[CalendarEvent] | None = None) -> int:
+    """Create the reminder rows of every active event (or of `events`) for `years`
+    (idempotent, and safe when two instances plan at the same moment)."""
     created = 0
-    for event in await store.list_events(None, session=session):
+    if events is None:
+        events = await store.list_events(None, session=session)
+    for event in events:
         spec = spec_of(event)
         for year in years:
             start, end = spec.rule.occurrence(year)
@@ -147,11 +151,10 @@ async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.
                 send_at = send_moment(day, hour, minute, tz)
                 reminder = existing.get(lead)
                 if reminder is None:
-                    await store.add_reminder(Reminder(
+                    created += await store.add_reminder(Reminder(
                         event_id=event.id, commune_id=event.commune_id, year=year,
                         lead_days=lead, starts_on=start, ends_on=end, send_at=send_at),
                         session=session)
-                    created += 1
                 elif reminder.status == "planned" and reminder.send_at != send_at:
                     reminder.send_at, reminder.starts_on, reminder.ends_on = send_at, start, end
     return created
@@ -223,8 +226,9 @@ async def _add_deliveries(subscriptions: Sequence[Subscription], *, session: Asy
             continue
         seen_chats.add(s.chat_id)
         rows.append(Delivery(reminder_id=reminder_id, broadcast_id=broadcast_id,
-                             subscription_id=s.id, chat_id=s.chat_id, due_at=now))
-    await store.add_deliveries(rows, session=session)
+                             subscription_id=s.id, chat_id=s.chat_id, due_at=now,
+                             kind="reminder" if reminder_id is not None else "broadcast"))
+    await outbox.add_messages(rows, session=session)
     return len(rows)
 
 
@@ -363,7 +367,8 @@ async def _broadcast_recipients(commune_id: int, audience: str, *,
 
 async def confirm_broadcast(actor: Actor, broadcast_id: int, audience: str, *,
                             session: AsyncSession, now: dt.datetime,
-                            progress_chat_id: int) -> tuple[Broadcast, int]:
+                            progress_chat_id: int,
+                            progress_message_id: int | None = None) -> tuple[Broadcast, int]:
     broadcast = await broadcast_for(actor, broadcast_id, session=session)
     if broadcast.status != "draft" or not broadcast.text:
         raise InvalidInput("broadcast_not_draft")
@@ -371,6 +376,7 @@ async def confirm_broadcast(actor: Actor, broadcast_id: int, audience: str, *,
     broadcast.audience = [audience]
     broadcast.confirmed_at = now
     broadcast.progress_chat_id = progress_chat_id
+    broadcast.progress_message_id = progress_message_id
     recipients = await _broadcast_recipients(broadcast.commune_id, audience, session=session)
     count = await _add_deliveries(recipients, session=session, now=now, broadcast_id=broadcast.id)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,

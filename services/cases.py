@@ -618,7 +618,8 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
                 chats = recipients[who]
                 text = render(Alert(case, reports[case.report_id], kind, chats))
                 rows += [{"key": alert_key(case, kind, chat), "chat_id": chat, "case_id": case.id,
-                              "text": text, "status": "pending", "attempts": 0, "due_at": now}
+                          "text": text, "status": "pending", "attempts": 0, "due_at": now,
+                          "kind": "alert"}
                          for chat in chats]
         new += await case_store.add_keyed_deliveries(rows, session=session)
         await session.flush()
@@ -680,8 +681,8 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
         if not (digest.due_today or digest.overdue or digest.unassigned):
             continue
         rows_out.append({"key": f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
-                             "chat_id": member.telegram_user_id, "text": render(digest),
-                             "status": "pending", "attempts": 0, "due_at": now})
+                         "chat_id": member.telegram_user_id, "text": render(digest),
+                         "status": "pending", "attempts": 0, "due_at": now, "kind": "digest"})
     return await case_store.add_keyed_deliveries(rows_out, session=session)
 
 

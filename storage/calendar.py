@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlmodel import col, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
@@ -44,9 +46,15 @@ async def reminders_of(event_id: int, year: int, *, session: AsyncSession) -> Se
     return (await session.exec(stmt)).all()
 
 
-async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> None:
-    session.add(reminder)
-    await session.flush()
+async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> bool:
+    """Insert unless this occurrence's reminder exists (another instance planning at the
+    same moment made it): ON CONFLICT DO NOTHING, never insert-then-fail."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = reminder.model_dump(exclude={"id"})
+    result = await session.exec(insert(Reminder).values(**values).on_conflict_do_nothing(
+        index_elements=["event_id", "year", "lead_days"]))
+    return (result.rowcount or 0) == 1
 
 
 async def list_due_reminders(now: dt.datetime, *, session: AsyncSession,
@@ -110,71 +118,6 @@ async def existing_delivery_subscriptions(*, session: AsyncSession, reminder_id:
     else:
         stmt = stmt.where(Delivery.broadcast_id == broadcast_id)
     return set((await session.exec(stmt)).all())
-
-
-async def add_deliveries(deliveries: list[Delivery], *, session: AsyncSession) -> None:
-    session.add_all(deliveries)
-    await session.flush()
-
-
-async def list_pending_ids(now: dt.datetime, *, session: AsyncSession, limit: int) -> list[int]:
-    stmt = (select(Delivery.id).where(Delivery.status == "pending", Delivery.due_at <= now)
-            .order_by(Delivery.due_at, Delivery.id).limit(limit))
-    return list((await session.exec(stmt)).all())
-
-
-async def claim_deliveries(ids: Sequence[int], *, session: AsyncSession,
-                           now: dt.datetime) -> list[tuple[Delivery, str, int | None]]:
-    """pending → sending for these rows (those still pending), committed by the caller
-    before anything goes out: a row is never sent twice. Returns each claimed delivery
-    with its text (its own, for case alerts and digests) and, for reminders, the calendar
-    event id."""
-    claimed = (await session.exec(
-        update(Delivery).where(col(Delivery.id).in_(ids), Delivery.status == "pending")
-        .values(status="sending", claimed_at=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id))).all()
-    if not claimed:
-        return []
-    rows = (await session.exec(
-        select(Delivery, Reminder.text, Reminder.event_id, Broadcast.text)
-        .outerjoin(Reminder, Reminder.id == Delivery.reminder_id)
-        .outerjoin(Broadcast, Broadcast.id == Delivery.broadcast_id)
-        .where(col(Delivery.id).in_([row[0] for row in claimed]))
-        .order_by(Delivery.id))).all()
-    return [(delivery, delivery.text or (reminder_text if delivery.reminder_id
-                                         else broadcast_text), event_id)
-            for delivery, reminder_text, event_id, broadcast_text in rows]
-
-
-async def get_delivery(delivery_id: int, *, session: AsyncSession) -> Delivery | None:
-    return await session.get(Delivery, delivery_id)
-
-
-async def finish_deliveries(outcomes: Sequence[dict], *, session: AsyncSession) -> None:
-    """Record many outcomes at once: dicts with id, status and the columns that change."""
-    rows = [{k: v for k, v in outcome.items() if k not in ("chat_id", "reason")}
-            for outcome in outcomes]
-    if rows:
-        await session.exec(update(Delivery), params=rows)
-
-
-async def mark_stuck_uncertain(older_than: dt.datetime, *, session: AsyncSession) -> int:
-    """Deliveries left 'sending' by a crash: Telegram may or may not have them. They are
-    not sent again (never twice) and are counted as uncertain."""
-    result = await session.exec(
-        update(Delivery).where(Delivery.status == "sending", Delivery.claimed_at < older_than)
-        .values(status="uncertain", last_error="interrupted"))
-    return result.rowcount or 0
-
-
-async def count_by_status(*, session: AsyncSession, broadcast_id: int | None = None,
-                          reminder_id: int | None = None) -> dict[str, int]:
-    stmt = select(Delivery.status, func.count()).group_by(Delivery.status)
-    if broadcast_id is not None:
-        stmt = stmt.where(Delivery.broadcast_id == broadcast_id)
-    if reminder_id is not None:
-        stmt = stmt.where(Delivery.reminder_id == reminder_id)
-    return dict((await session.exec(stmt)).all())
 
 
 # --- broadcasts -------------------------------------------------------------------------------

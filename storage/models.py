@@ -399,14 +399,18 @@ class Broadcast(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One message to one chat; unique per reminder (or broadcast) and subscription, or,
-    for a case alert or a morning digest to one person, per `key`."""
+    """The outbox: one message to one chat, written in the transaction of what caused it.
+
+    Unique per reminder (or broadcast) and subscription, or, for a case alert or a morning
+    digest to one person, per `key`. Messages to one chat go out in row order (`id`).
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
         sa.UniqueConstraint("reminder_id", "subscription_id", name="uq_deliveries_reminder"),
         sa.UniqueConstraint("broadcast_id", "subscription_id", name="uq_deliveries_broadcast"),
         sa.Index("ix_deliveries_status_due", "status", "due_at"),
+        sa.Index("ix_deliveries_chat_status", "chat_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -426,6 +430,16 @@ class Delivery(SQLModel, table=True):
     sent_at: dt.datetime | None = _when(nullable=True)
     message_id: int | None = None
     last_error: str | None = Field(default=None, max_length=200)
+    # What it is (reminder, broadcast, alert, digest, notice, relay, escalation, draft,
+    # summary): user-caused kinds may be sent by any instance, the rest by the active one.
+    kind: str = Field(default="notice", max_length=16)
+    # An inline keyboard as Telegram's JSON ({"inline_keyboard": [...]}).
+    markup: dict | None = Field(default=None, sa_column=Column(JSON))
+    # If the chat blocked the bot or is gone: another message to queue, e.g. telling the
+    # officer that their message to the reporter could not be delivered ({chat_id, text}).
+    on_failure: dict | None = Field(default=None, sa_column=Column(JSON))
+    # The instance that claimed it (pending → sending); a dead instance's rows are uncertain.
+    claimed_by: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class JobRun(SQLModel, table=True):

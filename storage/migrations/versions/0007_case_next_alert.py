@@ -2,7 +2,7 @@
 for one commune's open cases (the officers' lists)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 00:50:00
 
 Existing rows start empty; the start-up recompute (a new rules fingerprint) fills them in
@@ -16,7 +16,7 @@ import storage.types
 
 
 revision: str = '0007'
-down_revision: Union[str, None] = '0005'
+down_revision: Union[str, None] = '0006'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,377 @@
+"""A province on several instances: real `treem run` processes against the fake Telegram.
+
+Several instances start at the same instant and none fails; one of them is the active
+scheduler; a process killed with SIGKILL right after a citizen's report was saved still
+gets the officers told (after the restart); the active instance killed mid-broadcast is
+replaced by a standby that finishes the broadcast and tells the administrator. The
+multi-instance tests need PostgreSQL (TEST_DATABASE_URL); each makes its own database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import pathlib
+import signal
+import socket
+import sys
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bot.fakeapi import FakeTelegram, FakeUser
+from bot.fakeapi.driver import wait_until
+from bot.fakeapi.server import SANDBOX_TOKEN
+from domain.roles import Role
+from domain.setup_file import load_setup_file
+from services.setup import import_commune
+from storage.db import Database
+from storage.models import Delivery, Member, Subscription
+from tests.conftest import EXAMPLE_SETUP, PG_URL
+
+TREEM = [sys.executable, "-m", "bot.cli"]
+ADMIN = 900_000_000_001
+OFFICER = 2001
+SECRET = "instances-test-secret_0123456789"
+needs_pg = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
+                              reason="several instances need PostgreSQL (TEST_DATABASE_URL)")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    """One `treem run` process; its log goes to a file the test reads."""
+
+    def __init__(self, fake: FakeTelegram, url: str, workdir: pathlib.Path, name: str, *,
+                 webhook: bool) -> None:
+        self.fake, self.url, self.name = fake, url, name
+        self.log_path = workdir / f"{name}.log"
+        self.port = _free_port()
+        self.webhook = webhook
+        self.process: asyncio.subprocess.Process | None = None
+        self.workdir = workdir
+
+    async def start(self) -> None:
+        extra = {"TREEM_MODE": "webhook", "TREEM_WEBHOOK_URL": "https://bot.example.vn/telegram",
+                 "TREEM_WEBHOOK_SECRET": SECRET, "TREEM_HTTP_PORT": str(self.port)} \
+            if self.webhook else {}
+        env = _env(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=self.fake.url,
+                   DATABASE_URL=self.url, TREEM_ADMIN_IDS=str(ADMIN), TREEM_LOG_LEVEL="INFO",
+                   **extra)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
+        self.process = await asyncio.create_subprocess_exec(
+            *TREEM, "run", cwd=self.workdir, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)
+        log.close()
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @property
+    def started(self) -> bool:
+        return "started (" in self.log
+
+    @property
+    def active(self) -> bool:
+        return "scheduler: active" in self.log
+
+    @property
+    def exited(self) -> bool:
+        return self.process is not None and self.process.returncode is not None
+
+    def receive_updates(self) -> None:
+        """Point the fake Telegram's webhook here (as a load balancer would)."""
+        self.fake.webhook = {"url": f"http://127.0.0.1:{self.port}/telegram",
+                             "secret_token": SECRET, "allowed_updates": None}
+        if self.fake._webhook_task is None or self.fake._webhook_task.done():
+            self.fake._webhook_task = asyncio.create_task(self.fake._deliver_webhook())
+
+    def kill(self) -> None:
+        self.process.kill()
+
+    async def stop(self) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), 30)
+
+
+@contextlib.asynccontextmanager
+async def pg_database(template: str | None = None):
+    """A new PostgreSQL database, empty or a copy of `template` (several processes cannot
+    share a test schema)."""
+    name = f"treem_inst_{uuid.uuid4().hex[:10]}"
+    admin = Database(PG_URL, isolation_level="AUTOCOMMIT")
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    async with admin.engine.connect() as conn:
+        await conn.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        async with admin.engine.connect() as conn:
+            await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def _add_officer(url: str, commune_id: int, fake: FakeTelegram) -> FakeUser:
+    officer = FakeUser(fake, OFFICER, "Hùng")
+    fake.chats[OFFICER].started = True
+    db = Database(url)
+    async with db.session() as session:
+        session.add(Member(telegram_user_id=OFFICER, display_name="Hùng", role=Role.OFFICER,
+                           unit_id=commune_id, joined_at=dt.datetime.now(dt.UTC)))
+    await db.dispose()
+    return officer
+
+
+async def _report(citizen: FakeUser) -> str:
+    """The citizen sends a short report through the bot; returns the thanks message."""
+    await citizen.send("/baotin")
+    _intro, danger = await citizen.replies(2, timeout=30)
+    steps = [("press", danger, "Không, nhưng"), ("press", None, "Bị bỏ rơi"),
+             ("send", None, "Cạnh chợ xã, nhà có mái tôn xanh"), ("press", None, "11–15 tuổi"),
+             ("press", None, "1 em"), ("press", None, "Bỏ qua"),
+             ("send", None, "Em bé thường ở nhà một mình cả ngày."),
+             ("press", None, "Ẩn danh"), ("press", None, "Hàng xóm")]
+    message = danger
+    for kind, _given, value in steps:
+        citizen.mark()
+        if kind == "press":
+            await citizen.press(message, value)
+        else:
+            await citizen.send(value)
+        (message,) = await citizen.replies(1, timeout=30)
+    assert "Gửi tin báo" in str(message.buttons)
+    citizen.mark()
+    await citizen.press(message, "Gửi tin báo")
+    (thanks,) = await citizen.replies(1, timeout=30)
+    return thanks.text
+
+
+def _texts(user: FakeUser) -> list[str]:
+    """Every message the bot sent this person, as it reads now (edits included)."""
+    return [m.get("text") or "" for m in user.chat.messages.values()
+            if m.get("from", {}).get("id") == user.server.bot_id]
+
+
+def _backends() -> list[str]:
+    return ["sqlite"] + (["postgresql"] if PG_URL.startswith("postgresql") else [])
+
+
+@contextlib.asynccontextmanager
+async def _database(backend: str, tmp_path: pathlib.Path):
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/treem.db"
+    else:
+        async with pg_database() as url:
+            yield url
+
+
+# --- a report's notice survives a kill right after the commit --------------------------
+
+
+@pytest.mark.parametrize("backend", _backends())
+async def test_kill_9_right_after_a_report_is_saved_the_officer_is_told_after_restart(
+        fake, tmp_path, backend):
+    """The citizen presses Send and gets the tracking code; the process is killed with
+    SIGKILL before the officer's notice went out; after the restart the officer gets it,
+    once, after the message that was ahead of it.
+
+    To kill between the commit and the notice for certain, the officer's chat already
+    has an older message waiting to be retried (as after a 429): messages to one chat go
+    out in order, so the notice waits behind it in the outbox; its retry time comes while
+    the bot is down."""
+    async with _database(backend, tmp_path) as url:
+        summary = await import_commune(url, load_setup_file(EXAMPLE_SETUP))
+        officer = await _add_officer(url, summary.commune_id, fake)
+        db = Database(url)
+        async with db.session() as session:
+            session.add(Delivery(kind="notice", chat_id=OFFICER, text="Tin nhắn trước",
+                                 due_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)))
+        bot = Instance(fake, url, tmp_path, "first", webhook=False)
+        await bot.start()
+        citizen = FakeUser(fake, 1001, "Lan")
+        try:
+            thanks = await _report(citizen)
+        finally:
+            bot.kill()  # SIGKILL right after the tracking code arrived
+            await bot.process.wait()
+        assert "Mã theo dõi" in thanks
+        assert officer.unread() == []  # not told yet: the notice is only a row
+
+        async with db.session() as session:
+            rows = (await session.exec(sa.select(Delivery.status, Delivery.text).where(
+                Delivery.chat_id == OFFICER).order_by(Delivery.id))).all()
+        assert [status for status, _t in rows] == ["pending", "pending"]
+        async with db.session() as session:  # the older message's retry time has come
+            await session.exec(sa.update(Delivery).where(Delivery.chat_id == OFFICER)
+                               .values(due_at=dt.datetime.now(dt.UTC)))
+
+        again = Instance(fake, url, tmp_path, "second", webhook=False)
+        await again.start()
+        try:
+            messages = await officer.replies(2, timeout=60)
+        finally:
+            assert await again.stop() == 0
+        await db.dispose()
+    assert messages[0].text == "Tin nhắn trước"
+    assert "Tin báo mới" in messages[1].text and "Nhận xử lý" in str(messages[1].buttons)
+    await asyncio.sleep(0.5)
+    assert len([t for t in _texts(officer) if "Tin báo mới" in t]) == 1
+    assert [c for c in fake.violations if c.status != 429] == []
+
+
+# --- instances started together -----------------------------------------------------------
+
+
+START_BUDGET = 60.0  # seconds of repeated trials per test (at most MAX_TRIALS)
+MAX_TRIALS = 20
+
+
+@needs_pg
+@pytest.mark.parametrize("count", [2, 3])
+async def test_instances_started_at_the_same_instant_never_fail(fake, tmp_path, count):
+    """`count` processes started together on a fresh copy of an imported commune (no
+    reminder planned yet), again and again: every one starts, exactly one is active, each
+    reminder is planned once, and all stop cleanly."""
+    async with pg_database() as template:
+        await import_commune(template, load_setup_file(EXAMPLE_SETUP))
+        trials = await _start_together(fake, tmp_path, count, template)
+    print(f"{count} instances started together {trials} times")
+    assert fake.violations == []
+
+
+async def _start_together(fake, tmp_path, count, template) -> int:
+    began, trials = time.monotonic(), 0
+    while trials < MAX_TRIALS and (time.monotonic() - began < START_BUDGET or trials < 3):
+        trials += 1
+        async with pg_database(template) as url:
+            workdir = tmp_path / f"trial-{trials}"
+            workdir.mkdir()
+            instances = [Instance(fake, url, workdir, f"i{n}", webhook=True)
+                         for n in range(count)]
+            await asyncio.gather(*(i.start() for i in instances))
+            try:
+                await wait_until(lambda: all(i.started or i.exited for i in instances),
+                                 timeout=90)
+                failed = [i.log for i in instances if i.exited]
+                assert failed == [], failed[0][-3000:]
+                await wait_until(lambda: any(i.active for i in instances), timeout=10)
+                await asyncio.sleep(0.5)
+                assert sum(i.active for i in instances) == 1, [i.log[-500:] for i in instances]
+            finally:
+                codes = await asyncio.gather(*(i.stop() for i in instances))
+            assert codes == [0] * count, [i.log[-2000:] for i in instances]
+            logs = "".join(i.log for i in instances)
+            assert "Traceback" not in logs and "IntegrityError" not in logs, logs[-3000:]
+            db = Database(url)
+            async with db.session() as session:
+                planned, distinct = (await session.exec(sa.text(
+                    "SELECT count(*), count(DISTINCT (event_id, year, lead_days)) "
+                    "FROM reminders"))).one()
+            await db.dispose()
+            assert planned == distinct > 0
+    return trials
+
+
+# --- the active instance killed mid-broadcast ---------------------------------------------
+
+
+@needs_pg
+async def test_active_instance_killed_mid_broadcast_standby_finishes_it(fake, tmp_path):
+    """Two instances; the administrator confirms a broadcast to 150 chats on the standby
+    (its webhook); the active one sends it and is killed with SIGKILL part-way. The
+    standby takes over within 30 s, sends the rest, ends the progress message and sends
+    the summary. Nobody gets it twice; at most the requests in flight at the kill
+    (≤ 2, TREEM_SEND_CONCURRENCY) are uncertain and counted in the summary."""
+    text = "Thông báo: họp giao ban công tác trẻ em chiều thứ Sáu"
+    async with pg_database() as url:
+        summary = await import_commune(url, load_setup_file(EXAMPLE_SETUP))
+        users = [FakeUser(fake, 20_000 + i, f"U{i}") for i in range(150)]
+        db = Database(url)
+        async with db.session() as session:
+            for user in users:
+                fake.chats[user.id].started = True
+                session.add(Subscription(chat_id=user.id, commune_id=summary.commune_id,
+                                         kind="person", role="officer", created_by=1,
+                                         created_at=dt.datetime.now(dt.UTC)))
+        first = Instance(fake, url, tmp_path, "first", webhook=True)
+        await first.start()
+        await wait_until(lambda: first.active or first.exited, timeout=60)
+        second = Instance(fake, url, tmp_path, "second", webhook=True)
+        await second.start()
+        await wait_until(lambda: second.started or second.exited, timeout=60)
+        assert first.active and not second.active and not second.exited
+        # Both registered the public webhook URL; the load balancer sends to the standby.
+        await wait_until(lambda: sum(c.method == "setWebhook" for c in fake.calls) >= 2,
+                         timeout=30)
+        second.receive_updates()
+
+        def received() -> dict[int, int]:
+            return {u.id: sum(1 for m in u.chat.messages.values() if m.get("text") == text)
+                    for u in users}
+
+        admin = FakeUser(fake, ADMIN, "Mai")
+        try:
+            admin.mark()
+            await admin.send("/broadcast")
+            await admin.reply(timeout=30)
+            admin.mark()
+            await admin.send(text)
+            (audience,) = await admin.replies(1, timeout=30)
+            admin.mark()
+            await admin.press(audience, "Tất cả nơi đã đăng ký")
+            _preview, ask = await admin.replies(2, timeout=30)
+            admin.mark()
+            await admin.press(ask, "Gửi ngay")
+            await wait_until(lambda: sum(received().values()) >= 40, timeout=60)
+            first.kill()
+            killed_at = time.monotonic()
+            await first.process.wait()
+            at_kill = sum(received().values())
+            assert at_kill < len(users)  # really interrupted mid-way
+            await wait_until(lambda: sum(received().values()) > at_kill + 2, timeout=30)
+            failover = time.monotonic() - killed_at
+            await wait_until(lambda: any("thành công" in t for t in _texts(admin)), timeout=60)
+        finally:
+            if not first.exited:
+                first.kill()
+            assert await second.stop() == 0
+        async with db.session() as session:
+            statuses = dict((await session.exec(sa.text(
+                "SELECT status, count(*) FROM deliveries WHERE broadcast_id IS NOT NULL "
+                "AND kind = 'broadcast' GROUP BY status"))).all())
+            unsure = {row[0] for row in (await session.exec(sa.text(
+                "SELECT chat_id FROM deliveries WHERE status IN ('sending', 'uncertain')"))).all()}
+        await db.dispose()
+    assert second.active
+    counts = received()
+    assert max(counts.values()) == 1  # nothing twice
+    missing = {chat for chat, n in counts.items() if n == 0}
+    assert missing <= unsure and len(unsure) <= 2, (missing, unsure)
+    assert statuses.get("sending", 0) == 0 and statuses.get("pending", 0) == 0
+    summary_text = next(t for t in _texts(admin) if "thành công" in t)
+    sent = statuses.get("sent", 0)
+    assert f"{sent} thành công" in summary_text
+    assert f"{len(unsure)} không rõ đã nhận chưa" in summary_text
+    assert "Đã gửi xong: 150/150." in _texts(admin)  # the progress message, finished
+    assert failover <= 30, failover
+    print(f"failover {failover:.1f} s, uncertain {len(unsure)}, duplicates 0")
+    assert [c for c in fake.violations if c.status != 429] == []
+
