@@ -16,16 +16,27 @@ async def open_menu(user: FakeUser) -> SentMessage:
     return (await user.replies(1))[-1]
 
 
+INVITE_USED = "đã dùng lời mời của bạn"
+
+
+async def answer_skipping_notices(person: FakeUser) -> SentMessage:
+    """The next message that answers what `person` did: "X used your invitation" notices
+    (outbox rows, sent a moment after the join they report) may arrive in between."""
+    while INVITE_USED in (message := await person.reply()).text:
+        pass
+    return message
+
+
 async def create_invite(admin: FakeUser, role_label: str, choice: str | None = None) -> str:
     """The administrator walks /invite → role (→ agency/village) and gets a link's payload."""
     admin.mark()
     await admin.send("/invite")
-    message = await admin.reply()
+    message = await answer_skipping_notices(admin)
     await admin.press(message, role_label)
-    message = await admin.reply()
+    message = await answer_skipping_notices(admin)
     if choice is not None:
         await admin.press(message, choice)
-        message = await admin.reply()
+        message = await answer_skipping_notices(admin)
     match = INVITE_LINK.search(message.text)
     assert match, message.text
     return match.group(1)
