@@ -39,8 +39,9 @@ async def test_relay_to_a_reporter_who_blocked_the_bot_tells_the_officer(bot, st
     card = await take_and_open(officer, code)
     await act(officer, press=card, label="Nhắn người báo tin")
     citizen.user.block()
+    preview = await act(officer, "Chào bạn, cán bộ đã đến nhà.")
     officer.mark()
-    await officer.send("Chào bạn, cán bộ đã đến nhà.")
+    await officer.press(preview, "Gửi")
     sent, warning = await officer.replies(2)
     assert "Đã gửi tin nhắn" in sent.text  # saved on the case; delivery is the outbox's job
     assert "Không gửi được tin nhắn" in warning.text and "vẫn được lưu" in warning.text
