@@ -147,7 +147,7 @@ async def _report(citizen: FakeUser) -> str:
     steps = [("press", danger, "Không, nhưng"), ("press", None, "Bị bỏ rơi"),
              ("send", None, "Cạnh chợ xã, nhà có mái tôn xanh"), ("press", None, "11–15 tuổi"),
              ("press", None, "1 em"), ("press", None, "Bỏ qua"),
-             ("send", None, "Em bé thường ở nhà một mình cả ngày."),
+             ("send", None, "Em bé thường ở nhà một mình cả ngày."), ("press", None, "Tiếp tục"),
              ("press", None, "Ẩn danh"), ("press", None, "Hàng xóm")]
     message = danger
     for kind, _given, value in steps:
