@@ -504,3 +504,19 @@ async def test_send_pressed_again_shows_the_tracking_code_again(bot, officer):
     assert code in again.text and "đã được gửi hoặc đã hủy" not in again.text
     async with bot.db.session() as session:
         assert len((await session.exec(select(Report))).all()) == 1
+
+
+async def test_a_typed_closing_reason_shows_on_the_card_and_in_the_history(bot, staff):  # noqa: F811
+    officer = staff["officer"]
+    code, citizen = await reported_case(bot, staff)
+    card = await take_and_open(officer, code)
+    reasons = await act(officer, press=card, label="Kết thúc")
+    asked = await act(officer, press=reasons, label="Lý do khác")
+    assert "lý do" in asked.text.lower()
+    citizen.user.mark()
+    closed = await act(officer, "Gia đình đã chuyển đến tỉnh khác, đã bàn giao hồ sơ.")
+    assert "lý do khác: Gia đình đã chuyển đến tỉnh khác" in closed.text
+    history = await act(officer, press=await act(officer, f"/case {code}"), label="Lịch sử")
+    assert "Gia đình đã chuyển đến tỉnh khác, đã bàn giao hồ sơ." in history.text
+    told = await citizen.user.reply()
+    assert "khép lại" in told.text and "tỉnh khác" not in told.text  # no reason to the citizen
