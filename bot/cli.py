@@ -12,6 +12,19 @@ from bot.problems import problem_lines
 from bot.settings import ConfigError, Settings, load_settings
 
 
+async def _upgrade(url: str) -> str | None:
+    """Migrate the database to the newest revision; returns the revision it is at."""
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(url)
+    try:
+        await migrate.upgrade(db)
+        return await migrate.current_revision(db)
+    finally:
+        await db.dispose()
+
+
 def _settings_or_exit(**overrides: object) -> Settings:
     try:
         return load_settings(**overrides)
@@ -69,21 +82,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
-    from storage import migrate
-    from storage.db import Database
-
     settings = _settings_or_exit()
     _database_or_exit(settings)
 
-    async def upgrade() -> str | None:
-        db = Database(settings.database_url)
-        try:
-            await migrate.upgrade(db)
-            return await migrate.current_revision(db)
-        finally:
-            await db.dispose()
-
-    print(_("Database is at revision {revision}.").format(revision=asyncio.run(upgrade())))
+    revision = asyncio.run(_upgrade(settings.database_url))
+    print(_("Database is at revision {revision}.").format(revision=revision))
     return 0
 
 
@@ -308,9 +311,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from storage import migrate
     from storage.backup import BackupProblem, restore, sqlite_path
-    from storage.db import Database
 
     settings = _settings_or_exit()
     try:
@@ -319,16 +320,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     except BackupProblem as exc:
         return _backup_problem(exc)
 
-    async def upgrade() -> str | None:
-        db = Database(settings.database_url)
-        try:
-            await migrate.upgrade(db)
-            return await migrate.current_revision(db)
-        finally:
-            await db.dispose()
-
     print(_("{database} restored from {path}; the database is at revision {revision}.").format(
-        database=database, path=args.path, revision=asyncio.run(upgrade())))
+        database=database, path=args.path, revision=asyncio.run(_upgrade(settings.database_url))))
     return 0
 
 

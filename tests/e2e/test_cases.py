@@ -194,8 +194,8 @@ async def test_deadline_alerts_escalation_and_digest_with_the_clock(bot, staff):
     assert len(keys) == 4 and len(set(keys)) == 4
 
 
-async def test_forged_buttons_for_another_communes_case_are_denied_and_audited(bot, staff):
-    code, _citizen = await reported_case(bot, staff)
+async def add_other_commune_officer(bot) -> int:
+    """An officer (Bình, 4001) of another commune of the province, Xã Xuân Trường."""
     async with bot.db.session() as session:
         province = (await session.exec(select(Unit).where(Unit.kind == UnitKind.PROVINCE))).one()
         other_commune = Unit(kind=UnitKind.COMMUNE, code="xuan-truong", name="Xã Xuân Trường",
@@ -206,8 +206,14 @@ async def test_forged_buttons_for_another_communes_case_are_denied_and_audited(b
                                          display_name="Bình", role=Role.OFFICER,
                                          unit_id=other_commune.id, agency_id=None,
                                          invited_by=ADMIN_ID, now=bot.clock.now())
+    return 4001
+
+
+async def test_forged_buttons_for_another_communes_case_are_denied_and_audited(bot, staff):
+    code, _citizen = await reported_case(bot, staff)
+    stranger = bot.user(await add_other_commune_officer(bot), "Bình")
+    async with bot.db.session() as session:
         case = (await session.exec(select(Case))).one()
-    stranger = bot.user(4001, "Bình")
     menu = await act(stranger, "/start")
     for data in (f"1:cs:card:{case.id}", f"1:cs:view:{case.id}", f"1:cs:take:{case.id}",
                  f"1:cs:ok:{case.id}:{case.revision}:closed:safe",

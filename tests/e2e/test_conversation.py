@@ -7,12 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from domain.roles import Role, UnitKind
-from storage import members as member_store
-from storage.models import AuditEntry, Case, CaseEvent, PendingInput, Report, ReportDraft, Unit
-from tests.conftest import ADMIN_ID
+from storage.models import AuditEntry, Case, CaseEvent, PendingInput, Report, ReportDraft
 from tests.e2e.flows import CODE, Reporter, shortest_report
-from tests.e2e.test_cases import act, reported_case, staff, take_and_open  # noqa: F401
+from tests.e2e.test_cases import (  # noqa: F401 - staff is a fixture
+    act,
+    add_other_commune_officer,
+    reported_case,
+    staff,
+    take_and_open,
+)
 
 ZW = "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, joiners, word joiner, BOM
 
@@ -378,20 +381,6 @@ async def test_text_of_invisible_characters_is_not_an_answer(bot, staff):  # noq
     await act(officer, press=card, label="Thêm ghi chú")
     assert "không có chữ nào nhìn thấy được" in (await act(officer, ZW)).text
     assert await events(bot, "note") == []
-
-
-async def add_other_commune_officer(bot) -> int:
-    async with bot.db.session() as session:
-        province = (await session.exec(select(Unit).where(Unit.kind == UnitKind.PROVINCE))).one()
-        other_commune = Unit(kind=UnitKind.COMMUNE, code="xuan-truong", name="Xã Xuân Trường",
-                             parent_id=province.id, created_at=bot.clock.now())
-        session.add(other_commune)
-        await session.flush()
-        await member_store.upsert_member(session=session, telegram_user_id=4001,
-                                         display_name="Bình", role=Role.OFFICER,
-                                         unit_id=other_commune.id, agency_id=None,
-                                         invited_by=ADMIN_ID, now=bot.clock.now())
-    return 4001
 
 
 @pytest.mark.parametrize("who", ["other_commune", "agency", "citizen"])
