@@ -108,8 +108,10 @@ def _redis_client(url: str | None):  # noqa: ANN202 - redis.asyncio.Redis | None
         return None
     import redis.asyncio as redis  # only with REDIS_URL
 
-    # Short timeouts: a Redis that does not answer must not hold up replies (fallback).
-    return redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    # Bounded timeouts: a Redis that does not answer must not hold up replies (each instance
+    # then paces alone). Not shorter: a busy event loop can be half a second late, and a
+    # false alarm sends an instance to local pacing for 30 s.
+    return redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
 
 
 async def _tell_flooder(bot, chat_id: int) -> None:  # noqa: ANN001

@@ -155,7 +155,11 @@ async def test_a_notice_waits_for_older_messages_to_the_same_chat(bot, officer):
     bot.clock.advance(dt.timedelta(seconds=2))
     await sender.deliver(older)
     await poke
-    assert [m.text for m in await officer.settle(quiet=0.3)] == ["cũ", "mới"]
+    if (await _rows(bot, id=newer[0]))[0].status == "pending":
+        # A very busy machine: the poke's patience ran out first; the periodic run (the
+        # active instance's) sends it, still after the older row.
+        await sender.deliver(newer)
+    assert [m.text for m in await officer.replies(2)] == ["cũ", "mới"]
 
 
 async def test_the_officer_is_told_within_a_second_of_the_citizens_send(bot, officer):
