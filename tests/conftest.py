@@ -124,6 +124,13 @@ async def commune(db, clock):
         return await import_setup(load_setup_file(EXAMPLE_SETUP), session=session, now=clock.now())
 
 
+def without_bot_settings(monkeypatch) -> None:
+    """No TELEGRAM_*, TREEM_* or DATABASE_URL from the machine reaches a CLI test."""
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "TREEM_")) or name == "DATABASE_URL":
+            monkeypatch.delenv(name)
+
+
 # --- the fake Telegram and the bot ---------------------------------------------------------
 
 ADMIN_ID = 900_000_000_001  # above 2**31: ids must be BIGINT everywhere

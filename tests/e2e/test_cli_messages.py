@@ -3,13 +3,12 @@ Vietnamese start (the English may follow after " / " for searching)."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from bot.cli import main
-from tests.conftest import EXAMPLE_SETUP
+from tests.conftest import EXAMPLE_SETUP, without_bot_settings
 
 _VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵđ]")
 _RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # agency_not_allowed, unit_kind_mismatch…
@@ -19,9 +18,7 @@ _RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # agency_not_allowed, unit_kind_m
 def treem(monkeypatch, tmp_path, capsys):
     """Runs `treem ARGS` in this process on a fresh SQLite database with the example commune."""
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "TREEM_")) or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
+    without_bot_settings(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/treem.db")
     assert main(["setup", "import", str(EXAMPLE_SETUP)]) == 0
     capsys.readouterr()

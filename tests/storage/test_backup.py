@@ -5,7 +5,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -19,7 +18,7 @@ from bot.cli import main
 from storage import migrate
 from storage.db import Database
 from storage.migrate import alembic_config
-from tests.conftest import EXAMPLE_SETUP, PG_URL
+from tests.conftest import EXAMPLE_SETUP, PG_URL, without_bot_settings
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
@@ -27,9 +26,7 @@ HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head
 @pytest.fixture
 def treem(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("TELEGRAM_", "TREEM_")) or name == "DATABASE_URL":
-            monkeypatch.delenv(name)
+    without_bot_settings(monkeypatch)
 
     def run(*args: str, database: str) -> tuple[int, str]:
         monkeypatch.setenv("DATABASE_URL", database)
