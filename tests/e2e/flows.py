@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.fakeapi import FakeUser, SentMessage
+from tests.conftest import ADMIN_ID
 
 CODE = re.compile(r"Mã theo dõi: ([A-Z2-9]{4}-[A-Z2-9]{4})")
 INVITE_LINK = re.compile(r"https://t\.me/\w+\?start=(i_[A-Za-z0-9_-]+)")
@@ -40,6 +41,17 @@ async def create_invite(admin: FakeUser, role_label: str, choice: str | None = N
     match = INVITE_LINK.search(message.text)
     assert match, message.text
     return match.group(1)
+
+
+async def joined(bot, user_id: int, name: str, role_label: str) -> FakeUser:
+    """A person of the example commune with that role, joined through a real invitation from
+    the installation's administrator (Mai)."""
+    root = bot.user(ADMIN_ID, "Mai")
+    person = bot.user(user_id, name)
+    await join(person, await create_invite(root, role_label))
+    await person.settle()
+    await root.settle()  # the "used your invitation" notice
+    return person
 
 
 async def join(user: FakeUser, payload: str) -> list[SentMessage]:

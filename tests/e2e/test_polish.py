@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join
+from tests.e2e.flows import create_invite, join, joined
 
 
 @pytest.fixture
 async def admin(bot):
     """Quang, an administrator of the example commune, joined through an invitation."""
-    root = bot.user(ADMIN_ID, "Mai")
-    person = bot.user(3001, "Quang")
-    await join(person, await create_invite(root, "Quản trị viên của xã"))
-    await person.settle()
-    await root.settle()
-    return person
+    return await joined(bot, 3001, "Quang", "Quản trị viên của xã")
 
 
 async def ask(user, text: str) -> str:
