@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.fakeapi import FakeUser, SentMessage
+from bot.fakeapi.driver import wait_until
 from tests.conftest import ADMIN_ID
 
 CODE = re.compile(r"Mã theo dõi: ([A-Z2-9]{4}-[A-Z2-9]{4})")
@@ -54,10 +55,22 @@ async def joined(bot, user_id: int, name: str, role_label: str) -> FakeUser:
     return person
 
 
+def _invite_notices(server, name: str) -> int:  # noqa: ANN001
+    """How many "<name> used your invitation" notices the bot has sent, in any chat."""
+    return sum(INVITE_USED in (text := message.get("text") or "") and name in text
+               for chat in server.chats.values() for message in chat.messages.values())
+
+
 async def join(user: FakeUser, payload: str) -> list[SentMessage]:
+    """`user` opens an invitation link; returns once the inviter has been told too, so that
+    the notice (an outbox row sent a moment later) never lands in the middle of a later step."""
+    notices = _invite_notices(user.server, user.user["first_name"])
     user.mark()
     await user.start(payload)
-    return await user.replies(2)
+    replies = await user.replies(2)
+    await wait_until(lambda: _invite_notices(user.server, user.user["first_name"]) > notices,
+                     timeout=10.0)
+    return replies
 
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
 MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case"]
