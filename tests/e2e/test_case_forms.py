@@ -34,7 +34,7 @@ async def people(bot):
     return officer, police, admin
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,  # noqa: ANN001, ANN201
+async def act(user, send: str | None = None, *, press=None, label: str | None = None,
               data: str | None = None, replies: int = 1):
     user.mark()
     if send is not None:
@@ -47,7 +47,7 @@ async def act(user, send: str | None = None, *, press=None, label: str | None = 
     return got if replies > 1 else got[0]
 
 
-async def reported(bot, officer) -> tuple[str, int, Reporter]:  # noqa: ANN001
+async def reported(bot, officer) -> tuple[str, int, Reporter]:
     citizen = Reporter(bot.user(1001, "Lan"))
     thanks = await shortest_report(citizen)
     await officer.reply()  # the new-report notice
