@@ -7,6 +7,7 @@ handling the case, as on the card. Every export is recorded in the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass
 
@@ -89,4 +90,6 @@ async def export_form(actor: Actor, case_id: int, code: FormCode, *, session: As
                        unit_id=case.commune_id, form=code.value,
                        with_reporter=informant is not None)
     return ExportedForm(case_code=report.code, code=code, full_name=filled.spec.full_name,
-                        file_name=file_name(code, report.code), docx=form_docx.render(filled))
+                        file_name=file_name(code, report.code),
+                        # ~0.1 s of CPU: off the event loop, other chats keep being answered
+                        docx=await asyncio.to_thread(form_docx.render, filled))
