@@ -8,8 +8,11 @@ a time limit; any failure means "no PDF", never a lost .docx.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -35,11 +38,13 @@ async def to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes | No
         process = await asyncio.create_subprocess_exec(
             soffice, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
             "--convert-to", "pdf", "--outdir", str(folder), str(source),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True)  # its own process group: a hang is killed whole
         try:
             await asyncio.wait_for(process.wait(), timeout)
         except TimeoutError:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # soffice and its soffice.bin child
             await process.wait()
             log.warning("form PDF conversion took over %ss; sending the .docx only", timeout)
             return None

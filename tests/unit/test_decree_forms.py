@@ -177,3 +177,26 @@ async def test_no_pdf_without_a_converter(monkeypatch):
 async def test_a_pdf_where_libreoffice_is_installed():
     pdf = await form_pdf.to_pdf(form_docx.render(fill_receipt(facts())))
     assert pdf is not None and pdf.startswith(b"%PDF")
+
+
+def fake_soffice(folder, body: str) -> None:
+    """A stand-in `soffice` on PATH: `body` runs with the --outdir folder in $OUT."""
+    script = folder / "soffice"
+    script.write_text("#!/bin/sh\n"
+                      'while [ "$#" -gt 0 ]; do [ "$1" = "--outdir" ] && OUT="$2"; shift; done\n'
+                      f"{body}\n")
+    script.chmod(0o755)
+
+
+@pytest.mark.parametrize("body,expected", [
+    ('printf "%%PDF-1.7 fake" > "$OUT/form.pdf"', b"%PDF-1.7 fake"),
+    ("exit 1", None),  # LibreOffice failed: the .docx alone
+    ("exit 0", None),  # said it worked, wrote nothing
+    ("sleep 5", None),  # hangs: given up after the time limit
+])
+async def test_the_converter_is_called_and_any_failure_means_no_pdf(tmp_path, monkeypatch,
+                                                                     body, expected):
+    fake_soffice(tmp_path, body)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    assert form_pdf.converter() == str(tmp_path / "soffice")
+    assert await form_pdf.to_pdf(b"PK fake docx", timeout=1.0) == expected
