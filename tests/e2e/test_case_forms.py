@@ -7,6 +7,7 @@ the audit log."""
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from docx import Document
@@ -16,6 +17,7 @@ from bot.fakeapi import FakeGroup
 from storage.models import AuditEntry, Case
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+from tests.unit.test_decree_forms import fake_soffice
 
 FORM = "Mẫu số 01: Báo cáo tiếp nhận thông tin trẻ em"
 
@@ -160,3 +162,16 @@ async def test_stale_and_forged_form_buttons(bot, people):
     await act(officer, press=chooser, label="Mẫu số 01", replies=2)
     assert len(documents(bot.fake, officer.chat_id)) == 2
     assert len(await exports(bot)) == 2
+
+
+async def test_a_pdf_follows_where_libreoffice_is_installed(bot, people, tmp_path, monkeypatch):
+    fake_soffice(tmp_path, 'printf "%%PDF-1.7 fake" > "$OUT/form.pdf"')
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
+    officer, _police, _admin = people
+    code, _case_id, _citizen = await reported(bot, officer)
+    card = await act(officer, f"/case {code}")
+    chooser = await act(officer, press=card, label="Biểu mẫu")
+    _told, docx, pdf = await act(officer, press=chooser, label="Mẫu số 01", replies=3)
+    assert docx.raw["document"]["file_name"] == f"mau-so-01-{code}.docx"
+    assert pdf.raw["document"]["file_name"] == f"mau-so-01-{code}.pdf"
+    assert bot.fake.files[pdf.raw["document"]["file_id"]][1] == b"%PDF-1.7 fake"
