@@ -41,6 +41,7 @@ from bot.sender import Sender
 from handlers import (
     calendar,
     case_audit,
+    case_forms,
     case_list,
     cases,
     fallback,
@@ -154,7 +155,7 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for module in (cases, case_list, new_case, case_audit):
+    for module in (cases, case_list, new_case, case_audit, case_forms):
         for handler in module.build_handlers():
             application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():

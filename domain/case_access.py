@@ -26,6 +26,7 @@ class CaseRight(StrEnum):
     REFER = "refer_case"
     RELAY = "relay_reporter"  # write to the reporter through the bot
     AUDIT = "view_case_audit"
+    EXPORT_FORMS = "export_case_forms"  # the decree's forms filled from the case (DOCX)
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,13 @@ class CaseScope:
 
 _COMMUNE_STAFF = frozenset({Role.ADMIN, Role.OFFICER})
 _STAFF_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.TAKE,
-                           CaseRight.ASSIGN, CaseRight.UPDATE, CaseRight.NOTE, CaseRight.REFER})
+                           CaseRight.ASSIGN, CaseRight.UPDATE, CaseRight.NOTE, CaseRight.REFER,
+                           CaseRight.EXPORT_FORMS})
 _AGENCY_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.NOTE})
 _SUBMITTER_RIGHTS = frozenset({CaseRight.VIEW})
 _CLOSED_ALLOWS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.UPDATE,
-                            CaseRight.NOTE, CaseRight.AUDIT, CaseRight.VIEW_REPORTER})
+                            CaseRight.NOTE, CaseRight.AUDIT, CaseRight.VIEW_REPORTER,
+                            CaseRight.EXPORT_FORMS})
 
 
 def rights(actor: Actor, case: CaseScope) -> frozenset[CaseRight]:

@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.i18n import _, vi_datetime, vi_time
 from domain.audit_log import AuditLine, group_repeated_views
+from domain.decree_forms import FORMS
 from domain.errors import NotFound
 from handlers import callback_data as cb
 from handlers.cases import card_button_data
@@ -31,6 +32,7 @@ def action_name(action: str) -> str:
         "reporter_messaged": _("wrote to the reporter"),
         "reporter_replied": _("the reporter answered"),
         "audit_viewed": _("read this audit log"),
+        "case_form_exported": _("made a form of Decree 56 from the case"),
     }.get(action, action)
 
 
@@ -55,6 +57,9 @@ def _line_text(line: AuditLine, trail: cases_service.AuditTrail, tz) -> str:  # 
                 f"{status_name(entry.details.get('after'))})"
     if entry.action == "case_viewed" and entry.details.get("with_reporter"):
         what += " " + _("(including who reported)")
+    form = FORMS.get(entry.details.get("form")) if entry.action == "case_form_exported" else None
+    if form is not None:
+        what += f" ({form.number})"
     if line.count > 1:
         what += " " + _("({n} times, {first}–{last})").format(
             n=line.count, first=vi_time(line.earliest, tz), last=vi_time(line.latest, tz))

@@ -55,6 +55,7 @@ from storage.units import get_unit
 log = logging.getLogger(__name__)
 
 CS = "cs"
+CF = "cf"  # the decree's forms (handlers/case_forms.py)
 GROUPS = list(SpecialGroup)
 NOTE_PREVIEW = 160  # characters of a note shown on the card
 
@@ -324,6 +325,8 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
         rows.append([(_("✉️ Message the reporter"), cb.build(CS, "msg", case.id))])
     if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status]:
         rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, rev))])
+    if CaseRight.EXPORT_FORMS in allowed:
+        rows.append([(_("📄 Forms"), cb.build(CF, "ask", case.id))])
     pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
     if CaseRight.VIEW_DETAILS in allowed:
         pair.append((_("👁 View details"), view_button_data(case.id)))

@@ -53,8 +53,8 @@ CASES = {
 
 R = CaseRight
 NONE: set[CaseRight] = set()
-STAFF = {R.VIEW, R.VIEW_DETAILS, R.TAKE, R.ASSIGN, R.UPDATE, R.NOTE, R.REFER}
-STAFF_CLOSED = {R.VIEW, R.VIEW_DETAILS, R.UPDATE, R.NOTE}
+STAFF = {R.VIEW, R.VIEW_DETAILS, R.TAKE, R.ASSIGN, R.UPDATE, R.NOTE, R.REFER, R.EXPORT_FORMS}
+STAFF_CLOSED = {R.VIEW, R.VIEW_DETAILS, R.UPDATE, R.NOTE, R.EXPORT_FORMS}
 
 EXPECTED: dict[tuple[str, str], set[CaseRight]] = {
     # Province level and the installation's operators: aggregate numbers only.
