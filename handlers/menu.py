@@ -85,6 +85,8 @@ def help_text(actor: Actor) -> str:
               "/unsubscribe stops them"),
             _("/cases – the cases you may see: yours, not taken yet, overdue, all open"),
             _("/case CODE – one case: status, deadline, history and what you can do"),
+            _("/baocao – the report round: an agency fills in its part of the commune's "
+              "report; officers see who has sent it, remind and lock"),
         ]
     if actor.role in (Role.OFFICER, Role.ADMIN):
         lines += [_("/newcase – open a case for a phone call, a school's notice or a visit")]

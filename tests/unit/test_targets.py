@@ -11,8 +11,8 @@ import pytest
 from domain.errors import InvalidInput
 from domain.setup_file import SetupFileError, load_setup_file
 from domain.targets import (
-    Rule,
     RoundSpec,
+    Rule,
     Source,
     Stage,
     Target,
@@ -111,7 +111,7 @@ def test_values_are_shown_the_vietnamese_way(unit: Unit, value: float | None, te
     (Rule.AT_LEAST, None, 90, None, None),  # not reported
     (Rule.AT_LEAST, 90, None, None, None),  # no target value
 ])
-def test_met_rules(rule: Rule, value, target, last, met) -> None:  # noqa: ANN001
+def test_met_rules(rule: Rule, value, target, last, met) -> None:
     assert is_met(rule, value, target, last) is met
 
 
@@ -241,7 +241,7 @@ def _write(tmp_path: pathlib.Path, extra: str) -> pathlib.Path:
     ('[[rounds]]\ncode = "r"\nname = "R"\ncollect_by = "10/11"\nopen_working_days = 0\n',
      "open_working_days"),
 ])
-def test_bad_targets_and_rounds_in_the_setup_file(tmp_path, extra, needle) -> None:  # noqa: ANN001
+def test_bad_targets_and_rounds_in_the_setup_file(tmp_path, extra, needle) -> None:
     with pytest.raises(SetupFileError) as problem:
         load_setup_file(_write(tmp_path, extra))
     assert needle in str(problem.value)
