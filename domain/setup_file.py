@@ -111,8 +111,8 @@ class TargetSetup(_Strict):
     @field_validator("values")
     @classmethod
     def _values(cls, values: dict[int, float]) -> dict[int, float]:
-        if any(not 2000 <= year <= 2100 for year in values):
-            raise Problem(N_("years from 2000 to 2100"))
+        if any(not 2000 <= year <= 2099 for year in values):
+            raise Problem(N_("years from 2000 to 2099"))
         if any(value < 0 for value in values.values()):
             raise Problem(N_("target values are zero or more"))
         return dict(sorted(values.items()))
@@ -138,7 +138,7 @@ class RoundSetup(_Strict):
     collect_by: str
     open_working_days: int = Field(default=10, ge=1, le=60)
     period: str | None = Field(default=None, pattern=r"^(6m|year)$")
-    year: int | None = Field(default=None, ge=2000, le=2100)
+    year: int | None = Field(default=None, ge=2000, le=2099)
 
     @field_validator("collect_by")
     @classmethod

@@ -40,38 +40,38 @@ agency = "cong-an"
 '''
 
 
-def _bot_messages(bot, user) -> list[dict]:  # noqa: ANN001
+def _bot_messages(bot, user) -> list[dict]:
     return [m for _mid, m in sorted(user.chat.messages.items())
             if m.get("from", {}).get("id") == bot.fake.bot_id]
 
 
-def _documents(bot, user) -> dict[str, bytes]:  # noqa: ANN001
+def _documents(bot, user) -> dict[str, bytes]:
     return {m["document"]["file_name"]: bot.fake.files[m["document"]["file_id"]][1]
             for m in _bot_messages(bot, user) if "document" in m}
 
 
-def _texts(bot, user) -> list[str]:  # noqa: ANN001
+def _texts(bot, user) -> list[str]:
     return [m.get("text", "") for m in _bot_messages(bot, user)]
 
 
-async def _at(bot, day: dt.date) -> None:  # noqa: ANN001
+async def _at(bot, day: dt.date) -> None:
     bot.clock.set(dt.datetime.combine(day, dt.time(8, 0), tzinfo=HANOI))
     await run_round_jobs(bot.application)
 
 
-async def _answer(person, text: str):  # noqa: ANN001, ANN202
+async def _answer(person, text: str):
     person.mark()
     await person.send(text)
     return await person.reply()
 
 
-async def _press(person, message, label: str):  # noqa: ANN001, ANN202
+async def _press(person, message, label: str):
     person.mark()
     await person.press(message, label)
     return await person.reply()
 
 
-async def test_a_round_with_three_agencies(bot, officer, tmp_path):  # noqa: ANN001, PLR0915
+async def test_a_round_with_three_agencies(bot, officer, tmp_path):
     # The commune's set-up with one more target, for the police.
     setup_file = tmp_path / "minh-tan.toml"
     setup_file.write_text(EXAMPLE_SETUP.read_text("utf-8") + POLICE_TARGET, "utf-8")
@@ -265,9 +265,9 @@ async def test_a_round_with_three_agencies(bot, officer, tmp_path):  # noqa: ANN
         "open") == 3
 
 
-async def _agency_member(bot, user_id: int, name: str, agency: str):  # noqa: ANN001, ANN202
-    from tests.e2e.flows import create_invite, join
+async def _agency_member(bot, user_id: int, name: str, agency: str):
     from tests.conftest import ADMIN_ID
+    from tests.e2e.flows import create_invite, join
 
     root = bot.user(ADMIN_ID, "Mai")
     person = bot.user(user_id, name)
@@ -277,7 +277,7 @@ async def _agency_member(bot, user_id: int, name: str, agency: str):  # noqa: AN
     return person
 
 
-def _round_id(message) -> int:  # noqa: ANN001
+def _round_id(message) -> int:
     for row in message.raw["reply_markup"]["inline_keyboard"]:
         for button in row:
             parsed = cb.parse(button.get("callback_data"))
