@@ -284,3 +284,76 @@ def _round_id(message) -> int:
             if parsed and parsed.feature == "br" and parsed.action == "p":
                 return parsed.int_arg(0)
     raise AssertionError("no fill-in button")
+
+
+async def test_the_form_in_a_group_and_people_doing_things_their_own_way(bot, officer):
+    """The request reaches the agency's group too; a press there opens the form in private;
+    a command mid-form drops the question (answers kept); `<`, a very long text and a stale
+    button are answered clearly; a citizen and a member of another agency are refused."""
+    from bot.fakeapi.driver import FakeGroup
+
+    hoa = await _agency_member(bot, 3002, "Hoa", "Trạm Y tế xã")
+    tuan = await _agency_member(bot, 3003, "Tuấn", "Công an xã")
+    group = FakeGroup(bot.fake, -100600, "Trạm Y tế xã Minh Tân")
+    group.mark()
+    await group.send(officer, "/subscribe")
+    await officer.press(await group.reply(), "Trạm Y tế xã")
+    await group.reply()
+
+    spec = RoundSpec("bao-cao-6-thang", "Báo cáo 6 tháng", "5 ngày làm việc trước 20/5")
+    dates = round_dates(collect_date(spec, 2027), 10)
+    group.mark()
+    hoa.mark()
+    await _at(bot, dates.opens)
+    in_group = await group.reply()
+    assert "Trạm Y tế xã" in in_group.text
+    await hoa.reply()
+
+    # Tuấn (police) is in the group too: pressing the health station's button is refused.
+    group.mark()
+    tuan.mark()
+    await tuan.press(in_group, "Điền báo cáo")
+    refusal = await group.reply()
+    assert "Phòng" not in refusal.text and "Trạm Y tế xã" in refusal.text
+    assert await tuan.settle() == []
+
+    # Hoa presses it in the group: the form comes in her private chat, nothing in the group.
+    hoa.mark()
+    group.mark()
+    await hoa.press(in_group, "Điền báo cáo")
+    question = await hoa.reply()
+    assert "Câu hỏi 1/3" in question.text
+    assert await group.settle() == []
+
+    # `<` and words are not figures.
+    wrong = await _answer(hoa, "<b>450</b>")
+    assert "không dùng được" in wrong.text
+    # A command mid-form: answered, the question dropped with a word, answers kept.
+    hoa.mark()
+    await hoa.send("/hotline")
+    said = " ".join(m.text for m in await hoa.settle())
+    assert "đã được lưu" in said and "/baocao" in said
+    assert "Câu hỏi" not in (await _answer(hoa, "450")).text  # not taken as an answer now
+    question = await _answer(hoa, "/baocao")
+    assert "Câu hỏi 1/3" in question.text
+    question = await _answer(hoa, "450")
+    too_long = await _answer(hoa, "a" * 2500)
+    assert "2.000" in too_long.text and "Câu hỏi 2/3" in too_long.text
+    question = await _answer(hoa, "Ngắn gọn.")
+    assert "Câu hỏi 3/3" in question.text
+
+    # An old button of a question already answered asks that question again, nothing lost.
+    again = await _press(hoa, wrong, "Bỏ qua")
+    assert "Câu hỏi 2/3" in again.text and "Ngắn gọn." in again.text
+
+    # A citizen has no /baocao; a forged press is refused.
+    citizen = bot.user(4001, "Nam")
+    said = await _answer(citizen, "/baocao")
+    assert "cán bộ và các cơ quan" in said.text
+    citizen.mark()
+    await citizen.press_data(said, cb.build("br", "snd", 1))
+    assert "Câu hỏi" not in (await citizen.reply()).text
+    async with bot.db.session() as session:
+        part = (await session.exec(select(RoundPart))).one()
+    assert part.status == "draft" and part.answers == {"mt2": 450.0}
+    assert part.highlights == "Ngắn gọn."
