@@ -403,6 +403,8 @@ async def baocao_command(request: Request) -> Reply | list[Reply]:
         return replies
     if actor.role not in (Role.OFFICER, Role.ADMIN) or actor.unit_id is None:
         return Reply(_("The report round is for the commune's officers and agencies."))
+    if actor.role is Role.ADMIN and actor.scope is not None and len(actor.scope.path) == 1:
+        return province_reply(await service.province_overview(actor, session=request.session))
     rounds = await service.rounds_for(actor, session=request.session)
     if not rounds:
         return Reply(_("No report round has opened yet. Rounds open by themselves before each "
@@ -416,6 +418,22 @@ async def baocao_command(request: Request) -> Reply | list[Reply]:
         rows = reply.keyboard.inline_keyboard if reply.keyboard else ()
         reply.keyboard = InlineKeyboardMarkup([*rows, *others.inline_keyboard])
     return reply
+
+
+def province_reply(overview: list[service.CommuneRound]) -> Reply:
+    """The province's communes side by side (aggregates only)."""
+    lines = [_("📊 <b>Report rounds of the communes</b>"), ""]
+    for item in overview:
+        if item.round is None:
+            lines.append(_("• {commune}: no round yet").format(commune=esc(item.commune)))
+            continue
+        state = _("locked") if item.round.status != "open" else _("open")
+        lines.append(_("• {commune}: {report} {year} ({state}), sent {sent}/{total}, targets "
+                       "met {met}/{assessed}").format(
+            commune=esc(item.commune), report=esc(item.round.name), year=item.round.year,
+            state=state, sent=item.sent, total=item.total, met=item.met,
+            assessed=item.assessed))
+    return Reply("\n".join(lines)[:4000])
 
 
 @handles

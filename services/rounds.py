@@ -532,3 +532,44 @@ async def agency_rounds(actor: Actor, *, session: AsyncSession) -> list[ReportRo
     if not any(t.source == Source.AGENCY for t in targets):
         return []
     return list(await store.list_rounds([actor.unit_id], session=session, status="open"))
+
+
+@dataclass
+class CommuneRound:
+    commune: str
+    round: ReportRound | None
+    sent: int
+    total: int
+    met: int
+    assessed: int
+
+
+async def province_overview(actor: Actor, *, session: AsyncSession) -> list[CommuneRound]:
+    """A province's communes side by side: each one's newest round, how many agencies have
+    sent, and how many targets are met. Aggregates only: no agency's text."""
+    from storage.units import list_communes
+
+    if actor.role is not Role.ADMIN or actor.unit_id is None:
+        raise NotAllowed("report_round_province", f"role={actor.role}")
+    unit = await get_unit(actor.unit_id, session=session)
+    if unit is None or unit.kind != "province":
+        raise NotAllowed("report_round_province", "not a province")
+    overview = []
+    for commune in await list_communes(session=session, within=unit.id):
+        rounds = await store.list_rounds([commune.id], session=session)
+        if not rounds:
+            overview.append(CommuneRound(commune.name, None, 0, 0, 0, 0))
+            continue
+        round_ = rounds[0]
+        parts = {p.agency_id: p for p in await store.list_parts(round_.id, session=session)}
+        agencies = await reporting_agencies(commune.id, session=session)
+        sent = sum(1 for a in agencies if a.id in parts and parts[a.id].status == "sent")
+        met = assessed = 0
+        for agency in agencies:
+            for line in await part_lines(round_, agency.id, parts.get(agency.id),
+                                         session=session):
+                if line.met is not None:
+                    assessed += 1
+                    met += bool(line.met)
+        overview.append(CommuneRound(commune.name, round_, sent, len(agencies), met, assessed))
+    return overview

@@ -357,3 +357,22 @@ async def test_the_form_in_a_group_and_people_doing_things_their_own_way(bot, of
         part = (await session.exec(select(RoundPart))).one()
     assert part.status == "draft" and part.answers == {"mt2": 450.0}
     assert part.highlights == "Ngắn gọn."
+
+
+async def test_a_province_sees_its_communes_rounds_side_by_side(bot, commune):
+    from domain.roles import Role
+    from storage.models import Member, Unit
+
+    async with bot.db.session() as session:
+        province_id = (await session.get(Unit, commune.commune_id)).parent_id
+        session.add(Member(telegram_user_id=5001, display_name="Thu", role=Role.ADMIN,
+                           unit_id=province_id, joined_at=bot.clock.now()))
+    hoa = await _agency_member(bot, 3002, "Hoa", "Trạm Y tế xã")
+    spec = RoundSpec("bao-cao-6-thang", "Báo cáo 6 tháng", "5 ngày làm việc trước 20/5")
+    hoa.mark()
+    await _at(bot, round_dates(collect_date(spec, 2027), 10).opens)
+    await hoa.reply()
+    province = bot.user(5001, "Thu")
+    overview = await _answer(province, "/baocao")
+    assert "Xã Minh Tân: Báo cáo 6 tháng 2027 (đang mở), đã gửi 0/2 cơ quan" in overview.text
+    assert "Điền" not in overview.text and not overview.raw.get("reply_markup")
