@@ -33,6 +33,16 @@ log = logging.getLogger(__name__)
 BR = "br"
 INPUT = "round"
 TEXT_PREVIEW = 300
+MAX_CHARS = 4000
+
+
+def fit(lines: list[str]) -> str:
+    """Whole lines up to Telegram's limit (never a cut tag or entity), "…" if some are left."""
+    text = "\n".join(lines)
+    while len(text) > MAX_CHARS and len(lines) > 1:
+        lines = [*lines[:-2], "…"]
+        text = "\n".join(lines)
+    return text
 
 
 # --- texts ------------------------------------------------------------------------------
@@ -80,7 +90,7 @@ def request_text(request: service.AgencyRequest) -> str:
     lines += [line_text(line) for line in request.lines]
     lines += ["", _("Press the button to fill it in here, one question at a time (members "
                     "of the agency: in your private chat with me, /baocao).")]
-    return "\n".join(lines)[:4000]
+    return fit(lines)
 
 
 def request_markup(request: service.AgencyRequest) -> InlineKeyboardMarkup:
@@ -177,12 +187,12 @@ def review(view: service.PartView, *, prefix: str = "") -> Reply:
         lines += ["", f"<b>{title}:</b> " + (esc(text[:TEXT_PREVIEW]) if text else "—")]
     if view.round.status != "open":
         lines += ["", _("🔒 The round is locked: nothing can be changed any more.")]
-        return Reply("\n".join(lines)[:4000])
+        return Reply(fit(lines))
     send_label = _("📤 Send the corrections") if part.status == "sent" else _("📤 Send")
     rows = [[(_("✏️ Change answers"), cb.build(BR, "q", part.id, 0))],
             [(send_label, cb.build(BR, "snd", part.id))],
             [(_("💾 Save, finish later"), cb.build(BR, "sv", part.id))]]
-    return Reply("\n".join(lines)[:4000], keyboard(rows))
+    return Reply(fit(lines), keyboard(rows))
 
 
 async def _disarm(request: Request) -> None:
@@ -380,7 +390,7 @@ def board_reply(board: service.Board, *, prefix: str = "") -> Reply:
         rows.append([(_("🔒 Lock and compile the report"), cb.build(BR, "lk", round_.id))])
     else:
         rows.append([(_("📎 Send the files again"), cb.build(BR, "cf", round_.id))])
-    return Reply("\n".join(lines)[:4000], keyboard(rows) if rows else None)
+    return Reply(fit(lines), keyboard(rows) if rows else None)
 
 
 @handles
@@ -433,7 +443,7 @@ def province_reply(overview: list[service.CommuneRound]) -> Reply:
             commune=esc(item.commune), report=esc(item.round.name), year=item.round.year,
             state=state, sent=item.sent, total=item.total, met=item.met,
             assessed=item.assessed))
-    return Reply("\n".join(lines)[:4000])
+    return Reply(fit(lines))
 
 
 @handles
