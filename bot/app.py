@@ -23,6 +23,7 @@ from bot.jobs import (
     OUTBOX_INTERVAL,
     PLAN_INTERVAL,
     REPORT_JOBS_INTERVAL,
+    ROUND_JOBS_INTERVAL,
     calendar_jobs,
     case_jobs,
     is_active,
@@ -31,6 +32,7 @@ from bot.jobs import (
     plan_jobs,
     refresh_case_deadlines,
     report_jobs,
+    round_jobs,
     send_outbox,
 )
 from bot.leader import Leadership
@@ -49,6 +51,7 @@ from handlers import (
     members,
     new_case,
     report,
+    rounds,
     start,
     stats,
 )
@@ -162,6 +165,8 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in stats.build_handlers():
         application.add_handler(handler, group=0)
+    for handler in rounds.build_handlers():
+        application.add_handler(handler, group=0)
     # The report flow takes every private non-command message, so it comes after the
     # commands above and before the fallbacks.
     for handler in report.build_handlers():
@@ -207,6 +212,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             first=3, name="calendar-jobs")
         application.job_queue.run_repeating(case_jobs, interval=CASE_JOBS_INTERVAL, first=7,
                                             name="case-jobs")
+        application.job_queue.run_repeating(round_jobs, interval=ROUND_JOBS_INTERVAL, first=9,
+                                            name="round-jobs")
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
         application.job_queue.run_repeating(outbox_jobs, interval=OUTBOX_INTERVAL, first=1,

@@ -38,6 +38,7 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("unsubscribe", _("Stop reminders here")),
             BotCommand("cases", _("Cases you may see")),
             BotCommand("case", _("One case by its code")),
+            BotCommand("baocao", _("The report round: your agency's part, or the board")),
         ]
     if role in (Role.OFFICER, Role.ADMIN):
         commands.append(BotCommand("newcase", _("Open a case (phone call, school, visit)")))

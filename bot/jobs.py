@@ -23,6 +23,7 @@ from handlers.common import keyboard
 from services import calendar as calendar_service
 from services import cases as case_service
 from services import reports as report_service
+from services import rounds as round_service
 from storage import outbox as outbox_store
 from storage.models import Delivery
 
@@ -237,6 +238,35 @@ def _progress_text(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
     return _("Sending… {done}/{total}").format(done=done, total=total)
+
+
+# --- the report round: opening rounds, requests, chasers, who is late ----------------------
+
+ROUND_JOBS_INTERVAL = 300  # seconds
+
+
+async def run_round_jobs(application: Application) -> SendSummary:
+    """Open the rounds whose day has come and queue the requests, chasers and late lists
+    that are due (keyed rows: once each), then send them. Active instance only."""
+    from handlers import rounds as round_handlers  # the round's texts
+
+    runtime = get_runtime(application)
+    now = runtime.clock.now()
+    today = runtime.local_now().date()
+    async with runtime.db.session() as session:
+        opened = await round_service.open_due_rounds(session=session, today=today, now=now)
+        queued = await round_service.queue_round_messages(
+            session=session, today=today, now=now,
+            render_request=round_handlers.render_request,
+            render_late=round_handlers.render_late)
+    if opened or queued:
+        log.info("round jobs: %d opened, %d messages queued", len(opened), queued)
+    return await send_outbox(application)
+
+
+async def round_jobs(context: TreemContext) -> None:
+    if is_active(context.runtime):
+        await run_round_jobs(context.application)
 
 
 # --- case deadlines: alerts before and after, escalation, the morning digest -------------

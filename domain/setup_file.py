@@ -9,11 +9,19 @@ import pathlib
 import tomllib
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from domain.calendar import DateRule, EventKind, EventSpec
 from domain.errors import N_, InvalidInput, Problem
 from domain.roles import AgencyKind
+from domain.targets import BOT_FIGURES, RoundSpec, Rule, Source, Target, Unit
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,23}$"
 PHONE = r"^\+?[0-9][0-9 .-]{1,18}[0-9]$"
@@ -87,14 +95,78 @@ class EventSetup(_Strict):
                          report_period=self.report_period)
 
 
+class TargetSetup(_Strict):
+    """One target (chỉ tiêu) of the commune's plan."""
+
+    code: str = Field(pattern=SLUG)
+    number: str = Field(min_length=1, max_length=8)
+    name: str = Field(min_length=1, max_length=600)
+    unit: Unit
+    rule: Rule
+    values: dict[int, float] = Field(default_factory=dict)
+    agency: str | None = Field(default=None, pattern=SLUG)
+    source: Source = Source.AGENCY
+    figure: str | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, values: dict[int, float]) -> dict[int, float]:
+        if any(not 2000 <= year <= 2099 for year in values):
+            raise Problem(N_("years from 2000 to 2099"))
+        if any(value < 0 for value in values.values()):
+            raise Problem(N_("target values are zero or more"))
+        return dict(sorted(values.items()))
+
+    @field_validator("figure")
+    @classmethod
+    def _figure(cls, value: str | None) -> str | None:
+        if value is not None and value not in BOT_FIGURES:
+            raise Problem(N_("one of: {names}"), names=", ".join(BOT_FIGURES))
+        return value
+
+    def target(self) -> Target:
+        return Target(code=self.code, number=self.number, name=self.name, unit=self.unit,
+                      rule=self.rule, values=dict(self.values), agency=self.agency,
+                      source=self.source, figure=self.figure)
+
+
+class RoundSetup(_Strict):
+    """A report the commune collects agencies' parts for (the report round)."""
+
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    collect_by: str
+    open_working_days: int = Field(default=10, ge=1, le=60)
+    period: str | None = Field(default=None, pattern=r"^(6m|year)$")
+    year: int | None = Field(default=None, ge=2000, le=2099)
+
+    @field_validator("collect_by")
+    @classmethod
+    def _date_rule(cls, value: str) -> str:
+        try:
+            rule = DateRule.parse(value)
+        except InvalidInput:
+            rule = None
+        if rule is None or rule.kind not in ("fixed", "before"):
+            raise Problem(N_("use 10/11 or '5 ngày làm việc trước 15/11'"))
+        return value
+
+    def spec(self) -> RoundSpec:
+        return RoundSpec(code=self.code, name=self.name, collect_by=self.collect_by,
+                         open_working_days=self.open_working_days, period=self.period,
+                         year=self.year)
+
+
 class CommuneSetupFile(_Strict):
     province: ProvinceSetup
     commune: CommuneSetup
     villages: tuple[VillageSetup, ...] = ()
     agencies: tuple[AgencySetup, ...] = ()
     events: tuple[EventSetup, ...] = ()
+    targets: tuple[TargetSetup, ...] = ()
+    rounds: tuple[RoundSetup, ...] = ()
 
-    @field_validator("villages", "agencies", "events")
+    @field_validator("villages", "agencies", "events", "targets", "rounds")
     @classmethod
     def _codes_unique(cls, items: tuple) -> tuple:
         codes = [item.code for item in items]
@@ -102,6 +174,24 @@ class CommuneSetupFile(_Strict):
         if duplicates:
             raise Problem(N_("duplicate codes: {codes}"), codes=", ".join(duplicates))
         return items
+
+    @model_validator(mode="after")
+    def _targets_checked(self) -> CommuneSetupFile:
+        agencies = {agency.code for agency in self.agencies}
+        for target in self.targets:
+            if target.agency is not None and target.agency not in agencies:
+                raise Problem(N_("target {code}: no agency has the code {agency}"),
+                              code=target.code, agency=target.agency)
+            if target.source is Source.AGENCY and target.agency is None:
+                raise Problem(N_("target {code}: name the agency that reports it"),
+                              code=target.code)
+            if target.source is Source.BOT and target.figure is None:
+                raise Problem(N_("target {code}: name the figure the bot computes"),
+                              code=target.code)
+            if target.rule is not Rule.DOWN and not target.values:
+                raise Problem(N_("target {code}: give the target value per year"),
+                              code=target.code)
+        return self
 
 
 class SetupFileError(InvalidInput):

@@ -936,9 +936,13 @@ _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
 }
 
 
-def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]]) -> None:
-    """Other case flows (opening a case) add what they wait for."""
+def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]], *,
+                   kept_armed: bool = False) -> None:
+    """Other flows (opening a case, the report round's form) add what they wait for;
+    `kept_armed`: the input stays after a message (the handler moves it on itself)."""
     _INPUTS[kind] = handler
+    if kept_armed:
+        KEPT_ARMED.add(kind)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -39,6 +39,7 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "open": {("cs", "x"), ("nc", None)},
     "broadcast": {("bc", None)},
     "lookup": set(),
+    "round": {("br", None), ("cs", "x")},
 }
 
 # Commands that handle an armed input themselves.
@@ -82,6 +83,7 @@ def dropped_text(what: conversation.Armed) -> str | None:
         "pick": _("Your last message was not passed on to an officer."),
         "open": _("Dropped the case you were opening."),
         "broadcast": _("Dropped the broadcast you were writing. Nothing was sent."),
+        "round": _("Your report answers so far are saved; send /baocao to continue."),
     }
     text = texts.get(what.kind)
     return None if text is None else "↩️ " + text.format(code=code)

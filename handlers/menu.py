@@ -26,6 +26,9 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
         rows.append([(_("📂 Cases"), list_data("all", 0, None, None, None))])
     if can(actor, Action.VIEW_DEADLINES):
         rows.append([(_("📅 Deadlines and events"), cb.build(MENU, "deadlines"))])
+    if (actor.role in (Role.OFFICER, Role.ADMIN, Role.AGENCY_MEMBER)
+            and not actor.is_superadmin and actor.unit_id is not None):
+        rows.append([(_("📋 Report round"), cb.build("br", "menu"))])
     admin_tools = []
     if can(actor, Action.VIEW_STATS, actor.scope):
         admin_tools.append((_("📊 Report figures"), cb.build(MENU, "stats")))
@@ -85,6 +88,8 @@ def help_text(actor: Actor) -> str:
               "/unsubscribe stops them"),
             _("/cases – the cases you may see: yours, not taken yet, overdue, all open"),
             _("/case CODE – one case: status, deadline, history and what you can do"),
+            _("/baocao – the report round: an agency fills in its part of the commune's "
+              "report; officers see who has sent it, remind and lock"),
         ]
     if actor.role in (Role.OFFICER, Role.ADMIN):
         lines += [_("/newcase – open a case for a phone call, a school's notice or a visit")]

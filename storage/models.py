@@ -449,3 +449,89 @@ class JobRun(SQLModel, table=True):
 
     key: str = Field(max_length=64, primary_key=True)
     at: dt.datetime = _when()
+
+
+# --- the plan's targets and the report round ------------------------------------------------
+# Agencies send their part of the commune's report through the bot: their targets' values and
+# two short texts. Figures about the commune, never about a child.
+
+
+class PlanTarget(SQLModel, table=True):
+    """One target (chỉ tiêu) of a commune's plan, from its set-up file."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (sa.UniqueConstraint("commune_id", "code", name="uq_targets_commune_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    code: str = Field(max_length=24)
+    number: str = Field(max_length=8)
+    position: int = Field(default=0)
+    name: str = Field(sa_type=sa.Text)
+    unit: str = Field(max_length=12)
+    rule: str = Field(max_length=8)
+    # {"2026": 90.0, "2030": 95.0}: JSON keys are strings
+    target_values: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    agency_id: int | None = Field(default=None, foreign_key="agencies.id")
+    source: str = Field(default="agency", max_length=8)
+    figure: str | None = Field(default=None, max_length=24)
+    active: bool = Field(default=True)
+
+
+class RoundSpecRow(SQLModel, table=True):
+    """A report the commune collects agencies' parts for, from its set-up file."""
+
+    __tablename__ = "round_specs"
+    __table_args__ = (sa.UniqueConstraint("commune_id", "code", name="uq_round_specs_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    code: str = Field(max_length=24)
+    name: str = Field(max_length=200)
+    collect_by: str = Field(max_length=60)
+    open_working_days: int = Field(default=10)
+    period: str | None = Field(default=None, max_length=8)
+    year: int | None = None
+    active: bool = Field(default=True)
+
+
+class ReportRound(SQLModel, table=True):
+    """One collection round: a report of one year (opened once by the scheduled job)."""
+
+    __tablename__ = "report_rounds"
+    __table_args__ = (sa.UniqueConstraint("commune_id", "code", "year",
+                                          name="uq_report_rounds_occurrence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="units.id", index=True)
+    code: str = Field(max_length=24)
+    name: str = Field(max_length=200)
+    year: int
+    collect_on: dt.date
+    opens_on: dt.date
+    period: str | None = Field(default=None, max_length=8)
+    status: str = Field(default="open", max_length=8, index=True)  # open | locked
+    opened_at: dt.datetime = _when()
+    locked_at: dt.datetime | None = _when(nullable=True)
+    locked_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class RoundPart(SQLModel, table=True):
+    """An agency's part of a round: its targets' values and its two texts."""
+
+    __tablename__ = "round_parts"
+    __table_args__ = (sa.UniqueConstraint("round_id", "agency_id", name="uq_round_parts_agency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="report_rounds.id", index=True)
+    agency_id: int = Field(foreign_key="agencies.id")
+    status: str = Field(default="draft", max_length=8)  # draft | sent
+    answers: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    highlights: str | None = Field(default=None, sa_type=sa.Text)  # kết quả nổi bật
+    difficulties: str | None = Field(default=None, sa_type=sa.Text)  # khó khăn, kiến nghị
+    started_at: dt.datetime = _when()
+    updated_at: dt.datetime = _when()
+    updated_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    sent_at: dt.datetime | None = _when(nullable=True)
+    corrected_at: dt.datetime | None = _when(nullable=True)
+    late: bool = Field(default=False)  # sent after the collection date, or not at all

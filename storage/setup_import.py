@@ -10,7 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.roles import UnitKind
 from domain.setup_file import CommuneSetupFile, events_for
 from storage import audit, calendar
-from storage.models import Agency, CalendarEvent, Unit
+from storage import rounds as round_store
+from storage.models import Agency, CalendarEvent, PlanTarget, RoundSpecRow, Unit
 from storage.units import find_agency, find_unit, list_agencies, list_children
 
 
@@ -82,6 +83,48 @@ async def _import_events(session: AsyncSession, summary: ImportSummary, commune_
     await session.flush()
 
 
+async def _import_targets(session: AsyncSession, summary: ImportSummary, commune_id: int,
+                          setup: CommuneSetupFile) -> None:
+    """The plan's targets and the report rounds; removed ones are deactivated (parts sent
+    for them keep their values)."""
+    agencies = {a.code: a.id for a in await list_agencies(commune_id, session=session)}
+    existing = {t.code: t for t in await round_store.list_targets(commune_id, session=session,
+                                                                  active_only=False)}
+    for position, spec in enumerate(setup.targets):
+        values = {"number": spec.number, "position": position, "name": spec.name,
+                  "unit": str(spec.unit), "rule": str(spec.rule),
+                  "target_values": {str(y): v for y, v in spec.values.items()},
+                  "agency_id": agencies.get(spec.agency) if spec.agency else None,
+                  "source": str(spec.source), "figure": spec.figure, "active": True}
+        target = existing.pop(spec.code, None)
+        if target is None:
+            session.add(PlanTarget(commune_id=commune_id, code=spec.code, **values))
+            summary.created.append(f"target:{spec.code}")
+        elif _apply(target, values):
+            summary.updated.append(f"target:{spec.code}")
+    for target in existing.values():
+        if target.active:
+            target.active = False
+            summary.deactivated.append(f"target:{target.code}")
+    specs = {s.code: s for s in await round_store.list_specs(commune_id, session=session,
+                                                            active_only=False)}
+    for spec in setup.rounds:
+        values = {"name": spec.name, "collect_by": spec.collect_by,
+                  "open_working_days": spec.open_working_days, "period": spec.period,
+                  "year": spec.year, "active": True}
+        row = specs.pop(spec.code, None)
+        if row is None:
+            session.add(RoundSpecRow(commune_id=commune_id, code=spec.code, **values))
+            summary.created.append(f"round:{spec.code}")
+        elif _apply(row, values):
+            summary.updated.append(f"round:{spec.code}")
+    for row in specs.values():
+        if row.active:
+            row.active = False
+            summary.deactivated.append(f"round:{row.code}")
+    await session.flush()
+
+
 async def import_setup(
     setup: CommuneSetupFile, *, session: AsyncSession, now: dt.datetime,
     actor_user_id: int | None = None,
@@ -121,6 +164,7 @@ async def import_setup(
             summary.deactivated.append(f"agency:{agency.code}")
     await session.flush()
     await _import_events(session, summary, commune.id, setup, now)
+    await _import_targets(session, summary, commune.id, setup)
 
     if summary.changed:
         await audit.record(session=session, at=now, actor_user_id=actor_user_id,

@@ -73,7 +73,8 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
     return replies
 
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
-MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case"]
+MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case",
+                   "baocao"]
 OFFICER_COMMANDS = [*MEMBER_COMMANDS, "newcase"]
 
 

@@ -1,0 +1,247 @@
+"""Targets (chỉ tiêu): units, values, the met rules, the target value per year, and the
+report round's dates on working days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pathlib
+
+import pytest
+
+from domain.errors import InvalidInput
+from domain.setup_file import SetupFileError, load_setup_file
+from domain.targets import (
+    RoundSpec,
+    Rule,
+    Source,
+    Stage,
+    Target,
+    Unit,
+    check_value,
+    collect_date,
+    format_value,
+    is_met,
+    parse_value,
+    round_dates,
+    rule_text,
+)
+from domain.workdays import is_working_day
+
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
+
+
+@pytest.mark.parametrize(("unit", "text", "value"), [
+    (Unit.PERCENT, "95", 95.0),
+    (Unit.PERCENT, "98,5", 98.5),
+    (Unit.PERCENT, "98.5", 98.5),
+    (Unit.PERCENT, " 99,1 % ", 99.1),
+    (Unit.PERCENT, "0", 0.0),
+    (Unit.PERCENT, "100", 100.0),
+    (Unit.PER_MILLE, "4,8‰", 4.8),
+    (Unit.PER_MILLE, "1000", 1000.0),
+    (Unit.COUNT, "12", 12.0),
+    (Unit.COUNT, "1.250", 1250.0),
+    (Unit.PER_100K, "550", 550.0),
+    (Unit.PER_100K, "550/100.000", 550.0),
+    (Unit.YES_NO, "Có", 1.0),
+    (Unit.YES_NO, "co", 1.0),
+    (Unit.YES_NO, "Không", 0.0),
+    (Unit.YES_NO, "chưa đạt", 0.0),
+])
+def test_values_typed_the_vietnamese_way_are_read(unit: Unit, text: str, value: float) -> None:
+    assert parse_value(unit, text) == value
+
+
+@pytest.mark.parametrize(("unit", "text"), [
+    (Unit.PERCENT, "101"),
+    (Unit.PERCENT, "-3"),
+    (Unit.PERCENT, "abc"),
+    (Unit.PERCENT, "9,123"),  # more than two decimals
+    (Unit.PERCENT, ""),
+    (Unit.PERCENT, "<b>5</b>"),
+    (Unit.PER_MILLE, "1001"),
+    (Unit.COUNT, "2,5"),  # half a child
+    (Unit.COUNT, "1e3"),
+    (Unit.PER_100K, "100001"),
+    (Unit.YES_NO, "maybe"),
+    (Unit.YES_NO, "2"),
+])
+def test_values_outside_the_unit_are_refused(unit: Unit, text: str) -> None:
+    with pytest.raises(InvalidInput) as problem:
+        parse_value(unit, text)
+    assert problem.value.code == "target_value_invalid"
+
+
+def test_check_value_refuses_fractions_of_counts_and_out_of_range() -> None:
+    check_value(Unit.COUNT, 3)
+    with pytest.raises(InvalidInput):
+        check_value(Unit.COUNT, 3.5)
+    with pytest.raises(InvalidInput):
+        check_value(Unit.PERCENT, 100.01)
+
+
+@pytest.mark.parametrize(("unit", "value", "text"), [
+    (Unit.PERCENT, 98.5, "98,5%"),
+    (Unit.PERCENT, 90.0, "90%"),
+    (Unit.PER_MILLE, 4.8, "4,8‰"),
+    (Unit.COUNT, 1250.0, "1.250"),
+    (Unit.PER_100K, 550.0, "550/100.000"),
+    (Unit.YES_NO, 1.0, "Có"),
+    (Unit.YES_NO, 0.0, "Không"),
+    (Unit.PERCENT, None, ""),
+])
+def test_values_are_shown_the_vietnamese_way(unit: Unit, value: float | None, text: str) -> None:
+    assert format_value(unit, value) == text
+
+
+@pytest.mark.parametrize(("rule", "value", "target", "last", "met"), [
+    (Rule.AT_LEAST, 90, 90, None, True),
+    (Rule.AT_LEAST, 89.9, 90, None, False),
+    (Rule.AT_MOST, 550, 550, None, True),
+    (Rule.AT_MOST, 551, 550, None, False),
+    (Rule.EQUAL, 1, 1, None, True),
+    (Rule.EQUAL, 0, 1, None, False),
+    (Rule.BELOW, 4.9, 5, None, True),
+    (Rule.BELOW, 5, 5, None, False),
+    (Rule.ABOVE, 5.1, 5, None, True),
+    (Rule.ABOVE, 5, 5, None, False),
+    (Rule.DOWN, 3, None, 4, True),
+    (Rule.DOWN, 4, None, 4, False),
+    (Rule.DOWN, 4, None, None, None),  # no last period: cannot tell
+    (Rule.AT_LEAST, None, 90, None, None),  # not reported
+    (Rule.AT_LEAST, 90, None, None, None),  # no target value
+])
+def test_met_rules(rule: Rule, value, target, last, met) -> None:
+    assert is_met(rule, value, target, last) is met
+
+
+def test_rule_text() -> None:
+    assert rule_text(Rule.AT_LEAST, Unit.PERCENT, 90) == "≥ 90%"
+    assert rule_text(Rule.BELOW, Unit.PER_MILLE, 5) == "< 5‰"
+    assert rule_text(Rule.EQUAL, Unit.YES_NO, 1) == "= Có"
+    assert rule_text(Rule.DOWN, Unit.PER_100K, None) == "giảm so với kỳ trước"
+
+
+def test_target_value_in_force_each_year() -> None:
+    target = Target(code="ct2", number="2", name="…", unit=Unit.PERCENT, rule=Rule.AT_LEAST,
+                    values={2026: 90.0, 2030: 95.0}, agency="vhxh")
+    assert target.value_for(2025) == 90.0  # before the first year: the first value
+    assert target.value_for(2026) == 90.0
+    assert target.value_for(2029) == 90.0  # the 2026 value holds until 2030
+    assert target.value_for(2030) == 95.0
+    assert target.value_for(2035) == 95.0
+    only_2030 = Target(code="ct6", number="6", name="…", unit=Unit.PERCENT, rule=Rule.BELOW,
+                       values={2030: 2.0})
+    assert only_2030.value_for(2026) == 2.0
+    assert Target(code="x", number="x", name="…", unit=Unit.COUNT,
+                  rule=Rule.DOWN).value_for(2026) is None
+
+
+def test_round_dates_xuan_truong_2026() -> None:
+    # 10/11/2026 is a Tuesday.
+    dates = round_dates(dt.date(2026, 11, 10), 10)
+    assert dates.due == dt.date(2026, 11, 10)
+    assert dates.opens == dt.date(2026, 10, 27)  # 10 working days before (Tuesday)
+    assert dict(dates.chasers) == {Stage.D3: dt.date(2026, 11, 5), Stage.D1: dt.date(2026, 11, 9),
+                                   Stage.D0: dt.date(2026, 11, 10)}
+    assert dates.late == dt.date(2026, 11, 11)
+    assert dates.stages_due(dt.date(2026, 10, 26)) == []
+    assert dates.stages_due(dt.date(2026, 10, 27)) == [Stage.OPEN]
+    assert dates.stages_due(dt.date(2026, 11, 6)) == [Stage.OPEN, Stage.D3]
+    assert dates.current_chaser(dt.date(2026, 11, 6)) is Stage.D3
+    assert dates.current_chaser(dt.date(2026, 11, 10)) is Stage.D0
+    assert dates.current_chaser(dt.date(2026, 11, 11)) is None
+    assert dates.stages_due(dt.date(2026, 11, 11))[-1] is Stage.LATE
+
+
+def test_chasers_skip_weekends() -> None:
+    # 9/11/2026 is a Monday: three working days before is the Wednesday before.
+    dates = round_dates(dt.date(2026, 11, 9), 5)
+    assert dict(dates.chasers)[Stage.D3] == dt.date(2026, 11, 4)
+    assert dict(dates.chasers)[Stage.D1] == dt.date(2026, 11, 6)  # Friday
+    assert dates.late == dt.date(2026, 11, 10)
+
+
+def test_collection_date_on_a_holiday_moves_back_to_a_working_day() -> None:
+    # 2/9/2026 (National Day, a Wednesday) and 1/9 are holidays in 2026.
+    dates = round_dates(dt.date(2026, 9, 2), 3)
+    assert is_working_day(dates.due) and dates.due < dt.date(2026, 9, 1)
+    assert all(is_working_day(day) for _, day in dates.chasers)
+    assert is_working_day(dates.opens) and is_working_day(dates.late)
+
+
+def test_round_dates_around_tet_2027() -> None:
+    # Tết 2027: 6/2/2027 is New Year's day; the holidays around it are not working days.
+    dates = round_dates(dt.date(2027, 2, 19), 10)
+    days = [dates.opens, dates.due, dates.late, *(d for _, d in dates.chasers)]
+    assert all(is_working_day(day) for day in days)
+    assert (dates.due - dates.opens).days > 14  # ten working days span the Tết break
+
+
+def test_open_days_must_be_sensible() -> None:
+    with pytest.raises(InvalidInput):
+        round_dates(dt.date(2026, 11, 10), 0)
+
+
+def test_collect_date_rules() -> None:
+    assert collect_date(RoundSpec("a", "A", "10/11"), 2026) == dt.date(2026, 11, 10)
+    # 5 working days before Friday 20/5/2026... 20/5/2026 is a Wednesday.
+    assert collect_date(RoundSpec("b", "B", "5 ngày làm việc trước 20/5"),
+                        2026) == dt.date(2026, 5, 13)
+
+
+def test_xuan_truong_example_has_the_24_targets_of_the_plan() -> None:
+    setup = load_setup_file(EXAMPLES / "xuan-truong.toml")
+    targets = {t.number: t.target() for t in setup.targets}
+    assert list(targets) == [str(n) for n in range(1, 25)]
+    agencies = {t.agency for t in targets.values()}
+    assert agencies <= {a.code for a in setup.agencies}
+    assert targets["9"].agency == "cong-an"
+    assert targets["14"].agency == "van-phong"
+    assert {n for n, t in targets.items() if t.agency == "truong-hoc"} == {
+        "7", "15", "16", "17", "18", "19", "20"}
+    assert targets["2"].values == {2026: 90.0, 2030: 95.0}
+    assert targets["14"].values == {2026: 98.5, 2030: 100.0}
+    assert targets["3"].unit is Unit.PER_MILLE and targets["3"].rule is Rule.BELOW
+    assert targets["1"].unit is Unit.YES_NO
+    assert targets["11"].unit is Unit.PER_100K
+    assert targets["2"].name.startswith("Tỷ lệ trẻ em đến 8 tuổi được tiếp cận")
+    (annual,) = setup.rounds
+    assert annual.collect_by == "10/11" and annual.period == "year"
+
+
+def test_minh_tan_example_has_its_own_targets() -> None:
+    setup = load_setup_file(EXAMPLES / "minh-tan.toml")
+    targets = {t.code: t.target() for t in setup.targets}
+    assert targets["mt1"].values == {2026: 95.0} and targets["mt1"].rule is Rule.AT_LEAST
+    assert targets["mt2"].rule is Rule.DOWN
+    assert targets["mt3"].source is Source.BOT and targets["mt3"].figure == "cases_injury"
+    assert [r.period for r in setup.rounds] == ["6m", "year"]
+
+
+def _write(tmp_path: pathlib.Path, extra: str) -> pathlib.Path:
+    base = (EXAMPLES / "minh-tan.toml").read_text("utf-8").split("# The report rounds.")[0]
+    path = tmp_path / "c.toml"
+    path.write_text(base + extra, "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    ('[[targets]]\ncode = "x"\nnumber = "1"\nname = "X"\nunit = "%"\nrule = ">="\n'
+     'values = { 2026 = 90 }\nagency = "nobody"\n', "no agency has the code nobody"),
+    ('[[targets]]\ncode = "x"\nnumber = "1"\nname = "X"\nunit = "%"\nrule = ">="\n'
+     'agency = "vhxh"\n', "give the target value per year"),
+    ('[[targets]]\ncode = "x"\nnumber = "1"\nname = "X"\nunit = "kg"\nrule = ">="\n'
+     'values = { 2026 = 9 }\nagency = "vhxh"\n', "unit"),
+    ('[[targets]]\ncode = "x"\nnumber = "1"\nname = "X"\nunit = "count"\nrule = "down"\n'
+     'source = "bot"\nfigure = "weather"\n', "figure"),
+    ('[[targets]]\ncode = "x"\nnumber = "1"\nname = "X"\nunit = "count"\nrule = "down"\n'
+     'source = "bot"\n', "name the figure"),
+    ('[[rounds]]\ncode = "r"\nname = "R"\ncollect_by = "1/6-30/6"\n', "collect_by"),
+    ('[[rounds]]\ncode = "r"\nname = "R"\ncollect_by = "10/11"\nopen_working_days = 0\n',
+     "open_working_days"),
+])
+def test_bad_targets_and_rounds_in_the_setup_file(tmp_path, extra, needle) -> None:
+    with pytest.raises(SetupFileError) as problem:
+        load_setup_file(_write(tmp_path, extra))
+    assert needle in str(problem.value)
