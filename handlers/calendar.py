@@ -21,7 +21,7 @@ from bot.runtime import TreemContext
 from domain.calendar import DateRule, EventKind, fill_message, hand_in, plain_words
 from domain.errors import InvalidInput, NotFound
 from domain.periods import PeriodKind, report_for_deadline
-from domain.roles import AgencyKind
+from domain.roles import AgencyKind, Role
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.paging import nav_row, page_of
@@ -422,6 +422,8 @@ def audience_name(audience: str) -> str:
         AgencyKind.UNION: _("Unions"),
         AgencyKind.VILLAGE: _("Villages"),
         AgencyKind.OTHER: _("Other agencies"),
+        Role.OFFICER: _("Officers"),
+        Role.ADMIN: _("Administrators"),
     }
     return names.get(audience, audience)
 

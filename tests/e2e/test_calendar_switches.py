@@ -88,7 +88,7 @@ async def test_admin_changes_reminder_days_audience_message_and_rule(bot, people
     assert (await _event(bot, "bao-cao-nam")).lead_days == [10, 3, 0]
     assert "loại cơ quan" in await _say(admin, "/event bao-cao-nam gửi cho <b>benh-vien</b>")
     done = await _say(admin, "/event bao-cao-nam gửi cho culture_social officer")
-    assert "được gửi tới: Văn hóa - Xã hội, officer" in done
+    assert "được gửi tới: Văn hóa - Xã hội, Cán bộ làm công tác bảo vệ trẻ em" in done
     assert (await _event(bot, "bao-cao-nam")).audience == ["culture_social", "officer"]
     assert "sau chữ “nội dung”" in await _say(admin, "/event bao-cao-nam nội dung")
     done = await _say(admin, "/event bao-cao-nam nội dung Gửi báo cáo năm <b>về</b> {report_to}.")

@@ -221,3 +221,30 @@ def test_example_files_load(name):
         spec = event.spec(before_includes_day=setup.commune.before_includes_day)
         for year in YEARS:
             assert all(is_working_day(p.day) for p in planned_reminders(spec, year))
+
+
+def test_extra_holidays_and_working_days_override_the_package():
+    from bot.settings import ConfigError, load_settings
+    from domain import workdays
+
+    tuesday = dt.date(2027, 11, 24)  # Ngày Văn hóa Việt Nam: off in the package from 2026
+    assert not is_working_day(tuesday)
+    settings = load_settings(TREEM_EXTRA_HOLIDAYS="2027-05-18, 2027-05-17",
+                             TREEM_EXTRA_WORKING_DAYS="2027-11-24")
+    assert settings.extra_holidays == {dt.date(2027, 5, 17), dt.date(2027, 5, 18)}
+    try:
+        workdays.configure(settings.extra_holidays, settings.extra_working_days)
+        assert is_working_day(tuesday)
+        assert not is_working_day(dt.date(2027, 5, 18))
+        # "5 working days before 20/5/2027" (Thu): 19, 14, 13, 12, 11 (17–18/5 off).
+        assert DateRule.parse("5 ngày làm việc trước 20/5").occurrence(2027)[0] == dt.date(
+            2027, 5, 11)
+        # "trước 20/5": the last day 19/5; the reminder 2 days before (17/5) moves to 14/5.
+        spec = EventSpec("x", "x", EventKind.REPORT_DEADLINE, DateRule.parse("trước 20/5"),
+                         lead_days=(2,))
+        assert [p.day for p in planned_reminders(spec, 2027)] == [dt.date(2027, 5, 14)]
+    finally:
+        workdays.configure()
+    assert not is_working_day(tuesday)
+    with pytest.raises(ConfigError, match="2027-02-30"):
+        load_settings(TREEM_EXTRA_HOLIDAYS="2027-02-30")
