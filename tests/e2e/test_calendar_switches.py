@@ -91,6 +91,8 @@ async def test_admin_changes_reminder_days_audience_message_and_rule(bot, people
     assert "được gửi tới: Văn hóa - Xã hội, Cán bộ làm công tác bảo vệ trẻ em" in done
     assert (await _event(bot, "bao-cao-nam")).audience == ["culture_social", "officer"]
     assert "sau chữ “nội dung”" in await _say(admin, "/event bao-cao-nam nội dung")
+    too_long = await _say(admin, "/event bao-cao-nam nội dung " + "rất dài " * 250)
+    assert "tối đa 1.500 ký tự" in too_long
     done = await _say(admin, "/event bao-cao-nam nội dung Gửi báo cáo năm <b>về</b> {report_to}.")
     # the admin's text is shown as typed (escaped), with the commune's recipient filled in
     assert "Gửi báo cáo năm <b>về</b> Sở Y tế tỉnh Ninh Bình." in done
