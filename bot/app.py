@@ -40,6 +40,7 @@ from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime, get_runtime
 from bot.sender import Sender
+from domain import workdays
 from handlers import (
     calendar,
     case_audit,
@@ -71,6 +72,8 @@ def build_application(runtime: Runtime, *, with_updater: bool = True) -> Applica
     settings = runtime.settings
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    # The installation's corrections to the holidays package (deadlines, reminder days).
+    workdays.configure(settings.extra_holidays, settings.extra_working_days)
     token = settings.telegram_bot_token.get_secret_value()
     redis_client = _redis_client(settings.redis_url)
     # Keys per bot (its numeric id, not the secret part of the token).

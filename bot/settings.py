@@ -89,6 +89,28 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )
+    # Corrections to the `holidays` package's Vietnamese days off: dates like 2027-02-05,
+    # separated by commas (domain/workdays.py).
+    extra_holidays: Annotated[frozenset[dt.date], NoDecode] = Field(
+        default=frozenset(), alias="TREEM_EXTRA_HOLIDAYS")
+    extra_working_days: Annotated[frozenset[dt.date], NoDecode] = Field(
+        default=frozenset(), alias="TREEM_EXTRA_WORKING_DAYS")
+
+    @field_validator("extra_holidays", "extra_working_days", mode="before")
+    @classmethod
+    def _split_dates(cls, value: object) -> object:
+        if isinstance(value, str):
+            days = set()
+            for part in (p.strip() for p in value.replace(";", ",").split(",")):
+                if not part:
+                    continue
+                try:
+                    days.add(dt.date.fromisoformat(part))
+                except ValueError:
+                    raise Problem(N_("not a date like 2027-02-05: {value}"),
+                                  value=repr(part[:20])) from None
+            return frozenset(days)
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -9,18 +9,11 @@ import pathlib
 import tomllib
 
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.calendar import DateRule, EventKind, EventSpec
+from domain.calendar import AUDIENCE_ALL, DateRule, EventKind, EventSpec, LunarDayMissing
 from domain.errors import N_, InvalidInput, Problem
-from domain.roles import AgencyKind
+from domain.roles import AgencyKind, Role
 from domain.targets import BOT_FIGURES, RoundSpec, Rule, Source, Target, Unit
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,23}$"
@@ -46,6 +39,9 @@ class CommuneSetup(_Strict):
     name: str = Field(min_length=1, max_length=100)
     on_duty_phone: str = Field(pattern=PHONE)
     report_to: str = Field(default="", max_length=200)
+    # "trước ngày 20/5": False (as the words read) → the last day to hand in is 19/5;
+    # True → 20/5 itself still counts.
+    before_includes_day: bool = False
     hotlines: tuple[Hotline, ...] = ()
 
 
@@ -61,38 +57,116 @@ class AgencySetup(_Strict):
     phone: str | None = Field(default=None, pattern=PHONE)
 
 
+AUDIENCES = frozenset({AUDIENCE_ALL, *(str(k) for k in AgencyKind), *(str(r) for r in Role)})
+
+
+def check_audience(values: tuple[str, ...]) -> tuple[str, ...]:
+    """"all", agency kinds or roles; InvalidInput("audience_invalid") otherwise."""
+    if not values or any(v not in AUDIENCES for v in values):
+        raise InvalidInput("audience_invalid")
+    return tuple(dict.fromkeys(values))
+
+
+def check_leads(values: tuple[int, ...]) -> tuple[int, ...]:
+    """Whole numbers of days from 0 to 60; InvalidInput("lead_days_invalid") otherwise."""
+    if not values or len(values) > 10 or any(not 0 <= lead <= 60 for lead in values):
+        raise InvalidInput("lead_days_invalid")
+    return tuple(sorted(set(values), reverse=True))
+
+
 class EventSetup(_Strict):
+    """An event of the calendar. Only `code` is required when it changes a default event:
+    every field left out keeps the default's value (`active = false` switches it off)."""
+
     code: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=200)
     kind: EventKind
-    date: str
+    date: str = Field(max_length=60)
     lead_days: tuple[int, ...] = (7, 1, 0)
     audience: tuple[str, ...] = ("all",)
     message: str = Field(default="", max_length=1500)
     report_period: str | None = Field(default=None, pattern=r"^(6m|year)$")
+    active: bool = True
 
     @field_validator("date")
     @classmethod
     def _date_rule(cls, value: str) -> str:
         try:
             DateRule.parse(value)
+        except LunarDayMissing as missing:
+            raise Problem(N_("lunar month {month} has only 29 days in some years: write "
+                             "'cuối tháng {month} âm lịch' for its last day"),
+                          month=missing.month) from None
         except InvalidInput:
-            raise Problem(N_("use 20/5, 1/6-30/6, 15/8 âm lịch or "
-                             "'5 ngày làm việc trước 20/5'")) from None
+            raise Problem(N_("use 20/5, trước 20/5, 1/6-30/6, 15/8 âm lịch, "
+                             "'5 ngày làm việc trước 20/5', 'ngày 25 hằng tháng', "
+                             "'ngày 20 tháng cuối hằng quý' or 31/12/2030")) from None
         return value
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        try:
+            return check_audience(value)
+        except InvalidInput:
+            raise Problem(N_("use all, agency kinds ({kinds}) or roles (officer, admin)"),
+                          kinds=", ".join(str(k) for k in AgencyKind)) from None
 
     @field_validator("lead_days")
     @classmethod
     def _leads(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or any(not 0 <= lead <= 60 for lead in value):
-            raise Problem(N_("one to several whole numbers of days from 0 to 60"))
-        return value
+        try:
+            return check_leads(value)
+        except InvalidInput:
+            raise Problem(N_("one to several whole numbers of days from 0 to 60")) from None
 
-    def spec(self) -> EventSpec:
+    def spec(self, *, before_includes_day: bool = False) -> EventSpec:
         return EventSpec(code=self.code, name=self.name, kind=self.kind,
-                         rule=DateRule.parse(self.date), lead_days=self.lead_days,
-                         audience=self.audience, message=self.message,
-                         report_period=self.report_period)
+                         rule=DateRule.parse(self.date, before_includes_day=before_includes_day),
+                         lead_days=self.lead_days, audience=self.audience,
+                         message=self.message, report_period=self.report_period,
+                         active=self.active)
+
+
+class EventChange(_Strict):
+    """A set-up file's [[events]] entry: a new event (all of name, kind and date given) or a
+    change to a default event of the same code (only the fields written change)."""
+
+    code: str = Field(pattern=SLUG)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: EventKind | None = None
+    date: str | None = Field(default=None, max_length=60)
+    lead_days: tuple[int, ...] | None = None
+    audience: tuple[str, ...] | None = None
+    message: str | None = Field(default=None, max_length=1500)
+    report_period: str | None = Field(default=None, pattern=r"^(6m|year)$")
+    active: bool | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _date_rule(cls, value: str | None) -> str | None:
+        return None if value is None else EventSetup._date_rule(value)
+
+    @field_validator("audience")
+    @classmethod
+    def _audience(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if value is None else EventSetup._audience(value)
+
+    @field_validator("lead_days")
+    @classmethod
+    def _leads(cls, value: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        return None if value is None else EventSetup._leads(value)
+
+    def over(self, base: EventSetup | None) -> EventSetup:
+        """The event this entry describes, on top of the default `base` (if any)."""
+        given = self.model_dump(exclude_unset=True, exclude_none=True)
+        if base is None:
+            missing = [f for f in ("name", "kind", "date") if f not in given]
+            if missing:
+                raise Problem(N_("a new event needs {fields} (no default event has the code "
+                                 "{code})"), fields=", ".join(missing), code=self.code)
+            return EventSetup(**given)
+        return EventSetup(**{**base.model_dump(), **given})
 
 
 class TargetSetup(_Strict):
@@ -162,7 +236,7 @@ class CommuneSetupFile(_Strict):
     commune: CommuneSetup
     villages: tuple[VillageSetup, ...] = ()
     agencies: tuple[AgencySetup, ...] = ()
-    events: tuple[EventSetup, ...] = ()
+    events: tuple[EventChange, ...] = ()
     targets: tuple[TargetSetup, ...] = ()
     rounds: tuple[RoundSetup, ...] = ()
 
@@ -176,7 +250,12 @@ class CommuneSetupFile(_Strict):
         return items
 
     @model_validator(mode="after")
-    def _targets_checked(self) -> CommuneSetupFile:
+    def _events_complete(self) -> CommuneSetupFile:
+        _merge(self.events)  # a new event without its date, a changed one made invalid...
+        self._targets_checked()
+        return self
+
+    def _targets_checked(self) -> None:
         agencies = {agency.code for agency in self.agencies}
         for target in self.targets:
             if target.agency is not None and target.agency not in agencies:
@@ -191,7 +270,6 @@ class CommuneSetupFile(_Strict):
             if target.rule is not Rule.DOWN and not target.values:
                 raise Problem(N_("target {code}: give the target value per year"),
                               code=target.code)
-        return self
 
 
 class SetupFileError(InvalidInput):
@@ -253,8 +331,20 @@ def default_events() -> tuple[EventSetup, ...]:
 
 
 def events_for(setup: CommuneSetupFile) -> tuple[EventSetup, ...]:
-    """The defaults, each replaced by the set-up file's event of the same code, plus the
-    file's own events."""
-    own = {event.code: event for event in setup.events}
-    merged = [own.pop(event.code, event) for event in default_events()]
-    return tuple(merged) + tuple(own.values())
+    """The defaults, each changed by the set-up file's entry of the same code (a whole new
+    definition, or only the fields it writes, e.g. `active = false`), plus the file's own
+    events."""
+    return _merge(setup.events)
+
+
+def _merge(changes: tuple[EventChange, ...]) -> tuple[EventSetup, ...]:
+    own = {event.code: event for event in changes}
+    try:
+        merged = [own.pop(event.code).over(event) if event.code in own else event
+                  for event in default_events()]
+        merged += [change.over(None) for change in own.values()]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Problem(N_("{field}: {reason}"), field=".".join(str(p) for p in first["loc"]),
+                      reason=first["msg"]) from None
+    return tuple(merged)

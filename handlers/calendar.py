@@ -4,6 +4,7 @@ the reminder texts and the report-figures button on deadline reminders."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from telegram import ChatMemberUpdated, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus
@@ -17,10 +18,10 @@ from telegram.ext import (
 
 from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
-from domain.calendar import DateRule, EventKind
+from domain.calendar import DateRule, EventKind, fill_message, hand_in, plain_words
 from domain.errors import InvalidInput, NotFound
 from domain.periods import PeriodKind, report_for_deadline
-from domain.roles import AgencyKind
+from domain.roles import AgencyKind, Role
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.paging import nav_row, page_of
@@ -56,14 +57,41 @@ def date_span(starts_on: dt.date, ends_on: dt.date) -> str:
     return f"{vi_date(starts_on)} – {vi_date(ends_on)}"
 
 
-def render_reminder(event: CalendarEvent, reminder: Reminder, today: dt.date) -> str:
+def event_message(event: CalendarEvent, report_to: str | None) -> str:
+    """The event's message, escaped, with the commune's recipient in place of {report_to}."""
+    return fill_message(esc(event.message), esc(report_to) if report_to else _("the level above"))
+
+
+def hand_in_text(event: CalendarEvent, last_day: dt.date) -> str:
+    """For a "trước ngày 20/5" deadline: which day is the last one, and why."""
+    found = hand_in(service.rule_of(event), last_day)
+    if found is None:
+        return ""
+    if event.before_includes_day:
+        text = _("Last day to hand in: {day} (the plan says “{rule}”; the commune counts that "
+                 "day itself).")
+    else:
+        text = _("Last day to hand in: {day} (the plan says “{rule}”, so {named} itself is "
+                 "too late).")
+    text = text.format(day=vi_date(found.last_day), rule=esc(event.date_rule),
+                       named=vi_short_date(found.named_day))
+    if found.last_working_day != found.last_day:
+        text += " " + _("That day is not a working day: the last working day before it is "
+                        "{day}.").format(day=vi_date(found.last_working_day))
+    return text
+
+
+def render_reminder(event: CalendarEvent, reminder: Reminder, today: dt.date,
+                    report_to: str | None = None) -> str:
     """The text of a reminder, written when it is released (the same for every chat)."""
     head = (_("⏰ <b>Deadline: {name}</b>") if event.kind == EventKind.REPORT_DEADLINE
             else _("📅 <b>{name}</b>")).format(name=esc(event.name))
     lines = [head, f"{date_span(reminder.starts_on, reminder.ends_on)} · "
              f"{when_text(reminder.starts_on, reminder.ends_on, today)}"]
+    if hand := hand_in_text(event, reminder.ends_on):
+        lines.append(hand)
     if event.message:
-        lines += ["", esc(event.message)]
+        lines += ["", event_message(event, report_to)]
     return "\n".join(lines)
 
 
@@ -79,12 +107,15 @@ def reminder_markup(event: CalendarEvent, reminder: Reminder) -> InlineKeyboardM
 # --- asking -----------------------------------------------------------------------------
 
 
-def occurrence_block(occ: service.Occurrence, today: dt.date) -> str:
+def occurrence_block(occ: service.Occurrence, today: dt.date,
+                     report_to: str | None = None) -> str:
     block = [f"{kind_icon(occ.event.kind)} <b>{esc(occ.event.name)}</b>",
              f"{date_span(occ.starts_on, occ.ends_on)} · "
              f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
+    if hand := hand_in_text(occ.event, occ.ends_on):
+        block.append(hand)
     if occ.event.message:
-        block.append(esc(occ.event.message))
+        block.append(event_message(occ.event, report_to))
     return "\n".join(block)
 
 
@@ -93,11 +124,11 @@ async def deadlines(request: Request) -> list[Reply]:
     """The next deadline of each report, however far, then the events of the next 60 days."""
     today = request.runtime.local_now().date()
     found = await service.agenda(request.actor, today, UPCOMING_DAYS, session=request.session)
-    blocks = [occurrence_block(occ, today) for occ in found.reports]
+    blocks = [occurrence_block(occ, today, found.report_to) for occ in found.reports]
     blocks.append(_("<b>Deadlines and events in the next {days} days</b>")
                   .format(days=UPCOMING_DAYS))
     if found.events:
-        blocks += [occurrence_block(occ, today) for occ in found.events]
+        blocks += [occurrence_block(occ, today, found.report_to) for occ in found.events]
     else:
         blocks[-1] += "\n" + _("No other deadline or event in the next {days} days.").format(
             days=UPCOMING_DAYS)
@@ -127,26 +158,77 @@ async def year_calendar(request: Request) -> list[Reply]:
              + f" · {esc(o.event.name)} (<code>{esc(o.event.code)}</code>)"
              for o in service_occ if o.starts_on.year == year or o.ends_on.year == year]
     header = _("<b>Calendar {year}</b>").format(year=year)
-    footer = _("Administrators can move an event: /event CODE DATE, e.g. /event bao-cao-nam 20/11")
-    return [Reply(text) for text in chunks(["\n".join(lines), footer], header)]
+    blocks = ["\n".join(lines)]
+    off = await service.switched_off(commune_id, session=request.session)
+    if off:
+        blocks.append(_("Switched off (no reminders): {codes}").format(
+            codes=", ".join(f"<code>{esc(e.code)}</code>" for e in off)))
+    blocks.append(_("Administrators can change an event: /event CODE DATE, e.g. /event "
+                    "bao-cao-nam trước 20/11; /event CODE tắt (or bật). /event alone shows "
+                    "everything it can do."))
+    return [Reply(text) for text in chunks(blocks, header)]
+
+
+_OFF_WORDS = {"tat", "off"}
+_ON_WORDS = {"bat", "on"}
+_LEAD_WORDS = ("nhac", "leads", "lead days")
+_AUDIENCE_WORDS = ("gui cho", "doi tuong", "audience")
+_MESSAGE_WORDS = ("noi dung", "message")
+
+
+def _after(keywords: tuple[str, ...], plain: str, raw: str) -> str | None:
+    """The text after a leading keyword ("nhắc 14 7" → "14 7"), from the raw text (its
+    diacritics kept), or None if `plain` does not start with one of them."""
+    for keyword in keywords:
+        if plain == keyword or plain.startswith(keyword + " "):
+            words = len(keyword.split())
+            parts = raw.split(maxsplit=words)
+            return parts[words] if len(parts) > words else ""
+    return None
+
+
+def _event_help() -> str:
+    return _("Write /event, the event's code and what to change, for example:\n"
+             "/event bao-cao-nam trước 20/11 (the date)\n"
+             "/event trung-thu 15/8 âm lịch\n"
+             "/event ra-soat ngày 25 hằng tháng\n"
+             "/event bao-cao-6-thang tắt (no more reminders; “bật” switches it on again)\n"
+             "/event bao-cao-nam nhắc 14 7 1 0 (reminder days before the event)\n"
+             "/event bao-cao-nam gửi cho culture_social officer (who receives it)\n"
+             "/event bao-cao-nam nội dung New message… ({report_to} is replaced by the "
+             "commune's recipient)\n"
+             "The codes are in /calendar.")
 
 
 @handles
 async def edit_event(request: Request) -> Reply:
-    """/event CODE DATE: an administrator changes an event's date for the commune."""
-    args = request.context.args or []
-    if len(args) < 2:
-        return Reply(_("Write /event, the event's code and the new date, for example:\n"
-                       "/event bao-cao-nam 20/11\n/event trung-thu 15/8 âm lịch\n"
-                       "/event thu-bao-cao-nam 5 ngày làm việc trước 15/11\n"
-                       "The codes are in /calendar."))
+    """/event CODE …: an administrator changes an event of the commune (date, on/off,
+    reminder days, audience, message)."""
+    raw = (request.update.effective_message.text or "").split(maxsplit=2)
+    if len(raw) < 3:
+        return Reply(_event_help())
+    code, rest = raw[1], raw[2].strip()
+    plain = plain_words(rest)
+    changes: dict = {}
     try:
-        event = await service.change_event_date(request.actor, args[0], " ".join(args[1:]),
-                                                session=request.session, now=request.now)
+        if plain in _OFF_WORDS | _ON_WORDS:
+            changes["active"] = plain in _ON_WORDS
+        elif (leads := _after(_LEAD_WORDS, plain, rest)) is not None:
+            if not re.fullmatch(r"[\d\s,;]+", leads):
+                raise InvalidInput("lead_days_invalid")
+            changes["lead_days"] = [int(n) for n in re.findall(r"\d+", leads) if len(n) <= 3]
+        elif (who := _after(_AUDIENCE_WORDS, plain, rest)) is not None:
+            changes["audience"] = [w for w in re.split(r"[\s,;]+", who.lower()) if w]
+        elif (message := _after(_MESSAGE_WORDS, plain, rest)) is not None:
+            changes["message"] = message
+        else:
+            changes["date_rule"] = service.DateRule.parse(rest).text
+        event = await service.edit_event(request.actor, code, session=request.session,
+                                         now=request.now, **changes)
     except InvalidInput as problem:
         return Reply(message_for(problem))
     except NotFound:
-        return Reply(_unknown_event(args[0], " ".join(args[1:])))
+        return Reply(_unknown_event(code, rest if "date_rule" in changes else ""))
     # Its reminders are planned again in this transaction: a crash right after the commit
     # cannot leave the event without them.
     year = request.runtime.local_now().year
@@ -154,16 +236,41 @@ async def edit_event(request: Request) -> Reply:
     await service.plan_reminders(session=request.session, years=[year, year + 1],
                                  tz=request.runtime.tz, hour=hour, minute=minute,
                                  events=[event])
+    return Reply(await _changed_text(request, event, changes))
+
+
+async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -> str:
+    name = esc(event.name)
+    if changes.get("active") is False:
+        return _("Done: “{name}” is switched off. No reminder of it will be sent; "
+                 "/event {code} bật switches it on again.").format(name=name,
+                                                                  code=esc(event.code))
+    if "lead_days" in changes:
+        text = _("Done: reminders of “{name}” go out {days} days before.").format(
+            name=name, days=", ".join(str(d) for d in event.lead_days))
+    elif "audience" in changes:
+        text = _("Done: “{name}” now goes to: {who}.").format(
+            name=name, who=", ".join(esc(audience_name(a)) for a in event.audience))
+    elif "message" in changes:
+        text = _("Done: the message of “{name}” is now:").format(name=name) + "\n" + \
+            event_message(event, (await service.commune_unit(event.commune_id,
+                                                             session=request.session)).report_to)
+    elif "active" in changes:
+        text = _("Done: “{name}” is switched on again.").format(name=name)
+    else:
+        text = _("Done: “{name}” is now on {rule}.").format(name=name,
+                                                           rule=esc(event.date_rule))
+    if not event.active:
+        return text + "\n" + _("It is switched off: /event {code} bật to send its reminders "
+                               "again.").format(code=esc(event.code))
     today = request.runtime.local_now().date()
-    upcoming = await service.occurrences(event.commune_id, today, today + dt.timedelta(days=400),
-                                         session=request.session)
-    nxt = next((o for o in upcoming if o.event.id == event.id), None)
-    text = _("Done: “{name}” is now on {rule}.").format(name=esc(event.name),
-                                                       rule=esc(event.date_rule))
+    nxt = service.next_occurrence(event, today)
     if nxt:
         text += "\n" + _("Next: {when}. Reminders are planned again from the new date.").format(
-            when=date_span(nxt.starts_on, nxt.ends_on))
-    return Reply(text)
+            when=date_span(*nxt))
+    else:
+        text += "\n" + _("That date is past: no reminder will be sent.")
+    return text
 
 
 def _unknown_event(code: str, rule_text: str) -> str:
@@ -173,8 +280,9 @@ def _unknown_event(code: str, rule_text: str) -> str:
     try:
         DateRule.parse(rule_text)
     except InvalidInput:
-        lines.append(_("“{text}” is not a date either.").format(text=esc(rule_text[:40])) + " "
-                     + message_for(InvalidInput("date_rule_invalid")))
+        if rule_text:
+            lines.append(_("“{text}” is not a date either.").format(text=esc(rule_text[:40]))
+                         + " " + message_for(InvalidInput("date_rule_invalid")))
     return "\n".join(lines)
 
 
@@ -314,6 +422,8 @@ def audience_name(audience: str) -> str:
         AgencyKind.UNION: _("Unions"),
         AgencyKind.VILLAGE: _("Villages"),
         AgencyKind.OTHER: _("Other agencies"),
+        Role.OFFICER: _("Officers"),
+        Role.ADMIN: _("Administrators"),
     }
     return names.get(audience, audience)
 

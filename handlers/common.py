@@ -119,8 +119,23 @@ INVALID_INPUT_MESSAGES = {
                               "and digits, for example ABCD-EFGH."),
     "addition_empty": lambda: _("Please send some text, a photo or a voice message first."),
     "member_needed": lambda: _("Only a member of the commune can take a case."),
-    "date_rule_invalid": lambda: _("That date cannot be read. Write it like 20/5, 1/6-30/6, "
-                                   "15/8 âm lịch or “5 ngày làm việc trước 20/5”."),
+    "date_rule_invalid": lambda: _("That date cannot be read. Write it like 20/5, "
+                                   "“trước 20/5”, 1/6-30/6, 15/8 âm lịch, “5 ngày làm việc "
+                                   "trước 20/5”, “ngày 25 hằng tháng”, “ngày 20 tháng cuối "
+                                   "hằng quý” or 31/12/2030."),
+    "lunar_day_missing": lambda: _("Not every lunar month has a 30th day: in a 29-day month "
+                                   "that date would fall on the 1st of the next month. Write "
+                                   "“cuối tháng N âm lịch” for the last day of lunar month N, "
+                                   "e.g. “cuối tháng 12 âm lịch”."),
+    "lead_days_invalid": lambda: _("Write the reminder days as up to 10 whole numbers of days "
+                                   "before the event, from 0 (the day itself) to 60, e.g. "
+                                   "“14 7 1 0”."),
+    "audience_invalid": lambda: _("Write who receives it as “all” or agency kinds "
+                                  "(culture_social, police, health, school, front, union, "
+                                  "village, other) or roles (officer, admin), e.g. "
+                                  "“health school”."),
+    "event_message_invalid": lambda: _("Please type the new message after “nội dung” (at most "
+                                       "1,500 characters)."),
     "broadcast_too_long": lambda: _("That message is too long (at most 3,500 characters). "
                                     "Please shorten it and send it again."),
     "broadcast_not_draft": lambda: _("This broadcast was already sent or cancelled."),

@@ -17,11 +17,12 @@ from domain.calendar import (
     EventSpec,
     Recipient,
     matches,
-    reminder_days,
+    planned_reminders,
     send_moment,
 )
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import Action, Actor, UnitKind, ensure
+from domain.setup_file import check_audience, check_leads
 from storage import audit, outbox, units
 from storage import calendar as store
 from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
@@ -29,11 +30,15 @@ from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscri
 log = logging.getLogger(__name__)
 
 
+def rule_of(event: CalendarEvent) -> DateRule:
+    return DateRule.parse(event.date_rule, before_includes_day=event.before_includes_day)
+
+
 def spec_of(event: CalendarEvent) -> EventSpec:
     return EventSpec(code=event.code, name=event.name, kind=EventKind(event.kind),
-                     rule=DateRule.parse(event.date_rule), lead_days=tuple(event.lead_days),
+                     rule=rule_of(event), lead_days=tuple(event.lead_days),
                      audience=tuple(event.audience), message=event.message,
-                     report_period=event.report_period)
+                     report_period=event.report_period, active=event.active)
 
 
 # --- what is coming -------------------------------------------------------------------------
@@ -51,11 +56,8 @@ async def occurrences(commune_id: int, start: dt.date, end: dt.date, *,
     """Events of the commune that are on at some day in [start, end], by date."""
     found = []
     for event in await store.list_events(commune_id, session=session):
-        rule = DateRule.parse(event.date_rule)
-        for year in range(start.year - 1, end.year + 1):
-            first, last = rule.occurrence(year)
-            if last >= start and first <= end:
-                found.append(Occurrence(event, first, last))
+        for _year, _seq, first, last in rule_of(event).occurrences_between(start, end):
+            found.append(Occurrence(event, first, last))
     return sorted(found, key=lambda o: (o.starts_on, o.event.id))
 
 
@@ -88,6 +90,7 @@ class Agenda:
 
     reports: list[Occurrence]
     events: list[Occurrence]
+    report_to: str | None = None  # the commune's recipient of its reports
 
 
 async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSession) -> Agenda:
@@ -97,37 +100,87 @@ async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSessi
                                session=session)
     reports = []
     for event in await store.list_events(commune_id, session=session):
-        if event.report_period:
-            nxt = next_occurrence(event, today)
+        if event.report_period and (nxt := next_occurrence(event, today)) is not None:
             reports.append(Occurrence(event, *nxt))
+    commune = await units.get_unit(commune_id, session=session)
     return Agenda(reports=sorted(reports, key=lambda o: (o.starts_on, o.event.id)),
-                  events=[o for o in window if not o.event.report_period])
+                  events=[o for o in window if not o.event.report_period],
+                  report_to=commune.report_to if commune else None)
 
 
-def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The first occurrence of `event` not over by `today` (a deadline day still counts)."""
-    rule = DateRule.parse(event.date_rule)
-    return next(span for year in range(today.year - 1, today.year + 2)
-                if (span := rule.occurrence(year))[1] >= today)
+def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first occurrence of `event` not over by `today` (a deadline day still counts);
+    None for a one-off date already past."""
+    return rule_of(event).next_after(today)
+
+
+async def _editable_event(actor: Actor, code: str, *, session: AsyncSession,
+                          ) -> tuple[int, CalendarEvent]:
+    commune_id = await commune_of(actor, session=session)
+    ensure(actor, Action.EDIT_CALENDAR, await units.get_unit_scope(commune_id, session=session))
+    event = await store.get_event(commune_id, code, session=session)
+    if event is None:
+        raise NotFound("event")
+    return commune_id, event
 
 
 async def change_event_date(actor: Actor, code: str, rule_text: str, *, session: AsyncSession,
                             now: dt.datetime) -> CalendarEvent:
     """An administrator moves an event (provinces use 15/11, 20/11, 01/12...)."""
-    commune_id = await commune_of(actor, session=session)
-    ensure(actor, Action.EDIT_CALENDAR, await units.get_unit_scope(commune_id, session=session))
-    event = await store.get_event(commune_id, code, session=session)
-    if event is None or not event.active:
-        raise NotFound("event")
-    rule = DateRule.parse(rule_text)  # InvalidInput("date_rule_invalid") if not a date rule
-    before = event.date_rule
-    event.date_rule = rule.text
+    # InvalidInput("date_rule_invalid" / "lunar_day_missing") if not a usable date rule
+    rule = DateRule.parse(rule_text)
+    return await edit_event(actor, code, session=session, now=now, date_rule=rule.text)
+
+
+async def edit_event(actor: Actor, code: str, *, session: AsyncSession, now: dt.datetime,
+                     date_rule: str | None = None, active: bool | None = None,
+                     lead_days: Sequence[int] | None = None,
+                     audience: Sequence[str] | None = None,
+                     message: str | None = None) -> CalendarEvent:
+    """An administrator changes one thing of an event of the commune: its date, switches it
+    off or on, its reminder days, who receives it, its message. Reminders not sent yet are
+    planned again (none while it is off). The set-up file wins again at its next import."""
+    commune_id, event = await _editable_event(actor, code, session=session)
+    changes: dict[str, tuple[object, object]] = {}
+    if date_rule is not None:
+        DateRule.parse(date_rule)
+        changes["date_rule"] = (event.date_rule, date_rule)
+    if active is not None:
+        changes["active"] = (event.active, active)
+    if lead_days is not None:
+        changes["lead_days"] = (list(event.lead_days), list(check_leads(tuple(lead_days))))
+    if audience is not None:
+        changes["audience"] = (list(event.audience), list(check_audience(tuple(audience))))
+    if message is not None:
+        message = message.strip()
+        if not message or len(message) > MAX_EVENT_MESSAGE_CHARS:
+            raise InvalidInput("event_message_invalid")
+        changes["message"] = (event.message, message)
+    for field_name, (_before, after) in changes.items():
+        setattr(event, field_name, after)
     event.updated_at = now
     await store.drop_planned_reminders(event.id, session=session)
+    await session.flush()
+    # ids and settings only; a message's text is the commune's, not a citizen's
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                       action="event_date_changed", object_type="event", object_id=event.id,
-                       unit_id=commune_id, before=before, after=rule.text)
+                       action="event_changed", object_type="event", object_id=event.id,
+                       unit_id=commune_id, fields=sorted(changes),
+                       before={k: v[0] for k, v in changes.items() if k != "message"},
+                       after={k: v[1] for k, v in changes.items() if k != "message"})
     return event
+
+
+MAX_EVENT_MESSAGE_CHARS = 1500
+
+
+async def commune_unit(commune_id: int, *, session: AsyncSession):  # noqa: ANN201
+    return await units.get_unit(commune_id, session=session)
+
+
+async def switched_off(commune_id: int, *, session: AsyncSession) -> list[CalendarEvent]:
+    """The commune's events that are switched off (shown under /calendar)."""
+    return [e for e in await store.list_events(commune_id, session=session, active_only=False)
+            if not e.active]
 
 
 # --- planning and releasing reminders ---------------------------------------------------------
@@ -144,23 +197,24 @@ async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.
     for event in events:
         spec = spec_of(event)
         for year in years:
-            start, end = spec.rule.occurrence(year)
-            existing = {r.lead_days: r for r in await store.reminders_of(event.id, year,
-                                                                          session=session)}
-            for lead, day in reminder_days(spec, year):
-                send_at = send_moment(day, hour, minute, tz)
-                reminder = existing.get(lead)
+            existing = {(r.seq, r.lead_days): r
+                        for r in await store.reminders_of(event.id, year, session=session)}
+            for planned in planned_reminders(spec, year):  # none while switched off
+                start, end = planned.starts_on, planned.ends_on
+                send_at = send_moment(planned.day, hour, minute, tz)
+                reminder = existing.get((planned.seq, planned.lead_days))
                 if reminder is None:
                     created += await store.add_reminder(Reminder(
                         event_id=event.id, commune_id=event.commune_id, year=year,
-                        lead_days=lead, starts_on=start, ends_on=end, send_at=send_at),
-                        session=session)
+                        seq=planned.seq, lead_days=planned.lead_days, starts_on=start,
+                        ends_on=end, send_at=send_at), session=session)
                 elif reminder.status == "planned" and reminder.send_at != send_at:
                     reminder.send_at, reminder.starts_on, reminder.ends_on = send_at, start, end
     return created
 
 
-Renderer = Callable[[CalendarEvent, Reminder, dt.date], str]
+# (event, reminder, today, the commune's report_to) → the reminder's text
+Renderer = Callable[[CalendarEvent, Reminder, dt.date, str | None], str]
 
 
 @dataclass(frozen=True)
@@ -182,19 +236,22 @@ async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
     """
     today = now.astimezone(tz).date()
     due = await store.list_due_reminders(now, session=session)
-    latest: dict[tuple[int, int], Reminder] = {}
+    latest: dict[tuple[int, int, int], Reminder] = {}
     for reminder in due:
-        key = (reminder.event_id, reminder.year)
+        key = (reminder.event_id, reminder.year, reminder.seq)
         if key not in latest or reminder.lead_days < latest[key].lead_days:
             latest[key] = reminder
     released = []
     for reminder in due:
-        if reminder.ends_on < today or latest[(reminder.event_id, reminder.year)] is not reminder:
-            if await store.claim_reminder(reminder.id, "stale", session=session, now=now):
-                log.info("reminder %s skipped: event over or superseded", reminder.id)
-            continue
         event = await session.get(CalendarEvent, reminder.event_id)
-        text = render(event, reminder, today)
+        if (reminder.ends_on < today or not event.active
+                or latest[(reminder.event_id, reminder.year, reminder.seq)] is not reminder):
+            if await store.claim_reminder(reminder.id, "stale", session=session, now=now):
+                log.info("reminder %s skipped: event over, switched off or superseded",
+                         reminder.id)
+            continue
+        commune = await units.get_unit(event.commune_id, session=session)
+        text = render(event, reminder, today, commune.report_to if commune else None)
         if not await store.claim_reminder(reminder.id, "released", session=session, now=now,
                                           text=text):
             continue

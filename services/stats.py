@@ -168,7 +168,8 @@ async def deadlines_of(scope: Scope, *, session: AsyncSession):  # noqa: ANN201
     if not scope.province_level:
         for event in await calendar_store.list_events(scope.unit_id, session=session):
             if event.report_period in {str(k) for k in REPORT_KINDS}:
-                rules[PeriodKind(event.report_period)] = DateRule.parse(event.date_rule)
+                rules[PeriodKind(event.report_period)] = DateRule.parse(
+                    event.date_rule, before_includes_day=event.before_includes_day)
 
     def deadline_of(kind: PeriodKind, year: int) -> dt.date:
         rule = rules.get(kind)

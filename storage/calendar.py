@@ -53,7 +53,7 @@ async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> bool:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values = reminder.model_dump(exclude={"id"})
     result = await session.exec(insert(Reminder).values(**values).on_conflict_do_nothing(
-        index_elements=["event_id", "year", "lead_days"]))
+        index_elements=["event_id", "year", "seq", "lead_days"]))
     return (result.rowcount or 0) == 1
 
 

@@ -338,6 +338,8 @@ class CalendarEvent(SQLModel, table=True):
     message: str = Field(default="", sa_type=sa.Text)
     report_period: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)
+    # "trước ngày 20/5" read as 20/5 still counting (the commune's set-up), not 19/5
+    before_includes_day: bool = Field(default=False)
     updated_at: dt.datetime = _when()
 
 
@@ -367,13 +369,17 @@ class Reminder(SQLModel, table=True):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        sa.UniqueConstraint("event_id", "year", "lead_days", name="uq_reminders_occurrence"),
+        sa.UniqueConstraint("event_id", "year", "seq", "lead_days",
+                            name="uq_reminders_occurrence"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="calendar_events.id", index=True)
     commune_id: int = Field(foreign_key="units.id", index=True)
     year: int
+    # which occurrence in the year: 0 for a yearly event, the month (1–12) of a monthly one,
+    # the quarter (1–4) of a quarterly one
+    seq: int = Field(default=0)
     lead_days: int
     starts_on: dt.date
     ends_on: dt.date

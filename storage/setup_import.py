@@ -54,21 +54,26 @@ async def _upsert_unit(
 
 async def _import_events(session: AsyncSession, summary: ImportSummary, commune_id: int,
                          setup: CommuneSetupFile, now: dt.datetime) -> None:
-    """The commune's calendar: defaults merged with the file's own events. A changed date
-    drops the reminders not sent yet, so they are planned again from the new date."""
+    """The commune's calendar: defaults merged with the file's own events. A changed date,
+    reading of "trước ngày" or switch drops the reminders not sent yet, so they are planned
+    again (none for an event switched off)."""
     wanted = events_for(setup)
+    includes_day = setup.commune.before_includes_day
     for spec in wanted:
         event = await calendar.get_event(commune_id, spec.code, session=session)
         values = {"name": spec.name, "kind": str(spec.kind), "date_rule": spec.date,
                   "lead_days": list(spec.lead_days), "audience": list(spec.audience),
-                  "message": spec.message, "report_period": spec.report_period, "active": True}
+                  "message": spec.message, "report_period": spec.report_period,
+                  "active": spec.active, "before_includes_day": includes_day}
         if event is None:
             session.add(CalendarEvent(commune_id=commune_id, code=spec.code, updated_at=now,
                                       **values))
             summary.created.append(f"event:{spec.code}")
         else:
             rule_changed = (event.date_rule != spec.date
-                            or list(event.lead_days) != list(spec.lead_days))
+                            or list(event.lead_days) != list(spec.lead_days)
+                            or event.active != spec.active
+                            or event.before_includes_day != includes_day)
             if _apply(event, values):
                 event.updated_at = now
                 summary.updated.append(f"event:{spec.code}")

@@ -23,7 +23,8 @@ HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 CHANNELS = ["telegram", "telegram", "telegram", "phone", "school", "direct", "agency", "other"]
 PERIOD_LO = dt.datetime(2026, 11, 15, tzinfo=HANOI).astimezone(dt.UTC)  # 6-month report 2027
 PERIOD_HI = dt.datetime(2027, 5, 15, tzinfo=HANOI).astimezone(dt.UTC)
-NOW = dt.datetime(2027, 5, 20, 3, 0, tzinfo=dt.UTC)
+# 19/5/2027: the last day to hand in the 6-month report ("trước ngày 20/5")
+NOW = dt.datetime(2027, 5, 19, 3, 0, tzinfo=dt.UTC)
 SECRET_NAME = "Nguyễn Thị Bí Mật"
 SECRET_STORY = "Em bị đánh ở nhà số 12, gọi 0912 345 678"
 

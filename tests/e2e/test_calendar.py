@@ -43,9 +43,12 @@ async def test_deadlines_in_the_next_60_days(bot, people):
     # 23/11/2026: the gender-equality month is under way, micronutrient day 2 on 1/12.
     assert "bình đẳng giới" in answer.text and "đang diễn ra đến 15/12/2026" in answer.text
     assert "Thứ Ba, ngày 01/12/2026" in answer.text and "còn 8 ngày" in answer.text
-    # 15/11/2026 is past: the next annual report is a year away and still shown, first.
+    # 14/11/2026 is past: the next annual report is a year away and still shown, first.
+    # "Báo cáo năm trước ngày 15/11": the last day is 14/11/2027, a Sunday, so the message
+    # names the Friday before as the last working day.
     assert answer.text.index("Hạn báo cáo sắp tới") < answer.text.index("Báo cáo 6 tháng")
-    assert "Thứ Hai, ngày 15/11/2027" in answer.text
+    assert "Chủ nhật, ngày 14/11/2027" in answer.text
+    assert "ngày 15/11/2027 là đã muộn" in answer.text and "Thứ Sáu, ngày 12/11/2027" in answer.text
     citizen = bot.user(1001, "Lan")
     citizen.mark()
     await citizen.send("/deadlines")
@@ -65,8 +68,9 @@ async def test_deadlines_always_show_the_next_report_deadlines(bot, people, cloc
     annual = text.index("Báo cáo năm công tác trẻ em")
     window = text.index("Hạn báo cáo và sự kiện trong 60 ngày tới")
     assert six_months < annual < window < text.index("bình đẳng giới")
-    assert "Thứ Năm, ngày 20/05/2027 · còn 169 ngày" in text
-    assert "Thứ Hai, ngày 15/11/2027" in text
+    # "trước ngày 20/5" and "trước ngày 15/11": the last days are 19/5 and 14/11.
+    assert "Thứ Tư, ngày 19/05/2027 · còn 168 ngày" in text
+    assert "Chủ nhật, ngày 14/11/2027" in text
     assert text.count("Báo cáo năm công tác trẻ em") == 1
 
 
@@ -187,14 +191,16 @@ async def test_deadline_reminder_button_shows_the_report_figures(bot, people, cl
     officer.mark()
     await officer.send("/subscribe")
     await officer.reply()
-    # 1/5/2027 is a holiday: the 14-day reminder of 20/5/2027 goes out on 6/5.
-    clock.set(dt.datetime(2027, 5, 6, 8, 0, tzinfo=HANOI))
+    # "trước ngày 20/5": the last day is 19/5/2027; its 14-day reminder goes out on 5/5.
+    clock.set(dt.datetime(2027, 5, 5, 8, 0, tzinfo=HANOI))
     await plan_calendar(bot.runtime)
     officer.mark()
     await run_calendar_jobs(bot.application)
     reminders = officer.unread()
     deadline = next(m for m in reminders if "Báo cáo 6 tháng" in m.text)
-    assert "Thứ Năm, ngày 20/05/2027" in deadline.text and "còn 14 ngày" in deadline.text
+    assert "Thứ Tư, ngày 19/05/2027" in deadline.text and "còn 14 ngày" in deadline.text
+    assert "Hạn cuối để gửi: Thứ Tư, ngày 19/05/2027" in deadline.text
+    assert "gửi Sở Y tế tỉnh Ninh Bình" in deadline.text  # the commune's report_to
     officer.mark()
     await officer.press(deadline, "Số liệu cho báo cáo này")
     sent = officer.chat.messages.values

@@ -143,7 +143,7 @@ def _check_totals(rows: list[tuple], want: dict[str, list], columns: list[str]) 
 
 
 async def test_officer_gets_figures_chart_and_files(bot, officer, world, monkeypatch):
-    bot.clock.set(NOW)  # 20/5/2027: the 6-month report is due today
+    bot.clock.set(NOW)  # 19/5/2027: the last day of the 6-month report ("trước ngày 20/5")
     commune_id = next(iter(world.communes))
     want = expected(world, commune_id)
     officer.mark()
@@ -242,8 +242,8 @@ async def test_the_20_5_reminder_button_exports_that_report(bot, officer, world)
     officer.mark()
     await officer.send("/subscribe")
     await officer.reply()
-    # 1/5/2027 is a holiday: the 14-day reminder of 20/5/2027 goes out on 6/5.
-    now = dt.datetime(2027, 5, 6, 8, 0, tzinfo=HANOI)
+    # "trước ngày 20/5": the last day is 19/5/2027; its 14-day reminder goes out on 5/5.
+    now = dt.datetime(2027, 5, 5, 8, 0, tzinfo=HANOI)
     bot.clock.set(now)
     await plan_calendar(bot.runtime)
     officer.mark()

@@ -19,9 +19,9 @@ EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "minh-tan.t
 
 # Written out by hand: (first day, last day) as day/month, or "lunar d/m".
 EXPECTED = {
-    "bao-cao-6-thang": ((20, 5), (20, 5)),
-    "bao-cao-nam": ((15, 11), (15, 11)),
-    "thu-bao-cao-nam": ((10, 11), (10, 11)),
+    # "trước ngày 20/5" / "trước ngày 15/11": the last day to hand in is the day before.
+    "bao-cao-6-thang": ((19, 5), (19, 5)),
+    "bao-cao-nam": ((14, 11), (14, 11)),
     "thang-hanh-dong": ((1, 6), (30, 6)),
     "quoc-te-thieu-nhi": ((1, 6), (1, 6)),
     "vi-chat-thang-6": ((1, 6), (2, 6)),
@@ -98,7 +98,7 @@ def test_commune_file_overrides_defaults_by_code():
     setup = load_setup_file(EXAMPLE)
     events = {e.code: e for e in events_for(setup)}
     assert events["vi-chat-thang-6"].date == "30/6"  # Minh Tân's own plan
-    assert events["bao-cao-nam"].date == "15/11"  # the default
+    assert events["bao-cao-nam"].date == "trước 15/11"  # the default
     assert len(events) == len(default_events())
 
 
