@@ -39,6 +39,9 @@ class CommuneSetup(_Strict):
     on_duty_phone: str = Field(pattern=PHONE)
     report_to: str = Field(default="", max_length=200)
     hotlines: tuple[Hotline, ...] = ()
+    # Plans and closings go to the commune's leader (Decree 56/2017, Điều 28, 30); a small
+    # commune may switch it off.
+    leader_approval: bool = True
 
 
 class VillageSetup(_Strict):
