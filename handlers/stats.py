@@ -20,7 +20,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.i18n import _, vi_datetime, vi_short_date
 from bot.runtime import Runtime
-from domain.cases import CaseStatus, RiskLevel, SpecialGroup
+from domain.cases import CaseStatus, ChildSex, HarmPlace, RiskLevel, SpecialGroup
 from domain.errors import InvalidInput
 from domain.names import sort_key
 from domain.periods import Period, PeriodKind, parse_period
@@ -34,7 +34,9 @@ from handlers.texts import (
     category_name,
     chunks,
     esc,
+    harm_place_name,
     risk_name,
+    sex_name,
     status_name,
 )
 from handlers.texts import channel_name as case_channel_name
@@ -213,6 +215,23 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
         s5.rows.append(row(f"1.{i}", special_group_name(group), cases,
                            lambda c, k=str(group): c.special_groups.get(k, 0)))
     sections.append(s5)
+
+    s6 = Section("VI", _("Children in the cases by sex, age group and place of harm "
+                         "(as Circular 13/2021 breaks down the children abused)"))
+    s6.rows.append(row("1", _("By the child's sex"), "", lambda c: None, True))
+    for i, sex in enumerate([*ChildSex, None], 1):
+        s6.rows.append(row(f"1.{i}", sex_name(sex).capitalize(), cases,
+                           lambda c, k=str(sex) if sex else NO_RISK: c.cases_by_sex.get(k, 0)))
+    s6.rows.append(row("2", _("By age group"), "", lambda c: None, True))
+    for i, age in enumerate(AgeGroup, 1):
+        s6.rows.append(row(f"2.{i}", age_name(age).capitalize(), cases,
+                           lambda c, k=str(age): c.cases_by_age.get(k, 0)))
+    s6.rows.append(row("3", _("By place of harm"), "", lambda c: None, True))
+    for i, place in enumerate([*HarmPlace, None], 1):
+        s6.rows.append(row(f"3.{i}", harm_place_name(place).capitalize(), cases,
+                           lambda c, k=str(place) if place else NO_RISK:
+                           c.cases_by_place.get(k, 0)))
+    sections.append(s6)
 
     heading = [
         _("APPENDIX: CHILD PROTECTION FIGURES"),

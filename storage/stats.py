@@ -121,12 +121,14 @@ def _cases_received(columns: Sequence, commune_ids: Sequence[int], lo: dt.dateti
 
 async def cases_by(dimension: str, commune_ids: Sequence[int], lo: dt.datetime,
                    hi: dt.datetime, *, session: AsyncSession) -> PerCommune:
-    """Cases of the reports received, per commune and current status or risk."""
-    column = {"status": Case.status, "risk": Case.risk}[dimension]
+    """Cases of the reports received, per commune and current status, risk, the child's sex,
+    the place of harm or the age group ('none': not recorded)."""
+    column = {"status": Case.status, "risk": Case.risk, "sex": Case.child_sex,
+              "place": Case.harm_place, "age": Report.age_group}[dimension]
     stmt = (_cases_received([Report.commune_id, column, func.count()], commune_ids, lo, hi)
             .group_by(Report.commune_id, column))
     rows = (await session.exec(stmt)).all()
-    if dimension == "risk":
+    if dimension in ("risk", "sex", "place"):  # not assessed / not recorded yet
         rows = [(c, r or NO_RISK, n) for c, r, n in rows]
     return _per_commune(rows)
 
