@@ -1065,7 +1065,8 @@ async def approve(request: Request) -> Reply | list[Reply]:
         decided = await cases_service.decide_approval(
             request.actor, case_id, revision=_rev(request), approve=True,
             session=request.session, now=request.now, config=request.runtime.case_config)
-        return await _decided(request, decided, edit=True)
+        # A new message: the request above it keeps the plan the leader approved.
+        return await _decided(request, decided, edit=False)
 
     return await fresh_if_changed(request, case_id, apply)
 
@@ -1087,7 +1088,7 @@ async def ask_return(request: Request) -> Reply:
         return Reply(_("↩️ Returning {what} of case {code}. Type your comment in one message: "
                        "what should be changed?").format(
             what=approval_kind_name(loaded.case.approval), code=loaded.report.code),
-            _cancel_input(), edit=True)
+            _cancel_input())  # the request stays readable above
 
     return await fresh_if_changed(request, case_id, ask)
 
