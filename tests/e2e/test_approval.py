@@ -13,8 +13,12 @@ import pytest
 from sqlmodel import select
 
 from bot.jobs import run_case_jobs
-from domain.roles import UnitKind
+from domain.periods import parse_period
+from domain.roles import Actor, Role, UnitKind
+from handlers.stats import appendix
+from services import stats as stats_service
 from storage.models import AuditEntry, Case, CaseEvent, Delivery, Report, Unit
+from storage.units import get_unit_scope
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
 
@@ -222,3 +226,37 @@ async def test_approval_switched_off_and_the_review_loop(bot, people):
     closed = await act(officer, press=reasons, label="Trẻ đã an toàn")
     assert "Tình trạng: Đã kết thúc" in closed.text
     assert leader.unread() == []  # nothing went to the leader
+
+
+async def test_stats_break_children_down_by_sex_age_and_place(bot, people):
+    """The child's sex and the place of harm recorded at the assessment reach /stats and the
+    workbook's totals (the same appendix table), as Circular 13/2021's indicator wants."""
+    leader = people["leader"]
+    code = await case_in_planning(bot, people)
+    leader.mark()
+    await leader.send("/stats")
+    messages = []
+    while not any("photo" in m.raw for m in messages):
+        messages += await leader.replies(1, timeout=30)
+    text = "\n".join(m.text for m in messages if "photo" not in m.raw)
+    assert code not in text  # figures only
+    section = text[text.index("Trẻ em trong các vụ việc theo giới tính"):]
+    for line in ("Theo giới tính của trẻ\n• Nữ: 1", "• 6–10 tuổi: 1",
+                 "Theo nơi xảy ra xâm hại\n• Gia đình: 1"):
+        assert line in section, line
+    assert "• Nam:" not in section  # the chat lists what is not zero
+    # The workbook's totals sheet is the same table, zeros included.
+    async with bot.db.session() as session:
+        commune = (await session.exec(select(Unit).where(Unit.kind == UnitKind.COMMUNE))).first()
+        actor = Actor(user_id=leader.id, role=Role.LEADER,
+                      scope=await get_unit_scope(commune.id, session=session))
+        scope = await stats_service.scope_for(actor, session=session)
+        period = parse_period("", bot.clock.now().astimezone(bot.runtime.tz).date(),
+                              await stats_service.deadlines_of(scope, session=session))
+        figures = await stats_service.figures(scope, period, session=session,
+                                              tz=bot.runtime.tz, now=bot.clock.now())
+    rows = {(r.label, r.total) for s in appendix(figures, bot.runtime.tz).sections
+            for r in s.rows if s.number == "VI"}
+    for label, value in (("Nữ", 1), ("Nam", 0), ("Chưa rõ", 0), ("Chưa ghi", 0),
+                         ("Gia đình", 1), ("Môi trường mạng", 0), ("6–10 tuổi", 1)):
+        assert (label, value) in rows, (label, rows)
