@@ -14,8 +14,8 @@ from domain.cases import (
     DeadlineRules,
     RiskLevel,
     approval_needed,
-    decide,
     deadline,
+    decide,
     submit_for_approval,
     transition,
 )
