@@ -2,6 +2,7 @@
 urgent plan deadline (Điều 28.1 "trừ trường hợp khẩn cấp"): plain rules."""
 
 import datetime as dt
+import pathlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -158,3 +159,14 @@ def test_the_leader_is_invited_to_a_commune_and_reads_and_approves_its_cases():
     admin = Actor(user_id=7, role=Role.ADMIN, scope=UnitScope((1, 10)), member_id=3)
     for other in (officer, admin):
         assert CaseRight.APPROVE not in rights(other, CaseScope(commune_id=10))
+
+
+def test_a_commune_switches_approval_off_in_its_set_up_file(tmp_path):
+    from domain.setup_file import load_setup_file
+
+    example = pathlib.Path(__file__).parents[2] / "examples" / "minh-tan.toml"
+    assert load_setup_file(example).commune.leader_approval is True  # the decree's rule
+    text = example.read_text("utf-8").replace("leader_approval = true", "leader_approval = false")
+    off = tmp_path / "small.toml"
+    off.write_text(text, "utf-8")
+    assert load_setup_file(off).commune.leader_approval is False
