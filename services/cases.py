@@ -309,7 +309,8 @@ async def submit_approval(actor: Actor, case_id: int, *, revision: int | None,
                           "reason": str(closure_reason) if closure_reason else None,
                           "by": actor.user_id}
     _touch(loaded, now, config)
-    await _event(case, actor, "approval_asked", session=session, now=now, note=str(request.kind))
+    await _event(case, actor, "approval_asked", session=session, now=now,
+                 note=f"{request.kind}: {request.text}" if request.text else str(request.kind))
     await _audit(case, actor, "case_approval_requested", session=session, now=now,
                  kind=str(request.kind))
     return Submitted(case, loaded.report, request.kind,
@@ -348,7 +349,7 @@ async def decide_approval(actor: Actor, case_id: int, *, revision: int | None, a
     if decision.approved:
         reason = ClosureReason(data["reason"]) if data.get("reason") else None
         change = transition(CaseStatus(case.status), CaseStatus(data["target"]),
-                            note=data.get("text") or "" if kind is ApprovalKind.CLOSING else "",
+                            note=data.get("text") or "",  # the plan approved stays in history
                             closure_reason=reason)
         if change is not None:
             await _apply_move(loaded, actor, change, reason, session=session, now=now,
