@@ -337,7 +337,8 @@ def case_header() -> list[str]:
             _("Age group"), _("Children"), _("Urgent"), _("Channel"), _("Status"),
             _("Risk level"), _("Special circumstances"), _("Referred to"), _("Risk assessed"),
             _("Assessed within 12 hours"), _("Support plan adopted"),
-            _("Working days to the plan"), _("Overdue now"), _("Closed on")]
+            _("Working days to the plan"), _("Overdue now"), _("Closed on"), _("Child's sex"),
+            _("Place of harm")]
 
 
 class CaseRowWords:
@@ -353,6 +354,8 @@ class CaseRowWords:
         self.statuses = {str(k): status_name(k) for k in CaseStatus}
         self.risks = {str(k): risk_name(k) for k in RiskLevel}
         self.groups = {str(k): special_group_name(k) for k in SpecialGroup}
+        self.sexes = {str(k): sex_name(k) for k in ChildSex}
+        self.places = {str(k): harm_place_name(k) for k in HarmPlace}
         self.agencies = agency_names
         self.villages = village_names
         self.count = 0
@@ -382,7 +385,9 @@ class CaseRowWords:
                 "; ".join(self.agencies.get(a, str(a)) for a in r.agency_ids) or None,
                 self.when(r.assessed_at), in_time or None, self.when(r.planned_at),
                 working_days_to(r.received_at, r.planned_at, self.tz) if r.planned_at else None,
-                self.yes if overdue else None, self.when(r.closed_at)])
+                self.yes if overdue else None, self.when(r.closed_at),
+                self.sexes.get(r.child_sex) if r.child_sex else None,
+                self.places.get(r.harm_place) if r.harm_place else None])
         return cells  # None leaves a cell empty (and the file smaller)
 
 

@@ -271,6 +271,8 @@ class CaseRow:
     closed_at: dt.datetime | None
     planned_at: dt.datetime | None
     agency_ids: tuple[int, ...]
+    child_sex: str | None = None  # recorded at the assessment (domain.cases.ChildSex)
+    harm_place: str | None = None  # domain.cases.HarmPlace
 
 
 PAGE = 2000
@@ -290,4 +292,5 @@ async def case_rows(db: Database, scope: Scope, period: Period, *, tz: dt.tzinfo
     for first in range(0, len(ids), size):
         async with db.session() as session:
             rows = await store.list_case_rows(ids[first:first + size], session=session)
-        yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[16])) for r in rows]
+        yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[18]), r[16], r[17])
+               for r in rows]

@@ -8,7 +8,9 @@ child's sex and place of harm at the assessment."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 from sqlmodel import select
 
@@ -245,6 +247,21 @@ async def test_stats_break_children_down_by_sex_age_and_place(bot, people):
                  "Theo nơi xảy ra xâm hại\n• Gia đình: 1"):
         assert line in section, line
     assert "• Nam:" not in section  # the chat lists what is not zero
+    # The workbook's case list has the two answers as columns.
+    (photo,) = [m for m in messages if "photo" in m.raw]
+    leader.mark()
+    await leader.press(photo, "Tải tệp XLSX và CSV")
+    while True:
+        done = await leader.reply(timeout=30)
+        if "Đã xong tệp số liệu" in done.text:
+            break
+    files = {m["document"]["file_name"]: bot.fake.files[m["document"]["file_id"]][1]
+             for m in leader.chat.messages.values() if "document" in m}
+    (xlsx,) = [data for name, data in files.items() if name.endswith(".xlsx")]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx))["Danh sách vụ việc"]
+    header, *body = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    assert [row[header.index("Giới tính của trẻ")] for row in body] == ["nữ"]
+    assert [row[header.index("Nơi xảy ra")] for row in body] == ["gia đình"]
     # The workbook's totals sheet is the same table, zeros included.
     async with bot.db.session() as session:
         commune = (await session.exec(select(Unit).where(Unit.kind == UnitKind.COMMUNE))).first()
