@@ -42,6 +42,7 @@ def commands_for(role: Role) -> list[BotCommand]:
         ]
     if role in (Role.OFFICER, Role.ADMIN):
         commands.append(BotCommand("newcase", _("Open a case (phone call, school, visit)")))
+    if role in (Role.OFFICER, Role.ADMIN, Role.LEADER):
         commands.append(BotCommand("stats", _("Figures for the 6-month and annual reports")))
     if role is Role.ADMIN:
         commands += [

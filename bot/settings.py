@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     plan_working_days: int = Field(default=5, ge=1, le=30, alias="TREEM_PLAN_WORKING_DAYS")
     review_working_days: int = Field(default=20, ge=1, le=120,
                                      alias="TREEM_REVIEW_WORKING_DAYS")
+    # Local practice, not the decree's numbers: an urgent case's plan (Điều 28.1 exempts it
+    # from the 5 working days) and the leader's decision on a plan or a closing.
+    plan_hours_urgent: int = Field(default=48, ge=1, le=240, alias="TREEM_PLAN_HOURS_URGENT")
+    approval_working_days: int = Field(default=2, ge=1, le=30,
+                                       alias="TREEM_APPROVAL_WORKING_DAYS")
+    approval_hours_urgent: int = Field(default=12, ge=1, le=72,
+                                       alias="TREEM_APPROVAL_HOURS_URGENT")
     alert_before_hours: int = Field(default=24, ge=1, le=168, alias="TREEM_ALERT_BEFORE_HOURS")
     alert_before_urgent_hours: int = Field(default=3, ge=1, le=12,
                                            alias="TREEM_ALERT_BEFORE_URGENT_HOURS")
@@ -226,7 +233,10 @@ class Settings(BaseSettings):
                              assessment_hours_urgent=self.assess_hours_urgent,
                              assessment_working_days=self.assess_working_days,
                              plan_working_days=self.plan_working_days,
-                             review_working_days=self.review_working_days)
+                             plan_hours_urgent=self.plan_hours_urgent,
+                             review_working_days=self.review_working_days,
+                             approval_working_days=self.approval_working_days,
+                             approval_hours_urgent=self.approval_hours_urgent)
 
     @property
     def alert_rules(self) -> AlertRules:

@@ -27,6 +27,7 @@ class CaseRight(StrEnum):
     RELAY = "relay_reporter"  # write to the reporter through the bot
     AUDIT = "view_case_audit"
     EXPORT_FORMS = "export_case_forms"  # the decree's forms filled from the case (DOCX)
+    APPROVE = "approve_case"  # the commune's leader: approve or return a plan or a closing
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ _STAFF_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.TAK
                            CaseRight.EXPORT_FORMS})
 _AGENCY_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.NOTE})
 _SUBMITTER_RIGHTS = frozenset({CaseRight.VIEW})
+_LEADER_RIGHTS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.APPROVE})
 _CLOSED_ALLOWS = frozenset({CaseRight.VIEW, CaseRight.VIEW_DETAILS, CaseRight.UPDATE,
                             CaseRight.NOTE, CaseRight.AUDIT, CaseRight.VIEW_REPORTER,
                             CaseRight.EXPORT_FORMS})
@@ -64,6 +66,8 @@ def rights(actor: Actor, case: CaseScope) -> frozenset[CaseRight]:
             granted.add(CaseRight.VIEW_REPORTER)
             if case.reporter_user_id is not None:
                 granted.add(CaseRight.RELAY)
+    elif actor.role is Role.LEADER and own_commune:
+        granted |= _LEADER_RIGHTS
     elif (actor.role is Role.AGENCY_MEMBER and own_commune and actor.agency_id is not None
           and actor.agency_id in case.referred_agency_ids):
         granted |= _AGENCY_RIGHTS

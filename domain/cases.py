@@ -79,7 +79,9 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
                                     CaseStatus.CLOSED}),
     CaseStatus.SUPPORTING: frozenset({CaseStatus.EMERGENCY, CaseStatus.REVIEWING,
                                       CaseStatus.CLOSED}),
-    CaseStatus.REVIEWING: frozenset({CaseStatus.SUPPORTING, CaseStatus.CLOSED}),
+    # After the review the plan either ends (closing) or a new plan is drawn up (Điều 30).
+    CaseStatus.REVIEWING: frozenset({CaseStatus.PLANNING, CaseStatus.SUPPORTING,
+                                     CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset({CaseStatus.ASSESSING}),  # reopening, recorded
 }
 
@@ -135,13 +137,18 @@ def change_risk(current: RiskLevel | None, target: RiskLevel, reason: str) -> bo
 
 @dataclass(frozen=True)
 class DeadlineRules:
-    """Every rule is configuration; these defaults follow the Law on Children and Decree 56."""
+    """Every rule is configuration. Only two defaults are the decree's own numbers (Decree
+    56/2017): emergency intervention within 12 hours (Điều 26.3) and the support plan within 5
+    working days "trừ trường hợp khẩn cấp" (Điều 28.1). The others are local practice."""
 
-    emergency_hours: int = 12  # emergency protection within 12 hours of receipt
-    assessment_hours_urgent: int = 12  # an urgent report is verified within the same 12 hours
-    assessment_working_days: int = 3  # otherwise verified within 3 working days
-    plan_working_days: int = 5  # support/intervention plan within 5 working days
-    review_working_days: int = 20  # follow-up review of the plan being carried out
+    emergency_hours: int = 12  # Điều 26.3: emergency intervention within 12 hours
+    assessment_hours_urgent: int = 12  # local practice: an urgent report verified within 12 h
+    assessment_working_days: int = 3  # local practice
+    plan_working_days: int = 5  # Điều 28.1: the plan within 5 working days
+    plan_hours_urgent: int = 48  # local practice: the urgent case's plan (Điều 28.1 exempts it)
+    review_working_days: int = 20  # local practice: each review of the plan being carried out
+    approval_working_days: int = 2  # local practice: the leader decides on a plan or a closing
+    approval_hours_urgent: int = 12  # local practice: the same for an urgent case
     end_of_day: dt.time = field(default=dt.time(17, 0))  # working days end at 17:00
 
 
@@ -154,13 +161,20 @@ def _end_of_working_day(received_at: dt.datetime, working_days: int, rules: Dead
 
 def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
              risk: RiskLevel | None, tz: dt.tzinfo, rules: DeadlineRules = DeadlineRules(),
-             step_started_at: dt.datetime | None = None) -> dt.datetime | None:
+             step_started_at: dt.datetime | None = None, replanning: bool = False,
+             approval_requested_at: dt.datetime | None = None) -> dt.datetime | None:
     """When the step the case is in must be done (UTC), or None (closed).
 
     Hours count straight through nights and holidays (a child in danger does not wait);
-    working days skip weekends and public holidays and end at `end_of_day`.
+    working days skip weekends and public holidays and end at `end_of_day`. While a plan or
+    a closing waits for the leader (`approval_requested_at`), the deadline is the leader's.
+    A new plan after a review (`replanning`) counts from the step's start, not the receipt.
     """
     emergency = urgent or risk is RiskLevel.HIGH
+    if approval_requested_at is not None and status is not CaseStatus.CLOSED:
+        if emergency:
+            return approval_requested_at + dt.timedelta(hours=rules.approval_hours_urgent)
+        return _end_of_working_day(approval_requested_at, rules.approval_working_days, rules, tz)
     if status in (CaseStatus.RECEIVED, CaseStatus.ASSESSING):
         if emergency:
             return received_at + dt.timedelta(hours=rules.assessment_hours_urgent)
@@ -168,12 +182,109 @@ def deadline(status: CaseStatus, *, received_at: dt.datetime, urgent: bool,
     if status is CaseStatus.EMERGENCY:
         return received_at + dt.timedelta(hours=rules.emergency_hours)
     if status is CaseStatus.PLANNING:
-        return _end_of_working_day(received_at, rules.plan_working_days, rules, tz)
+        start = (step_started_at or received_at) if replanning else received_at
+        if emergency:  # Điều 28.1: "trừ trường hợp khẩn cấp": its own, shorter rule
+            return start + dt.timedelta(hours=rules.plan_hours_urgent)
+        return _end_of_working_day(start, rules.plan_working_days, rules, tz)
     if status in (CaseStatus.SUPPORTING, CaseStatus.REVIEWING):
         started = step_started_at or received_at
         return _end_of_working_day(started, rules.review_working_days, rules, tz)
     return None
 
+
+
+# --- the leader's approval (Điều 28: the plan; Điều 30: closing after the review) -------
+
+
+class ApprovalKind(StrEnum):
+    PLAN = "plan"  # the support plan, before it is carried out
+    CLOSING = "closing"  # ending the plan and the case, after the review
+
+
+# Closing needs the leader once a support plan exists (it is the plan that ends, Điều 30);
+# a case closed before any plan (not verifiable, a duplicate) does not.
+_CLOSING_NEEDS_APPROVAL = frozenset({CaseStatus.SUPPORTING, CaseStatus.REVIEWING})
+
+
+def approval_needed(current: CaseStatus, target: CaseStatus, *,
+                    approval_on: bool) -> ApprovalKind | None:
+    """Which approval the move from `current` to `target` needs, or None (none, or the
+    commune switched approval off)."""
+    if not approval_on:
+        return None
+    if current is CaseStatus.PLANNING and target is CaseStatus.SUPPORTING:
+        return ApprovalKind.PLAN
+    if target is CaseStatus.CLOSED and current in _CLOSING_NEEDS_APPROVAL:
+        return ApprovalKind.CLOSING
+    return None
+
+
+MAX_PLAN_CHARS = 3000
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A plan or a closing proposal, submitted to the leader (the caller stores it)."""
+
+    kind: ApprovalKind
+    target: CaseStatus
+    text: str = ""  # the plan, or the closing note
+    closure_reason: ClosureReason | None = None
+
+
+def submit_for_approval(current: CaseStatus, target: CaseStatus, *, pending: str | None,
+                        approval_on: bool, text: str = "",
+                        closure_reason: ClosureReason | None = None) -> ApprovalRequest:
+    """The request for a move that needs the leader. InvalidInput when one is already
+    waiting, the move is not allowed, or it needs no approval; a plan needs its text."""
+    if pending is not None:
+        raise InvalidInput("approval_pending")
+    transition(current, target, note=text, closure_reason=closure_reason)  # validates the move
+    kind = approval_needed(current, target, approval_on=approval_on)
+    if kind is None:
+        raise InvalidInput("approval_not_needed")
+    text = visible_strip(text)
+    if kind is ApprovalKind.PLAN:
+        text = clean_note(text, limit=MAX_PLAN_CHARS)
+    return ApprovalRequest(kind, target, text, closure_reason)
+
+
+@dataclass(frozen=True)
+class Decision:
+    approved: bool
+    comment: str = ""
+
+
+def decide(pending: str | None, *, approve: bool, comment: str = "") -> Decision:
+    """The leader's answer to what waits. Returning needs a comment (what to change)."""
+    if pending is None:
+        raise InvalidInput("no_approval_pending")
+    comment = visible_strip(comment)
+    if not approve:
+        comment = clean_note(comment)
+    elif len(comment) > MAX_NOTE_CHARS:
+        raise InvalidInput("note_too_long")
+    return Decision(approve, comment)
+
+
+# --- the child, for the official figures (Thông tư 13/2021/TT-BLĐTBXH) --------------------
+
+
+class ChildSex(StrEnum):
+    MALE = "male"  # nam
+    FEMALE = "female"  # nữ
+    UNKNOWN = "unknown"  # chưa rõ
+
+
+class HarmPlace(StrEnum):
+    """Where the harm happened, as the national indicator "Số trẻ em bị xâm hại" breaks it
+    down."""
+
+    FAMILY = "family"  # gia đình
+    SCHOOL = "school"  # trường học
+    COMMUNITY = "community"  # cộng đồng
+    ONLINE = "online"  # môi trường mạng
+    OTHER = "other"  # khác
 
 
 # --- children in special circumstances (Law on Children 2016, Điều 10) ----------------------

@@ -17,6 +17,9 @@ class Role(StrEnum):
     OFFICER = "officer"  # case worker of a commune (cán bộ Văn hóa - Xã hội, ...)
     AGENCY_MEMBER = "agency"  # police, health station, school, ... of a commune
     COLLABORATOR = "collaborator"  # village collaborator (cộng tác viên thôn)
+    # Lãnh đạo UBND xã: the Chủ tịch, or a Phó Chủ tịch by delegation; approves support
+    # plans (Decree 56/2017, Điều 28) and closings (Điều 30), reads the commune's cases.
+    LEADER = "leader"
     CITIZEN = "citizen"  # everyone else
 
 
@@ -62,7 +65,7 @@ class Action(StrEnum):
 _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.VIEW_HOTLINES: frozenset(Role),
     Action.VIEW_OWN_PROFILE: frozenset(
-        {Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER, Role.COLLABORATOR}
+        {Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER, Role.COLLABORATOR, Role.LEADER}
     ),
     Action.CREATE_INVITE: frozenset({Role.ADMIN}),
     Action.LIST_INVITES: frozenset({Role.ADMIN}),
@@ -73,16 +76,16 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPORT_RISK: frozenset(Role),
     Action.TAKE_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
     # Agency members see referred cases only: the cases issue adds that rule.
-    Action.VIEW_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.VIEW_CASE: frozenset({Role.ADMIN, Role.OFFICER, Role.LEADER}),
     Action.VIEW_DEADLINES: frozenset({Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER,
-                                      Role.COLLABORATOR}),
+                                      Role.COLLABORATOR, Role.LEADER}),
     Action.EDIT_CALENDAR: frozenset({Role.ADMIN}),
     # Adding the bot to an agency's group and choosing the agency: officers and admins.
     Action.SUBSCRIBE_GROUP: frozenset({Role.ADMIN, Role.OFFICER}),
     Action.SUBSCRIBE_SELF: frozenset({Role.ADMIN, Role.OFFICER, Role.AGENCY_MEMBER,
-                                      Role.COLLABORATOR}),
+                                      Role.COLLABORATOR, Role.LEADER}),
     Action.BROADCAST: frozenset({Role.ADMIN}),
-    Action.VIEW_STATS: frozenset({Role.ADMIN, Role.OFFICER}),
+    Action.VIEW_STATS: frozenset({Role.ADMIN, Role.OFFICER, Role.LEADER}),
     Action.UPDATE_CASE: frozenset({Role.ADMIN, Role.OFFICER}),
 }
 
@@ -112,11 +115,13 @@ ROLE_UNIT_KINDS: dict[Role, frozenset[UnitKind]] = {
     Role.OFFICER: frozenset({UnitKind.COMMUNE}),
     Role.AGENCY_MEMBER: frozenset({UnitKind.COMMUNE}),
     Role.COLLABORATOR: frozenset({UnitKind.VILLAGE}),
+    Role.LEADER: frozenset({UnitKind.COMMUNE}),
 }
 INVITABLE_ROLES: tuple[Role, ...] = (
     Role.OFFICER,
     Role.AGENCY_MEMBER,
     Role.COLLABORATOR,
+    Role.LEADER,
     Role.ADMIN,
 )
 

@@ -43,6 +43,9 @@ class CommuneSetup(_Strict):
     # True → 20/5 itself still counts.
     before_includes_day: bool = False
     hotlines: tuple[Hotline, ...] = ()
+    # Plans and closings go to the commune's leader (Decree 56/2017, Điều 28, 30); a small
+    # commune may switch it off.
+    leader_approval: bool = True
 
 
 class VillageSetup(_Strict):

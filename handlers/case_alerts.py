@@ -7,7 +7,7 @@ import datetime as dt
 
 from bot.i18n import _, ngettext, vi_datetime, vi_duration
 from domain.cases import AlertKind
-from handlers.texts import category_name, chunks, status_name
+from handlers.texts import approval_kind_name, category_name, chunks, status_name
 from services.cases import Alert, Digest
 
 DIGEST_LINES = 25  # cases listed in one digest; the rest are counted
@@ -17,6 +17,9 @@ def render_alert(alert: Alert, *, now: dt.datetime, tz: dt.tzinfo) -> str:
     case, report = alert.case, alert.report
     due = vi_datetime(case.due_at, tz)
     step = status_name(case.status)
+    if case.approval:  # the step is the commune leader's decision
+        step = _("the commune leader's approval of {what}").format(
+            what=approval_kind_name(case.approval))
     if alert.kind is AlertKind.DUE_SOON:
         head = _("⏰ <b>Case {code}: the step “{step}” is due {due}</b> ({left} left).").format(
             code=report.code, step=step, due=due, left=vi_duration(case.due_at - now))

@@ -24,7 +24,9 @@ NONE = "-"  # no filter (callback parts cannot be empty)
 FILTER_CHOICES_PER_PAGE = 20  # a commune may have a hundred villages; Telegram takes 100 buttons
 
 
-def _view_name(view: str) -> str:
+def _view_name(view: str, leader: bool = False) -> str:
+    if leader and view == "mine":
+        return _("Waiting for your approval")
     return {"mine": _("My cases"), "new": _("Not taken yet"), "late": _("Overdue"),
             "all": _("All open cases")}[view]
 
@@ -69,8 +71,9 @@ async def render_list(request: Request, view: str, page: int, village: int | Non
                                                  village_id=village, category=category,
                                                  status=status, session=request.session,
                                                  now=request.now)
-    staff = request.actor.role in (Role.OFFICER, Role.ADMIN)
-    title = _view_name(view) if staff else (
+    staff = request.actor.role in (Role.OFFICER, Role.ADMIN, Role.LEADER)
+    leader = request.actor.role is Role.LEADER
+    title = _view_name(view, leader) if staff else (
         _("Cases referred to your agency") if request.actor.role is Role.AGENCY_MEMBER
         else _("Reports you sent"))
     lines = [note] if note else []
@@ -88,12 +91,13 @@ async def render_list(request: Request, view: str, page: int, village: int | Non
     if listing.pages > 1:
         lines += ["", _("Page {page} of {pages}").format(page=listing.page + 1,
                                                          pages=listing.pages)]
-    return Reply("\n".join(lines), _list_keyboard(listing, staff, village, category, status),
-                 edit=edit)
+    return Reply("\n".join(lines), _list_keyboard(listing, staff, village, category, status,
+                                                  leader=leader), edit=edit)
 
 
 def _list_keyboard(listing: cases_service.CaseList, staff: bool, village: int | None,
-                   category: str | None, status: str | None) -> InlineKeyboardMarkup:
+                   category: str | None, status: str | None, *,
+                   leader: bool = False) -> InlineKeyboardMarkup:
     view, page = listing.view, listing.page
     first = page * cases_service.PAGE_SIZE + 1
     opens = [(f"{first + i}. {r.code}", card_button_data(c.id))
@@ -107,7 +111,7 @@ def _list_keyboard(listing: cases_service.CaseList, staff: bool, village: int | 
     if nav:
         rows.append(nav)
     if staff:
-        views = [((("• " if v == view else "") + _view_name(v)),
+        views = [((("• " if v == view else "") + _view_name(v, leader)),
                   list_data(v, 0, village, category, status))
                  for v in cases_service.LIST_VIEWS]
         rows += [views[:2], views[2:]]
@@ -123,6 +127,8 @@ def _list_keyboard(listing: cases_service.CaseList, staff: bool, village: int | 
 @handles
 async def cases_command(request: Request) -> Reply:
     """/cases: my open cases first (the other lists are a tap away)."""
+    if request.actor.role is Role.LEADER:  # what waits for the leader's decision first
+        return await render_list(request, "mine", 0, None, None, None, edit=False)
     view = "mine" if request.actor.role in (Role.OFFICER, Role.ADMIN) else "all"
     arg = (request.context.args or [""])[0].lower()
     if arg in cases_service.LIST_VIEWS:

@@ -18,10 +18,14 @@ from domain.case_access import CaseRight
 from domain.cases import (
     ALLOWED,
     MAX_RELAY_CHARS,
+    ApprovalKind,
     CaseStatus,
+    ChildSex,
     ClosureReason,
+    HarmPlace,
     RiskLevel,
     SpecialGroup,
+    approval_needed,
     clean_note,
 )
 from domain.errors import InvalidInput, NotFound
@@ -31,17 +35,20 @@ from handlers.common import Reply, Request, handles, keyboard, message_for
 from handlers.paging import nav_row, page_of
 from handlers.texts import (
     age_name,
+    approval_kind_name,
     category_name,
     channel_name,
     chunks,
     closure_name,
     count_name,
     esc,
+    harm_place_name,
     map_link,
     move_label,
     numbered_choices,
     relation_name,
     risk_name,
+    sex_name,
     special_group_label,
     special_group_name,
     status_name,
@@ -240,9 +247,25 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
             what += " 📷"
     elif kind == "escalated":
         what = _("escalated to the administrators")
+    elif kind in ("approval_asked", "approved", "returned", "approval_withdrawn"):
+        what = _approval_words(kind, event.note or "", cut)
+    elif kind == "child_facts":
+        what = _("child's sex / place of harm recorded")
     else:
         what = esc(kind)
     return what
+
+
+def _approval_words(kind: str, note: str, cut: Callable[[str | None], str]) -> str:
+    """'submitted to the leader: the support plan', 'returned by the leader: <comment>'."""
+    head, _sep, comment = note.partition(": ")
+    what = approval_kind_name(head) if head in set(ApprovalKind) else "?"
+    words = {"approval_asked": _("submitted to the commune leader: {what}"),
+             "approved": _("approved by the commune leader: {what}"),
+             "returned": _("returned by the commune leader: {what}"),
+             "approval_withdrawn": _("approval request withdrawn (emergency): {what}")}[kind]
+    text = words.format(what=what)
+    return f"{text} · {cut(comment)}" if comment else text
 
 
 def closing_words(note: str, cut: Callable[[str | None], str] = esc) -> str:
@@ -279,6 +302,16 @@ async def render_card(request: Request, card: cases_service.CaseCard) -> Reply:
     if case.special_groups:
         lines.append(_("Special circumstances: {groups}").format(
             groups="; ".join(special_group_name(g) for g in case.special_groups)))
+    if case.child_sex or case.harm_place or case.risk:
+        lines.append(_("Child's sex: {sex} · place of harm: {place}").format(
+            sex=sex_name(case.child_sex), place=harm_place_name(case.harm_place)))
+    lines.append(_("Approval by the commune leader: applies (Decree 56/2017, art. 28, 30)")
+                 if card.approval_on else
+                 _("Approval by the commune leader: switched off for this commune"))
+    if case.approval:
+        lines.append(_("⏳ Waiting for the commune leader: {what} (submitted {when})").format(
+            what=approval_kind_name(case.approval),
+            when=vi_datetime(case.approval_requested_at, tz)))
     if card.due is not None:
         lines.append(deadline_text(card.due, request.now, tz))
     if case.closure_reason:
@@ -300,11 +333,22 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
     rows: list[list[tuple[str, str]]] = []
     if CaseRight.TAKE in allowed and case.assigned_member_id is None:
         rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
+    if CaseRight.APPROVE in allowed and case.approval:
+        rows.append([(_("✅ Approve"), cb.build(CS, "apv", case.id, rev)),
+                     (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, rev))])
     if CaseRight.UPDATE in allowed:
-        rows += [[(move_label(status, t), cb.build(CS, "go", case.id, rev, t))]
-                 for t in sorted(ALLOWED[status] - {CaseStatus.CLOSED},
-                                 key=list(CaseStatus).index)]
+        targets = sorted(ALLOWED[status] - {CaseStatus.CLOSED}, key=list(CaseStatus).index)
+        if case.approval:  # waiting for the leader: only an emergency may not wait
+            targets = [t for t in targets if t is CaseStatus.EMERGENCY]
+        for t in targets:
+            if approval_needed(status, t, approval_on=card.approval_on):
+                rows.append([(_("📤 Submit the plan for approval"),
+                              cb.build(CS, "sp", case.id, rev))])
+            else:
+                rows.append([(move_label(status, t), cb.build(CS, "go", case.id, rev, t))])
         if status is not CaseStatus.CLOSED:
+            rows.append([(_("🧒 Child's sex and place of harm"),
+                          cb.build(CS, "cf", case.id, rev))])
             if case.risk is None:
                 rows.append([(f"⚠️ {risk_name(r)}", cb.build(CS, "rk", case.id, rev, r))
                              for r in RiskLevel])
@@ -323,8 +367,12 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
         rows.append([(_("📝 Add an internal note"), cb.build(CS, "nt", case.id))])
     if CaseRight.RELAY in allowed:
         rows.append([(_("✉️ Message the reporter"), cb.build(CS, "msg", case.id))])
-    if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status]:
-        rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, rev))])
+    if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status] \
+            and not case.approval:
+        label = (_("✅ Propose closing (for approval)")
+                 if approval_needed(status, CaseStatus.CLOSED, approval_on=card.approval_on)
+                 else _("✅ Close the case"))
+        rows.append([(label, cb.build(CS, "cl", case.id, rev))])
     if CaseRight.EXPORT_FORMS in allowed:
         rows.append([(_("📄 Forms"), cb.build(CF, "ask", case.id))])
     pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
@@ -437,11 +485,19 @@ async def move(request: Request) -> Reply | list[Reply]:
     args = request.callback.args
     case_id = request.callback.int_arg(0)
 
-    async def apply() -> Reply:
-        case, moved = await cases_service.change_status(
-            request.actor, case_id, revision=_rev(request), target=CaseStatus(args[2]),
-            closure_reason=ClosureReason(args[3]) if len(args) > 3 else None,
-            session=request.session, now=request.now, config=request.runtime.case_config)
+    async def apply() -> Reply | list[Reply]:
+        target = CaseStatus(args[2])
+        reason = ClosureReason(args[3]) if len(args) > 3 else None
+        try:
+            case, moved = await cases_service.change_status(
+                request.actor, case_id, revision=_rev(request), target=target,
+                closure_reason=reason, session=request.session, now=request.now,
+                config=request.runtime.case_config)
+        except InvalidInput as problem:
+            if problem.code != "approval_required" or target is not CaseStatus.CLOSED:
+                raise
+            return await _submit(request, case_id, _rev(request), target, closure_reason=reason,
+                                 edit=True)
         if not moved:  # the same confirmation pressed again
             return Reply(_("The case is already at “{status}”.").format(
                 status=status_name(case.status)))
@@ -827,10 +883,17 @@ async def _took_risk_reason(request: Request, pending: PendingInput, message) ->
 
 
 async def _took_closing_note(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    _case, moved = await cases_service.change_status(
-        request.actor, pending.case_id, revision=pending.revision, target=CaseStatus.CLOSED,
-        closure_reason=ClosureReason.OTHER, note=_text_of(message), session=request.session,
-        now=request.now, config=request.runtime.case_config)
+    text = _text_of(message)
+    try:
+        _case, moved = await cases_service.change_status(
+            request.actor, pending.case_id, revision=pending.revision, target=CaseStatus.CLOSED,
+            closure_reason=ClosureReason.OTHER, note=text, session=request.session,
+            now=request.now, config=request.runtime.case_config)
+    except InvalidInput as problem:
+        if problem.code != "approval_required":
+            raise
+        return await _submit(request, pending.case_id, pending.revision, CaseStatus.CLOSED,
+                             closure_reason=ClosureReason.OTHER, text=text, edit=False)
     card = await card_reply(request, pending.case_id, edit=False, prefix=_("Done.") + "\n\n")
     return [card, *(await closing_notice(request, pending.case_id) if moved else [])]
 
@@ -923,11 +986,199 @@ async def picked_conversation(request: Request) -> list[Reply]:
     return replies
 
 
+# --- the commune leader's approval (Decree 56/2017, Điều 28 and 30) ----------------------
+
+
+@handles
+async def ask_plan(request: Request) -> Reply:
+    """Waits for the support plan to submit to the commune leader."""
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+
+    async def ask() -> Reply:
+        loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                          session=request.session)
+        if loaded.case.revision != rev:
+            raise InvalidInput("case_changed")
+        await cases_service.expect_input(request.user_id, "plan", session=request.session,
+                                         now=request.now, case_id=case_id, revision=rev)
+        return Reply(_("📤 <b>THE SUPPORT PLAN</b> of case {code}, for the commune leader\n\n"
+                       "Type the plan in one message: the child's needs, the support and "
+                       "interventions, who does what, by when. The leader approves it or returns "
+                       "it with a comment.").format(code=loaded.report.code), _cancel_input(),
+                     edit=True)
+
+    return await fresh_if_changed(request, case_id, ask)
+
+
+async def _took_plan(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    return await _submit(request, pending.case_id, pending.revision, CaseStatus.SUPPORTING,
+                         text=_text_of(message), edit=False)
+
+
+async def _submit(request: Request, case_id: int, revision: int | None, target: CaseStatus, *,
+                  closure_reason: ClosureReason | None = None, text: str = "",
+                  edit: bool) -> list[Reply]:
+    """Submits the plan or the closing proposal: the leaders' requests are outbox rows
+    written with the change."""
+    submitted = await cases_service.submit_approval(
+        request.actor, case_id, revision=revision, target=target, text=text,
+        closure_reason=closure_reason, session=request.session, now=request.now,
+        config=request.runtime.case_config)
+    head = _("📤 Submitted to the commune leader: {what}. You will be told of the decision.")
+    if not submitted.leader_user_ids:
+        head = _("📤 Submitted: {what}. No commune leader uses the bot yet: ask an "
+                 "administrator to invite one (or to switch approval off in the set-up).")
+    card = await card_reply(request, case_id, edit=edit, prefix=head.format(
+        what=approval_kind_name(submitted.kind)) + "\n\n")
+    notice = await approval_notice(request, submitted)
+    return [card, *[Reply(notice.text, notice.keyboard, chat_id=user_id, kind="approval")
+                     for user_id in submitted.leader_user_ids]]
+
+
+async def approval_notice(request: Request, submitted: cases_service.Submitted) -> Notice:
+    """What the commune leader receives: the plan or the closing proposal, and the buttons."""
+    case, report, tz = submitted.case, submitted.report, request.runtime.tz
+    data = case.approval_data or {}
+    lines = [_("📝 <b>Waiting for your approval: {what} – case {code}</b>").format(
+                 what=approval_kind_name(submitted.kind), code=report.code),
+             *await summary_lines(report, request.session, tz),
+             _("Risk: {risk}").format(risk=risk_name(case.risk))]
+    if submitted.kind is ApprovalKind.PLAN:
+        lines += ["", _("<b>The support plan:</b>"),
+                  f"<blockquote>{esc(data.get('text') or '')}</blockquote>"]
+    else:
+        reason = data.get("reason") or ""
+        lines += ["", _("<b>Proposed:</b> close the case. Reason: {reason}").format(
+            reason=closing_words(data.get("text") or reason)
+            if reason == ClosureReason.OTHER else closure_name(reason))]
+    if case.due_at is not None:
+        lines.append(_("Please decide by {due}.").format(due=vi_datetime(case.due_at, tz)))
+    return Notice("\n".join(lines), keyboard([
+        [(_("✅ Approve"), cb.build(CS, "apv", case.id, case.revision)),
+         (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, case.revision))],
+        [(_("📁 Open the case"), card_button_data(case.id))]]))
+
+
+@handles
+async def approve(request: Request) -> Reply | list[Reply]:
+    """The leader approves what waits: the case moves on and the officer is told."""
+    case_id = request.callback.int_arg(0)
+
+    async def apply() -> list[Reply]:
+        decided = await cases_service.decide_approval(
+            request.actor, case_id, revision=_rev(request), approve=True,
+            session=request.session, now=request.now, config=request.runtime.case_config)
+        # A new message: the request above it keeps the plan the leader approved.
+        return await _decided(request, decided, edit=False)
+
+    return await fresh_if_changed(request, case_id, apply)
+
+
+@handles
+async def ask_return(request: Request) -> Reply:
+    """Waits for the leader's comment on what is returned."""
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+
+    async def ask() -> Reply:
+        loaded = await cases_service.load(request.actor, case_id, CaseRight.APPROVE,
+                                          session=request.session)
+        if loaded.case.revision != rev:
+            raise InvalidInput("case_changed")
+        if not loaded.case.approval:
+            raise InvalidInput("no_approval_pending")
+        await cases_service.expect_input(request.user_id, "return", session=request.session,
+                                         now=request.now, case_id=case_id, revision=rev)
+        return Reply(_("↩️ Returning {what} of case {code}. Type your comment in one message: "
+                       "what should be changed?").format(
+            what=approval_kind_name(loaded.case.approval), code=loaded.report.code),
+            _cancel_input())  # the request stays readable above
+
+    return await fresh_if_changed(request, case_id, ask)
+
+
+async def _took_return(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    decided = await cases_service.decide_approval(
+        request.actor, pending.case_id, revision=pending.revision, approve=False,
+        comment=_text_of(message), session=request.session, now=request.now,
+        config=request.runtime.case_config)
+    return await _decided(request, decided, edit=False)
+
+
+async def _decided(request: Request, decided: cases_service.Decided, *,
+                   edit: bool) -> list[Reply]:
+    what, code = approval_kind_name(decided.kind), decided.report.code
+    if decided.approved:
+        head = _("✅ Approved: {what} of case {code}.")
+        told = _("✅ <b>The commune leader approved {what} of case {code}.</b>")
+    else:
+        head = _("↩️ Returned: {what} of case {code}, with your comment.")
+        told = _("↩️ <b>The commune leader returned {what} of case {code}.</b>")
+    lines = [told.format(what=what, code=code)]
+    if decided.comment:
+        lines += [_("Comment:"), f"<blockquote>{esc(decided.comment)}</blockquote>"]
+    if not decided.approved:
+        lines.append(_("Change it and submit it again from the case card."))
+    card = await card_reply(request, decided.case.id, edit=edit,
+                            prefix=head.format(what=what, code=code) + "\n\n")
+    replies = [card, *[Reply("\n".join(lines), open_case_button(decided.case.id),
+                             chat_id=user_id, kind="approval")
+                       for user_id in decided.notify_user_ids]]
+    if decided.approved:
+        replies += await closing_notice(request, decided.case.id)
+    return replies
+
+
+# --- the child's sex and the place of harm (asked at the assessment) ---------------------
+
+
+def _facts_screen(case_id: int, rev: int, sex: str | None, place: str | None) -> Reply:
+    def mark(on: bool) -> str:
+        return "☑️ " if on else ""
+
+    rows = [[(mark(sex == s) + sex_name(s), cb.build(CS, "cfs", case_id, rev, s))
+             for s in ChildSex]]
+    places = [(mark(place == p) + harm_place_name(p), cb.build(CS, "cfp", case_id, rev, p))
+              for p in HarmPlace]
+    rows += [places[:3], places[3:]]
+    rows.append([(_("✅ Done"), card_button_data(case_id))])
+    return Reply(_("🧒 <b>The child's sex and where the harm happened</b> (for the official "
+                   "figures, Circular 13/2021)\n\nSex: {sex}\nPlace of harm: {place}").format(
+        sex=sex_name(sex), place=harm_place_name(place)), keyboard(rows), edit=True)
+
+
+@handles
+async def show_facts(request: Request) -> Reply:
+    case_id = request.callback.int_arg(0)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                      session=request.session)
+    case = loaded.case
+    return _facts_screen(case_id, case.revision, case.child_sex, case.harm_place)
+
+
+@handles
+async def set_facts(request: Request) -> Reply:
+    """Records the sex or the place pressed, and shows the choices again."""
+    case_id, action, value = (request.callback.int_arg(0), request.callback.action,
+                              request.callback.args[2])
+
+    async def apply() -> Reply:
+        case = await cases_service.set_child_facts(
+            request.actor, case_id, revision=_rev(request),
+            sex=ChildSex(value) if action == "cfs" else None,
+            place=HarmPlace(value) if action == "cfp" else None,
+            session=request.session, now=request.now)
+        return _facts_screen(case_id, case.revision, case.child_sex, case.harm_place)
+
+    return await fresh_if_changed(request, case_id, apply)
+
+
 # Inputs that stay armed after a message: a case being opened (several answers) and a
 # message to a reporter (waits for "Send" under its preview).
 KEPT_ARMED = {"open", "relay"}
 
 _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
+    "plan": _took_plan,
+    "return": _took_return,
     "note": _took_note,
     "risk": _took_risk_reason,
     "close": _took_closing_note,
@@ -949,6 +1200,7 @@ def build_handlers() -> list[BaseHandler]:
     p = cb.pattern(CS)
     statuses = "|".join(CaseStatus)
     risks = "|".join(RiskLevel)
+    sexes, places = "|".join(ChildSex), "|".join(HarmPlace)
     return [
         CommandHandler("case", case_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(take, pattern=p + r"take:\d+$"),
@@ -975,5 +1227,11 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(edit_relay, pattern=p + r"re:\d+:\d+$"),
         CallbackQueryHandler(ask_reporter_reply, pattern=p + r"rr:\d+$"),
         CallbackQueryHandler(picked_conversation, pattern=p + r"rp:\d+$"),
+        CallbackQueryHandler(ask_plan, pattern=p + r"sp:\d+:\d+$"),
+        CallbackQueryHandler(approve, pattern=p + r"apv:\d+:\d+$"),
+        CallbackQueryHandler(ask_return, pattern=p + r"ret:\d+:\d+$"),
+        CallbackQueryHandler(show_facts, pattern=p + r"cf:\d+:\d+$"),
+        CallbackQueryHandler(set_facts, pattern=p + rf"cfs:\d+:\d+:({sexes})$"),
+        CallbackQueryHandler(set_facts, pattern=p + rf"cfp:\d+:\d+:({places})$"),
         CallbackQueryHandler(cancel_input, pattern=p + r"x$"),
     ]

@@ -152,6 +152,13 @@ INVALID_INPUT_MESSAGES = {
     "blank_text": lambda: _("That message has no visible text (only spaces or invisible "
                             "characters). Please type the words themselves."),
     "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),
+    "approval_pending": lambda: _("This case waits for the commune leader's decision. Nothing "
+                                  "was changed."),
+    "approval_required": lambda: _("This step needs the commune leader's approval: submit it "
+                                   "from the case card."),
+    "approval_not_needed": lambda: _("This step needs no approval. Nothing was changed."),
+    "no_approval_pending": lambda: _("Nothing waits for approval on this case any more. "
+                                     "Nothing was changed."),
     "risk_reason_required": lambda: _("Please type the reason for the change."),
     "closure_note_required": lambda: _("Please type why the case is closed."),
 }

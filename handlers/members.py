@@ -72,6 +72,8 @@ async def _role_step(request: Request, commune_id: int) -> Reply:
         [(_("Agency member (police, health, school…)"),
           cb.build(INV, "r", commune_id, Role.AGENCY_MEMBER))],
         [(_("Village collaborator"), cb.build(INV, "r", commune_id, Role.COLLABORATOR))],
+        [(_("Commune leader (Chairman or Vice-Chairman of the People's Committee)"),
+          cb.build(INV, "r", commune_id, Role.LEADER))],
         [(_("Administrator of the commune"), cb.build(INV, "r", commune_id, Role.ADMIN))],
         [_BACK()],
     ]

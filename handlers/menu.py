@@ -22,6 +22,8 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
     if actor.role in (Role.OFFICER, Role.ADMIN) and not actor.is_superadmin:
         rows.append([(_("📂 Cases"), list_data("mine", 0, None, None, None)),
                      (_("➕ Open a case"), cb.build("nc", "start"))])
+    elif actor.role is Role.LEADER:
+        rows.append([(_("📂 Cases"), list_data("mine", 0, None, None, None))])
     elif actor.role in (Role.AGENCY_MEMBER, Role.COLLABORATOR):
         rows.append([(_("📂 Cases"), list_data("all", 0, None, None, None))])
     if can(actor, Action.VIEW_DEADLINES):
@@ -91,6 +93,12 @@ def help_text(actor: Actor) -> str:
             _("/baocao – the report round: an agency fills in its part of the commune's "
               "report; officers see who has sent it, remind and lock"),
         ]
+    if actor.role is Role.LEADER:
+        lines += ["", _("<b>For the commune's leader</b>"),
+                  _("Support plans and closing proposals come to you for approval (Decree "
+                    "56/2017, articles 28 and 30): approve them, or return them with a comment. "
+                    "/cases shows what waits for you first."),
+                  _("/stats [period] – figures for the 6-month and annual reports")]
     if actor.role in (Role.OFFICER, Role.ADMIN):
         lines += [_("/newcase – open a case for a phone call, a school's notice or a visit")]
         lines.append(_("/stats [period] – figures for the 6-month and annual reports, a chart "

@@ -20,7 +20,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.i18n import _, vi_datetime, vi_short_date
 from bot.runtime import Runtime
-from domain.cases import CaseStatus, RiskLevel, SpecialGroup
+from domain.cases import CaseStatus, ChildSex, HarmPlace, RiskLevel, SpecialGroup
 from domain.errors import InvalidInput
 from domain.names import sort_key
 from domain.periods import Period, PeriodKind, parse_period
@@ -34,7 +34,9 @@ from handlers.texts import (
     category_name,
     chunks,
     esc,
+    harm_place_name,
     risk_name,
+    sex_name,
     status_name,
 )
 from handlers.texts import channel_name as case_channel_name
@@ -214,6 +216,23 @@ def appendix(figures: service.Figures, tz: dt.tzinfo) -> Appendix:
                            lambda c, k=str(group): c.special_groups.get(k, 0)))
     sections.append(s5)
 
+    s6 = Section("VI", _("Children in the cases by sex, age group and place of harm "
+                         "(as Circular 13/2021 breaks down the children abused)"))
+    s6.rows.append(row("1", _("By the child's sex"), "", lambda c: None, True))
+    for i, sex in enumerate([*ChildSex, None], 1):
+        s6.rows.append(row(f"1.{i}", sex_name(sex).capitalize(), cases,
+                           lambda c, k=str(sex) if sex else NO_RISK: c.cases_by_sex.get(k, 0)))
+    s6.rows.append(row("2", _("By age group"), "", lambda c: None, True))
+    for i, age in enumerate(AgeGroup, 1):
+        s6.rows.append(row(f"2.{i}", age_name(age).capitalize(), cases,
+                           lambda c, k=str(age): c.cases_by_age.get(k, 0)))
+    s6.rows.append(row("3", _("By place of harm"), "", lambda c: None, True))
+    for i, place in enumerate([*HarmPlace, None], 1):
+        s6.rows.append(row(f"3.{i}", harm_place_name(place).capitalize(), cases,
+                           lambda c, k=str(place) if place else NO_RISK:
+                           c.cases_by_place.get(k, 0)))
+    sections.append(s6)
+
     heading = [
         _("APPENDIX: CHILD PROTECTION FIGURES"),
         _("{title}, {span}").format(title=period_title(figures.period).capitalize(),
@@ -318,7 +337,8 @@ def case_header() -> list[str]:
             _("Age group"), _("Children"), _("Urgent"), _("Channel"), _("Status"),
             _("Risk level"), _("Special circumstances"), _("Referred to"), _("Risk assessed"),
             _("Assessed within 12 hours"), _("Support plan adopted"),
-            _("Working days to the plan"), _("Overdue now"), _("Closed on")]
+            _("Working days to the plan"), _("Overdue now"), _("Closed on"), _("Child's sex"),
+            _("Place of harm")]
 
 
 class CaseRowWords:
@@ -334,6 +354,8 @@ class CaseRowWords:
         self.statuses = {str(k): status_name(k) for k in CaseStatus}
         self.risks = {str(k): risk_name(k) for k in RiskLevel}
         self.groups = {str(k): special_group_name(k) for k in SpecialGroup}
+        self.sexes = {str(k): sex_name(k) for k in ChildSex}
+        self.places = {str(k): harm_place_name(k) for k in HarmPlace}
         self.agencies = agency_names
         self.villages = village_names
         self.count = 0
@@ -363,7 +385,9 @@ class CaseRowWords:
                 "; ".join(self.agencies.get(a, str(a)) for a in r.agency_ids) or None,
                 self.when(r.assessed_at), in_time or None, self.when(r.planned_at),
                 working_days_to(r.received_at, r.planned_at, self.tz) if r.planned_at else None,
-                self.yes if overdue else None, self.when(r.closed_at)])
+                self.yes if overdue else None, self.when(r.closed_at),
+                self.sexes.get(r.child_sex) if r.child_sex else None,
+                self.places.get(r.harm_place) if r.harm_place else None])
         return cells  # None leaves a cell empty (and the file smaller)
 
 

@@ -7,9 +7,12 @@ from collections.abc import Sequence
 
 from bot.i18n import _
 from domain.cases import (
+    ApprovalKind,
     CaseStatus,
     Channel,
+    ChildSex,
     ClosureReason,
+    HarmPlace,
     PublicStatus,
     RiskLevel,
     SpecialGroup,
@@ -86,6 +89,7 @@ def role_name(role: Role) -> str:
         Role.OFFICER: _("child-protection officer"),
         Role.AGENCY_MEMBER: _("agency member"),
         Role.COLLABORATOR: _("village collaborator"),
+        Role.LEADER: _("commune leader"),
         Role.CITIZEN: _("citizen"),
     }[role]
 
@@ -190,9 +194,31 @@ def move_label(current: str, target: str) -> str:
     """A card's button to another step: forward, back a step, or reopening."""
     if CaseStatus(current) is CaseStatus.CLOSED:
         return _("🔓 Reopen the case")
+    if CaseStatus(current) is CaseStatus.REVIEWING and CaseStatus(target) is CaseStatus.PLANNING:
+        return _("🔁 A new support plan")
     if is_backward(CaseStatus(current), CaseStatus(target)):
         return _("↩️ Back to {status}").format(status=status_name(target))
     return f"➡️ {status_name(target)}"
+
+
+def sex_name(sex: str | None) -> str:
+    if sex is None:
+        return _("not recorded")
+    return {ChildSex.MALE: _("male"), ChildSex.FEMALE: _("female"),
+            ChildSex.UNKNOWN: _("not known")}[ChildSex(sex)]
+
+
+def harm_place_name(place: str | None) -> str:
+    if place is None:
+        return _("not recorded")
+    return {HarmPlace.FAMILY: _("family"), HarmPlace.SCHOOL: _("school"),
+            HarmPlace.COMMUNITY: _("community"), HarmPlace.ONLINE: _("online"),
+            HarmPlace.OTHER: _("other")}[HarmPlace(place)]
+
+
+def approval_kind_name(kind: str) -> str:
+    return {ApprovalKind.PLAN: _("the support plan"),
+            ApprovalKind.CLOSING: _("closing the case")}[ApprovalKind(kind)]
 
 
 def risk_name(risk: str | None) -> str:

@@ -22,18 +22,25 @@ from domain.cases import (
     OPEN_STATUSES,
     AlertKind,
     AlertRules,
+    ApprovalKind,
     CaseStatus,
+    Change,
     Channel,
+    ChildSex,
     ClosureReason,
     DeadlineRules,
+    HarmPlace,
     RiskLevel,
     SpecialGroup,
     alert_marker,
     alerts_due,
+    approval_needed,
     change_risk,
     clean_note,
     deadline,
+    decide,
     next_alert_at,
+    submit_for_approval,
     toggle_group,
     transition,
 )
@@ -109,7 +116,10 @@ def refresh_due(case: Case, report: Report, config: CaseConfig) -> None:
     case.due_at = deadline(CaseStatus(case.status), received_at=report.created_at,
                            urgent=case.urgent, risk=RiskLevel(case.risk) if case.risk else None,
                            tz=config.tz, rules=config.rules,
-                           step_started_at=case.step_started_at)
+                           step_started_at=case.step_started_at,
+                           replanning=(case.plan_round or 0) > 0,
+                           approval_requested_at=case.approval_requested_at
+                           if case.approval else None)
     refresh_next_alert(case, config)
 
 
@@ -171,6 +181,7 @@ class CaseCard:
     due: dt.datetime | None
     history: Sequence[HistoryLine]
     has_reporter: bool
+    approval_on: bool = True  # the commune's plans and closings go to its leader
 
 
 async def _history(case_id: int, *, session: AsyncSession, limit: int) -> list[HistoryLine]:
@@ -195,7 +206,8 @@ async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.dat
     await _audit(case, actor, "case_viewed", session=session, now=now, with_reporter=False)
     return CaseCard(case, report, loaded.rights, village, holder, loaded.referred_to, case.due_at,
                     await _history(case.id, session=session, limit=history),
-                    has_reporter=loaded.scope.reporter_user_id is not None)
+                    has_reporter=loaded.scope.reporter_user_id is not None,
+                    approval_on=await approval_on(case.commune_id, session=session))
 
 
 # --- the workflow --------------------------------------------------------------------------
@@ -213,20 +225,165 @@ async def change_status(actor: Actor, case_id: int, *, revision: int | None, tar
     if current is target:
         return case, False
     _expect_revision(case, revision)
+    if case.approval and target is not CaseStatus.EMERGENCY:
+        raise InvalidInput("approval_pending")  # the leader decides first
     change = transition(current, target, note=note, closure_reason=closure_reason)
+    if approval_needed(current, target,
+                       approval_on=await approval_on(case.commune_id, session=session)):
+        raise InvalidInput("approval_required")  # a forged or old "move" button
+    if case.approval:  # a child in danger does not wait: emergency withdraws the request
+        await _event(case, actor, "approval_withdrawn", session=session, now=now,
+                     note=case.approval)
+        _clear_approval(case)
+    await _apply_move(loaded, actor, change, closure_reason, session=session, now=now,
+                      config=config)
+    return case, True
+
+
+async def _apply_move(loaded: Loaded, actor: Actor, change: Change,
+                      closure_reason: ClosureReason | None, *, session: AsyncSession,
+                      now: dt.datetime, config: CaseConfig) -> None:
+    case, current, target = loaded.case, change.from_status, change.to_status
     case.status = target
     case.step_started_at = now
     if target is CaseStatus.CLOSED:
         case.closure_reason, case.closed_at = str(closure_reason), now
     elif change.reopened:
         case.closure_reason, case.closed_at = None, None
+    if current is CaseStatus.REVIEWING and target is CaseStatus.PLANNING:
+        case.plan_round = (case.plan_round or 0) + 1  # a new plan after the review (Điều 30)
     _touch(loaded, now, config)
     await _event(case, actor, "reopened" if change.reopened else "status", session=session,
                  now=now, from_status=current, to_status=target,
                  note=change.note or (str(closure_reason) if closure_reason else None))
     await _audit(case, actor, "case_status_changed", session=session, now=now,
                  before=str(current), after=str(target))
-    return case, True
+
+
+# --- the leader's approval (Decree 56/2017, Điều 28 and 30) -------------------------------
+
+
+async def approval_on(commune_id: int, *, session: AsyncSession) -> bool:
+    """Whether the commune's plans and closings go to its leader (its set-up file)."""
+    unit = await units.get_unit(commune_id, session=session)
+    return bool(unit.leader_approval) if unit is not None else True
+
+
+def _clear_approval(case: Case) -> None:
+    case.approval, case.approval_requested_at, case.approval_data = None, None, {}
+
+
+async def leaders_of(commune_id: int, *, session: AsyncSession) -> list[int]:
+    """The Telegram ids of the commune's leaders (lãnh đạo UBND xã)."""
+    return [m.telegram_user_id for m in
+            await store.list_commune_members(commune_id, [Role.LEADER], session=session)]
+
+
+def needs_approval(case: Case, target: CaseStatus, approval_is_on: bool) -> ApprovalKind | None:
+    return approval_needed(CaseStatus(case.status), target, approval_on=approval_is_on)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    report: Report
+    kind: ApprovalKind
+    leader_user_ids: Sequence[int]
+
+
+async def submit_approval(actor: Actor, case_id: int, *, revision: int | None,
+                          target: CaseStatus, text: str = "",
+                          closure_reason: ClosureReason | None = None, session: AsyncSession,
+                          now: dt.datetime, config: CaseConfig) -> Submitted:
+    """The officer submits the plan (or the closing proposal) to the commune's leader: the
+    case waits, its deadline becomes the leader's, and the leaders are to be told."""
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    case = loaded.case
+    _expect_revision(case, revision)
+    request = submit_for_approval(
+        CaseStatus(case.status), target, pending=case.approval,
+        approval_on=await approval_on(case.commune_id, session=session), text=text,
+        closure_reason=closure_reason)
+    case.approval, case.approval_requested_at = str(request.kind), now
+    case.approval_data = {"text": request.text, "target": str(target),
+                          "reason": str(closure_reason) if closure_reason else None,
+                          "by": actor.user_id}
+    _touch(loaded, now, config)
+    await _event(case, actor, "approval_asked", session=session, now=now,
+                 note=f"{request.kind}: {request.text}" if request.text else str(request.kind))
+    await _audit(case, actor, "case_approval_requested", session=session, now=now,
+                 kind=str(request.kind))
+    return Submitted(case, loaded.report, request.kind,
+                     await leaders_of(case.commune_id, session=session))
+
+
+@dataclass(frozen=True)
+class Decided:
+    case: Case
+    report: Report
+    kind: ApprovalKind
+    approved: bool
+    comment: str
+    notify_user_ids: Sequence[int]  # who submitted it, and whoever handles the case
+
+
+async def decide_approval(actor: Actor, case_id: int, *, revision: int | None, approve: bool,
+                          comment: str = "", session: AsyncSession, now: dt.datetime,
+                          config: CaseConfig) -> Decided:
+    """The leader approves (the case moves on) or returns it with a comment (it stays)."""
+    loaded = await load(actor, case_id, CaseRight.APPROVE, session=session)
+    case = loaded.case
+    _expect_revision(case, revision)
+    decision = decide(case.approval, approve=approve, comment=comment)
+    kind, data = ApprovalKind(case.approval), dict(case.approval_data or {})
+    notify = [data["by"]] if data.get("by") else []
+    holder = await get_member(case.assigned_member_id, session=session) \
+        if case.assigned_member_id else None
+    if holder is not None and holder.active and holder.telegram_user_id not in notify:
+        notify.append(holder.telegram_user_id)
+    _clear_approval(case)
+    await _event(case, actor, "approved" if decision.approved else "returned", session=session,
+                 now=now, note=(f"{kind}: {decision.comment}" if decision.comment else str(kind)))
+    await _audit(case, actor, "case_approved" if decision.approved else "case_returned",
+                 session=session, now=now, kind=str(kind))
+    if decision.approved:
+        reason = ClosureReason(data["reason"]) if data.get("reason") else None
+        change = transition(CaseStatus(case.status), CaseStatus(data["target"]),
+                            note=data.get("text") or "",  # the plan approved stays in history
+                            closure_reason=reason)
+        if change is not None:
+            await _apply_move(loaded, actor, change, reason, session=session, now=now,
+                              config=config)
+    else:
+        _touch(loaded, now, config)
+    return Decided(case, loaded.report, kind, decision.approved, decision.comment,
+                   [u for u in notify if u != actor.user_id])
+
+
+# --- the child, for the official figures --------------------------------------------------
+
+
+async def set_child_facts(actor: Actor, case_id: int, *, revision: int | None,
+                          sex: ChildSex | None = None, place: HarmPlace | None = None,
+                          session: AsyncSession, now: dt.datetime) -> Case:
+    """Record the child's sex or the place of harm (asked at the assessment)."""
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    case = loaded.case
+    _expect_revision(case, revision)
+    changed = []
+    if sex is not None and case.child_sex != sex:
+        case.child_sex = str(sex)
+        changed.append(f"sex={sex}")
+    if place is not None and case.harm_place != place:
+        case.harm_place = str(place)
+        changed.append(f"place={place}")
+    if not changed:
+        return case
+    _touch(loaded, now)
+    await _event(case, actor, "child_facts", session=session, now=now, note=" ".join(changed))
+    await _audit(case, actor, "case_child_facts_changed", session=session, now=now,
+                 fields=[c.split("=")[0] for c in changed])
+    return case
 
 
 async def set_risk(actor: Actor, case_id: int, risk: RiskLevel, *, reason: str = "",
@@ -482,8 +639,10 @@ def _filter_for(actor: Actor, view: str, now: dt.datetime, *, village_id: int | 
     if actor.role is Role.COLLABORATOR:  # only what they reported
         return CaseFilter(commune_id=commune_id, reporter_user_id=actor.user_id,
                           open_only=view != "all", **narrow)
-    if actor.role not in (Role.OFFICER, Role.ADMIN):
+    if actor.role not in (Role.OFFICER, Role.ADMIN, Role.LEADER):
         raise NotAllowed("list_cases", f"role={actor.role}")
+    if view == "mine" and actor.role is Role.LEADER:  # what waits for the leader's decision
+        return CaseFilter(commune_id=commune_id, awaiting_approval=True, **narrow)
     if view == "mine":
         return CaseFilter(commune_id=commune_id, assigned_member_id=actor.member_id or -1,
                           **narrow)
@@ -500,7 +659,7 @@ async def list_cases(actor: Actor, view: str, *, page: int = 0, village_id: int 
     if view not in LIST_VIEWS:
         raise InvalidInput("stale_step")
     unit = await units.get_unit(actor.unit_id, session=session) if actor.unit_id else None
-    if actor.role in (Role.OFFICER, Role.ADMIN) and (unit is None
+    if actor.role in (Role.OFFICER, Role.ADMIN, Role.LEADER) and (unit is None
                                                      or unit.kind is not UnitKind.COMMUNE):
         raise InvalidInput("cases_commune_only")
     f = _filter_for(actor, view, now, village_id=village_id, category=category, status=status)
@@ -572,6 +731,10 @@ async def _alert_recipients(case: Case, kind: AlertKind, *, session: AsyncSessio
     if kind is AlertKind.ESCALATED:
         admins = await store.list_commune_members(case.commune_id, [Role.ADMIN], session=session)
         return [m.telegram_user_id for m in admins]
+    if case.approval:  # the step waits for the commune's leader
+        leaders = await leaders_of(case.commune_id, session=session)
+        if leaders:
+            return leaders
     holder = await get_member(case.assigned_member_id, session=session) \
         if case.assigned_member_id else None
     if holder is not None and holder.active:
@@ -593,7 +756,7 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
 
     Reads only the cases whose `next_alert_at` has come (an index), so a pass with nothing
     due costs one index probe however many cases are open."""
-    recipients: dict[tuple[int, int | None, AlertKind], list[int]] = {}
+    recipients: dict[tuple[int, int | None, AlertKind, bool], list[int]] = {}
     new = 0
     while cases := await case_store.list_cases_alert_due(now, session=session):
         due_now = []
@@ -612,7 +775,7 @@ async def queue_alerts(*, session: AsyncSession, now: dt.datetime, config: CaseC
         rows = []
         for case, kinds in due_now:
             for kind in kinds:
-                who = (case.commune_id, case.assigned_member_id, kind)
+                who = (case.commune_id, case.assigned_member_id, kind, bool(case.approval))
                 if who not in recipients:
                     recipients[who] = await _alert_recipients(case, kind, session=session)
                 chats = recipients[who]

@@ -53,6 +53,11 @@ class CommuneFigures:
     by_month: dict[str, int] = field(default_factory=dict)  # '2027-01' → reports
     cases_by_status: dict[str, int] = field(default_factory=dict)
     cases_by_risk: dict[str, int] = field(default_factory=dict)  # 'none': not assessed
+    # The national indicator "Số trẻ em bị xâm hại" (Thông tư 13/2021/TT-BLĐTBXH) breaks
+    # children down by sex, age group and place: cases, 'none' where not recorded.
+    cases_by_sex: dict[str, int] = field(default_factory=dict)
+    cases_by_age: dict[str, int] = field(default_factory=dict)
+    cases_by_place: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
     urgent: int = 0
     urgent_in_time: int = 0
@@ -107,7 +112,8 @@ def combined(parts: list[CommuneFigures], name: str) -> CommuneFigures:
     total = CommuneFigures(commune_id=ALL_COMMUNES, name=name)
     for part in parts:
         for attr in ("by_category", "by_village", "by_age", "by_urgency", "by_channel",
-                     "by_month", "cases_by_status", "cases_by_risk", "referrals",
+                     "by_month", "cases_by_status", "cases_by_risk", "cases_by_sex",
+                     "cases_by_age", "cases_by_place", "referrals",
                      "special_groups"):
             _add(getattr(total, attr), getattr(part, attr))
         total.plan_days.update(part.plan_days)
@@ -206,7 +212,9 @@ async def figures(scope: Scope, period: Period, *, session: AsyncSession, tz: dt
     for cid, counts in (await store.reports_by_month(ids, lo, hi, session=session,
                                                      tz=tz)).items():
         per[cid].by_month = counts
-    for dimension, attr in (("status", "cases_by_status"), ("risk", "cases_by_risk")):
+    for dimension, attr in (("status", "cases_by_status"), ("risk", "cases_by_risk"),
+                            ("sex", "cases_by_sex"), ("age", "cases_by_age"),
+                            ("place", "cases_by_place")):
         for cid, counts in (await store.cases_by(dimension, ids, lo, hi,
                                                  session=session)).items():
             setattr(per[cid], attr, counts)
@@ -264,6 +272,8 @@ class CaseRow:
     closed_at: dt.datetime | None
     planned_at: dt.datetime | None
     agency_ids: tuple[int, ...]
+    child_sex: str | None = None  # recorded at the assessment (domain.cases.ChildSex)
+    harm_place: str | None = None  # domain.cases.HarmPlace
 
 
 PAGE = 2000
@@ -283,4 +293,5 @@ async def case_rows(db: Database, scope: Scope, period: Period, *, tz: dt.tzinfo
     for first in range(0, len(ids), size):
         async with db.session() as session:
             rows = await store.list_case_rows(ids[first:first + size], session=session)
-        yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[16])) for r in rows]
+        yield [CaseRow(*r[:11], tuple(r[11] or ()), *r[12:16], tuple(r[18]), r[16], r[17])
+               for r in rows]

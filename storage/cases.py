@@ -46,6 +46,7 @@ class CaseFilter:
     village_id: int | None = None
     category: str | None = None
     status: str | None = None
+    awaiting_approval: bool = False  # a plan or a closing waits for the leader
 
 
 def _filtered(stmt, f: CaseFilter):  # noqa: ANN001, ANN202
@@ -72,6 +73,8 @@ def _filtered(stmt, f: CaseFilter):  # noqa: ANN001, ANN202
         stmt = stmt.where(Report.category == f.category)
     if f.status is not None:
         stmt = stmt.where(Case.status == f.status)
+    if f.awaiting_approval:
+        stmt = stmt.where(col(Case.approval).is_not(None))
     return stmt
 
 

@@ -47,6 +47,9 @@ class Unit(SQLModel, table=True):
     hotlines: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
     active: bool = Field(default=True)
     created_at: dt.datetime = _when()
+    # A commune: support plans and closings go to the commune's leader for approval
+    # (Decree 56/2017, Điều 28 and 30); a small commune may switch it off in its set-up.
+    leader_approval: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
 
 
 class Agency(SQLModel, table=True):
@@ -253,6 +256,16 @@ class Case(SQLModel, table=True):
     # When the next deadline alert is due (None: none left for this deadline, or closed),
     # kept with due_at and alerted: the minutely alert pass reads only the cases it names.
     next_alert_at: dt.datetime | None = _when(nullable=True, index=True)
+    # What waits for the commune's leader (domain.cases.ApprovalKind: plan | closing), since
+    # when, and the proposal: {"text", "target", "reason", "by"} (the submitter's user id).
+    approval: str | None = Field(default=None, max_length=8)
+    approval_requested_at: dt.datetime | None = _when(nullable=True)
+    approval_data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Plans drawn up again after a review (Điều 30): their deadline counts from the step.
+    plan_round: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Recorded at the assessment, for the official figures (domain.cases.ChildSex, HarmPlace).
+    child_sex: str | None = Field(default=None, max_length=8)
+    harm_place: str | None = Field(default=None, max_length=12)
 
 
 class CaseReferral(SQLModel, table=True):

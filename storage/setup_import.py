@@ -142,6 +142,7 @@ async def import_setup(
         session, summary, UnitKind.COMMUNE, c.code, province.id, now,
         name=c.name, on_duty_phone=c.on_duty_phone, report_to=c.report_to or None,
         hotlines=[{"name": h.name, "number": h.number} for h in c.hotlines],
+        leader_approval=c.leader_approval,
     )
     summary.commune_id = commune.id
 

@@ -121,12 +121,14 @@ def _cases_received(columns: Sequence, commune_ids: Sequence[int], lo: dt.dateti
 
 async def cases_by(dimension: str, commune_ids: Sequence[int], lo: dt.datetime,
                    hi: dt.datetime, *, session: AsyncSession) -> PerCommune:
-    """Cases of the reports received, per commune and current status or risk."""
-    column = {"status": Case.status, "risk": Case.risk}[dimension]
+    """Cases of the reports received, per commune and current status, risk, the child's sex,
+    the place of harm or the age group ('none': not recorded)."""
+    column = {"status": Case.status, "risk": Case.risk, "sex": Case.child_sex,
+              "place": Case.harm_place, "age": Report.age_group}[dimension]
     stmt = (_cases_received([Report.commune_id, column, func.count()], commune_ids, lo, hi)
             .group_by(Report.commune_id, column))
     rows = (await session.exec(stmt)).all()
-    if dimension == "risk":
+    if dimension in ("risk", "sex", "place"):  # not assessed / not recorded yet
         rows = [(c, r or NO_RISK, n) for c, r, n in rows]
     return _per_commune(rows)
 
@@ -230,7 +232,7 @@ async def agency_names(ids: Sequence[int], *, session: AsyncSession) -> dict[int
 CASE_ROW_FIELDS = ("case_id", "commune_id", "received_at", "category", "village_id",
                    "age_group", "child_count", "urgent", "channel", "status", "risk",
                    "special_groups", "assessed_at", "due_at", "closed_at", "planned_at",
-                   "agency_ids")
+                   "child_sex", "harm_place", "agency_ids")
 
 
 async def list_case_ids(commune_ids: Sequence[int], lo: dt.datetime, hi: dt.datetime, *,
@@ -251,7 +253,8 @@ async def list_case_rows(case_ids: Sequence[int], *, session: AsyncSession) -> l
     columns = [Case.id, Report.commune_id, Report.created_at, Report.category,
                Report.village_id, Report.age_group, Report.child_count, Report.urgent,
                Report.channel, Case.status, Case.risk, Case.special_groups, Case.assessed_at,
-               Case.due_at, Case.closed_at, sa.type_coerce(planned, CaseEvent.__table__.c.at.type)]
+               Case.due_at, Case.closed_at, sa.type_coerce(planned, CaseEvent.__table__.c.at.type),
+               Case.child_sex, Case.harm_place]
     stmt = (sa.select(*columns).select_from(Case).join(Report, col(Report.id) == Case.report_id)
             .where(col(Case.id).in_(list(case_ids))).order_by(Case.id))
     rows = (await session.exec(stmt)).all()

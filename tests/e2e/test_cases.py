@@ -78,9 +78,19 @@ async def audit_actions(bot) -> list[str]:
         return [a.action for a in (await session.exec(select(AuditEntry))).all()]
 
 
+async def approval_off(bot) -> None:
+    """The commune switches the leader's approval off (a small commune's set-up choice):
+    the officer moves the plan and closes alone. tests/e2e/test_approval.py plays approval."""
+    async with bot.db.session() as session:
+        for unit in (await session.exec(select(Unit).where(Unit.kind == UnitKind.COMMUNE))).all():
+            unit.leader_approval = False
+        await session.commit()
+
+
 async def test_report_to_closure_with_a_police_referral(bot, staff):
     officer, police, health, admin = (staff["officer"], staff["police"], staff["health"],
                                       staff["admin"])
+    await approval_off(bot)
     code, citizen = await reported_case(bot, staff)
     # Agencies see nothing before a referral.
     assert "không có quyền" in (await act(police, f"/case {code}")).text

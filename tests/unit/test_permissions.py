@@ -59,6 +59,7 @@ ACTORS: dict[str, Actor] = {
     "village_a_collaborator": Actor(
         user_id=7, role=Role.COLLABORATOR, scope=TARGETS["village_a"]
     ),
+    "commune_a_leader": Actor(user_id=9, role=Role.LEADER, scope=TARGETS["commune_a"]),
     "citizen": citizen(8),
 }
 
@@ -204,6 +205,28 @@ MATRIX: dict[str, dict[Action, tuple[bool, bool, bool, bool, bool]]] = {
         Action.SUBSCRIBE_SELF:     (N, N, Y, N, N),
         Action.BROADCAST:          (N, N, N, N, N),
         Action.VIEW_STATS:         (N, N, N, N, N),
+        Action.UPDATE_CASE:        (N, N, N, N, N),
+    },
+    # Lãnh đạo UBND xã: reads the commune's cases and figures, approves plans and closings
+    # (per case, domain/case_access.py), takes and changes nothing.
+    "commune_a_leader": {
+        Action.VIEW_HOTLINES:      (Y, Y, Y, Y, Y),
+        Action.VIEW_OWN_PROFILE:   (Y, Y, Y, Y, Y),
+        Action.CREATE_INVITE:      (N, N, N, N, N),
+        Action.LIST_INVITES:       (N, N, N, N, N),
+        Action.REVOKE_INVITE:      (N, N, N, N, N),
+        Action.LIST_MEMBERS:       (N, N, N, N, N),
+        Action.REVOKE_MEMBER:      (N, N, N, N, N),
+        Action.VIEW_AUDIT:         (N, N, N, N, N),
+        Action.REPORT_RISK:        (Y, Y, Y, Y, Y),
+        Action.TAKE_CASE:          (N, N, N, N, N),
+        Action.VIEW_CASE:          (N, Y, Y, N, N),
+        Action.VIEW_DEADLINES:     (Y, Y, Y, Y, Y),
+        Action.EDIT_CALENDAR:      (N, N, N, N, N),
+        Action.SUBSCRIBE_GROUP:    (N, N, N, N, N),
+        Action.SUBSCRIBE_SELF:     (N, Y, Y, N, N),
+        Action.BROADCAST:          (N, N, N, N, N),
+        Action.VIEW_STATS:         (N, Y, Y, N, N),
         Action.UPDATE_CASE:        (N, N, N, N, N),
     },
     "citizen": {
