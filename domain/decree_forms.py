@@ -227,6 +227,7 @@ class ReceiptFacts:
     story: str
     additions: tuple[str, ...] = ()
     informant: Informant | None = None  # None: not shown to this person
+    child_sex: str | None = None  # domain.cases.ChildSex, once the case is assessed
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ def place_name(commune_name: str) -> str:
 
 def fill_receipt(facts: ReceiptFacts) -> Filled:
     """Mẫu số 01 filled with what the case knows; everything else stays the decree's blank
-    for the officer to write by hand (the parents, the family, the sex: not recorded)."""
+    for the officer to write by hand (the parents, the family: not recorded; the sex once the
+    case is assessed)."""
     received = facts.received_at
     state = "\n".join(t for t in (clean(facts.story), *map(clean, facts.additions)) if t)
     remarks = [f"Mã vụ việc: {facts.case_code}.",
@@ -275,6 +277,9 @@ def fill_receipt(facts: ReceiptFacts) -> Filled:
         "place": clean(facts.place),
         "state": state,
     }
+    sex_box = {"male": "sex_male", "female": "sex_female", "unknown": "sex_unknown"}
+    if facts.child_sex in sex_box:
+        values[sex_box[facts.child_sex]] = "☒"
     informant = facts.informant
     if informant is not None:
         if informant.anonymous:

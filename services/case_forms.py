@@ -83,6 +83,7 @@ async def export_form(actor: Actor, case_id: int, code: FormCode, *, session: As
         story=report.story,
         additions=tuple(a.text for a in additions if a.text),
         informant=informant,
+        child_sex=case.child_sex,
     )
     filled = fill_receipt(facts)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,

@@ -200,3 +200,9 @@ async def test_the_converter_is_called_and_any_failure_means_no_pdf(tmp_path, mo
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     assert form_pdf.converter() == str(tmp_path / "soffice")
     assert await form_pdf.to_pdf(b"PK fake docx", timeout=1.0) == expected
+
+
+def test_the_sex_recorded_at_assessment_is_ticked_and_the_others_stay_blank():
+    paragraphs, _tables = reopen(form_docx.render(fill_receipt(facts(child_sex="female"))))
+    assert line(paragraphs, "Giới tính (5): Nam") == \
+        f"Giới tính (5): Nam{BLANK} Nữ ☒ Không biết{BLANK}"
