@@ -13,7 +13,7 @@ import pytest
 from bot.fakeapi import FakeUser
 from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_DATA_KEY
 
 TREEM = [sys.executable, "-m", "bot.cli"]
 
@@ -21,7 +21,9 @@ TREEM = [sys.executable, "-m", "bot.cli"]
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+    env["TREEM_DATA_KEY"] = TEST_DATA_KEY  # extra may replace it, or remove it with None
     env.update(extra)
+    env = {k: v for k, v in env.items() if v is not None}
     return env
 
 
