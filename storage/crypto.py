@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -42,6 +43,7 @@ PREFIX = FORMAT + ":"
 KEY_BYTES = 32  # AES-256
 NONCE_BYTES = 12
 _AAD = b"treem-bot field v1"
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43}=?$")  # 32 bytes in base64url
 
 
 class DataKeyError(Exception):
@@ -64,6 +66,8 @@ def generate_key() -> str:
 def parse_key(text: str) -> bytes:
     """The 32 bytes of a key written by generate_key(); DataKeyError("malformed") if not."""
     cleaned = "".join(text.split())
+    if not _KEY_RE.match(cleaned):
+        raise DataKeyError("malformed")
     try:
         raw = base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
     except (binascii.Error, ValueError) as exc:

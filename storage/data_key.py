@@ -70,13 +70,13 @@ async def inspect(db: Database, keyring: Keyring | None) -> KeyCheck:
         for col in encrypted_columns():
             table, value, _keys = _raw(col)
             ids = sa.func.substr(value, start, 8)
-            rows = (await session.execute(
+            rows = (await session.exec(
                 sa.select(ids, sa.func.min(value)).select_from(table)
                 .where(value.like(PREFIX + "%")).group_by(ids))).all()
             for kid, sample in rows:
                 key_ids.add(kid)
                 samples.setdefault(kid, sample)
-            plaintext += (await session.execute(
+            plaintext += (await session.exec(
                 sa.select(sa.func.count()).select_from(table)
                 .where(value.is_not(None), sa.not_(value.like(PREFIX + "%"))))).scalar_one()
     known = keyring.key_ids if keyring is not None else frozenset()
@@ -104,11 +104,11 @@ async def reencrypt(db: Database, keyring: Keyring, *, only_plaintext: bool = Fa
                         .where(value.is_not(None), todo).order_by(*keys).limit(batch))
                 if after is not None:
                     stmt = stmt.where(sa.tuple_(*keys) > sa.tuple_(*after))
-                rows = (await session.execute(stmt)).all()
+                rows = (await session.exec(stmt)).all()
                 for row in rows:
                     *ids, old = row
                     where = [k == v for k, v in zip(keys, ids, strict=True)]
-                    result = await session.execute(
+                    result = await session.exec(
                         sa.update(table).where(*where, value == old)
                         .values({col.column: keyring.reencrypt(old)}))
                     count += result.rowcount or 0
