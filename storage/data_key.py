@@ -108,9 +108,11 @@ async def reencrypt(db: Database, keyring: Keyring, *, only_plaintext: bool = Fa
                 for row in rows:
                     *ids, old = row
                     where = [k == v for k, v in zip(keys, ids, strict=True)]
+                    # SQLite gives numbers written before encryption back as numbers.
+                    text = old if isinstance(old, str) else repr(old)
                     result = await session.exec(
                         sa.update(table).where(*where, value == old)
-                        .values({col.column: keyring.reencrypt(old)}))
+                        .values({col.column: keyring.reencrypt(text)}))
                     count += result.rowcount or 0
             if len(rows) < batch:
                 break
