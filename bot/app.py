@@ -40,6 +40,7 @@ from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime, get_runtime
 from bot.sender import Sender
+from bot.startup import check_data_key
 from handlers import (
     calendar,
     case_audit,
@@ -54,10 +55,9 @@ from handlers import (
     stats,
 )
 from handlers.cases import open_case_button
-from bot.startup import check_data_key
 from storage import migrate
-from storage.crypto import use_keyring
 from storage import updates as update_store
+from storage.crypto import use_keyring
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from storage.db import Database
 MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
 
 
-def compare_type(context, inspected_column, metadata_column, inspected_type,  # noqa: ANN001
-                 metadata_type) -> bool | None:
+def compare_type(context, inspected_column, metadata_column,  # noqa: ANN001
+                 inspected_type, metadata_type) -> bool | None:  # noqa: ANN001
     """Alembic's type comparison, except for encrypted columns on SQLite: they keep their
     declared type there (any text fits any SQLite column; see migration 0012)."""
     from storage.crypto import ENCRYPTED_TYPES

@@ -55,7 +55,7 @@ async def joined(bot, user_id: int, name: str, role_label: str) -> FakeUser:
     return person
 
 
-def _invite_notices(server, name: str) -> int:  # noqa: ANN001
+def _invite_notices(server, name: str) -> int:
     """How many "<name> used your invitation" notices the bot has sent, in any chat."""
     return sum(INVITE_USED in (text := message.get("text") or "") and name in text
                for chat in server.chats.values() for message in chat.messages.values())

@@ -36,13 +36,13 @@ async def _seed(db) -> dict[str, int]:
     """Report ids by what retention should do to them."""
     cases = {
         # closed long ago: de-identified (and contact erased)
-        "old_closed": dict(status="closed", closed_at=NOW - 1827 * DAY),
+        "old_closed": {"status": "closed", "closed_at": NOW - 1827 * DAY},
         # closed 100 days ago: contact erased, content kept
-        "recent_closed": dict(status="closed", closed_at=NOW - 100 * DAY),
+        "recent_closed": {"status": "closed", "closed_at": NOW - 100 * DAY},
         # closed 89 days ago: untouched
-        "just_closed": dict(status="closed", closed_at=NOW - 89 * DAY),
+        "just_closed": {"status": "closed", "closed_at": NOW - 89 * DAY},
         # opened six years ago and still open: untouched
-        "old_open": dict(status="supporting", closed_at=None),
+        "old_open": {"status": "supporting", "closed_at": None},
     }
     ids = {}
     async with db.session() as session:

@@ -33,7 +33,8 @@ HEAD = "0012"  # the newest revision in storage/migrations/versions
 async def test_migrations_leave_no_difference_with_the_models(db):
     async with db.engine.connect() as conn:
         def diff(sync_conn):
-            context = MigrationContext.configure(sync_conn, opts={"compare_type": migrate.compare_type})
+            context = MigrationContext.configure(sync_conn,
+                                                 opts={"compare_type": migrate.compare_type})
             return compare_metadata(context, SQLModel.metadata)
 
         assert await conn.run_sync(diff) == []
