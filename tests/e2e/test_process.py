@@ -13,6 +13,7 @@ import pytest
 from bot.fakeapi import FakeUser
 from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
+from storage.crypto import Keyring
 from tests.conftest import ROOT, TEST_DATA_KEY
 
 TREEM = [sys.executable, "-m", "bot.cli"]
@@ -151,7 +152,10 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
         await asyncio.wait_for(process.wait(), 30)
     with sqlite3.connect(tmp_path / "treem.db") as conn:
         rows = conn.execute("SELECT category, address FROM reports").fetchall()
-    assert rows == [("neglect", "Cạnh chợ xã, nhà có mái tôn xanh")]
+    # The address is stored encrypted under the key the process was given.
+    keyring = Keyring.from_text(TEST_DATA_KEY)
+    assert [(c, keyring.decrypt(a)) for c, a in rows] == [
+        ("neglect", "Cạnh chợ xã, nhà có mái tôn xanh")]
     assert fake.violations == []
 
 
