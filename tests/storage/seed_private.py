@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import pathlib
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from domain.roles import UnitKind
+from storage import data_key
 from storage.models import (
     Case,
     CaseEvent,
@@ -86,3 +89,19 @@ async def _agency(session, cid: int) -> int:
     from storage.models import Agency
 
     return (await session.exec(select(Agency.id).where(Agency.commune_id == cid))).first()
+
+
+async def raw_encrypted_values(db) -> list[str]:
+    """Every stored value of every encrypted column, as the database holds it."""
+    values = []
+    async with db.engine.connect() as conn:
+        for col in data_key.encrypted_columns():
+            rows = await conn.execute(sa.text(
+                f'SELECT CAST("{col.column}" AS TEXT) FROM "{col.table}"'))
+            values += [v for (v,) in rows if v is not None]
+    return values
+
+
+def database_bytes(db) -> bytes:
+    path = pathlib.Path(db.engine.url.database)
+    return b"".join(p.read_bytes() for p in (path, pathlib.Path(f"{path}-wal")) if p.exists())

@@ -3,8 +3,6 @@ before encryption are encrypted at start; rotation; a missing or wrong key refus
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -14,23 +12,14 @@ from storage import data_key
 from storage.crypto import Keyring, generate_key, keyring, use_keyring
 from storage.models import CaseEvent, Report, ReportDraft, ReportReporter
 from tests.conftest import START, TEST_DATA_KEY, start_bot
-from tests.storage.seed_private import LATITUDE, SECRETS, seed_case, seed_draft_and_input
-
-
-async def _raw_values(db) -> list[str]:
-    """Every stored value of every encrypted column, as the database holds it."""
-    values = []
-    async with db.engine.connect() as conn:
-        for col in data_key.encrypted_columns():
-            rows = await conn.execute(sa.text(
-                f'SELECT CAST("{col.column}" AS TEXT) FROM "{col.table}"'))
-            values += [v for (v,) in rows if v is not None]
-    return values
-
-
-def _database_bytes(db) -> bytes:
-    path = pathlib.Path(db.engine.url.database)
-    return b"".join(p.read_bytes() for p in (path, pathlib.Path(f"{path}-wal")) if p.exists())
+from tests.storage.seed_private import (
+    LATITUDE,
+    SECRETS,
+    database_bytes,
+    raw_encrypted_values,
+    seed_case,
+    seed_draft_and_input,
+)
 
 
 async def _seed(db):
@@ -42,12 +31,12 @@ async def _seed(db):
 
 async def test_the_database_holds_no_sensitive_string_in_plain_text(db, commune):
     report, _case = await _seed(db)
-    raw = await _raw_values(db)
+    raw = await raw_encrypted_values(db)
     assert len(raw) >= 15 and all(v.startswith("enc1:") for v in raw)
     blob = "\n".join(raw)
     if db.backend == "sqlite":  # the file itself, write-ahead log included
         await db.dispose()
-        file = _database_bytes(db)
+        file = database_bytes(db)
         for secret in SECRETS.values():
             assert secret.encode() not in file, secret
     for secret in [*SECRETS.values(), str(LATITUDE)]:
@@ -69,7 +58,7 @@ async def test_rows_from_before_encryption_are_encrypted_at_start(db, commune):
                            {"s": SECRETS["story"], "lat": str(LATITUDE)})
         await conn.execute(sa.text("UPDATE case_events SET note = :n"), {"n": SECRETS["note"]})
     await check_data_key(db, keyring())
-    raw = await _raw_values(db)
+    raw = await raw_encrypted_values(db)
     assert all(v.startswith("enc1:") for v in raw)
     async with db.session() as session:
         assert (await session.get(Report, report.id)).story == SECRETS["story"]
@@ -86,7 +75,7 @@ async def test_rotation_re_encrypts_everything_and_the_old_key_can_go(db, commun
     previous = use_keyring(rotating)
     try:
         changed = await data_key.reencrypt(db, rotating, batch=2)  # several batches
-        assert sum(changed.values()) == len(await _raw_values(db))
+        assert sum(changed.values()) == len(await raw_encrypted_values(db))
         assert (await data_key.inspect(db, rotating)).key_ids == {rotating.current_id}
         assert await data_key.reencrypt(db, rotating) == {}  # nothing left: idempotent
         use_keyring(Keyring.from_text(new_key))
