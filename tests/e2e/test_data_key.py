@@ -94,3 +94,13 @@ def _new_key() -> str:
     from storage.crypto import generate_key
 
     return generate_key()
+
+
+async def test_retention_is_scheduled_and_runs_once_a_day_on_the_bot(bot):
+    from bot.jobs import run_retention_jobs
+
+    assert [job.name for job in bot.application.job_queue.get_jobs_by_name("retention")] == [
+        "retention"]
+    first = await run_retention_jobs(bot.runtime)
+    assert first is not None and first.day == bot.clock.now().astimezone(bot.runtime.tz).date()
+    assert await run_retention_jobs(bot.runtime) is None  # the day is taken
