@@ -57,6 +57,8 @@ def _database_or_exit(settings: Settings) -> None:
 def _data_key_or_exit(settings: Settings) -> None:
     """One clear line and exit status 1 when TREEM_DATA_KEY is missing or cannot read the
     stored cases (writes nothing: plain-text values are encrypted by the bot at start)."""
+    from sqlalchemy.exc import DBAPIError
+
     from bot.startup import StartupError, check_data_key
     from storage.db import Database
 
@@ -64,9 +66,7 @@ def _data_key_or_exit(settings: Settings) -> None:
         db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
         try:
             await check_data_key(db, settings.keyring(), encrypt_plaintext=False)
-        except Exception as exc:
-            if isinstance(exc, StartupError):
-                raise
+        except DBAPIError:
             # Tables not created yet (a new database): nothing is encrypted.
             if settings.keyring() is None:
                 raise StartupError(_data_key_text("missing")) from None
