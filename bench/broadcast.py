@@ -36,9 +36,14 @@ from domain.roles import Actor, Role  # noqa: E402
 from domain.setup_file import load_setup_file  # noqa: E402
 from services import calendar as calendar_service  # noqa: E402
 from storage import migrate, units  # noqa: E402
+from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Subscription  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
+
+# The sensitive columns are encrypted: a fresh key for this run.
+BENCH_DATA_KEY = generate_key()
+use_keyring(Keyring.from_text(BENCH_DATA_KEY))
 
 FIRST_USER = 10_000_000
 TEXT = "Thông báo thử nghiệm"
@@ -96,6 +101,7 @@ async def main(recipients: int, scale: float) -> None:
     settings = load_settings(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=fake_url,
                              DATABASE_URL=db.url, TREEM_MODE="polling", TREEM_ADMIN_IDS="",
                              TREEM_WEBHOOK_URL=None, TREEM_WEBHOOK_SECRET=None,
+                             TREEM_DATA_KEY=BENCH_DATA_KEY,
                              TREEM_RATE_LIMIT_TIME_SCALE=str(scale))
     runtime = Runtime(settings=settings, db=db, clock=clock)
     application = build_application(runtime)

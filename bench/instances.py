@@ -44,8 +44,13 @@ from domain.setup_file import load_setup_file  # noqa: E402
 from services import calendar as calendar_service  # noqa: E402
 from services.setup import import_commune  # noqa: E402
 from storage import units  # noqa: E402
+from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Subscription  # noqa: E402
+
+# The sensitive columns are encrypted: a fresh key for this run.
+BENCH_DATA_KEY = generate_key()
+use_keyring(Keyring.from_text(BENCH_DATA_KEY))
 
 FIRST_USER = 10_000_000
 ADMIN = 900_000_000_001
@@ -138,7 +143,8 @@ async def main(instances: int, recipients: int, scale: float, kill: bool) -> Non
             env = {k: v for k, v in os.environ.items()
                    if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
             env.update(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=fake_url,
-                       DATABASE_URL=url, TREEM_MODE="webhook", TREEM_LOG_LEVEL="INFO",
+                       DATABASE_URL=url, TREEM_DATA_KEY=BENCH_DATA_KEY,
+                       TREEM_MODE="webhook", TREEM_LOG_LEVEL="INFO",
                        TREEM_WEBHOOK_URL="https://bot.example.vn/telegram",
                        TREEM_WEBHOOK_SECRET=SECRET, TREEM_HTTP_PORT=str(_free_port()),
                        TREEM_RATE_LIMIT_TIME_SCALE=str(scale), TREEM_DIGEST_TIME="off",

@@ -51,9 +51,14 @@ from services import cases as case_service  # noqa: E402
 from services.identity import resolve_actor  # noqa: E402
 from storage import members as member_store  # noqa: E402
 from storage import migrate  # noqa: E402
+from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Case, Report, Unit  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
+
+# The sensitive columns are encrypted: a fresh key for this run.
+BENCH_DATA_KEY = generate_key()
+use_keyring(Keyring.from_text(BENCH_DATA_KEY))
 
 NOW = dt.datetime(2026, 11, 30, 3, 0, tzinfo=dt.UTC)  # Monday 10:00 in Hà Nội
 CONFIG = case_service.CaseConfig(tz=dt.timezone(dt.timedelta(hours=7)), rules=DeadlineRules(),

@@ -41,9 +41,14 @@ from handlers import stats as stats_handlers  # noqa: E402
 from services import stats as service  # noqa: E402
 from services.stats_export import WorkbookWriter, render_chart, totals_csv  # noqa: E402
 from storage import migrate  # noqa: E402
+from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Agency, Case, CaseEvent, CaseReferral, Report, Unit  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
+
+# The sensitive columns are encrypted: a fresh key for this run.
+BENCH_DATA_KEY = generate_key()
+use_keyring(Keyring.from_text(BENCH_DATA_KEY))
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 # sqlmodel suggests exec() for selects; bulk inserts need execute().

@@ -39,8 +39,13 @@ from bot.settings import load_settings  # noqa: E402
 from domain.clock import SystemClock  # noqa: E402
 from domain.setup_file import load_setup_file  # noqa: E402
 from storage import migrate  # noqa: E402
+from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
+
+# The sensitive columns are encrypted: a fresh key for this run.
+BENCH_DATA_KEY = generate_key()
+use_keyring(Keyring.from_text(BENCH_DATA_KEY))
 
 FIRST_USER = 20_000_000
 WORKLOAD = ["/start", "Cho tôi hỏi số điện thoại của xã", "/help", "/sos", "/status ABCD-EFGH"]
@@ -100,6 +105,7 @@ async def run_treem(url: str, db: Database, conn) -> dict:  # noqa: ANN001
     settings = load_settings(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=url,
                              DATABASE_URL=db.url, TREEM_MODE="polling", TREEM_ADMIN_IDS="",
                              TREEM_WEBHOOK_URL=None, TREEM_WEBHOOK_SECRET=None,
+                             TREEM_DATA_KEY=BENCH_DATA_KEY,
                              TREEM_RATE_LIMIT_TIME_SCALE="1000")
     runtime = Runtime(settings=settings, db=db, clock=SystemClock())
     application = build_application(runtime)

@@ -23,6 +23,7 @@ from bot.jobs import (
     OUTBOX_INTERVAL,
     PLAN_INTERVAL,
     REPORT_JOBS_INTERVAL,
+    RETENTION_INTERVAL,
     ROUND_JOBS_INTERVAL,
     calendar_jobs,
     case_jobs,
@@ -32,6 +33,7 @@ from bot.jobs import (
     plan_jobs,
     refresh_case_deadlines,
     report_jobs,
+    retention_jobs,
     round_jobs,
     send_outbox,
 )
@@ -40,6 +42,7 @@ from bot.processor import PerChatOrderedProcessor
 from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime, get_runtime
 from bot.sender import Sender
+from bot.startup import check_data_key
 from domain import workdays
 from handlers import (
     calendar,
@@ -59,6 +62,7 @@ from handlers import (
 from handlers.cases import open_case_button
 from storage import migrate
 from storage import updates as update_store
+from storage.crypto import use_keyring
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +198,11 @@ async def start_application(application: Application, runtime: Runtime, *,
     Used by the real runner, the sandbox and the tests alike, so they start the same way.
     """
     await migrate.upgrade(runtime.db)
+    # The data key (bot.startup.StartupError if missing or wrong); values written before
+    # encryption existed are encrypted here, before anyone is answered.
+    keyring = runtime.settings.keyring()
+    await check_data_key(runtime.db, keyring)
+    use_keyring(keyring)
     await application.initialize()
     runtime.bot_username = application.bot.username
     await sync_all_commands(application.bot, runtime)
@@ -219,6 +228,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             name="round-jobs")
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
+        application.job_queue.run_repeating(retention_jobs, interval=RETENTION_INTERVAL,
+                                            first=120, name="retention")
         application.job_queue.run_repeating(outbox_jobs, interval=OUTBOX_INTERVAL, first=1,
                                             name="outbox")
     await application.start()

@@ -54,6 +54,90 @@ def _database_or_exit(settings: Settings) -> None:
         raise SystemExit(1) from None
 
 
+def _data_key_or_exit(settings: Settings) -> None:
+    """One clear line and exit status 1 when TREEM_DATA_KEY is missing or cannot read the
+    stored cases (writes nothing: plain-text values are encrypted by the bot at start)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from bot.startup import StartupError, check_data_key
+    from storage.db import Database
+
+    async def check() -> None:
+        db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
+        try:
+            await check_data_key(db, settings.keyring(), encrypt_plaintext=False)
+        except DBAPIError:
+            # Tables not created yet (a new database): nothing is encrypted.
+            if settings.keyring() is None:
+                raise StartupError(_data_key_text("missing")) from None
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(check())
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _data_key_text(code: str) -> str:
+    from bot.startup import data_key_problem_text
+
+    return data_key_problem_text(code)
+
+
+def cmd_keygen(_args: argparse.Namespace) -> int:
+    """Prints a new data key (stdout: the key alone, so it can be piped into a file)."""
+    from storage.crypto import generate_key, key_id, parse_key
+
+    key = generate_key()
+    print(key)
+    print(_("New data key {key_id}: put it in .env as TREEM_DATA_KEY=… and keep a copy "
+            "offline (a paper in the commune's safe). Without it the cases cannot be "
+            "read.").format(key_id=key_id(parse_key(key))), file=sys.stderr)
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Re-encrypts every stored value under TREEM_DATA_KEY (the new key), reading the old
+    values with TREEM_DATA_KEY_OLD; in batches, safe while the bot runs with both keys."""
+    from storage import data_key, migrate
+    from storage.crypto import DataKeyError
+    from storage.db import Database
+
+    settings = _settings_or_exit()
+    _database_or_exit(settings)
+    keyring = settings.keyring()
+    if keyring is None:
+        print(_data_key_text("missing"), file=sys.stderr)
+        return 1
+
+    async def rotate() -> tuple[dict[str, int], set[str]]:
+        db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
+        try:
+            await migrate.upgrade(db)
+            check = await data_key.inspect(db, keyring)
+            if check.unknown:
+                raise DataKeyError("unknown", sorted(check.unknown)[0])
+            changed = await data_key.reencrypt(db, keyring, batch=args.batch)
+            return changed, (await data_key.inspect(db, keyring)).key_ids
+        finally:
+            await db.dispose()
+
+    from bot.startup import data_key_problem_text
+
+    try:
+        changed, key_ids = asyncio.run(rotate())
+    except DataKeyError as exc:
+        print(data_key_problem_text(exc.code, exc.key_id), file=sys.stderr)
+        return 1
+    print(_("{count} values re-encrypted under key {key_id}; keys in use now: {keys}. "
+            "Remove TREEM_DATA_KEY_OLD and restart the bot.").format(
+        count=f"{sum(changed.values()):,}".replace(",", "."), key_id=keyring.current_id,
+        keys=", ".join(sorted(key_ids)) or "–"))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     if settings.telegram_bot_token is None:
@@ -270,6 +354,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
     mode = settings.mode if settings.telegram_bot_token else "sandbox"
     _database_or_exit(settings)
+    if settings.telegram_bot_token is not None:
+        _data_key_or_exit(settings)
     print(_("Configuration is valid (mode: {mode}); the database answers.").format(mode=mode))
     return 0
 
@@ -373,6 +459,14 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--force", action="store_true",
                          help=_("replace a database that already holds data"))
     restore.set_defaults(func=cmd_restore)
+    sub.add_parser("keygen", help=_("print a new data key (TREEM_DATA_KEY)")
+                   ).set_defaults(func=cmd_keygen)
+    rotate = sub.add_parser("rotate-key", help=_("re-encrypt the stored cases under "
+                                                  "TREEM_DATA_KEY, reading them with "
+                                                  "TREEM_DATA_KEY_OLD"))
+    rotate.add_argument("--batch", type=int, default=500,
+                        help=_("values per transaction (default 500)"))
+    rotate.set_defaults(func=cmd_rotate_key)
     sub.add_parser("check", help=_("validate the configuration and connect to the database")
                    ).set_defaults(func=cmd_check)
     return parser

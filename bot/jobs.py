@@ -24,6 +24,7 @@ from services import calendar as calendar_service
 from services import cases as case_service
 from services import reports as report_service
 from services import rounds as round_service
+from services.retention import run_retention
 from storage import outbox as outbox_store
 from storage.models import Delivery
 
@@ -327,3 +328,20 @@ async def refresh_case_deadlines(runtime: Runtime, *, batch: int = DUE_REFRESH_B
         return None
     log.info("case deadlines recomputed: %d changed", changed)
     return changed
+
+
+# --- retention ------------------------------------------------------------------------------
+
+RETENTION_INTERVAL = 3600  # seconds: the first tick of each local day does the day's pass
+
+
+async def run_retention_jobs(runtime: Runtime):  # noqa: ANN201 - RetentionRun | None
+    """Erase the contacts and de-identify the cases past their period: once per local day
+    across instances (retention_runs), each run recorded with its counts."""
+    return await run_retention(runtime.db, rules=runtime.settings.retention,
+                               now=runtime.clock.now(), tz=runtime.tz)
+
+
+async def retention_jobs(context: TreemContext) -> None:
+    if is_active(context.runtime):
+        await run_retention_jobs(context.runtime)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pathlib
 import re
 import sys
@@ -116,7 +117,8 @@ async def run_sandbox(*, database: str, reset: bool = False, script: TextIO | No
     settings = load_settings(
         TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=fake.url,
         DATABASE_URL=f"sqlite+aiosqlite:///{path}", TREEM_MODE="polling",
-        TREEM_ADMIN_IDS="", TREEM_WEBHOOK_URL=None, TREEM_WEBHOOK_SECRET=None)
+        TREEM_ADMIN_IDS="", TREEM_WEBHOOK_URL=None, TREEM_WEBHOOK_SECRET=None,
+        TREEM_DATA_KEY=sandbox_key(path), TREEM_DATA_KEY_OLD=None)
     runtime = Runtime(settings=settings, db=Database(settings.database_url))
     await migrate.upgrade(runtime.db)
     people = await _prepare_people(runtime.db, fake, settings.invite_ttl)
@@ -256,6 +258,26 @@ def _last_with_buttons(user: FakeUser) -> SentMessage | None:
         if raw.get("from", {}).get("id") == bot_id and raw.get("_keyboard"):
             return user.message(message_id)
     return None
+
+
+def key_file(database: pathlib.Path) -> pathlib.Path:
+    return database.with_name(database.name + ".key")
+
+
+def sandbox_key(database: pathlib.Path) -> str:
+    """The sandbox's own data key, in a file next to its database (created mode 600 on first
+    use): the sandbox holds only invented cases, so it needs no TREEM_DATA_KEY, and a real
+    key is never written to disk by the bot."""
+    from storage.crypto import generate_key
+
+    path = key_file(database)
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(generate_key() + "\n")
+    return path.read_text(encoding="ascii").strip()
 
 
 def _remove_database_files(path: pathlib.Path) -> None:

@@ -23,6 +23,7 @@ from bot.problems import problem_lines
 from domain.cases import AlertRules, DeadlineRules
 from domain.errors import Problem
 from domain.reports import ReportLimits
+from domain.retention import RetentionRules
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/treem.db"
 _TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
@@ -93,6 +94,16 @@ class Settings(BaseSettings):
     # Outbox requests in flight at once on the active instance: also the most messages a
     # crash can leave "uncertain" (sent or not, never resent).
     send_concurrency: int = Field(default=2, ge=1, le=16, alias="TREEM_SEND_CONCURRENCY")
+    # AES-256 key of the sensitive fields (`treem keygen`); the old key(s) during a rotation.
+    data_key: SecretStr | None = Field(default=None, alias="TREEM_DATA_KEY")
+    data_key_old: SecretStr | None = Field(default=None, alias="TREEM_DATA_KEY_OLD")
+    # Retention: reporter contact erased this long after the case closes; the closed case
+    # de-identified after this long (1826 days = 5 years, to adjust to the commune's records
+    # practice).
+    retention_contact_days: int = Field(default=90, ge=0, le=3650,
+                                        alias="TREEM_RETENTION_CONTACT_DAYS")
+    retention_closed_days: int = Field(default=1826, ge=30, le=36500,
+                                       alias="TREEM_RETENTION_CLOSED_DAYS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )
@@ -182,6 +193,21 @@ class Settings(BaseSettings):
             raise Problem(N_("unknown time zone {value}"), value=repr(value)) from exc
         return value
 
+    @field_validator("data_key", "data_key_old")
+    @classmethod
+    def _check_data_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from storage.crypto import DataKeyError, parse_key
+
+        for part in value.get_secret_value().split(","):
+            try:
+                parse_key(part)
+            except DataKeyError:
+                raise Problem(N_("not a key made by `treem keygen` (44 characters of "
+                                 "A-Z a-z 0-9 - _ =)")) from None
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("webhook_secret")
     @classmethod
     def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -209,6 +235,20 @@ class Settings(BaseSettings):
         if missing:
             raise Problems(missing)
         return self
+
+    def keyring(self):  # noqa: ANN201 - storage.crypto.Keyring | None
+        """The data keys, or None when TREEM_DATA_KEY is not set."""
+        if self.data_key is None:
+            return None
+        from storage.crypto import Keyring
+
+        old = self.data_key_old.get_secret_value() if self.data_key_old else None
+        return Keyring.from_text(self.data_key.get_secret_value(), old)
+
+    @property
+    def retention(self) -> RetentionRules:
+        return RetentionRules(contact_after=dt.timedelta(days=self.retention_contact_days),
+                              closed_after=dt.timedelta(days=self.retention_closed_days))
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

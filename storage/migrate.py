@@ -14,6 +14,17 @@ from storage.db import Database
 MIGRATIONS_DIR = pathlib.Path(__file__).with_name("migrations")
 
 
+def compare_type(context, inspected_column, metadata_column,  # noqa: ANN001
+                 inspected_type, metadata_type) -> bool | None:  # noqa: ANN001
+    """Alembic's type comparison, except for encrypted columns on SQLite: they keep their
+    declared type there (any text fits any SQLite column; see migration 0012)."""
+    from storage.crypto import ENCRYPTED_TYPES
+
+    if context.dialect.name == "sqlite" and isinstance(metadata_type, ENCRYPTED_TYPES):
+        return False
+    return None  # the default comparison
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

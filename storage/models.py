@@ -2,7 +2,9 @@
 
 Personal data kept here is the minimum the feature needs: officers' display
 names (so an administrator recognises them) and Telegram ids. Nothing about
-children lives in these foundation tables.
+children lives in these foundation tables. The sensitive fields of reports and cases
+(stories, names, phones, places, notes, relayed messages) are encrypted at rest with the
+column types of storage/crypto.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from domain.roles import AgencyKind, Role, UnitKind
+from storage.crypto import EncryptedFloat, EncryptedJSON, EncryptedText
 from storage.types import StrEnumType, UTCDateTime
 
 
@@ -151,7 +154,8 @@ class ReportDraft(SQLModel, table=True):
     kind: str = Field(default="report", max_length=16)  # report | addition
     report_id: int | None = Field(default=None, foreign_key="reports.id")
     step: str = Field(max_length=16)
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # The answers so far, story and names included: encrypted as one document.
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON()))
     editing: bool = Field(default=False)  # go back to the review after this step
     created_at: dt.datetime = _when()
     updated_at: dt.datetime = _when(index=True)
@@ -169,16 +173,20 @@ class Report(SQLModel, table=True):
     urgent: bool = Field(default=False)
     age_group: str = Field(max_length=8)
     child_count: int = Field(default=1)
-    child_name: str | None = Field(default=None, max_length=100)
-    story: str = Field(default="", sa_type=sa.Text)
-    address: str | None = Field(default=None, max_length=300)
-    latitude: float | None = None
-    longitude: float | None = None
+    # Encrypted at rest (storage/crypto.py); emptied by retention (deidentified_at).
+    child_name: str | None = Field(default=None, sa_type=EncryptedText())
+    story: str = Field(default="", sa_type=EncryptedText())
+    address: str | None = Field(default=None, sa_type=EncryptedText())
+    latitude: float | None = Field(default=None, sa_type=EncryptedFloat())
+    longitude: float | None = Field(default=None, sa_type=EncryptedFloat())
     channel: str = Field(default="telegram", max_length=16)
     created_at: dt.datetime = _when(index=True)
     # The draft it was sent from: a second press of "Send" (the first answer lost in a crash
     # or a bad connection) shows the tracking code again instead of "already sent".
     draft_id: int | None = Field(default=None, index=True)
+    # When retention cleared the story, names, places, notes and media of the closed case
+    # (the figures keep counting it).
+    deidentified_at: dt.datetime | None = _when(nullable=True)
 
 
 class ReportReporter(SQLModel, table=True):
@@ -189,9 +197,11 @@ class ReportReporter(SQLModel, table=True):
     report_id: int = Field(foreign_key="reports.id", primary_key=True)
     telegram_user_id: int = Field(sa_type=sa.BigInteger, index=True)
     anonymous: bool = Field(default=True)
-    name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, sa_type=EncryptedText())
+    phone: str | None = Field(default=None, sa_type=EncryptedText())
     relation: str | None = Field(default=None, max_length=16)
+    # When retention erased the name, phone and Telegram id (telegram_user_id is then 0).
+    contact_erased_at: dt.datetime | None = _when(nullable=True)
 
 
 class ReportMedia(SQLModel, table=True):
@@ -212,7 +222,7 @@ class ReportAddition(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="reports.id", index=True)
-    text: str = Field(default="", sa_type=sa.Text)
+    text: str = Field(default="", sa_type=EncryptedText())
     created_at: dt.datetime = _when()
 
 
@@ -235,7 +245,7 @@ class Case(SQLModel, table=True):
     updated_at: dt.datetime = _when()
     escalated_at: dt.datetime | None = _when(nullable=True)
     escalation_count: int = Field(default=0)
-    public_note: str | None = Field(default=None, max_length=1000)
+    public_note: str | None = Field(default=None, sa_type=EncryptedText())
     public_note_at: dt.datetime | None = _when(nullable=True)
     risk: str | None = Field(default=None, max_length=8)
     step_started_at: dt.datetime | None = _when(nullable=True)
@@ -260,7 +270,8 @@ class Case(SQLModel, table=True):
     # when, and the proposal: {"text", "target", "reason", "by"} (the submitter's user id).
     approval: str | None = Field(default=None, max_length=8)
     approval_requested_at: dt.datetime | None = _when(nullable=True)
-    approval_data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    approval_data: dict[str, Any] = Field(default_factory=dict,
+                                          sa_column=Column(EncryptedJSON()))
     # Plans drawn up again after a review (Điều 30): their deadline counts from the step.
     plan_round: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Recorded at the assessment, for the official figures (domain.cases.ChildSex, HarmPlace).
@@ -279,7 +290,7 @@ class CaseReferral(SQLModel, table=True):
     agency_id: int = Field(foreign_key="agencies.id", index=True)
     referred_at: dt.datetime = _when()
     referred_by: int = Field(sa_type=sa.BigInteger)
-    note: str | None = Field(default=None, sa_type=sa.Text)
+    note: str | None = Field(default=None, sa_type=EncryptedText())
     active: bool = Field(default=True)
 
 
@@ -294,7 +305,7 @@ class PendingInput(SQLModel, table=True):
     kind: str = Field(max_length=16)
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     revision: int | None = None
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(EncryptedJSON()))
     created_at: dt.datetime = _when()
 
 
@@ -312,7 +323,7 @@ class CaseEvent(SQLModel, table=True):
     kind: str = Field(max_length=16)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str | None = Field(default=None, max_length=16)
-    note: str | None = Field(default=None, sa_type=sa.Text)
+    note: str | None = Field(default=None, sa_type=EncryptedText())  # notes, relayed messages
     member_id: int | None = Field(default=None, foreign_key="members.id")  # assigned to
     agency_id: int | None = Field(default=None, foreign_key="agencies.id")  # referred to
     media_kind: str | None = Field(default=None, max_length=8)  # a note's photo
@@ -439,7 +450,8 @@ class Delivery(SQLModel, table=True):
     # Case alerts and digests: "case:<id>:<kind>:<due>:<chat>" / "digest:<date>:<chat>".
     key: str | None = Field(default=None, max_length=80, unique=True)
     case_id: int | None = Field(default=None, foreign_key="cases.id")
-    text: str | None = Field(default=None, sa_type=sa.Text)
+    # Relayed messages and case summaries: encrypted like the case itself.
+    text: str | None = Field(default=None, sa_type=EncryptedText())
     chat_id: int = Field(sa_type=sa.BigInteger)
     # pending | sending | sent | failed | deactivated | uncertain
     status: str = Field(default="pending", max_length=12)
@@ -554,3 +566,17 @@ class RoundPart(SQLModel, table=True):
     sent_at: dt.datetime | None = _when(nullable=True)
     corrected_at: dt.datetime | None = _when(nullable=True)
     late: bool = Field(default=False)  # sent after the collection date, or not at all
+
+
+class RetentionRun(SQLModel, table=True):
+    """One day's retention pass (claimed by one instance): when, and how many rows."""
+
+    __tablename__ = "retention_runs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: dt.date = Field(unique=True)  # the local day it ran for: once a day
+    started_at: dt.datetime = _when()
+    finished_at: dt.datetime | None = _when(nullable=True)
+    contacts_erased: int = Field(default=0)
+    cases_deidentified: int = Field(default=0)
+    media_dropped: int = Field(default=0)

@@ -22,6 +22,7 @@ from bot.settings import load_settings
 from domain.clock import ManualClock
 from domain.setup_file import load_setup_file
 from storage import migrate
+from storage.crypto import Keyring, use_keyring
 from storage.db import Database
 from storage.setup_import import import_setup
 
@@ -30,6 +31,11 @@ EXAMPLE_SETUP = ROOT / "examples" / "minh-tan.toml"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL.startswith("postgresql") else [])
 START = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.UTC)  # Monday 09:00 in Hà Nội
+# The data key of every test (a fixed one: no TREEM_DATA_KEY is needed to run the suite).
+# Installed for the whole process so storage tests read and write encrypted columns;
+# the bots started by tests get it through TREEM_DATA_KEY, subprocesses through _env.
+TEST_DATA_KEY = "dHJlZW0tYm90IHRlc3Qga2V5LCBuZXZlciByZWFsISE="
+use_keyring(Keyring.from_text(TEST_DATA_KEY))
 
 
 def pytest_report_header(config) -> str:
@@ -167,7 +173,8 @@ def make_settings(fake: FakeTelegram, db: Database, **overrides):
     values = {"TREEM_RATE_LIMIT_TIME_SCALE": str(TEST_TIME_SCALE),
               "TELEGRAM_BOT_TOKEN": SANDBOX_TOKEN, "TELEGRAM_API_URL": fake.url,
               "DATABASE_URL": "sqlite+aiosqlite:///unused.db", "TREEM_ADMIN_IDS": str(ADMIN_ID),
-              "TREEM_MODE": "polling", "TREEM_WEBHOOK_URL": None, "TREEM_WEBHOOK_SECRET": None}
+              "TREEM_MODE": "polling", "TREEM_WEBHOOK_URL": None, "TREEM_WEBHOOK_SECRET": None,
+              "TREEM_DATA_KEY": TEST_DATA_KEY, "TREEM_DATA_KEY_OLD": None}
     values.update(overrides)
     settings = load_settings(**values)
     fake.limits.time_scale = settings.rate_limit_time_scale  # both sides keep the same rules

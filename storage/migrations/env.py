@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from storage.migrate import compare_type
 
 # Any constant shared by every instance: serialises concurrent upgrades on PostgreSQL.
 _PG_LOCK_KEY = 7_361_280_514
@@ -18,7 +19,7 @@ def _configure_and_run(connection: sa.Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        compare_type=True,
+        compare_type=compare_type,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     if connection.dialect.name == "postgresql":

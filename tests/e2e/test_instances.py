@@ -32,7 +32,7 @@ from domain.setup_file import load_setup_file
 from services.setup import import_commune
 from storage.db import Database
 from storage.models import Delivery, Member, Subscription
-from tests.conftest import EXAMPLE_SETUP, PG_URL
+from tests.conftest import EXAMPLE_SETUP, PG_URL, TEST_DATA_KEY
 
 TREEM = [sys.executable, "-m", "bot.cli"]
 ADMIN = 900_000_000_001
@@ -45,6 +45,7 @@ needs_pg = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+    env["TREEM_DATA_KEY"] = TEST_DATA_KEY
     env.update(extra)
     return env
 

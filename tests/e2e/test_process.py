@@ -13,7 +13,8 @@ import pytest
 from bot.fakeapi import FakeUser
 from bot.fakeapi.driver import wait_until
 from bot.fakeapi.server import SANDBOX_TOKEN
-from tests.conftest import ROOT
+from storage.crypto import Keyring
+from tests.conftest import ROOT, TEST_DATA_KEY
 
 TREEM = [sys.executable, "-m", "bot.cli"]
 
@@ -21,7 +22,9 @@ TREEM = [sys.executable, "-m", "bot.cli"]
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+    env["TREEM_DATA_KEY"] = TEST_DATA_KEY  # extra may replace it, or remove it with None
     env.update(extra)
+    env = {k: v for k, v in env.items() if v is not None}
     return env
 
 
@@ -58,7 +61,7 @@ async def test_invalid_configuration_is_explained(tmp_path):
 
 
 async def test_sandbox_shows_menus_to_each_person(tmp_path):
-    script = "\n".join(["#2", ":as admin", "/start", "#9", "#1", ":as officer", "/start",
+    script = "\n".join(["#2", ":as admin", "/start", "#10", "#1", ":as officer", "/start",
                         ":quit"]) + "\n"
     process = await asyncio.create_subprocess_exec(
         *TREEM, "sandbox", "--db", str(tmp_path / "sandbox.db"), cwd=ROOT, env=_env(),
@@ -149,7 +152,10 @@ async def test_kill_9_mid_report_loses_nothing(fake, tmp_path):
         await asyncio.wait_for(process.wait(), 30)
     with sqlite3.connect(tmp_path / "treem.db") as conn:
         rows = conn.execute("SELECT category, address FROM reports").fetchall()
-    assert rows == [("neglect", "Cạnh chợ xã, nhà có mái tôn xanh")]
+    # The address is stored encrypted under the key the process was given.
+    keyring = Keyring.from_text(TEST_DATA_KEY)
+    assert [(c, keyring.decrypt(a)) for c, a in rows] == [
+        ("neglect", "Cạnh chợ xã, nhà có mái tôn xanh")]
     assert fake.violations == []
 
 

@@ -19,6 +19,7 @@ from storage.models import (
 )
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+from tests.storage.seed_private import database_bytes, raw_encrypted_values
 
 
 async def test_shortest_report_creates_case_and_tells_officer(bot, officer):
@@ -112,6 +113,13 @@ async def test_report_with_photos_location_contact_and_edit(bot, officer):
     assert report.story == "Ao không có rào chắn cạnh đường"
     assert [m.kind for m in media] == ["photo", "photo"]
     assert not reporter.anonymous and reporter.phone == "0912345678"
+    # At rest, none of it is readable: not in the columns, not in the file or its WAL.
+    secrets = ["Ao không có rào chắn", "0912345678", "Bé Na", "20.2506"]
+    raw = "\n".join(await raw_encrypted_values(bot.db))
+    assert raw and not [s for s in secrets if s in raw]
+    if bot.db.backend == "sqlite":
+        blob = database_bytes(bot.db)
+        assert not [s for s in secrets if s.encode() in blob]
 
 
 async def test_poster_link_prefills_the_village(bot, officer):

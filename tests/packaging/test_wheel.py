@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from tests.conftest import EXAMPLE_SETUP, ROOT
+from tests.conftest import EXAMPLE_SETUP, ROOT, TEST_DATA_KEY
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -73,7 +73,8 @@ def test_the_wheel_holds_every_package_and_data_file(installed):
 def test_the_installed_command_runs_without_the_source_tree(installed, tmp_path):
     treem = installed / "venv" / "bin" / "treem"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TELEGRAM_BOT_TOKEN": TOKEN,
-           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/treem.db"}
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/treem.db",
+           "TREEM_DATA_KEY": TEST_DATA_KEY}
     assert "usage: treem" in _run(treem, "--help", cwd=tmp_path, env=env)
     assert "Cấu hình hợp lệ" in _run(treem, "check", cwd=tmp_path, env=env)
     # Migrations, the set-up import (services/) and the catalog, from the installed files.

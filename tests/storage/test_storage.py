@@ -27,13 +27,14 @@ from storage.models import Agency, AuditEntry, Case, Member, Unit
 from storage.setup_import import import_setup
 from tests.conftest import EXAMPLE_SETUP
 
-HEAD = "0010"  # the newest revision in storage/migrations/versions
+HEAD = "0012"  # the newest revision in storage/migrations/versions
 
 
 async def test_migrations_leave_no_difference_with_the_models(db):
     async with db.engine.connect() as conn:
         def diff(sync_conn):
-            context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+            context = MigrationContext.configure(sync_conn,
+                                                 opts={"compare_type": migrate.compare_type})
             return compare_metadata(context, SQLModel.metadata)
 
         assert await conn.run_sync(diff) == []
