@@ -62,7 +62,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import configure_logging, run_bot
     from bot.startup import StartupError
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, tuple(
+        secret.get_secret_value() for secret in (settings.telegram_bot_token,
+                                                 settings.webhook_secret) if secret))
     try:
         asyncio.run(run_bot(settings))
     except StartupError as exc:
