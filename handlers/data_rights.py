@@ -140,8 +140,7 @@ async def withdraw_confirmed(request: Request) -> list[Reply]:
                                           **_settings(request))
     code = done.report.code
     if done.already:
-        return [Reply(_("Your contact is no longer kept with report {code}.").format(code=code),
-                      edit=True)]
+        return [Reply(_("Your contact is no longer kept with report {code}.").format(code=code))]
     replies = [Reply(_("✅ Your name and phone were deleted from report {code}. The case goes "
                        "on; nobody will contact you about it. If a child is in danger, call "
                        "111 or 113.").format(code=code), edit=True)]
