@@ -18,8 +18,9 @@ from collections.abc import Iterable
 # At DEBUG these log request URLs and bodies, update contents or SQL parameters.
 THIRD_PARTY = ("telegram", "httpx", "httpcore", "aiosqlite", "sqlalchemy", "apscheduler",
                "asyncio", "hpack", "aiohttp", "asyncpg", "redis", "urllib3", "openpyxl")
-# Request URLs (with the token) at INFO: these stay at WARNING.
-QUIET = ("httpx", "httpcore", "apscheduler")
+# At INFO these log request URLs (with the token) or SQL with its parameters (SQLAlchemy
+# keeps its own logger at WARNING unless asked): they stay at WARNING.
+QUIET = ("httpx", "httpcore", "apscheduler", "sqlalchemy")
 
 REDACTED = "‹…›"
 _TOKEN = re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,64}")
