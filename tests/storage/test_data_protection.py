@@ -28,7 +28,7 @@ async def test_the_audit_log_refuses_updates_and_deletes(db, clock):
     assert [r[0] for r in rows] == ["case_viewed", "case_viewed"]
 
 
-def _mode(path) -> int:  # noqa: ANN001
+def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
@@ -52,3 +52,21 @@ async def test_an_existing_database_readable_by_others_is_made_private(tmp_path)
     database = Database(f"sqlite+aiosqlite:///{path}")
     await database.dispose()
     assert _mode(path) == 0o600
+
+
+def test_treem_check_warns_about_files_others_can_read(tmp_path):
+    from bot.cli import privacy_warnings
+    from bot.settings import load_settings
+
+    env = tmp_path / ".env"
+    env.write_text("TELEGRAM_BOT_TOKEN=x\n")
+    env.chmod(0o644)
+    folder = tmp_path / "data"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    settings = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{folder}/treem.db")
+    warnings = privacy_warnings(settings, env)
+    assert len(warnings) == 2 and "chmod 600" in warnings[0] and "chmod 700" in warnings[1]
+    env.chmod(0o600)
+    folder.chmod(0o700)
+    assert privacy_warnings(settings, env) == []
