@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.i18n import _, vi_datetime, vi_number
 from domain.data_rights import CONSENT_DECLINED, CONSENT_GIVEN, parse_access_period
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput
 from domain.periods import Period
 from handlers import callback_data as cb
 from handlers import cases
@@ -115,19 +115,15 @@ async def my_data_button(request: Request) -> Reply:
 async def withdraw_asked(request: Request) -> Reply:
     """Asks before erasing the contact of one report."""
     report_id = request.callback.int_arg(0)
-    kept = {k.report.id: k for k in (await service.what_is_kept(
-        request.user_id, session=request.session, now=request.now,
-        **_settings(request))).reports}
-    item = kept.get(report_id)
-    if item is None:
-        raise NotFound("report")
-    if item.reporter.contact_withdrawn_at is not None or not service.has_contact(item.reporter):
+    report, reporter = await service.own_report(request.user_id, report_id,
+                                                session=request.session)
+    if reporter.contact_withdrawn_at is not None or not service.has_contact(reporter):
         return Reply(_("Your contact is no longer kept with report {code}.").format(
-            code=item.report.code), edit=True)
+            code=report.code), edit=True)
     return Reply(_("Delete your name and phone from report {code}?\n\nThe case goes on "
                    "without them. The officer handling it will be told that they can no "
                    "longer contact you. You can still follow the report with its code.")
-                 .format(code=item.report.code),
+                 .format(code=report.code),
                  keyboard([[(_("🗑 Yes, delete my contact"), cb.build(DR, "wy", report_id))],
                            [(_("No, keep it"), cb.build(DR, "see"))]]), edit=True)
 

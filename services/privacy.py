@@ -59,6 +59,16 @@ async def what_is_kept(user_id: int, *, session: AsyncSession, now: dt.datetime,
     return Kept(found, request)
 
 
+async def own_report(user_id: int, report_id: int, *, session: AsyncSession
+                     ) -> tuple[Report, ReportReporter]:
+    """One of this person's reports and what is kept about them on it (no request logged:
+    the confirmation before a withdrawal). NotFound for anyone else's."""
+    for report, reporter, _case in await store.list_own_reports(user_id, session=session):
+        if report.id == report_id:
+            return report, reporter
+    raise NotFound("report")
+
+
 @dataclass(frozen=True)
 class Withdrawn:
     report: Report
