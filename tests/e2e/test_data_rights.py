@@ -110,7 +110,7 @@ async def test_withdrawal_erases_the_contact_tells_the_officer_and_the_case_goes
     card = await act(officer, f"/case {code}")
     assert "Nhắn người báo tin" not in str(card.buttons) and "Xác minh" in str(card.buttons)
     details = await act(officer, press=card, label="Xem chi tiết")
-    assert "0912345678" not in details.text and "ẩn danh" in details.text
+    assert "0912345678" not in details.text and "đã rút thông tin liên hệ" in details.text
     # The reporter still follows the report with its code.
     status = await act(user, f"/status {code}")
     assert code in status.text
