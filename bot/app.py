@@ -50,6 +50,7 @@ from handlers import (
     case_forms,
     case_list,
     cases,
+    data_rights,
     fallback,
     interruptions,
     members,
@@ -165,7 +166,7 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for module in (cases, case_list, new_case, case_audit, case_forms):
+    for module in (cases, case_list, new_case, case_audit, case_forms, data_rights):
         for handler in module.build_handlers():
             application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():

@@ -146,7 +146,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.runner import configure_logging, run_bot
     from bot.startup import StartupError
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, tuple(
+        secret.get_secret_value() for secret in (settings.telegram_bot_token,
+                                                 settings.webhook_secret) if secret))
     try:
         asyncio.run(run_bot(settings))
     except StartupError as exc:
@@ -356,8 +358,29 @@ def cmd_check(_args: argparse.Namespace) -> int:
     _database_or_exit(settings)
     if settings.telegram_bot_token is not None:
         _data_key_or_exit(settings)
+    for warning in privacy_warnings(settings):
+        print(warning, file=sys.stderr)
     print(_("Configuration is valid (mode: {mode}); the database answers.").format(mode=mode))
     return 0
+
+
+def privacy_warnings(settings, env_file: pathlib.Path | None = None) -> list[str]:  # noqa: ANN001
+    """Files that other local users can read: `.env` (the token, the database password)
+    and the SQLite database's folder (children's cases, reporters' phones)."""
+    from sqlalchemy.engine import make_url
+
+    found = []
+    env_file = env_file or pathlib.Path(".env")
+    if env_file.exists() and env_file.stat().st_mode & 0o077:
+        found.append(_("Warning: {path} can be read by other users of this machine; it holds "
+                       "the bot token. Run: chmod 600 {path}").format(path=env_file))
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = pathlib.Path(url.database).expanduser().parent
+        if folder.exists() and folder.stat().st_mode & 0o077:
+            found.append(_("Warning: the database folder {path} can be opened by other users "
+                           "of this machine. Run: chmod 700 {path}").format(path=folder))
+    return found
 
 
 BACKUP_PROBLEMS = {

@@ -29,6 +29,7 @@ def commands_for(role: Role) -> list[BotCommand]:
         BotCommand("huy", _("Cancel the report you are writing")),
         BotCommand("hotline", _("Emergency phone numbers")),
         BotCommand("help", _("What I can do for you")),
+        BotCommand("xoathongtin", _("See or delete what is kept about you")),
     ]
     if role is not Role.CITIZEN:
         commands += [
@@ -52,6 +53,7 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("members", _("Members and their roles")),
             BotCommand("invites", _("Invitations not used yet")),
             BotCommand("audit", _("Who saw and changed a case")),
+            BotCommand("truycap", _("Who viewed or exported data, for an inspector")),
         ]
     return commands
 

@@ -10,6 +10,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TimedOut
 from telegram.ext import Application
 
+from bot import logsafety
 from bot.app import build_application, start_application, stop_application
 from bot.i18n import N_, both
 from bot.runtime import Runtime
@@ -21,11 +22,10 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs, which contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Redacting handlers; third-party loggers (which log the token in URLs, request bodies
+    and SQL parameters at DEBUG) at INFO or above (bot.logsafety)."""
+    logsafety.configure(level, secrets)
 
 
 async def _start(application: Application, runtime: Runtime, settings: Settings, *,

@@ -8,13 +8,13 @@ real invitations, and you play the citizen, the officer or the administrator.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import pathlib
 import re
 import sys
 from typing import TextIO
 
+from bot import logsafety
 from bot.app import build_application, start_application, stop_application
 from bot.fakeapi import FakeTelegram, FakeUser, SentMessage
 from bot.fakeapi.server import SANDBOX_TOKEN
@@ -107,8 +107,7 @@ async def _prepare_people(db: Database, fake: FakeTelegram, ttl) -> dict[str, Fa
 
 async def run_sandbox(*, database: str, reset: bool = False, script: TextIO | None = None,
                       out: TextIO = sys.stdout) -> int:
-    logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logsafety.configure("WARNING")
     path = pathlib.Path(database)
     if reset:
         _remove_database_files(path)

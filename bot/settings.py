@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     assess_hours_urgent: int = Field(default=12, ge=1, le=72, alias="TREEM_ASSESS_HOURS_URGENT")
     assess_working_days: int = Field(default=3, ge=1, le=30, alias="TREEM_ASSESS_WORKING_DAYS")
     plan_working_days: int = Field(default=5, ge=1, le=30, alias="TREEM_PLAN_WORKING_DAYS")
+    # How many working days the bot gives itself to answer a person's request about their own
+    # data (see, withdraw). Local practice, not a figure from the law: the chat answers at once.
+    data_request_working_days: int = Field(default=2, ge=1, le=30,
+                                           alias="TREEM_DATA_REQUEST_WORKING_DAYS")
     review_working_days: int = Field(default=20, ge=1, le=120,
                                      alias="TREEM_REVIEW_WORKING_DAYS")
     # Local practice, not the decree's numbers: an urgent case's plan (Điều 28.1 exempts it

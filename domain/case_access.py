@@ -37,6 +37,8 @@ class CaseScope:
     commune_id: int
     referred_agency_ids: frozenset[int] = frozenset()
     reporter_user_id: int | None = None  # None: opened by an officer
+    # False once the reporter withdrew their contact (/xoathongtin): no more messages to them.
+    reporter_reachable: bool = True
     holder_member_id: int | None = None
     is_open: bool = True
 
@@ -64,7 +66,7 @@ def rights(actor: Actor, case: CaseScope) -> frozenset[CaseRight]:
         handling = actor.member_id is not None and actor.member_id == case.holder_member_id
         if handling:
             granted.add(CaseRight.VIEW_REPORTER)
-            if case.reporter_user_id is not None:
+            if case.reporter_user_id is not None and case.reporter_reachable:
                 granted.add(CaseRight.RELAY)
     elif actor.role is Role.LEADER and own_commune:
         granted |= _LEADER_RIGHTS

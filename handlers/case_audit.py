@@ -33,6 +33,10 @@ def action_name(action: str) -> str:
         "reporter_replied": _("the reporter answered"),
         "audit_viewed": _("read this audit log"),
         "case_form_exported": _("made a form of Decree 56 from the case"),
+        "reporter_contact_withdrawn": _("the reporter withdrew their contact"),
+        "stats_viewed": _("viewed the figures"),
+        "stats_exported": _("exported the figures"),
+        "access_exported": _("exported the access report"),
     }.get(action, action)
 
 

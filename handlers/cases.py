@@ -164,6 +164,9 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
         r = details.reporter
         who = (_("anonymous") if r.anonymous
                else ", ".join(esc(x) for x in (r.name, r.phone) if x))
+        if r.contact_withdrawn_at is not None:
+            who = _("contact withdrawn at their request ({when}), cannot be reached").format(
+                when=vi_datetime(r.contact_withdrawn_at, tz))
         lines += ["", _("Reporter (only you see this): {who}, {relation}").format(
             who=who, relation=relation_name(r.relation))]
     # "Take this case" only for who may take it (an agency member reading a referred case

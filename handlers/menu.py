@@ -79,6 +79,7 @@ def help_text(actor: Actor) -> str:
         _("/huy – cancel the report you are writing"),
         _("/hotline – emergency phone numbers"),
         _("/help – this help"),
+        _("/xoathongtin – see what is kept about you, and delete your name and phone"),
     ]
     if actor.is_member:
         lines += [
@@ -114,6 +115,7 @@ def help_text(actor: Actor) -> str:
             _("/members – members of your commune, with the option to remove access"),
             _("/invites – invitations not used yet, with the option to cancel them"),
             _("/audit CODE – who saw and changed a case"),
+            _("/truycap [period] – who viewed or exported data, for an inspector (with XLSX)"),
         ]
     lines += ["", _("In an emergency, call 113 (police), 115 (ambulance) or 111 (child "
                     "protection hotline, free, 24/7).")]

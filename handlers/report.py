@@ -144,7 +144,8 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
                         "now.\n\n"
                         "<b>Would you like to leave your name and phone number?</b>\n"
                         "Only the officer handling the case will see them. You can stay "
-                        "anonymous – the report is handled just the same."),
+                        "anonymous – the report is handled just the same.")
+                      + "\n\n" + consent_notice(),
                       keyboard([[(_("🙈 Stay anonymous"), cb.build(RP, "anon", d, 1))],
                                 [(_("👤 Leave my name and phone"), cb.build(RP, "anon", d, 0))],
                                 _footer(draft)]))]
@@ -170,6 +171,19 @@ async def ask(request: Request, draft: ReportDraft) -> list[Reply]:
                       keyboard([[(_("📨 Send the information"), cb.build(RP, "addok", d))],
                                 _footer(draft)]))]
     raise AssertionError(step)
+
+
+def consent_notice() -> str:
+    """What is kept, who sees it, for how long, how to have it deleted; and, gently, that a
+    child telling about themself needs nobody's permission to get help. Leaving a name or
+    phone after reading it is the consent recorded with the report."""
+    return _("ℹ️ <i>What is kept: your report, and your name and phone only if you leave them. "
+             "Who sees them: the commune's child-protection officers see the report; your name "
+             "and phone, only the officer handling it. For how long: according to the "
+             "commune's records-keeping rules. You can have your name and phone deleted at any "
+             "time with /xoathongtin.</i>\n"
+             "If you are a child and this is about you, you do not need permission from your "
+             "parents or anyone else to get help.")
 
 
 async def _ask_commune(request: Request, draft: ReportDraft, page: int) -> Reply:
@@ -727,6 +741,11 @@ async def _thanks(request: Request, sent: service.SentReport) -> Reply:
 # --- status and additions -------------------------------------------------------------------
 
 
+def my_data_button() -> tuple[str, str]:
+    """From /status to what is kept about the reporter (handlers.data_rights)."""
+    return (_("🔐 My data / delete my contact"), cb.build("dr", "see"))
+
+
 def _render_status(view: service.StatusView, tz) -> str:  # noqa: ANN001
     lines = [_("<b>Report {code}</b>").format(code=view.code),
              _("Received: {when}").format(when=vi_datetime(view.received_at, tz)),
@@ -756,7 +775,8 @@ async def look_up(request: Request, text: str) -> Reply:
     markup = None
     if view.report_id is not None and await service.is_own_report(
             request.user_id, view.report_id, session=request.session):
-        markup = keyboard([[(_("➕ Add information"), cb.build(RP, "add", view.report_id))]])
+        markup = keyboard([[(_("➕ Add information"), cb.build(RP, "add", view.report_id))],
+                           [my_data_button()]])
     return Reply(_render_status(view, request.runtime.tz), markup)
 
 
@@ -776,6 +796,7 @@ async def status_overview(request: Request) -> Reply:
               f"{public_status_name(v.status)}" for v in own]
     rows = [[(_("📄 {code}").format(code=v.code), cb.build(RP, "st", v.report_id))]
             for v in own[:8]]
+    rows.append([my_data_button()])
     return Reply("\n".join([*lines, "", ask_code]), keyboard(rows))
 
 
@@ -795,7 +816,8 @@ async def status_button(request: Request) -> Reply:
     report_id = request.callback.int_arg(0)
     view = await service.status_of_own_report(request.user_id, report_id, session=request.session)
     return Reply(_render_status(view, request.runtime.tz), keyboard([
-        [(_("➕ Add information"), cb.build(RP, "add", report_id))]]))
+        [(_("➕ Add information"), cb.build(RP, "add", report_id))],
+        [my_data_button()]]))
 
 
 @handles

@@ -98,6 +98,8 @@ async def load(actor: Actor, case_id: int, right: CaseRight, *,
     scope = CaseScope(commune_id=case.commune_id,
                       referred_agency_ids=frozenset(a.id for a in referred_to),
                       reporter_user_id=reporter.telegram_user_id if reporter else None,
+                      reporter_reachable=reporter is None
+                      or reporter.contact_withdrawn_at is None,
                       holder_member_id=case.assigned_member_id,
                       is_open=CaseStatus(case.status) in OPEN_STATUSES)
     ensure_on_case(actor, right, scope)

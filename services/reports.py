@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.case_access import CaseRight
 from domain.cases import OPEN_STATUSES, CaseStatus, PublicStatus, public_status
+from domain.data_rights import CONSENT_DECLINED, CONSENT_GIVEN
 from domain.errors import InvalidInput, NotFound
 from domain.reports import (
     CHILD_COUNTS,
@@ -446,7 +447,12 @@ async def send(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime,
         longitude=location[1], created_at=now, draft_id=draft.id)
     reporter = ReportReporter(
         report_id=0, telegram_user_id=draft.user_id, anonymous=bool(a["anonymous"]),
-        name=a.get("reporter_name"), phone=a.get("reporter_phone"), relation=a.get("relation"))
+        name=a.get("reporter_name"), phone=a.get("reporter_phone"), relation=a.get("relation"),
+        # The notice (what is kept, who sees it, how long, how to have it deleted) is part of
+        # the question that asks for the name and phone: leaving them is the consent.
+        consent=CONSENT_DECLINED if a["anonymous"] or not (a.get("reporter_name")
+                                                           or a.get("reporter_phone"))
+        else CONSENT_GIVEN)
     media = [ReportMedia(report_id=0, kind=kind, file_id=file_id, added_at=now)
              for kind, file_id in a.get("media", [])]
     await store.add_report(report, reporter, media, session=session)

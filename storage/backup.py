@@ -81,6 +81,7 @@ def backup(database: pathlib.Path, target: pathlib.Path, *, overwrite: bool = Fa
         raise BackupProblem("no_folder", target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))  # a backup is as private
     try:
         with _connect(database, read_only=True) as source, _connect(partial) as copy:
             source.backup(copy)

@@ -120,6 +120,21 @@ def _sqlite_creator(path: str):  # noqa: ANN202
     return connect
 
 
+def private_sqlite_file(path: pathlib.Path) -> None:
+    """The database holds children's cases and reporters' phones: its folder is created
+    0700 and the file 0600 (SQLite gives its -wal and -shm files the file's mode). An
+    existing file readable by others is made private; an existing folder is left as it is
+    (it may be shared on purpose), and `treem check` warns about it."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for candidate in (path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -127,7 +142,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             path = pathlib.Path(parsed.database).expanduser()
             # Best effort: an unwritable place is reported by check_connection, not here.
             with contextlib.suppress(OSError):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(path)
             # SQLite has one writer at a time and every transaction here is a writer (BEGIN
             # IMMEDIATE): one connection, handed over in order, instead of several that
             # sleep in SQLite's busy handler while they wait (and one worker thread, not

@@ -202,6 +202,26 @@ class ReportReporter(SQLModel, table=True):
     relation: str | None = Field(default=None, max_length=16)
     # When retention erased the name, phone and Telegram id (telegram_user_id is then 0).
     contact_erased_at: dt.datetime | None = _when(nullable=True)
+    # The answer to the notice shown before a name or phone is asked: "given" (left them),
+    # "declined" (stayed anonymous); None for reports from before the notice.
+    consent: str | None = Field(default=None, max_length=16)
+    # When the reporter withdrew their contact (/xoathongtin): name and phone erased then.
+    contact_withdrawn_at: dt.datetime | None = _when(nullable=True)
+
+
+class DataRequest(SQLModel, table=True):
+    """A person's request about their own data (see what is kept, withdraw the contact):
+    when it came, the deadline to answer it, and when it was answered."""
+
+    __tablename__ = "data_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_type=sa.BigInteger, index=True)
+    kind: str = Field(max_length=16)  # view | withdraw
+    report_id: int | None = Field(default=None, foreign_key="reports.id")
+    received_at: dt.datetime = _when(index=True)
+    due_at: dt.datetime = _when()
+    answered_at: dt.datetime | None = _when(nullable=True)
 
 
 class ReportMedia(SQLModel, table=True):

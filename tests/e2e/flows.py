@@ -72,7 +72,7 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
                      timeout=10.0)
     return replies
 
-CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help"]
+CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help", "xoathongtin"]
 MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case",
                    "baocao"]
 OFFICER_COMMANDS = [*MEMBER_COMMANDS, "newcase"]

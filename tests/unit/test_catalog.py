@@ -93,7 +93,8 @@ def test_no_translation_call_hides_inside_an_f_string():
 
 # The user's own words on a button may say "tôi"; everywhere else the bot says "mình".
 _USER_SPEAKS = {"I am that child", "📱 Send my phone number", "My cases",
-                "🙈 I want to stay anonymous"}
+                "🙈 I want to stay anonymous", "🔐 My data / delete my contact",
+                "🗑 Delete my contact from {code}", "🗑 Yes, delete my contact"}
 
 
 def _translations() -> list[tuple[str, str]]:
