@@ -22,6 +22,7 @@ from bot.jobs import (
     CASE_JOBS_INTERVAL,
     OUTBOX_INTERVAL,
     PLAN_INTERVAL,
+    REGISTER_JOBS_INTERVAL,
     REPORT_JOBS_INTERVAL,
     calendar_jobs,
     case_jobs,
@@ -30,6 +31,7 @@ from bot.jobs import (
     plan_calendar,
     plan_jobs,
     refresh_case_deadlines,
+    register_jobs,
     report_jobs,
     send_outbox,
 )
@@ -47,6 +49,7 @@ from handlers import (
     interruptions,
     members,
     new_case,
+    register,
     report,
     start,
     stats,
@@ -154,7 +157,7 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for module in (cases, case_list, new_case, case_audit):
+    for module in (cases, case_list, new_case, case_audit, register):
         for handler in module.build_handlers():
             application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():
@@ -208,6 +211,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             name="case-jobs")
         application.job_queue.run_repeating(plan_jobs, interval=PLAN_INTERVAL,
                                             first=PLAN_INTERVAL, name="plan-calendar")
+        application.job_queue.run_repeating(register_jobs, interval=REGISTER_JOBS_INTERVAL,
+                                            first=11, name="register-jobs")
         application.job_queue.run_repeating(outbox_jobs, interval=OUTBOX_INTERVAL, first=1,
                                             name="outbox")
     await application.start()

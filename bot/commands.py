@@ -39,6 +39,8 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("cases", _("Cases you may see")),
             BotCommand("case", _("One case by its code")),
         ]
+    if role in (Role.OFFICER, Role.ADMIN, Role.COLLABORATOR):
+        commands.append(BotCommand("tre", _("Children in special circumstances")))
     if role in (Role.OFFICER, Role.ADMIN):
         commands.append(BotCommand("newcase", _("Open a case (phone call, school, visit)")))
         commands.append(BotCommand("stats", _("Figures for the 6-month and annual reports")))

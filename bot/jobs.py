@@ -22,6 +22,7 @@ from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
 from services import calendar as calendar_service
 from services import cases as case_service
+from services import register as register_service
 from services import reports as report_service
 from storage import outbox as outbox_store
 from storage.models import Delivery
@@ -297,3 +298,35 @@ async def refresh_case_deadlines(runtime: Runtime, *, batch: int = DUE_REFRESH_B
         return None
     log.info("case deadlines recomputed: %d changed", changed)
     return changed
+
+
+# --- the register: children who turn 16 leave it on the birthday ----------------------------
+
+REGISTER_JOBS_INTERVAL = 600  # seconds: a birthday is a day, checking often costs one query
+
+
+async def run_register_jobs(application: Application) -> int:
+    """Children whose 16th birthday has come (in the commune's time zone) leave the register,
+    each once, with a notice to the village's collaborators and the commune's officers
+    written in the same transaction."""
+    from handlers.register import sixteen_notice  # handlers render, jobs only wire
+
+    runtime = get_runtime(application)
+    now, today = runtime.clock.now(), runtime.local_now().date()
+    async with runtime.db.session() as session:
+        left = await register_service.leave_at_sixteen(session=session, today=today, now=now)
+        rows = []
+        for item in left:
+            text, markup = sixteen_notice(item)
+            rows += [_outbox_row("register", chat_id, text, markup, now)
+                     for chat_id in item.recipients]
+        await outbox_store.add_messages(rows, session=session)
+    if left:
+        log.info("register: %d children turned 16 and left", len(left))
+        await send_outbox(application)
+    return len(left)
+
+
+async def register_jobs(context: TreemContext) -> None:
+    if is_active(context.runtime):
+        await run_register_jobs(context.application)

@@ -933,9 +933,13 @@ _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
 }
 
 
-def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]]) -> None:
-    """Other case flows (opening a case) add what they wait for."""
+def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]], *,
+                   keep_armed: bool = False) -> None:
+    """Other flows (opening a case, the register) add what they wait for; `keep_armed`: the
+    input stays after a message (the handler drops it when the flow ends)."""
     _INPUTS[kind] = handler
+    if keep_armed:
+        KEPT_ARMED.add(kind)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -39,6 +39,8 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "open": {("cs", "x"), ("nc", None)},
     "broadcast": {("bc", None)},
     "lookup": set(),
+    "tre": {("tre", None)},
+    "tre_leave": {("tre", None)},
 }
 
 # Commands that handle an armed input themselves.
@@ -82,6 +84,9 @@ def dropped_text(what: conversation.Armed) -> str | None:
         "pick": _("Your last message was not passed on to an officer."),
         "open": _("Dropped the case you were opening."),
         "broadcast": _("Dropped the broadcast you were writing. Nothing was sent."),
+        "tre": _("Dropped the child you were adding to the register. Nothing was saved."),
+        "tre_leave": _("Dropped the removal from the register that was waiting for the "
+                       "destination. The child is still on the register."),
     }
     text = texts.get(what.kind)
     return None if text is None else "↩️ " + text.format(code=code)

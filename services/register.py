@@ -54,8 +54,8 @@ OBJECT = "child"
 def home(actor: Actor) -> tuple[int, int | None] | None:
     """(commune, village) of the actor's register: a collaborator's village and its commune,
     an officer's commune (None for the village); None for anyone without one."""
-    if actor.scope is None or actor.is_superadmin:
-        return None
+    if actor.scope is None or actor.is_superadmin or len(actor.scope.path) < 2:
+        return None  # nobody, or province level (aggregate numbers only)
     if actor.role is Role.COLLABORATOR and len(actor.scope.path) >= 2:
         return actor.scope.path[-2], actor.scope.unit_id
     if actor.role in (Role.OFFICER, Role.ADMIN, Role.AGENCY_MEMBER):
