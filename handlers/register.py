@@ -148,8 +148,10 @@ def list_data(village_id: int | None, page: int = 0) -> str:
     return cb.build(TRE, "l", village_id or ALL_VILLAGES, page)
 
 
-def card_data(child_id: int) -> str:
-    return cb.build(TRE, "c", child_id)
+def card_data(child_id: int, *, new_message: bool = False) -> str:
+    """The record's button: in place of the pressed message, or (from a warning or a notice
+    that should stay) as a new message."""
+    return cb.build(TRE, "co" if new_message else "c", child_id)
 
 
 def _home(request: Request) -> tuple[int, int | None]:
@@ -296,7 +298,8 @@ def _card_buttons(record: service.Record) -> InlineKeyboardMarkup:
 @handles
 async def show_card(request: Request) -> Reply:
     """A child's record, from a list or a notice (audited)."""
-    return await render_card(request, request.callback.int_arg(0), edit=True)
+    return await render_card(request, request.callback.int_arg(0),
+                             edit=request.callback.action == "c")
 
 
 @handles
@@ -706,7 +709,8 @@ def _duplicate_warning(new: service.NewChild, found: list[service.Duplicate]) ->
         where = esc(dup.village_name) if dup.village_name else _("no village")
         if dup.visible:
             lines.append(_("{n}. A record in {village}.").format(n=number, village=where))
-            rows.append([(_("📁 Open record {n}").format(n=number), card_data(dup.child_id))])
+            rows.append([(_("📁 Open record {n}").format(n=number),
+                          card_data(dup.child_id, new_message=True))])
         else:
             lines.append(_("{n}. A record in {village} (another village: ask the commune "
                            "officer).").format(n=number, village=where))
@@ -757,7 +761,7 @@ def sixteen_notice(item: service.TurnedSixteen) -> tuple[str, InlineKeyboardMark
              "children in special circumstances (under the Law on Children, a child is "
              "under 16). Nothing else to do; the record is kept.").format(
         name=esc(child.full_name), where=where, date=vi_short_date(child.leaves_on))
-    return text, keyboard([[(_("📁 Open the record"), card_data(child.id))]])
+    return text, keyboard([[(_("📁 Open the record"), card_data(child.id, new_message=True))]])
 
 
 case_handlers.register_input(ADDING, _took_typed, keep_armed=True)
@@ -770,7 +774,7 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("tre", register_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(register_command, pattern=p + "home$"),
         CallbackQueryHandler(show_list, pattern=p + r"l:\d+:\d+$"),
-        CallbackQueryHandler(show_card, pattern=p + r"c:\d+$"),
+        CallbackQueryHandler(show_card, pattern=p + r"co?:\d+$"),
         CallbackQueryHandler(show_history, pattern=p + r"h:\d+$"),
         CallbackQueryHandler(cycle_support, pattern=p + r"cs:\d+:\d+:[a-z_]+$"),
         CallbackQueryHandler(show_record_groups, pattern=p + r"cg:\d+:\d+$"),

@@ -1,0 +1,265 @@
+"""The register of children in special circumstances, end to end through the fake Telegram:
+a village collaborator adds a child in several messages (a bad date on the way, a stale
+button, a command in the middle), is refused another village, is warned of a duplicate; an
+officer sees every village and records a child leaving; a child turning 16 leaves on the
+birthday with one notice each to the village and the officer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import select
+
+from bot.fakeapi.driver import wait_until
+from bot.jobs import run_register_jobs
+from handlers import callback_data as cb
+from storage.models import AuditEntry, Delivery, RegisterChild, RegisterEvent, Unit
+from tests.conftest import ADMIN_ID
+from tests.e2e.flows import COLLABORATOR_COMMANDS, create_invite, join
+
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+async def people(bot):
+    """An officer and the collaborators of Thôn Đông and Thôn Đoài, joined by invitation."""
+    root = bot.user(ADMIN_ID, "Mai")
+    officer = bot.user(2001, "Hùng")
+    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
+    dong = bot.user(4001, "Lan")
+    await join(dong, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đông"))
+    doai = bot.user(4002, "Minh")
+    await join(doai, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đoài"))
+    police = bot.user(2101, "Dũng")
+    await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
+    for person in (officer, dong, doai, police, root):
+        await person.settle()
+    return {"officer": officer, "dong": dong, "doai": doai, "police": police}
+
+
+async def act(user, send: str | None = None, *, press=None, label: str | None = None,
+              data: str | None = None, replies: int = 1):
+    """One action of a person and the replies it brings (the last one returned)."""
+    user.mark()
+    if send is not None:
+        await user.send(send)
+    elif data is not None:
+        await user.press_data(press, data)
+    else:
+        await user.press(press, label)
+    got = await user.replies(replies)
+    return got if replies > 1 else got[0]
+
+
+async def add_child(user, name: str, birth: str, *, village: str | None = None,
+                    groups=("Khuyết tật",), caregiver: str | None = "Trần Thị Bình"):
+    """The quickest walk through "Thêm trẻ" from /tre; returns the last message (the card or
+    the duplicate warning)."""
+    listing = await act(user, "/tre")
+    if village is not None:  # an officer chooses the village first
+        listing = await act(user, press=listing, label=village)
+    question = await act(user, press=listing, label="Thêm trẻ")
+    question = await act(user, name)
+    question = await act(user, press=question, label="Nam")
+    question = await act(user, birth)
+    for group in groups:
+        question = await act(user, press=question, label=group)
+    question = await act(user, press=question, label="Xong")
+    if caregiver is None:
+        question = await act(user, press=question, label="Bỏ qua")
+    else:
+        question = await act(user, caregiver)
+        question = await act(user, press=question, label="Ông bà")
+    question = await act(user, press=question, label="Thẻ bảo hiểm y tế")  # → chưa có
+    return await act(user, press=question, label="Lưu")
+
+
+async def children(bot) -> list[RegisterChild]:
+    async with bot.db.session() as session:
+        return list((await session.exec(select(RegisterChild))).all())
+
+
+async def test_a_collaborator_adds_a_child_in_several_messages(bot, people):
+    lan = people["dong"]
+    await wait_until(lambda: lan.commands()[-len(COLLABORATOR_COMMANDS):]
+                     == COLLABORATOR_COMMANDS)
+    menu = await act(lan, "/start")
+    listing = await act(lan, press=menu, label="Trẻ em có hoàn cảnh đặc biệt")
+    assert "Trẻ em có hoàn cảnh đặc biệt – Thôn Đông" in listing.text
+    assert "Chưa có trẻ nào" in listing.text
+    question = await act(lan, press=listing, label="Thêm trẻ")
+    assert "họ và tên" in question.text
+    # A date typed where the name is expected, then the name.
+    problem = await act(lan, "3/4/2015")
+    assert "không có chữ số" in problem.text and "họ và tên" in problem.text
+    question = await act(lan, "  Nguyễn   Văn <An> ")
+    assert "Nguyễn Văn &lt;An&gt;: nam hay nữ?" in question.html
+    stale = question.button("Nữ")["callback_data"]
+    question = await act(lan, press=question, label="Nam")
+    assert "ngày sinh" in question.text
+    # The sex button pressed again: the question due now is asked, nothing changes.
+    again = await act(lan, press=question, data=stale)
+    assert "ngày sinh" in again.text
+    # Bad dates, each explained, then a good one.
+    problem = await act(lan, "31/2/2015")
+    assert "Không có ngày này" in problem.text
+    problem = await act(lan, "ba tháng tư")
+    assert "3/4/2015" in problem.text and "chỉ năm sinh" in problem.text
+    problem = await act(lan, "2005")
+    assert "16 tuổi" in problem.text
+    question = await act(lan, "3/4/2015")
+    assert "Điều 10" in question.text
+    # Done without a group is refused; two groups, then Done.
+    refused = await act(lan, press=question, label="Xong")
+    assert "ít nhất một nhóm" in refused.text
+    question = await act(lan, press=refused, label="Khuyết tật")
+    question = await act(lan, press=question, label="Mồ côi")
+    assert sum(b["text"].startswith("✅") for b in question.buttons) == 2
+    question = await act(lan, press=question, label="Xong")
+    assert "chăm sóc" in question.text
+    question = await act(lan, "Trần Thị Bình")
+    question = await act(lan, press=question, label="Ông bà")
+    question = await act(lan, press=question, label="Thẻ bảo hiểm y tế")
+    question = await act(lan, press=question, label="Thẻ bảo hiểm y tế")
+    assert "Thẻ bảo hiểm y tế (BHYT): đang làm hồ sơ" in " ".join(
+        b["text"] for b in question.buttons)
+    save = question.button("Lưu")["callback_data"]
+    card = await act(lan, press=question, data=save)
+    assert "Đã thêm vào danh sách" in card.text
+    assert "Nguyễn Văn <An>" in card.text and "Nam, sinh 03/04/2015 (11 tuổi)" in card.text
+    assert "Thôn: Thôn Đông" in card.text and "Trần Thị Bình (ông bà)" in card.text
+    assert "Thẻ bảo hiểm y tế (BHYT): đang làm hồ sơ" in card.text
+    assert "Mồ côi cả cha và mẹ" in card.text, card.text
+    # Saving twice (the button pressed again) adds nothing.
+    again = await act(lan, press=card, data=save)
+    assert "đã đóng" in again.text
+    (child,) = await children(bot)
+    assert child.groups == ["orphan", "disability"] and child.birth_date == dt.date(2015, 4, 3)
+    # Support updated from the card, recorded in the history with who did it.
+    card = await act(lan, press=card, label="BHYT")
+    assert "BHYT: đã có" in " ".join(b["text"] for b in card.buttons)
+    history = await act(lan, press=card, label="Lịch sử")
+    assert "Lan: thêm vào danh sách" in history.text
+    assert "Lan: Thẻ bảo hiểm y tế (BHYT): đã có" in history.text
+    async with bot.db.session() as session:
+        actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
+    assert {"register_listed", "child_added", "child_viewed", "child_updated",
+            "child_history_viewed"} <= set(actions)
+
+
+async def test_a_command_mid_flow_drops_it_and_a_stale_button_is_answered(bot, people):
+    lan = people["dong"]
+    listing = await act(lan, "/tre")
+    question = await act(lan, press=listing, label="Thêm trẻ")
+    question = await act(lan, "Lê Thị Hoa")
+    dropped, help_text = await act(lan, "/help", replies=2)
+    assert "Đã bỏ việc thêm trẻ vào danh sách" in dropped.text
+    # The next free text is not taken as a name for a child.
+    await act(lan, "Nguyễn Văn Bình")
+    assert await children(bot) == []
+    stale = await act(lan, press=question, label="Nữ")
+    assert "đã đóng" in stale.text and "/tre" in stale.text
+    # A forged answer in the middle of a new walk: treated as an out-of-date button.
+    question = await act(lan, press=await act(lan, "/tre"), label="Thêm trẻ")
+    question = await act(lan, "Lê Thị Hoa")
+    forged = await act(lan, press=question, data="1:tre:a:sex:robot")
+    assert "Nút này đã cũ" in forged.text
+
+
+async def test_another_village_is_refused(bot, people):
+    lan, minh = people["dong"], people["doai"]
+    card = await add_child(lan, "Phạm Thu Trang", "2016")
+    assert "Đã thêm vào danh sách" in card.text
+    (child,) = await children(bot)
+    async with bot.db.session() as session:
+        dong = (await session.exec(select(Unit).where(Unit.name == "Thôn Đông"))).one()
+    listing = await act(minh, "/tre")
+    assert "Thôn Đoài" in listing.text and "Phạm Thu Trang" not in listing.text
+    # Forged presses for Thôn Đông's list and for the child's card.
+    refused = await act(minh, press=listing, data=cb.build("tre", "l", dong.id, 0))
+    assert "không có quyền" in refused.text
+    refused = await act(minh, press=listing, data=cb.build("tre", "c", child.id))
+    assert "không có quyền" in refused.text and "Phạm Thu Trang" not in refused.text
+    refused = await act(minh, press=listing, data=cb.build("tre", "cs", child.id, 0, "bhyt"))
+    assert "không có quyền" in refused.text
+    # The police see nothing (no referral), not even the list.
+    police = people["police"]
+    assert "cộng tác viên thôn và cán bộ" in (await act(police, "/tre")).text
+    async with bot.db.session() as session:
+        denied = [a for a in (await session.exec(select(AuditEntry))).all()
+                  if a.action == "denied"]
+    assert len(denied) >= 3
+
+
+async def test_a_duplicate_is_warned_and_the_existing_record_offered(bot, people):
+    lan, officer = people["dong"], people["officer"]
+    await add_child(lan, "Nguyễn Văn Đức", "5/6/2014")
+    # The officer adds "nguyen van duc" born 2014 in another village: warned.
+    warning = await add_child(officer, "NGUYEN VAN DUC", "2014", village="Thôn Trung",
+                              caregiver=None)
+    assert "có thể đã có trong danh sách của xã" in warning.text
+    assert "Thôn Đông" in warning.text
+    existing = await act(officer, press=warning, label="Mở hồ sơ 1")
+    assert "Nguyễn Văn Đức" in existing.text and "Thôn: Thôn Đông" in existing.text
+    assert len(await children(bot)) == 1
+    # Another child after all: saved on the second press.
+    card = await act(officer, press=warning, label="Vẫn thêm")
+    assert "Đã thêm vào danh sách" in card.text and "Thôn: Thôn Trung" in card.text
+    assert len(await children(bot)) == 2
+    # The collaborator of Thôn Đoài is warned without seeing the other village's record.
+    minh = people["doai"]
+    warning = await add_child(minh, "Nguyễn Văn Đức", "2014")
+    assert "thôn khác: bạn hỏi cán bộ xã" in warning.text
+    assert "Mở hồ sơ" not in " ".join(b["text"] for b in warning.buttons)
+
+
+async def test_the_officer_sees_every_village_and_records_a_move(bot, people):
+    lan, officer = people["dong"], people["officer"]
+    await add_child(lan, "Đỗ Minh Khoa", "12/12/2012")
+    villages = await act(officer, "/tre")
+    assert "Danh sách của xã có 1 trẻ" in villages.text
+    assert "Thôn Đông (1)" in " ".join(b["text"] for b in villages.buttons)
+    listing = await act(officer, press=villages, label="Tất cả các thôn")
+    assert "Đỗ Minh Khoa" in listing.text and "Thôn Đông" in listing.text
+    card = await act(officer, press=listing, label="Đỗ Minh Khoa")
+    reasons = await act(officer, press=card, label="Ra khỏi danh sách")
+    assert "đủ 16 tuổi, mình tự ghi nhận" in reasons.text
+    deceased = reasons.button("Đã mất")["callback_data"]
+    prompt = await act(officer, press=reasons, label="Chuyển đi xã khác")
+    assert "xã (và huyện)" in prompt.text
+    empty = await act(officer, "   ")
+    assert "không có chữ nào nhìn thấy được" in empty.text
+    card = await act(officer, "Xã Yên Mạc, huyện Yên Mô")
+    assert "Đã ra khỏi danh sách ngày 23/11/2026: chuyển đi xã khác – Xã Yên Mạc" in card.text
+    assert "Ra khỏi danh sách" not in " ".join(b["text"] for b in card.buttons)
+    # The old reasons message pressed again: nothing more happens.
+    again = await act(officer, press=card, data=deceased)
+    assert "vừa thay đổi" in again.text
+    (child,) = await children(bot)
+    assert child.status == "left" and child.leave_reason == "moved_away"
+    listing = await act(lan, "/tre")
+    assert "Đỗ Minh Khoa" not in listing.text
+
+
+async def test_a_child_turning_16_leaves_on_the_birthday_once(bot, people):
+    lan, officer = people["dong"], people["officer"]
+    await add_child(lan, "Vũ Thị Mai", "24/11/2010")
+    assert await run_register_jobs(bot.application) == 0  # 15 today
+    lan.mark()
+    officer.mark()
+    bot.clock.advance(DAY)
+    assert await run_register_jobs(bot.application) == 1
+    told_lan, told_officer = await lan.reply(), await officer.reply()
+    for told in (told_lan, told_officer):
+        assert "Vũ Thị Mai" in told.text and "đủ 16 tuổi vào ngày 24/11/2026" in told.text
+    assert await run_register_jobs(bot.application) == 0  # once
+    async with bot.db.session() as session:
+        notices = (await session.exec(select(Delivery).where(Delivery.kind == "register"))).all()
+        events = (await session.exec(select(RegisterEvent))).all()
+    assert len(notices) == 2
+    assert [e.kind for e in events if e.kind == "turned_16"] == ["turned_16"]
+    (child,) = await children(bot)
+    assert child.status == "left" and child.left_on == dt.date(2026, 11, 24)
+    card = await act(lan, press=told_lan, label="Mở hồ sơ")
+    assert "Đã ra khỏi danh sách ngày 24/11/2026: đủ 16 tuổi" in card.text
