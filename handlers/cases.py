@@ -324,6 +324,9 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
         rows.append([(_("✉️ Message the reporter"), cb.build(CS, "msg", case.id))])
     if CaseRight.UPDATE in allowed and CaseStatus.CLOSED in ALLOWED[status]:
         rows.append([(_("✅ Close the case"), cb.build(CS, "cl", case.id, rev))])
+    if CaseRight.UPDATE in allowed:  # handlers/register.py answers it
+        rows.append([(_("👧 Add to the register of children in special circumstances"),
+                      cb.build("tre", "fc", case.id))])
     pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
     if CaseRight.VIEW_DETAILS in allowed:
         pair.append((_("👁 View details"), view_button_data(case.id)))

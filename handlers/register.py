@@ -267,6 +267,8 @@ async def render_card(request: Request, child_id: int, *, edit: bool,
         status = support_status_name(support.status if support else None)
         since = _(" (since {date})").format(date=vi_short_date(support.since)) if support else ""
         lines.append(f"• {support_name(kind)}: {status}{since}")
+    if record.case_code:
+        lines += ["", _("Case: {code}").format(code=record.case_code)]
     if child.status == ChildStatus.LEFT:
         lines += ["", _("⛔️ Left the register on {date}: {reason}").format(
             date=vi_short_date(child.left_on), reason=leave_reason_name(child.leave_reason))
@@ -290,6 +292,8 @@ def _card_buttons(record: service.Record) -> InlineKeyboardMarkup:
         rows += [labels[i:i + 2] for i in range(0, len(labels), 2)]
         rows.append([(_("🏷 Circumstances"), cb.build(TRE, "cg", child.id, child.revision)),
                      (_("🚪 Leave the register"), cb.build(TRE, "lv", child.id, child.revision))])
+    if record.case_code and child.source_case_id is not None:
+        rows.append([(_("📁 Open the case"), case_handlers.card_button_data(child.source_case_id))])
     rows.append([(_("📜 History"), cb.build(TRE, "h", child.id)),
                  (_("⬅️ List"), list_data(child.village_id))])
     return keyboard(rows)
@@ -561,6 +565,20 @@ async def start_adding(request: Request) -> Reply:
 
 
 @handles
+async def start_from_case(request: Request) -> Reply:
+    """"Add to the register" on a case card: the questions begin with what the case knows
+    (commune, village, name, circumstances); a child already added opens instead."""
+    data, existing = await service.from_case(request.actor, request.callback.int_arg(0),
+                                             session=request.session)
+    if existing is not None:
+        return await render_card(request, existing, edit=False, prefix=_(
+            "This case's child is already on the register:") + "\n\n")
+    pending = await cases_service.expect_input(request.user_id, ADDING, session=request.session,
+                                               now=request.now, data=data)
+    return await _question(request, pending)
+
+
+@handles
 async def answered(request: Request) -> Reply:
     """Stores a pressed answer (sex, village, relation) and asks the next question."""
     pending = await _adding(request)
@@ -677,7 +695,8 @@ def _new_child(data: dict) -> service.NewChild:
         groups=tuple(data.get("groups", [])), at_risk=bool(data.get("at_risk")),
         risk_note=data.get("risk"), caregiver=data.get("caregiver") or None,
         caregiver_relation=data.get("relation"),
-        supports=tuple(sorted((data.get("supports") or {}).items())))
+        supports=tuple(sorted((data.get("supports") or {}).items())),
+        source_case_id=data.get("case"))
 
 
 @handles
@@ -782,6 +801,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(ask_leave_reason, pattern=p + r"lv:\d+:\d+$"),
         CallbackQueryHandler(leave_with_reason, pattern=p + r"lr:\d+:\d+:[a-z_0-9]+$"),
         CallbackQueryHandler(start_adding, pattern=p + r"new:\d+$"),
+        CallbackQueryHandler(start_from_case, pattern=p + r"fc:\d+$"),
         CallbackQueryHandler(answered, pattern=p + r"a:[a-z]+:[a-z0-9_]+$"),
         CallbackQueryHandler(toggle_group, pattern=p + r"g:\d+$"),
         CallbackQueryHandler(groups_done, pattern=p + "gd$"),

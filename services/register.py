@@ -9,12 +9,14 @@ row ("biến động") and re-checks rights and the record's revision.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.case_access import CaseRight
 from domain.errors import InvalidInput, NotFound
 from domain.names import sort_key
 from domain.register import (
@@ -41,8 +43,10 @@ from domain.register_access import (
     rights,
 )
 from domain.roles import Actor, Role, UnitKind
+from services import cases as cases_service
 from storage import audit, units
 from storage import register as store
+from storage import reports as report_store
 from storage.models import RegisterChild, RegisterEvent, RegisterSupport, Unit
 
 OBJECT = "child"
@@ -113,6 +117,7 @@ class Record:
     village: Unit | None
     supports: dict[str, RegisterSupport]
     history: Sequence[tuple[RegisterEvent, str | None]]
+    case_code: str | None = None  # the case it came from, for those who may see cases
 
 
 async def view(actor: Actor, child_id: int, *, session: AsyncSession,
@@ -127,7 +132,30 @@ async def view(actor: Actor, child_id: int, *, session: AsyncSession,
         if child.village_id else None
     supports = {s.kind: s for s in await store.list_supports(child.id, session=session)}
     history = await store.list_events(child.id, session=session, limit=5)
-    return Record(child, loaded.rights, village, supports, history)
+    case_code = None
+    if child.source_case_id is not None and RegisterRight.VIEW_CASES in loaded.rights:
+        case = await report_store.get_case(child.source_case_id, session=session)
+        report = await report_store.get_report(case.report_id, session=session) if case else None
+        case_code = report.code if report else None
+    return Record(child, loaded.rights, village, supports, history, case_code)
+
+
+async def from_case(actor: Actor, case_id: int, *,
+                    session: AsyncSession) -> tuple[dict, int | None]:
+    """What a case tells the add flow (commune, village, the child's name, the groups), and
+    the record already added from it, if any. Only who may update the case."""
+    loaded = await cases_service.load(actor, case_id, CaseRight.UPDATE, session=session)
+    case, report = loaded.case, loaded.report
+    existing = await store.find_by_case(case.id, session=session)
+    data: dict = {"commune": case.commune_id, "case": case.id}
+    if report.village_id is not None:
+        data["village"] = report.village_id
+    if report.child_name:
+        with contextlib.suppress(InvalidInput):  # otherwise asked for again
+            data["name"] = clean_name(report.child_name)
+    if case.special_groups:
+        data["groups"] = clean_groups(list(case.special_groups))
+    return data, existing.id if existing else None
 
 
 async def history(actor: Actor, child_id: int, *, session: AsyncSession, now: dt.datetime,

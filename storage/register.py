@@ -49,6 +49,13 @@ async def find_by_match_key(match_key: str, *, session: AsyncSession,
     return (await session.exec(stmt.order_by(col(RegisterChild.id)))).all()
 
 
+async def find_by_case(case_id: int, *, session: AsyncSession) -> RegisterChild | None:
+    """The active record added from this case, if any."""
+    stmt = select(RegisterChild).where(RegisterChild.source_case_id == case_id,
+                                       RegisterChild.status == ACTIVE)
+    return (await session.exec(stmt.order_by(col(RegisterChild.id)))).first()
+
+
 async def list_active(commune_id: int, *, session: AsyncSession,
                       village_id: int | None = None) -> Sequence[RegisterChild]:
     """The active children of a commune (or of one of its villages). Names are sorted by the

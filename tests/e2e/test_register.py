@@ -16,7 +16,14 @@ from bot.jobs import run_register_jobs
 from handlers import callback_data as cb
 from storage.models import AuditEntry, Delivery, RegisterChild, RegisterEvent, Unit
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import COLLABORATOR_COMMANDS, create_invite, join
+from tests.e2e.flows import (
+    CODE,
+    COLLABORATOR_COMMANDS,
+    Reporter,
+    create_invite,
+    join,
+    shortest_report,
+)
 
 DAY = dt.timedelta(days=1)
 
@@ -263,3 +270,37 @@ async def test_a_child_turning_16_leaves_on_the_birthday_once(bot, people):
     assert child.status == "left" and child.left_on == dt.date(2026, 11, 24)
     card = await act(lan, press=told_lan, label="Mở hồ sơ")
     assert "Đã ra khỏi danh sách ngày 24/11/2026: đủ 16 tuổi" in card.text
+
+
+async def test_an_officer_moves_a_case_child_into_the_register(bot, people):
+    officer = people["officer"]
+    citizen = Reporter(bot.user(1001, "Lan"))
+    thanks = await shortest_report(citizen)
+    code = CODE.search(thanks.text).group(1)
+    await officer.reply()  # the new-report notice
+    card = await act(officer, f"/case {code}")
+    await act(officer, press=card, label="Nhận xử lý", replies=2)
+    card = await act(officer, f"/case {code}")
+    question = await act(officer, press=card,
+                         label="Thêm vào danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert "họ và tên" in question.text  # the report gave no name; the village it gave
+    question = await act(officer, "Hoàng Gia Bảo")
+    question = await act(officer, press=question, label="Nam")
+    question = await act(officer, "2018")
+    assert "Điều 10" in question.text  # no village question: the report said Thôn Đông
+    question = await act(officer, press=question, label="Tổn hại nặng do bạo lực")
+    question = await act(officer, press=question, label="Xong")
+    question = await act(officer, press=question, label="Bỏ qua")
+    record = await act(officer, press=question, label="Lưu")
+    assert "Đã thêm vào danh sách" in record.text and "Thôn: Thôn Đông" in record.text
+    assert f"Vụ việc: {code}" in record.text
+    case_card = await act(officer, press=record, label="Mở vụ việc")
+    assert code in case_card.text
+    again = await act(officer, press=case_card, label="Thêm vào danh sách trẻ em")
+    assert "đã có trong danh sách" in again.text and "Hoàng Gia Bảo" in again.text
+    (child,) = await children(bot)
+    assert child.source_case_id is not None and child.birth_date is None
+    # The collaborator of that village sees the child, but not the case code.
+    card = await act(people["dong"], "/tre")
+    card = await act(people["dong"], press=card, label="Hoàng Gia Bảo")
+    assert "Vụ việc" not in card.text and code not in card.text
