@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext, get_runtime
 from bot.sender import Sender, SendSummary
+from domain.workdays import is_working_day
 from handlers import calendar as calendar_handlers
 from handlers import callback_data as cb
 from handlers.case_alerts import render_alert, render_digest
@@ -309,10 +310,11 @@ async def run_register_jobs(application: Application) -> int:
     """Children whose 16th birthday has come (in the commune's time zone) leave the register,
     each once, with a notice to the village's collaborators and the commune's officers
     written in the same transaction."""
-    from handlers.register import sixteen_notice  # handlers render, jobs only wire
+    from handlers.register import review_list, sixteen_notice  # handlers render
 
     runtime = get_runtime(application)
-    now, today = runtime.clock.now(), runtime.local_now().date()
+    now, local = runtime.clock.now(), runtime.local_now()
+    today = local.date()
     async with runtime.db.session() as session:
         left = await register_service.leave_at_sixteen(session=session, today=today, now=now)
         rows = []
@@ -320,9 +322,20 @@ async def run_register_jobs(application: Application) -> int:
             text, markup = sixteen_notice(item)
             rows += [_outbox_row("register", chat_id, text, markup, now)
                      for chat_id in item.recipients]
+        # The periodic review lists: on working days, from the reminder hour (08:00).
+        lists = []
+        if is_working_day(today) and (local.hour, local.minute) >= \
+                runtime.settings.reminder_hour_minute:
+            lists = await register_service.claim_review_lists(session=session, today=today,
+                                                              now=now)
+        for item in lists:
+            text, markup = review_list(item.village.name, item.children)
+            rows += [_outbox_row("review", chat_id, text, markup, now)
+                     for chat_id in item.recipients]
         await outbox_store.add_messages(rows, session=session)
-    if left:
-        log.info("register: %d children turned 16 and left", len(left))
+    if left or lists:
+        log.info("register: %d children turned 16 and left, %d review lists", len(left),
+                 len(lists))
         await send_outbox(application)
     return len(left)
 

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # Outbox requests in flight at once on the active instance: also the most messages a
     # crash can leave "uncertain" (sent or not, never resent).
     send_concurrency: int = Field(default=2, ge=1, le=16, alias="TREEM_SEND_CONCURRENCY")
+    register_review_months: int = Field(default=3, ge=1, le=12,
+                                        alias="TREEM_REGISTER_REVIEW_MONTHS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )

@@ -18,6 +18,7 @@ from domain.cases import SpecialGroup
 from domain.errors import InvalidInput
 from domain.names import fold
 from domain.text import visible_strip
+from domain.workdays import is_working_day
 
 CHILD_AGE_LIMIT = 16  # Điều 1, Luật Trẻ em 2016
 MAX_NAME = 100
@@ -224,3 +225,29 @@ def is_listed(groups: list[str], at_risk: bool) -> bool:
     """A child belongs on the register when in at least one group of Điều 10, or at risk of
     falling into one (with the risk named)."""
     return bool(groups) or at_risk
+
+
+# --- periodic review ("rà soát định kỳ") -----------------------------------------------
+
+DEFAULT_REVIEW_MONTHS = 3  # the Minh Tân plan's quarterly checks
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (31 January + 1 month: the last day of February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def review_due(last_review: dt.date, months: int = DEFAULT_REVIEW_MONTHS) -> dt.date:
+    """When the next review is due: `months` after the last one, moved to the next working
+    day (nobody is asked on a weekend or a public holiday)."""
+    day = add_months(last_review, months)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    return day

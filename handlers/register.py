@@ -137,6 +137,10 @@ def _today(request: Request) -> dt.date:
     return request.runtime.local_now().date()
 
 
+def _months(request: Request) -> int:
+    return request.runtime.settings.register_review_months
+
+
 def _cancel_row() -> list[tuple[str, str]]:
     return [(_("✖️ Cancel"), cb.build(TRE, "x"))]
 
@@ -238,6 +242,8 @@ def _event_text(kind: str, changes: dict) -> str:
         return "; ".join(_("{support}: {status}").format(
             support=support_name(k), status=support_status_name(v))
             for k, v in (changes.get("support") or {}).items())
+    if kind == "reviewed":
+        return _("reviewed: no change")
     if kind == "updated" and "groups" in changes:
         return _("circumstances changed")
     return _("updated")
@@ -267,6 +273,10 @@ async def render_card(request: Request, child_id: int, *, edit: bool,
         status = support_status_name(support.status if support else None)
         since = _(" (since {date})").format(date=vi_short_date(support.since)) if support else ""
         lines.append(f"• {support_name(kind)}: {status}{since}")
+    if child.status == ChildStatus.ACTIVE and child.review_due_on is not None:
+        due = _("Next review: {date}") if child.review_due_on > today else \
+            _("⏰ Review due since {date}")
+        lines += ["", due.format(date=vi_short_date(child.review_due_on))]
     if record.case_code:
         lines += ["", _("Case: {code}").format(code=record.case_code)]
     if child.status == ChildStatus.LEFT:
@@ -290,6 +300,7 @@ def _card_buttons(record: service.Record) -> InlineKeyboardMarkup:
         labels = [(button_label(f"{support_short(k)}: {support_status_name(s.status if (s := record.supports.get(str(k))) else None)}", 32),  # noqa: E501
                    cb.build(TRE, "cs", child.id, child.revision, k)) for k in SupportKind]
         rows += [labels[i:i + 2] for i in range(0, len(labels), 2)]
+        rows.append([(_("✅ Reviewed: no change"), cb.build(TRE, "rc", child.id, child.revision))])
         rows.append([(_("🏷 Circumstances"), cb.build(TRE, "cg", child.id, child.revision)),
                      (_("🚪 Leave the register"), cb.build(TRE, "lv", child.id, child.revision))])
     if record.case_code and child.source_case_id is not None:
@@ -397,6 +408,75 @@ async def toggle_record_group(request: Request) -> Reply:
             + "\n\n")
     return Reply(_("Tap a group to add or remove it (Điều 10, Law on Children):"),
                  _record_groups_keyboard(child), edit=True)
+
+
+# --- the periodic review ------------------------------------------------------------------
+
+
+def review_list(village_name: str, children: list[RegisterChild],
+                prefix: str = "") -> tuple[str, InlineKeyboardMarkup | None]:
+    """The children of a village due for their review, one "Không thay đổi" per child."""
+    if not children:
+        return prefix + _("✅ Every child of {village} due for review has been reviewed. "
+                          "Thank you!").format(village=esc(village_name)), None
+    shown = children[:10]
+    lines = [prefix + _("🔁 <b>Periodic review – {village}</b>: {n} children are due. For each "
+                        "child, tap “No change” if nothing changed, or open the record to "
+                        "update it.").format(village=esc(village_name), n=len(children))]
+    rows = []
+    for number, child in enumerate(shown, start=1):
+        lines.append(f"{number}. {esc(child.full_name)}")
+        rows.append([(button_label(_("✅ {n}. No change").format(n=number), 20),
+                      cb.build(TRE, "rv", child.id, child.revision)),
+                     (button_label(f"📁 {child.full_name}", 24),
+                      card_data(child.id, new_message=True))])
+    if len(children) > len(shown):
+        lines.append(_("…and {n} more: the next ones come after these.").format(
+            n=len(children) - len(shown)))
+    return "\n".join(lines), keyboard(rows)
+
+
+async def _review(request: Request, child_id: int, rev: int) -> RegisterChild | None:
+    try:
+        return await service.review_unchanged(request.actor, child_id, rev,
+                                              session=request.session, now=request.now,
+                                              today=_today(request), months=_months(request))
+    except InvalidInput as problem:
+        if problem.code in ("child_changed", "child_left"):
+            return None
+        raise
+
+
+@handles
+async def reviewed_from_list(request: Request) -> Reply:
+    """"Không thay đổi" in the review list: recorded; the list shows who is still due."""
+    child_id, rev = request.callback.int_arg(0), request.callback.int_arg(1)
+    child = await _review(request, child_id, rev)
+    loaded = await service.load(request.actor, child_id, RegisterRight.VIEW,
+                                session=request.session)
+    village_id = loaded.child.village_id
+    name = esc(loaded.child.full_name)
+    prefix = (_("✅ Recorded: {name}, no change.") if child is not None
+              else _("{name} was already reviewed or changed just now.")).format(name=name)
+    if village_id is None:
+        return Reply(prefix, edit=True)
+    due = await service.due_in_village(request.actor, loaded.child.commune_id, village_id,
+                                       session=request.session, today=_today(request))
+    village = await service.units.get_unit(village_id, session=request.session)
+    text, markup = review_list(village.name if village else "", due, prefix + "\n\n")
+    return Reply(text, markup, edit=True)
+
+
+@handles
+async def reviewed_from_card(request: Request) -> Reply:
+    child_id, rev = request.callback.int_arg(0), request.callback.int_arg(1)
+    child = await _review(request, child_id, rev)
+    if child is None:
+        return await render_card(request, child_id, edit=False, prefix=_(
+            "⚠️ This record has just changed. Here it is as it is now; please choose again.")
+            + "\n\n")
+    return await render_card(request, child_id, edit=True,
+                             prefix=_("✅ Review recorded.") + "\n\n")
 
 
 # --- leaving the register -----------------------------------------------------------------
@@ -714,7 +794,7 @@ async def save(request: Request) -> Reply:
         if found:
             return _duplicate_warning(new, found)
     child = await service.add(request.actor, new, session=request.session, now=request.now,
-                              today=_today(request))
+                              today=_today(request), review_months=_months(request))
     await cases_service.drop_input(request.user_id, session=request.session)
     return await render_card(request, child.id, edit=True,
                              prefix=_("✅ Added to the register.") + "\n\n")
@@ -808,5 +888,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(skip_caregiver, pattern=p + "skip$"),
         CallbackQueryHandler(cycle_draft_support, pattern=p + r"s:[a-z_]+$"),
         CallbackQueryHandler(save, pattern=p + "(save|dup)$"),
+        CallbackQueryHandler(reviewed_from_list, pattern=p + r"rv:\d+:\d+$"),
+        CallbackQueryHandler(reviewed_from_card, pattern=p + r"rc:\d+:\d+$"),
         CallbackQueryHandler(cancel, pattern=p + "x$"),
     ]

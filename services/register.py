@@ -31,6 +31,7 @@ from domain.register import (
     is_listed,
     leave,
     register_match_key,
+    review_due,
     sixteenth_birthday,
 )
 from domain.register_access import (
@@ -235,7 +236,7 @@ async def duplicates(actor: Actor, new: NewChild, *,
 
 
 async def add(actor: Actor, new: NewChild, *, session: AsyncSession,
-              now: dt.datetime, today: dt.date) -> RegisterChild:
+              now: dt.datetime, today: dt.date, review_months: int = 3) -> RegisterChild:
     """Creates the record, its support rows and the first history row (audited)."""
     ensure(actor, RegisterAction.ADD, await place(new.commune_id, new.village_id,
                                                   session=session))
@@ -250,7 +251,8 @@ async def add(actor: Actor, new: NewChild, *, session: AsyncSession,
         leaves_on=sixteenth_birthday(new.birth), caregiver=new.caregiver,
         caregiver_relation=new.caregiver_relation, groups=groups, at_risk=new.at_risk,
         risk_note=new.risk_note if new.at_risk else None, notes=new.notes,
-        status=str(ChildStatus.ACTIVE), source_case_id=new.source_case_id, created_at=now,
+        status=str(ChildStatus.ACTIVE), source_case_id=new.source_case_id,
+        reviewed_on=today, review_due_on=review_due(today, review_months), created_at=now,
         created_by=actor.user_id, updated_at=now, revision=0)
     await store.create_child(child, session=session)
     for kind, status in new.supports:
@@ -374,3 +376,65 @@ async def leave_at_sixteen(*, session: AsyncSession, today: dt.date, now: dt.dat
             child.commune_id, [Role.OFFICER, Role.ADMIN], session=session)]
         done.append(TurnedSixteen(child, village, list(dict.fromkeys(recipients))))
     return done
+
+
+# --- the periodic review ----------------------------------------------------------------
+
+
+async def review_unchanged(actor: Actor, child_id: int, revision: int, *,
+                           session: AsyncSession, now: dt.datetime, today: dt.date,
+                           months: int) -> RegisterChild:
+    """"Không thay đổi": the review is recorded and the next one is due in `months`."""
+    child = await _changeable(actor, child_id, revision, session)
+    child.reviewed_on, child.review_due_on = today, review_due(today, months)
+    child.revision += 1
+    child.updated_at = now
+    await store.save_child(child, session=session)
+    await store.add_event(child.id, "reviewed", session=session, at=now,
+                          actor_user_id=actor.user_id, unchanged=True)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="child_reviewed", object_type=OBJECT, object_id=child.id,
+                       unit_id=child.commune_id)
+    return child
+
+
+async def due_in_village(actor: Actor, commune_id: int, village_id: int, *,
+                         session: AsyncSession, today: dt.date) -> list[RegisterChild]:
+    """The village's children whose review is due (for someone who may list it)."""
+    ensure(actor, RegisterAction.LIST, await place(commune_id, village_id, session=session))
+    children = await store.list_active(commune_id, session=session, village_id=village_id)
+    due = [c for c in children if c.review_due_on is not None and c.review_due_on <= today]
+    return sorted(due, key=lambda c: sort_key(c.full_name))
+
+
+@dataclass(frozen=True)
+class ReviewList:
+    village: Unit
+    children: list[RegisterChild]
+    recipients: list[int]  # the village's collaborators
+
+
+async def claim_review_lists(*, session: AsyncSession, today: dt.date,
+                             now: dt.datetime) -> list[ReviewList]:
+    """Each village with children due gets its list once a day (claimed across instances);
+    the caller writes the messages in the same transaction."""
+    by_village: dict[int, list[RegisterChild]] = {}
+    for child in await store.list_due_reviews(today, session=session):
+        if child.village_id is not None:
+            by_village.setdefault(child.village_id, []).append(child)
+    lists = []
+    for village_id, children in by_village.items():
+        members = await store.list_members_of(village_id, [Role.COLLABORATOR], session=session)
+        if not members:
+            continue  # nobody to ask in that village: the officer's lists show them
+        if not await store.claim_day(f"review:{today.isoformat()}:{village_id}",
+                                     session=session, now=now):
+            continue
+        village = await units.get_unit(village_id, session=session)
+        await audit.record(session=session, at=now, actor_user_id=None,
+                           action="review_list_sent", object_type="register",
+                           object_id=village_id, unit_id=children[0].commune_id,
+                           count=len(children))
+        lists.append(ReviewList(village, sorted(children, key=lambda c: sort_key(c.full_name)),
+                                [m.telegram_user_id for m in members]))
+    return lists

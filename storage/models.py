@@ -496,6 +496,9 @@ class RegisterChild(SQLModel, table=True):
     left_on: dt.date | None = None
     leave_note: str | None = _sensitive()
     source_case_id: int | None = Field(default=None, foreign_key="cases.id")
+    # The periodic review: the last one (or the day added) and when the next is due.
+    reviewed_on: dt.date | None = None
+    review_due_on: dt.date | None = Field(default=None, index=True)
     created_at: dt.datetime = _when()
     created_by: int | None = Field(default=None, sa_type=sa.BigInteger)
     updated_at: dt.datetime = _when()

@@ -166,3 +166,20 @@ async def list_members_of(unit_id: int, roles: Sequence[str], *,
     stmt = select(Member).where(Member.unit_id == unit_id, col(Member.active).is_(True),
                                 col(Member.role).in_(list(roles)))
     return (await session.exec(stmt.order_by(col(Member.id)))).all()
+
+
+async def list_due_reviews(day: dt.date, *, session: AsyncSession,
+                           limit: int = 5000) -> Sequence[RegisterChild]:
+    """Active children whose periodic review is due on `day` or earlier, by village."""
+    stmt = (select(RegisterChild)
+            .where(RegisterChild.status == ACTIVE, col(RegisterChild.review_due_on).is_not(None),
+                   col(RegisterChild.review_due_on) <= day)
+            .order_by(col(RegisterChild.village_id), col(RegisterChild.id)).limit(limit))
+    return (await session.exec(stmt)).all()
+
+
+async def claim_day(key: str, *, session: AsyncSession, now: dt.datetime) -> bool:
+    """True once per key across instances (one review list per village and day)."""
+    from storage.cases import claim_job_run
+
+    return await claim_job_run(key, session=session, now=now)

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from bot.fakeapi.driver import wait_until
 from bot.jobs import run_register_jobs
+from domain.register import review_due
 from handlers import callback_data as cb
 from storage.models import AuditEntry, Delivery, RegisterChild, RegisterEvent, Unit
 from tests.conftest import ADMIN_ID
@@ -304,3 +305,47 @@ async def test_an_officer_moves_a_case_child_into_the_register(bot, people):
     card = await act(people["dong"], "/tre")
     card = await act(people["dong"], press=card, label="Hoàng Gia Bảo")
     assert "Vụ việc" not in card.text and code not in card.text
+
+
+async def test_the_quarterly_review_reaches_the_collaborator_and_no_change_is_one_tap(bot,
+                                                                                       people):
+    lan, minh = people["dong"], people["doai"]
+    await add_child(lan, "Bùi Văn Long", "2016")
+    await add_child(lan, "Đinh Thị Na", "2017")
+    await add_child(minh, "Tạ Văn Phúc", "2018")  # another village: not in Lan's list
+    (first, *_rest) = await children(bot)
+    due = review_due(first.reviewed_on)
+    assert first.review_due_on == due == dt.date(2027, 2, 23)
+    # The day before: nothing. On the day, before 08:00: nothing. At 09:00: the list, once.
+    lan.mark()
+    bot.clock.set(dt.datetime.combine(due - DAY, dt.time(2, 0), tzinfo=dt.UTC))
+    await run_register_jobs(bot.application)
+    bot.clock.set(dt.datetime.combine(due, dt.time(0, 30), tzinfo=dt.UTC))  # 07:30 local
+    await run_register_jobs(bot.application)
+    assert lan.unread() == []
+    bot.clock.set(dt.datetime.combine(due, dt.time(2, 0), tzinfo=dt.UTC))
+    await run_register_jobs(bot.application)
+    await run_register_jobs(bot.application)
+    review = await lan.reply()
+    assert "Rà soát định kỳ – Thôn Đông" in review.text and "2 trẻ đến hạn" in review.text
+    assert "Bùi Văn Long" in review.text and "Tạ Văn Phúc" not in review.text
+    stale = review.button("1. Không thay đổi")["callback_data"]
+    after = await act(lan, press=review, label="1. Không thay đổi")
+    assert "Đã ghi nhận: Bùi Văn Long, không thay đổi" in after.text
+    assert "1 trẻ đến hạn" in after.text and "Đinh Thị Na" in after.text
+    again = await act(lan, press=after, data=stale)
+    assert "vừa được rà soát" in again.text
+    done = await act(lan, press=again, label="1. Không thay đổi")
+    assert "Tất cả trẻ của Thôn Đông đến hạn rà soát đã được rà soát" in done.text
+    await lan.settle()
+    async with bot.db.session() as session:
+        events = (await session.exec(select(RegisterEvent))).all()
+        lists = (await session.exec(select(Delivery).where(Delivery.kind == "review"))).all()
+    assert sum(e.kind == "reviewed" for e in events) == 2
+    assert sorted(d.chat_id for d in lists) == [4001, 4002]  # one list per village, once
+    (long_,) = [c for c in await children(bot) if c.full_name == "Bùi Văn Long"]
+    assert long_.reviewed_on == due and long_.review_due_on > due
+    # The record says when the next review is due.
+    card = await act(lan, "/tre")
+    card = await act(lan, press=card, label="Bùi Văn Long")
+    assert "Lần rà soát tiếp theo" in card.text

@@ -13,6 +13,7 @@ from domain.register import (
     ChildStatus,
     LeaveReason,
     SupportStatus,
+    add_months,
     age_on,
     clean_groups,
     clean_name,
@@ -22,8 +23,10 @@ from domain.register import (
     normalise_name,
     parse_birth,
     register_match_key,
+    review_due,
     sixteenth_birthday,
 )
+from domain.workdays import is_working_day
 
 TODAY = dt.date(2026, 12, 3)
 
@@ -145,3 +148,21 @@ def test_a_support_button_goes_round_the_statuses():
 
 def test_groups_keep_the_law_order_and_drop_unknown_codes():
     assert clean_groups(["disability", "orphan", "nonsense"]) == ["orphan", "disability"]
+
+
+def test_months_are_added_as_people_count_them():
+    assert add_months(dt.date(2026, 11, 23), 3) == dt.date(2027, 2, 23)
+    assert add_months(dt.date(2026, 11, 30), 3) == dt.date(2027, 2, 28)
+    assert add_months(dt.date(2027, 11, 30), 3) == dt.date(2028, 2, 29)
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert add_months(dt.date(2026, 12, 15), 1) == dt.date(2027, 1, 15)
+
+
+def test_a_review_is_due_on_a_working_day():
+    assert review_due(dt.date(2026, 11, 23)) == dt.date(2027, 2, 23)  # a Tuesday
+    # 3 months after 2 June 2026 is 2 September, National Day: the next working day.
+    due = review_due(dt.date(2026, 6, 2))
+    assert due > dt.date(2026, 9, 2) and is_working_day(due)
+    # Falling on a Saturday: the next Monday.
+    assert review_due(dt.date(2026, 5, 5), 4) == dt.date(2026, 9, 7)
+    assert review_due(dt.date(2026, 11, 23), 1) == dt.date(2026, 12, 23)

@@ -44,6 +44,8 @@ def upgrade() -> None:
     sa.Column('left_on', sa.Date(), nullable=True),
     sa.Column('leave_note', sa.Text(), nullable=True),
     sa.Column('source_case_id', sa.Integer(), nullable=True),
+    sa.Column('reviewed_on', sa.Date(), nullable=True),
+    sa.Column('review_due_on', sa.Date(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.BigInteger(), nullable=True),
     sa.Column('updated_at', storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -57,6 +59,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_register_children_leaves_on'), ['leaves_on'], unique=False)
         batch_op.create_index('ix_register_children_match', ['match_key', 'status'], unique=False)
         batch_op.create_index('ix_register_children_place', ['commune_id', 'village_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_register_children_review_due_on'), ['review_due_on'], unique=False)
 
     op.create_table('register_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -97,6 +100,7 @@ def downgrade() -> None:
 
     op.drop_table('register_events')
     with op.batch_alter_table('register_children', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_register_children_review_due_on'))
         batch_op.drop_index('ix_register_children_place')
         batch_op.drop_index('ix_register_children_match')
         batch_op.drop_index(batch_op.f('ix_register_children_leaves_on'))
