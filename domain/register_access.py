@@ -29,6 +29,7 @@ class RegisterAction(StrEnum):
     ADD = "add_child"
     LIST = "list_children"
     EXPORT = "export_register"
+    ORDER_REVIEW = "order_review"  # an ad hoc ("đột xuất") review of one village
     FIGURES = "register_figures"  # aggregate numbers, no names
 
 
@@ -98,6 +99,8 @@ def can(actor: Actor, action: RegisterAction, place: PlaceScope) -> bool:
         return staff or province_admin or actor.is_superadmin
     if action is RegisterAction.EXPORT:
         return staff and place.village_id is None
+    if action is RegisterAction.ORDER_REVIEW:
+        return staff and place.village_id is not None
     # ADD and LIST: the commune's staff anywhere in it; a collaborator in their village.
     return staff or (_own_village(actor, place.village_id) and actor.scope is not None
                      and actor.scope.is_within(place.commune_id))

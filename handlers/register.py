@@ -225,6 +225,9 @@ async def _village_list(request: Request, commune_id: int, village_id: int | Non
     rows += nav_row(shown, lambda p: list_data(village_id, p))
     rows.append([(_("➕ Add a child"), cb.build(TRE, "new", village_id or ALL_VILLAGES))])
     if request.actor.role is not Role.COLLABORATOR:
+        if village_id is not None and children:
+            rows.append([(_("🔁 Ad hoc review of this village"),
+                          cb.build(TRE, "or", village_id))])
         rows.append([(_("⬅️ Villages"), cb.build(TRE, "home"))])
     return Reply("\n".join(lines), keyboard(rows), edit=edit)
 
@@ -465,6 +468,23 @@ async def reviewed_from_list(request: Request) -> Reply:
     village = await service.units.get_unit(village_id, session=request.session)
     text, markup = review_list(village.name if village else "", due, prefix + "\n\n")
     return Reply(text, markup, edit=True)
+
+
+@handles
+async def ordered_review(request: Request) -> list[Reply]:
+    """An officer asks a village for an ad hoc review: its collaborators get the list now."""
+    commune_id, _village = _home(request)
+    village_id = request.callback.int_arg(0)
+    ordered = await service.order_review(request.actor, commune_id, village_id,
+                                         session=request.session, today=_today(request),
+                                         now=request.now)
+    if ordered is None:
+        return [Reply(_("Nobody in this village can be asked: it has no collaborator on the "
+                        "bot yet. The children are marked due for review."))]
+    text, markup = review_list(ordered.village.name, ordered.children)
+    return [Reply(_("🔁 The ad hoc review was sent to {n} collaborators of {village}.").format(
+        n=len(ordered.recipients), village=esc(ordered.village.name))),
+        *[Reply(text, markup, chat_id=chat_id, kind="review") for chat_id in ordered.recipients]]
 
 
 @handles
@@ -890,5 +910,6 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(save, pattern=p + "(save|dup)$"),
         CallbackQueryHandler(reviewed_from_list, pattern=p + r"rv:\d+:\d+$"),
         CallbackQueryHandler(reviewed_from_card, pattern=p + r"rc:\d+:\d+$"),
+        CallbackQueryHandler(ordered_review, pattern=p + r"or:\d+$"),
         CallbackQueryHandler(cancel, pattern=p + "x$"),
     ]

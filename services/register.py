@@ -438,3 +438,26 @@ async def claim_review_lists(*, session: AsyncSession, today: dt.date,
         lists.append(ReviewList(village, sorted(children, key=lambda c: sort_key(c.full_name)),
                                 [m.telegram_user_id for m in members]))
     return lists
+
+
+async def order_review(actor: Actor, commune_id: int, village_id: int, *,
+                       session: AsyncSession, today: dt.date,
+                       now: dt.datetime) -> ReviewList | None:
+    """An officer's ad hoc ("đột xuất") review of one village: every active child is due
+    today, and the village's collaborators get the list now. None: nobody to ask there."""
+    ensure(actor, RegisterAction.ORDER_REVIEW, await place(commune_id, village_id,
+                                                           session=session))
+    children = await store.list_active(commune_id, session=session, village_id=village_id)
+    members = await store.list_members_of(village_id, [Role.COLLABORATOR], session=session)
+    village = await units.get_unit(village_id, session=session)
+    for child in children:
+        child.review_due_on = today
+        child.revision += 1
+        await store.save_child(child, session=session)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="review_ordered", object_type="register", object_id=village_id,
+                       unit_id=commune_id, count=len(children))
+    if not members or not children:
+        return None
+    return ReviewList(village, sorted(children, key=lambda c: sort_key(c.full_name)),
+                      [m.telegram_user_id for m in members])

@@ -349,3 +349,25 @@ async def test_the_quarterly_review_reaches_the_collaborator_and_no_change_is_on
     card = await act(lan, "/tre")
     card = await act(lan, press=card, label="Bùi Văn Long")
     assert "Lần rà soát tiếp theo" in card.text
+
+
+async def test_an_officer_orders_an_ad_hoc_review_of_one_village(bot, people):
+    officer, minh, lan = people["officer"], people["doai"], people["dong"]
+    await add_child(minh, "Tạ Văn Phúc", "2018")
+    villages = await act(officer, "/tre")
+    listing = await act(officer, press=villages, label="Thôn Đoài")
+    minh.mark()
+    lan.mark()
+    sent = await act(officer, press=listing, label="Rà soát đột xuất")
+    assert "đã được gửi tới 1 cộng tác viên của Thôn Đoài" in sent.text
+    review = await minh.reply()
+    assert "Rà soát định kỳ – Thôn Đoài" in review.text and "Tạ Văn Phúc" in review.text
+    done = await act(minh, press=review, label="1. Không thay đổi")
+    assert "đã được rà soát" in done.text
+    await lan.settle()
+    assert lan.unread() == []
+    # A collaborator cannot order one (a forged press).
+    async with bot.db.session() as session:
+        doai = (await session.exec(select(Unit).where(Unit.name == "Thôn Đoài"))).one()
+    refused = await act(minh, press=done, data=cb.build("tre", "or", doai.id))
+    assert "không có quyền" in refused.text

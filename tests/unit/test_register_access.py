@@ -70,8 +70,8 @@ def test_rights_on_one_record(actor, child):
     assert rights(ACTORS[actor], CHILDREN[child]) == frozenset(EXPECTED.get((actor, child), set()))
 
 
-A, L, E, F = (RegisterAction.ADD, RegisterAction.LIST, RegisterAction.EXPORT,
-              RegisterAction.FIGURES)
+A, L, E, F, R = (RegisterAction.ADD, RegisterAction.LIST, RegisterAction.EXPORT,
+                 RegisterAction.FIGURES, RegisterAction.ORDER_REVIEW)
 PLACES = {
     "commune_a": PlaceScope(COMMUNE_A, None, PROVINCE),
     "village_a1": PlaceScope(COMMUNE_A, VILLAGE_A1, PROVINCE),
@@ -84,10 +84,10 @@ EXPECTED_ACTIONS: dict[tuple[str, str], set[RegisterAction]] = {
     ("superadmin", "village_a2"): {F}, ("superadmin", "commune_b"): {F},
     ("province_admin", "commune_a"): {F}, ("province_admin", "village_a1"): {F},
     ("province_admin", "village_a2"): {F}, ("province_admin", "commune_b"): {F},
-    ("admin_a", "commune_a"): {A, L, E, F}, ("admin_a", "village_a1"): {A, L, F},
-    ("admin_a", "village_a2"): {A, L, F},
-    ("officer_a", "commune_a"): {A, L, E, F}, ("officer_a", "village_a1"): {A, L, F},
-    ("officer_a", "village_a2"): {A, L, F},
+    ("admin_a", "commune_a"): {A, L, E, F}, ("admin_a", "village_a1"): {A, L, F, R},
+    ("admin_a", "village_a2"): {A, L, F, R},
+    ("officer_a", "commune_a"): {A, L, E, F}, ("officer_a", "village_a1"): {A, L, F, R},
+    ("officer_a", "village_a2"): {A, L, F, R},
     ("officer_b", "commune_b"): {A, L, E, F},
     ("collab_a1", "village_a1"): {A, L},
     ("collab_a2", "village_a2"): {A, L},
