@@ -181,9 +181,38 @@ async def _villages(request: Request, commune_id: int, *, edit: bool) -> Reply:
     rows = [[(button_label(f"{v.name} ({counts.get(v.id, 0)})"), list_data(v.id))]
             for v in villages[:40]]
     rows.append([(_("All villages ({n})").format(n=total), list_data(ALL_VILLAGES))])
+    rows.append(_filter_row(ALL_VILLAGES))
     rows.append([(_("➕ Add a child"), cb.build(TRE, "new", ALL_VILLAGES))])
     return Reply(_("<b>Children in special circumstances</b>\n{n} children on the commune's "
                    "register. Choose a village:").format(n=total), keyboard(rows), edit=edit)
+
+
+def filter_name(which: str) -> str:
+    return {"bhyt": _("No BHYT card"), "birth": _("No birth papers"),
+            "late": _("Review overdue")}[which]
+
+
+def _filter_row(village_id: int) -> list[tuple[str, str]]:
+    return [(filter_name(f), cb.build(TRE, "f", village_id, f, 0)) for f in service.FILTERS]
+
+
+@handles
+async def show_filtered(request: Request) -> Reply:
+    """A list narrowed to one gap: no BHYT card, no birth papers, review overdue."""
+    commune_id, own_village = _home(request)
+    village_id = request.callback.int_arg(0) or None
+    which = request.callback.args[1] if len(request.callback.args) > 1 else ""
+    if which not in service.FILTERS:
+        raise cb.StaleButton("register filter")
+    if own_village is not None and village_id != own_village:
+        raise NotAllowed("list_children", "another village")
+    children = await service.list_filtered(request.actor, commune_id, village_id, which,
+                                           session=request.session, now=request.now,
+                                           today=_today(request))
+    return _list_reply(request, children, village_id, {
+        v.id: v.name for v in await service.villages(commune_id, session=request.session)},
+        request.callback.int_arg(2), title=filter_name(which),
+        page_data=lambda p: cb.build(TRE, "f", village_id or ALL_VILLAGES, which, p))
 
 
 @handles
@@ -203,13 +232,24 @@ async def _village_list(request: Request, commune_id: int, village_id: int | Non
                                            session=request.session, now=request.now)
     villages = {v.id: v.name for v in await service.villages(commune_id,
                                                               session=request.session)}
+    reply = _list_reply(request, children, village_id, villages, page,
+                        page_data=lambda p: list_data(village_id, p))
+    reply.edit = edit
+    return reply
+
+
+def _list_reply(request: Request, children: list[RegisterChild], village_id: int | None,
+                villages: dict[int, str], page: int, *, page_data, title: str = "") -> Reply:  # noqa: ANN001
     where = villages.get(village_id, "") if village_id else _("the whole commune")
+    if title:
+        where = f"{where} · {title}"
     shown = page_of(children, page)
     today = _today(request)
     lines = [_("<b>Children in special circumstances – {where}</b> ({n})").format(
         where=esc(where), n=len(children))]
     if not children:
-        lines.append(_("Nobody is on the register here yet."))
+        lines.append(_("Nobody is on the register here yet.") if not title
+                     else _("Nobody on this list."))
     rows = []
     for number, child in enumerate(shown.items, start=shown.first + 1):
         age = age_on(Birth(child.birth_year, child.birth_date), today)
@@ -222,14 +262,18 @@ async def _village_list(request: Request, commune_id: int, village_id: int | Non
         rows.append([(button_label(f"{number}. {child.full_name}"), card_data(child.id))])
     if shown.pages > 1:
         lines.append(_("Page {page}/{pages}").format(page=shown.page + 1, pages=shown.pages))
-    rows += nav_row(shown, lambda p: list_data(village_id, p))
-    rows.append([(_("➕ Add a child"), cb.build(TRE, "new", village_id or ALL_VILLAGES))])
+    rows += nav_row(shown, page_data)
+    if not title:
+        rows.append(_filter_row(village_id or ALL_VILLAGES))
+        rows.append([(_("➕ Add a child"), cb.build(TRE, "new", village_id or ALL_VILLAGES))])
+    else:
+        rows.append([(_("⬅️ List"), list_data(village_id))])
     if request.actor.role is not Role.COLLABORATOR:
-        if village_id is not None and children:
+        if village_id is not None and children and not title:
             rows.append([(_("🔁 Ad hoc review of this village"),
                           cb.build(TRE, "or", village_id))])
         rows.append([(_("⬅️ Villages"), cb.build(TRE, "home"))])
-    return Reply("\n".join(lines), keyboard(rows), edit=edit)
+    return Reply("\n".join(lines), keyboard(rows), edit=True)
 
 
 # --- the card -----------------------------------------------------------------------------
@@ -893,6 +937,7 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("tre", register_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(register_command, pattern=p + "home$"),
         CallbackQueryHandler(show_list, pattern=p + r"l:\d+:\d+$"),
+        CallbackQueryHandler(show_filtered, pattern=p + r"f:\d+:[a-z]+:\d+$"),
         CallbackQueryHandler(show_card, pattern=p + r"co?:\d+$"),
         CallbackQueryHandler(show_history, pattern=p + r"h:\d+$"),
         CallbackQueryHandler(cycle_support, pattern=p + r"cs:\d+:\d+:[a-z_]+$"),

@@ -184,6 +184,24 @@ async def list_children(actor: Actor, commune_id: int, village_id: int | None, *
     return sorted(children, key=lambda c: sort_key(c.full_name))
 
 
+FILTERS = ("bhyt", "birth", "late")  # missing BHYT, missing birth papers, review overdue
+
+
+async def list_filtered(actor: Actor, commune_id: int, village_id: int | None, which: str, *,
+                        session: AsyncSession, now: dt.datetime,
+                        today: dt.date) -> list[RegisterChild]:
+    """The list narrowed to children without a BHYT card or birth papers (not recorded
+    counts as without: "không để bỏ sót"), or whose review is overdue."""
+    children = await list_children(actor, commune_id, village_id, session=session, now=now)
+    if which == "late":
+        return [c for c in children if c.review_due_on is not None and c.review_due_on < today]
+    kind = {"bhyt": SupportKind.HEALTH_INSURANCE, "birth": SupportKind.BIRTH_REGISTRATION}[which]
+    covered = await store.kinds_with_status(
+        commune_id, str(kind), [str(SupportStatus.HAS), str(SupportStatus.NOT_ELIGIBLE)],
+        session=session)
+    return [c for c in children if c.id not in covered]
+
+
 async def counts_by_village(actor: Actor, commune_id: int, *,
                             session: AsyncSession) -> dict[int | None, int]:
     ensure(actor, RegisterAction.LIST, await place(commune_id, None, session=session))

@@ -80,6 +80,16 @@ async def list_supports(child_id: int, *, session: AsyncSession) -> Sequence[Reg
     return (await session.exec(stmt.order_by(col(RegisterSupport.id)))).all()
 
 
+async def kinds_with_status(commune_id: int, kind: str, statuses: Sequence[str], *,
+                            session: AsyncSession) -> set[int]:
+    """Ids of the commune's children whose `kind` of support has one of `statuses`."""
+    stmt = (select(RegisterSupport.child_id)
+            .join(RegisterChild, col(RegisterChild.id) == col(RegisterSupport.child_id))
+            .where(RegisterChild.commune_id == commune_id, RegisterSupport.kind == kind,
+                   col(RegisterSupport.status).in_(list(statuses))))
+    return set((await session.exec(stmt)).all())
+
+
 async def set_support(child_id: int, kind: str, status: str, *, since: dt.date,
                       session: AsyncSession, note: str | None = None) -> bool:
     """Sets one kind of support; True if something changed."""

@@ -371,3 +371,23 @@ async def test_an_officer_orders_an_ad_hoc_review_of_one_village(bot, people):
         doai = (await session.exec(select(Unit).where(Unit.name == "Thôn Đoài"))).one()
     refused = await act(minh, press=done, data=cb.build("tre", "or", doai.id))
     assert "không có quyền" in refused.text
+
+
+async def test_lists_narrowed_to_children_without_bhyt_or_birth_papers(bot, people):
+    lan, officer = people["dong"], people["officer"]
+    card = await add_child(lan, "Mai Văn Tâm", "2015")
+    await add_child(lan, "Lý Thị Yến", "2016")
+    card = await act(lan, press=card, label="BHYT")  # chưa có → đang làm hồ sơ
+    card = await act(lan, press=card, label="BHYT")  # → đã có
+    assert "BHYT: đã có" in " ".join(b["text"] for b in card.buttons)
+    listing = await act(lan, "/tre")
+    narrowed = await act(lan, press=listing, label="Chưa có BHYT")
+    assert "Chưa có BHYT" in narrowed.text and "(1)" in narrowed.text
+    assert "Lý Thị Yến" in narrowed.text and "Mai Văn Tâm" not in narrowed.text
+    # Nothing recorded about birth papers counts as missing: nobody is left out.
+    narrowed = await act(lan, press=narrowed, label="Danh sách")
+    narrowed = await act(lan, press=narrowed, label="Chưa có giấy khai sinh")
+    assert "(2)" in narrowed.text
+    villages = await act(officer, "/tre")
+    late = await act(officer, press=villages, label="Quá hạn rà soát")
+    assert "Không có trẻ nào trong danh sách này" in late.text
