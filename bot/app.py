@@ -22,6 +22,7 @@ from bot.jobs import (
     CASE_JOBS_INTERVAL,
     OUTBOX_INTERVAL,
     PLAN_INTERVAL,
+    REGISTER_JOBS_INTERVAL,
     REPORT_JOBS_INTERVAL,
     RETENTION_INTERVAL,
     ROUND_JOBS_INTERVAL,
@@ -32,6 +33,7 @@ from bot.jobs import (
     plan_calendar,
     plan_jobs,
     refresh_case_deadlines,
+    register_jobs,
     report_jobs,
     retention_jobs,
     round_jobs,
@@ -55,6 +57,7 @@ from handlers import (
     interruptions,
     members,
     new_case,
+    register,
     report,
     rounds,
     start,
@@ -166,7 +169,7 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for module in (cases, case_list, new_case, case_audit, case_forms, data_rights):
+    for module in (cases, case_list, new_case, case_audit, case_forms, data_rights, register):
         for handler in module.build_handlers():
             application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():
@@ -231,6 +234,8 @@ async def start_application(application: Application, runtime: Runtime, *,
                                             first=PLAN_INTERVAL, name="plan-calendar")
         application.job_queue.run_repeating(retention_jobs, interval=RETENTION_INTERVAL,
                                             first=120, name="retention")
+        application.job_queue.run_repeating(register_jobs, interval=REGISTER_JOBS_INTERVAL,
+                                            first=11, name="register-jobs")
         application.job_queue.run_repeating(outbox_jobs, interval=OUTBOX_INTERVAL, first=1,
                                             name="outbox")
     await application.start()

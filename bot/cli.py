@@ -102,6 +102,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     """Re-encrypts every stored value under TREEM_DATA_KEY (the new key), reading the old
     values with TREEM_DATA_KEY_OLD; in batches, safe while the bot runs with both keys."""
     from storage import data_key, migrate
+    from storage import register as register_store
     from storage.crypto import DataKeyError
     from storage.db import Database
 
@@ -120,6 +121,9 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
             if check.unknown:
                 raise DataKeyError("unknown", sorted(check.unknown)[0])
             changed = await data_key.reencrypt(db, keyring, batch=args.batch)
+            keys = await register_store.recompute_match_keys(db, keyring, batch=args.batch)
+            if keys:
+                changed["register_children.match_key"] = keys
             return changed, (await data_key.inspect(db, keyring)).key_ids
         finally:
             await db.dispose()

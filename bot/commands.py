@@ -41,6 +41,8 @@ def commands_for(role: Role) -> list[BotCommand]:
             BotCommand("case", _("One case by its code")),
             BotCommand("baocao", _("The report round: your agency's part, or the board")),
         ]
+    if role in (Role.OFFICER, Role.ADMIN, Role.COLLABORATOR):
+        commands.append(BotCommand("tre", _("Children in special circumstances")))
     if role in (Role.OFFICER, Role.ADMIN):
         commands.append(BotCommand("newcase", _("Open a case (phone call, school, visit)")))
     if role in (Role.OFFICER, Role.ADMIN, Role.LEADER):

@@ -15,6 +15,7 @@ from telegram.ext import Application
 from bot.i18n import _
 from bot.runtime import Runtime, TreemContext, get_runtime
 from bot.sender import Sender, SendSummary
+from domain.workdays import is_working_day
 from handlers import calendar as calendar_handlers
 from handlers import callback_data as cb
 from handlers.case_alerts import render_alert, render_digest
@@ -22,6 +23,7 @@ from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
 from services import calendar as calendar_service
 from services import cases as case_service
+from services import register as register_service
 from services import reports as report_service
 from services import rounds as round_service
 from services.retention import run_retention
@@ -345,3 +347,47 @@ async def run_retention_jobs(runtime: Runtime):  # noqa: ANN201 - RetentionRun |
 async def retention_jobs(context: TreemContext) -> None:
     if is_active(context.runtime):
         await run_retention_jobs(context.runtime)
+
+
+# --- the register: children who turn 16 leave it on the birthday ----------------------------
+
+REGISTER_JOBS_INTERVAL = 600  # seconds: a birthday is a day, checking often costs one query
+
+
+async def run_register_jobs(application: Application) -> int:
+    """Children whose 16th birthday has come (in the commune's time zone) leave the register,
+    each once, with a notice to the village's collaborators and the commune's officers
+    written in the same transaction."""
+    from handlers.register import review_list, sixteen_notice  # handlers render
+
+    runtime = get_runtime(application)
+    now, local = runtime.clock.now(), runtime.local_now()
+    today = local.date()
+    async with runtime.db.session() as session:
+        left = await register_service.leave_at_sixteen(session=session, today=today, now=now)
+        rows = []
+        for item in left:
+            text, markup = sixteen_notice(item)
+            rows += [_outbox_row("register", chat_id, text, markup, now)
+                     for chat_id in item.recipients]
+        # The periodic review lists: on working days, from the reminder hour (08:00).
+        lists = []
+        if is_working_day(today) and (local.hour, local.minute) >= \
+                runtime.settings.reminder_hour_minute:
+            lists = await register_service.claim_review_lists(session=session, today=today,
+                                                              now=now)
+        for item in lists:
+            text, markup = review_list(item.village.name, item.children)
+            rows += [_outbox_row("review", chat_id, text, markup, now)
+                     for chat_id in item.recipients]
+        await outbox_store.add_messages(rows, session=session)
+    if left or lists:
+        log.info("register: %d children turned 16 and left, %d review lists", len(left),
+                 len(lists))
+        await send_outbox(application)
+    return len(left)
+
+
+async def register_jobs(context: TreemContext) -> None:
+    if is_active(context.runtime):
+        await run_register_jobs(context.application)

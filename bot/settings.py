@@ -108,6 +108,8 @@ class Settings(BaseSettings):
                                         alias="TREEM_RETENTION_CONTACT_DAYS")
     retention_closed_days: int = Field(default=1826, ge=30, le=36500,
                                        alias="TREEM_RETENTION_CLOSED_DAYS")
+    register_review_months: int = Field(default=3, ge=1, le=12,
+                                        alias="TREEM_REGISTER_REVIEW_MONTHS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="TREEM_LOG_LEVEL"
     )

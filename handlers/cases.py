@@ -378,6 +378,9 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
         rows.append([(label, cb.build(CS, "cl", case.id, rev))])
     if CaseRight.EXPORT_FORMS in allowed:
         rows.append([(_("📄 Forms"), cb.build(CF, "ask", case.id))])
+    if CaseRight.UPDATE in allowed:  # handlers/register.py answers it
+        rows.append([(_("👧 Add to the register of children in special circumstances"),
+                      cb.build("tre", "fc", case.id))])
     pair = [(_("📜 History"), cb.build(CS, "hist", case.id))]
     if CaseRight.VIEW_DETAILS in allowed:
         pair.append((_("👁 View details"), view_button_data(case.id)))
@@ -1191,11 +1194,11 @@ _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
 
 
 def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]], *,
-                   kept_armed: bool = False) -> None:
-    """Other flows (opening a case, the report round's form) add what they wait for;
-    `kept_armed`: the input stays after a message (the handler moves it on itself)."""
+                   keep_armed: bool = False) -> None:
+    """Other flows (opening a case, the register) add what they wait for; `keep_armed`: the
+    input stays after a message (the handler drops it when the flow ends)."""
     _INPUTS[kind] = handler
-    if kept_armed:
+    if keep_armed:
         KEPT_ARMED.add(kind)
 
 

@@ -40,6 +40,8 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "broadcast": {("bc", None)},
     "lookup": set(),
     "round": {("br", None), ("cs", "x")},
+    "tre": {("tre", None)},
+    "tre_leave": {("tre", None)},
 }
 
 # Commands that handle an armed input themselves.
@@ -84,6 +86,9 @@ def dropped_text(what: conversation.Armed) -> str | None:
         "open": _("Dropped the case you were opening."),
         "broadcast": _("Dropped the broadcast you were writing. Nothing was sent."),
         "round": _("Your report answers so far are saved; send /baocao to continue."),
+        "tre": _("Dropped the child you were adding to the register. Nothing was saved."),
+        "tre_leave": _("Dropped the removal from the register that was waiting for the "
+                       "destination. The child is still on the register."),
     }
     text = texts.get(what.kind)
     return None if text is None else "↩️ " + text.format(code=code)

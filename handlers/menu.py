@@ -26,6 +26,9 @@ def menu_keyboard(actor: Actor, *, draft_open: bool = False):  # noqa: ANN201
         rows.append([(_("📂 Cases"), list_data("mine", 0, None, None, None))])
     elif actor.role in (Role.AGENCY_MEMBER, Role.COLLABORATOR):
         rows.append([(_("📂 Cases"), list_data("all", 0, None, None, None))])
+    if actor.role in (Role.OFFICER, Role.ADMIN, Role.COLLABORATOR) and actor.scope is not None \
+            and not actor.is_superadmin and len(actor.scope.path) >= 2:
+        rows.append([(_("👧 Children in special circumstances"), cb.build("tre", "home"))])
     if can(actor, Action.VIEW_DEADLINES):
         rows.append([(_("📅 Deadlines and events"), cb.build(MENU, "deadlines"))])
     if (actor.role in (Role.OFFICER, Role.ADMIN, Role.AGENCY_MEMBER)
@@ -102,6 +105,9 @@ def help_text(actor: Actor) -> str:
                   _("/stats [period] – figures for the 6-month and annual reports")]
     if actor.role in (Role.OFFICER, Role.ADMIN):
         lines += [_("/newcase – open a case for a phone call, a school's notice or a visit")]
+    if actor.role in (Role.OFFICER, Role.ADMIN, Role.COLLABORATOR):
+        lines.append(_("/tre – the register of children in special circumstances: lists by "
+                       "village, a child's record, adding and updating"))
         lines.append(_("/stats [period] – figures for the 6-month and annual reports, a chart "
                        "and the appendix as XLSX and CSV"))
     if actor.role is Role.ADMIN:

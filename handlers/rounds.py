@@ -578,7 +578,7 @@ def export_words(compiled: service.Compiled) -> dict[str, str]:
     }
 
 
-case_handlers.register_input(INPUT, _took_answer, kept_armed=True)
+case_handlers.register_input(INPUT, _took_answer, keep_armed=True)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -600,3 +600,86 @@ class RetentionRun(SQLModel, table=True):
     contacts_erased: int = Field(default=0)
     cases_deidentified: int = Field(default=0)
     media_dropped: int = Field(default=0)
+
+
+# --- the register of children in special circumstances ------------------------------------
+# Names, caregivers and notes are the most sensitive data the bot keeps: encrypted at rest
+# (storage/crypto.py). Duplicates are found by `match_key`, the data key's blind index of
+# the normalised name, birth year and commune (domain.register.register_match_key), never by
+# comparing names in SQL; a key rotation recomputes it (storage.register).
+SENSITIVE_TEXT = EncryptedText
+
+
+def _sensitive(nullable: bool = True) -> Any:
+    return Field(default=None if nullable else "", sa_type=SENSITIVE_TEXT(),
+                 sa_column_kwargs={"nullable": nullable})
+
+
+class RegisterChild(SQLModel, table=True):
+    """One child on a commune's register."""
+
+    __tablename__ = "register_children"
+    # The village lists (active children of one village, by name) and the duplicate check.
+    __table_args__ = (
+        sa.Index("ix_register_children_place", "commune_id", "village_id", "status"),
+        sa.Index("ix_register_children_match", "match_key", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="units.id")
+    village_id: int | None = Field(default=None, foreign_key="units.id")
+    full_name: str = _sensitive(nullable=False)
+    match_key: str = Field(max_length=64)
+    sex: str = Field(max_length=8)
+    birth_year: int
+    birth_date: dt.date | None = None  # None: only the year is known
+    # The day the child turns 16 (the birthday job reads this, indexed, not every row).
+    leaves_on: dt.date = Field(index=True)
+    caregiver: str | None = _sensitive()
+    caregiver_relation: str | None = Field(default=None, max_length=16)
+    # Codes of domain.cases.SpecialGroup (Điều 10), in the law's order.
+    groups: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    at_risk: bool = Field(default=False)
+    risk_note: str | None = _sensitive()
+    notes: str | None = _sensitive()
+    status: str = Field(default="active", max_length=12)
+    leave_reason: str | None = Field(default=None, max_length=16)
+    left_on: dt.date | None = None
+    leave_note: str | None = _sensitive()
+    source_case_id: int | None = Field(default=None, foreign_key="cases.id")
+    # The periodic review: the last one (or the day added) and when the next is due.
+    reviewed_on: dt.date | None = None
+    review_due_on: dt.date | None = Field(default=None, index=True)
+    created_at: dt.datetime = _when()
+    created_by: int | None = Field(default=None, sa_type=sa.BigInteger)
+    updated_at: dt.datetime = _when()
+    # Bumped by every change: a button drawn for an older revision is stale.
+    revision: int = Field(default=0)
+
+
+class RegisterSupport(SQLModel, table=True):
+    """One kind of support for one child: its status and since when."""
+
+    __tablename__ = "register_supports"
+    __table_args__ = (sa.UniqueConstraint("child_id", "kind", name="uq_register_support_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="register_children.id", index=True)
+    kind: str = Field(max_length=12)
+    status: str = Field(max_length=16)
+    since: dt.date
+    note: str | None = _sensitive()  # what "other support" is
+
+
+class RegisterEvent(SQLModel, table=True):
+    """The record's "biến động": who, when, what changed. `changes` names the fields and
+    holds codes (statuses, groups, reasons), never a name or a note."""
+
+    __tablename__ = "register_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="register_children.id", index=True)
+    at: dt.datetime = _when()
+    actor_user_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # None: the bot
+    kind: str = Field(max_length=16)  # added | updated | support | left | turned_16
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))

@@ -75,7 +75,8 @@ async def join(user: FakeUser, payload: str) -> list[SentMessage]:
 CITIZEN_COMMANDS = ["start", "baotin", "status", "huy", "hotline", "help", "xoathongtin"]
 MEMBER_COMMANDS = ["deadlines", "calendar", "subscribe", "unsubscribe", "cases", "case",
                    "baocao"]
-OFFICER_COMMANDS = [*MEMBER_COMMANDS, "newcase"]
+COLLABORATOR_COMMANDS = [*MEMBER_COMMANDS, "tre"]
+OFFICER_COMMANDS = [*MEMBER_COMMANDS, "tre", "newcase"]
 
 
 class Reporter:

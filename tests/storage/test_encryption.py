@@ -103,3 +103,38 @@ async def test_missing_or_wrong_key_refuses_to_start_with_a_clear_message(db, co
     assert Keyring.from_text(TEST_DATA_KEY).current_id in message
     assert "TREEM_DATA_KEY" in message and " / " in message
     assert SECRETS["story"] not in message
+
+
+async def test_register_names_are_encrypted_and_rotation_recomputes_the_duplicate_key(db,
+                                                                                      commune):
+    from domain.register import register_match_key
+    from storage import register as register_store
+    from storage.models import RegisterChild, Unit
+
+    name = "Nguyễn Thị Bé Na"
+    async with db.session() as session:
+        unit = (await session.exec(select(Unit).where(Unit.kind == "commune"))).first()
+        session.add(RegisterChild(
+            commune_id=unit.id, full_name=name, caregiver="Trần Văn Cha", sex="female",
+            match_key=register_match_key(name, 2015, unit.id, digest=keyring().blind_index),
+            birth_year=2015, leaves_on=START.date(), groups=["orphan"], created_at=START,
+            updated_at=START))
+        await session.commit()
+    async with db.session() as session:
+        raw = (await session.exec(sa.text("SELECT full_name, caregiver FROM register_children")
+                                  )).one()
+    assert name not in raw[0] and "Trần" not in raw[1] and raw[0].startswith("enc")
+    new_key = generate_key()
+    rotating = Keyring.from_text(new_key, old=TEST_DATA_KEY)
+    previous = use_keyring(rotating)
+    try:
+        await data_key.reencrypt(db, rotating)
+        assert await register_store.recompute_match_keys(db, rotating, batch=1) == 1
+        assert await register_store.recompute_match_keys(db, rotating) == 0  # idempotent
+        async with db.session() as session:
+            found = await register_store.find_by_match_key(
+                register_match_key("nguyen thi be na", 2015, unit.id,
+                                   digest=rotating.blind_index), session=session)
+            assert [child.full_name for child in found] == [name]
+    finally:
+        use_keyring(previous)
