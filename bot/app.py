@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.chatturns import ChatTurns
-from bot.commands import sync_all_commands
+from bot.commands import send_owed_commands, sync_all_commands
 from bot.errors import on_error
 from bot.flood import FloodGuard
 from bot.i18n import _
@@ -144,7 +144,12 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
     sender = Sender(application.bot, runtime, instance=leadership.instance,
                     dead_claimers=leadership.dead,
                     concurrency=runtime.settings.send_concurrency,
-                    reminder_markup=calendar.reminder_markup, case_markup=open_case_button)
+                    reminder_markup=calendar.reminder_markup, case_markup=open_case_button,
+                    owed={"media": cases.send_owed_media, "chart": stats.send_owed_chart,
+                          "export": stats.send_owed_export, "commands": send_owed_commands,
+                          "form": case_forms.send_owed_form,
+                          "round_files": rounds.send_owed_round_files,
+                          "access_export": data_rights.send_owed_access_export})
 
     async def sweep_if_active() -> None:
         if is_active(runtime):

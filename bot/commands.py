@@ -100,18 +100,39 @@ async def sync_all_commands(bot: Bot, runtime: Runtime) -> int:
     return changed
 
 
+async def commands_owed(runtime: Runtime, user_id: int, *, session) -> bool:  # noqa: ANN001
+    """Whether `user_id` (e.g. at /start or on joining) lacks the list of their role: a
+    member whose stored key differs, or an install-wide administrator (no key stored)."""
+    member = await member_store.get_member_by_user(user_id, session=session)
+    if member is not None:
+        return member.commands_key != commands_key(commands_for(_role_of(runtime, member)))
+    return user_id in runtime.settings.admin_ids
+
+
+async def send_owed_commands(bot: Bot, runtime: Runtime, delivery) -> None:  # noqa: ANN001
+    """The outbox's "commands" rows: the person's list as their role is at send time."""
+    await refresh_user_commands(bot, runtime, delivery.chat_id)
+
+
 async def refresh_user_commands(bot: Bot, runtime: Runtime, user_id: int) -> None:
-    """Give `user_id` the list of their current role, if they do not have it yet."""
+    """Give `user_id` the list of their current role, if they do not have it yet (no role
+    any more, e.g. after a revocation: back to the default list)."""
     async with runtime.db.session() as session:
         member = await member_store.get_member_by_user(user_id, session=session)
         if member is not None:
             await _refresh_member(bot, runtime, member, session)
         elif user_id in runtime.settings.admin_ids:
             await set_user_commands(bot, user_id, Role.ADMIN)
+        else:
+            await set_user_commands(bot, user_id, None)
+
+
+def _role_of(runtime: Runtime, member) -> Role:  # noqa: ANN001
+    return Role.ADMIN if member.telegram_user_id in runtime.settings.admin_ids else member.role
 
 
 async def _refresh_member(bot: Bot, runtime: Runtime, member, session) -> bool:  # noqa: ANN001
-    role = Role.ADMIN if member.telegram_user_id in runtime.settings.admin_ids else member.role
+    role = _role_of(runtime, member)
     if member.commands_key == commands_key(commands_for(role)):
         return False
     key = await set_user_commands(bot, member.telegram_user_id, role)

@@ -7,6 +7,12 @@ any 429 halts *every* request. This limiter instead:
 
 - reserves a sending slot per key (generic cell rate algorithm: evenly spaced slots with a
   small burst) for the chat (private or group) and then for the whole bot;
+- then, at the moment of sending, passes a gate that counts what the bot actually sent in
+  the last second (a sliding window). Slots are evenly spaced, but a request goes out when
+  its task wakes up: after the event loop stalled (a busy machine), every overdue slot
+  fired together and one second held 31 requests although no second held more than 29
+  slots. The gate counts sends, not slots, so a stall delays requests instead of bunching
+  them (only the short way from the gate to Telegram is left unguarded: 2 of headroom);
 - keeps the slots in Redis when `REDIS_URL` is set, so all instances of the token share
   them; without Redis, or while Redis is unreachable (a warning is logged), in the process;
 - on a 429 holds off only the chat that got it (every instance sees it through Redis),
@@ -18,6 +24,7 @@ any 429 halts *every* request. This limiter instead:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -46,6 +53,10 @@ class Pace:
 
 # Telegram: about 30 a second overall; 28 leaves room for jitter (at most 29 in a second).
 OVERALL = Pace(1 / 28)
+# At most this many requests of the bot pass the gate in any second (Telegram: 30).
+SENT_PER_WINDOW = 28
+WINDOW = 1.0
+GATE_ATTEMPTS = 3
 # Telegram: 20 a minute in a group. Two at once, then one every 60/17 s: at most 19 a minute.
 GROUP = Pace(60 / 17, burst=2)
 # Telegram: about one a second in a private chat, short bursts tolerated: a reply of three
@@ -60,6 +71,11 @@ class SlotStore(Protocol):
     async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
         """No slot of `key` before `seconds` from now (Telegram said retry_after)."""
 
+    async def admit(self, key: str, limit: int, window: float) -> float:
+        """Record a send now if fewer than `limit` passed in the last `window` seconds
+        (returns 0); otherwise record nothing and return how long to wait before asking
+        again."""
+
 
 class LocalSlots:
     """Slots kept in this process (one instance, or Redis unreachable)."""
@@ -69,6 +85,7 @@ class LocalSlots:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._tat: dict[str, float] = {}  # theoretical arrival time of the next free slot
+        self._sent: dict[str, collections.deque[float]] = {}  # the gate: recent sends
 
     async def reserve(self, key: str, pace: Pace) -> float:
         now = self._clock()
@@ -83,6 +100,16 @@ class LocalSlots:
         now = self._clock()
         earliest = now + seconds + (pace.burst - 1) * pace.interval
         self._tat[key] = max(self._tat.get(key, now), earliest)
+
+    async def admit(self, key: str, limit: int, window: float) -> float:
+        now = self._clock()
+        sent = self._sent.setdefault(key, collections.deque())
+        while sent and sent[0] <= now - window:
+            sent.popleft()
+        if len(sent) >= limit:
+            return max(sent[0] + window - now, 0.0005)
+        sent.append(now)
+        return 0.0
 
 
 # The same algorithm in Redis, on Redis' clock (instances' clocks may differ). ARGV: interval
@@ -109,6 +136,28 @@ return tostring(start - now)
 """
 
 
+# The gate in Redis: a sorted set of the sends of the last window (score: Redis time in ms).
+# ARGV: limit, window in ms. Returns 0 (recorded) or the ms to wait before asking again.
+_GATE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tostring(now - window))
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local wait = tonumber(oldest[2]) + window - now
+  if wait < 0.5 then wait = 0.5 end
+  return tostring(wait)
+end
+local n = redis.call('INCR', KEYS[1] .. ':n')
+redis.call('ZADD', KEYS[1], now, tostring(n))
+redis.call('PEXPIRE', KEYS[1], math.ceil(window) + 1000)
+redis.call('PEXPIRE', KEYS[1] .. ':n', math.ceil(window) + 1000)
+return '0'
+"""
+
+
 class RedisSlots:
     """Slots shared by every instance of the bot token (keys prefixed with the bot's id)."""
 
@@ -116,6 +165,7 @@ class RedisSlots:
         self._client = client
         self._namespace = namespace
         self._script = client.register_script(_SLOT_SCRIPT)
+        self._gate = client.register_script(_GATE_SCRIPT)
 
     async def _call(self, key: str, pace: Pace, hold: float) -> float:
         interval_ms = pace.interval * 1000
@@ -128,6 +178,11 @@ class RedisSlots:
 
     async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
         await self._call(key, pace, max(seconds, 0.001))
+
+    async def admit(self, key: str, limit: int, window: float) -> float:
+        result = await self._gate(keys=[f"{self._namespace}{key}"],
+                                  args=[str(limit), f"{window * 1000:.3f}"])
+        return float(result) / 1000
 
 
 class FailSafeSlots:
@@ -164,6 +219,9 @@ class FailSafeSlots:
     async def hold_off(self, key: str, pace: Pace, seconds: float) -> None:
         await self._either("hold_off", key, pace, seconds)
 
+    async def admit(self, key: str, limit: int, window: float) -> float:
+        return await self._either("admit", key, limit, window)
+
 
 # Replies that may be coalesced while their chat floods the bot; only the last sendMessage
 # is sent when the flood is over.
@@ -184,6 +242,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._overall = OVERALL.scaled(time_scale)
         self._group = GROUP.scaled(time_scale)
         self._private = PRIVATE.scaled(time_scale)
+        self._window = WINDOW / time_scale
 
     async def initialize(self) -> None:
         return None
@@ -199,6 +258,24 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         if wait > 0:
             await asyncio.sleep(wait)
 
+    async def _pass_gate(self) -> None:
+        """Wait until fewer than SENT_PER_WINDOW requests went out in the last window, and
+        count this one (on every instance, through Redis). An admission whose answer came
+        back late (the event loop stalled, or Redis was slow) was counted earlier than the
+        request will leave: it stays counted (harmless, the bot sends a little less), and
+        a fresh one is asked for, a few times at most (a machine that is always slow still
+        sends)."""
+        late = max(self._overall.interval, 0.005)
+        for _attempt in range(GATE_ATTEMPTS):
+            asked = time.monotonic()
+            wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
+            while wait > 0:
+                await asyncio.sleep(wait)
+                asked = time.monotonic()
+                wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
+            if time.monotonic() - asked <= late:
+                return
+
     async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any],
                               endpoint: str, data: dict[str, Any],
                               rate_limit_args: int | None) -> Any:
@@ -213,6 +290,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         for attempt in range(retries + 1):
             await self._wait_for(chat_key, pace)
             await self._wait_for("overall", self._overall)
+            await self._pass_gate()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

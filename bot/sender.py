@@ -13,6 +13,13 @@ the row back with Telegram's retry_after; 403 or "chat not found" stops everythi
 that chat (and queues the row's `on_failure` message, e.g. telling an officer their
 message to the reporter could not be delivered); a network failure before the request
 went out is retried with backoff; a timeout after it went out is "uncertain".
+
+Owed kinds are not a text message but something made at send time from the row's
+`payload`, by a function of the feature that owes it (wired in bot/app.py): "media" (one
+of a case's photos or voice messages, by file_id), "chart" (the PNG drawn from the
+figures in the payload), "export" (the XLSX and CSV built from the scope and period),
+"commands" (the person's command menu as their role is now). The same rules apply: one
+claim, one outcome; a crash while one is being made leaves it uncertain, never redone.
 """
 
 from __future__ import annotations
@@ -26,7 +33,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.runtime import Runtime
 from services import calendar as calendar_service
@@ -54,6 +68,11 @@ class SendSummary:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+# Makes and sends one owed row; returns the message id of what it sent, if any. Telegram
+# errors propagate to the sender, which records them as for any message.
+Owed = Callable[[Bot, Runtime, Delivery], Awaitable[int | None]]
+
+
 @dataclass(frozen=True)
 class _Job:
     delivery: Delivery
@@ -67,8 +86,10 @@ class Sender:
 
     def __init__(self, bot: Bot, runtime: Runtime, *, instance: int,
                  dead_claimers: Callable[[list[int | None]], Awaitable[list[int | None]]],
-                 concurrency: int = 2, reminder_markup=None, case_markup=None) -> None:  # noqa: ANN001
+                 concurrency: int = 2, reminder_markup=None, case_markup=None,  # noqa: ANN001
+                 owed: dict[str, Owed] | None = None) -> None:
         self.bot = bot
+        self.owed = owed or {}
         self.runtime = runtime
         self.instance = instance
         self.dead_claimers = dead_claimers
@@ -261,8 +282,14 @@ class Sender:
         if delivery.broadcast_id is not None and delivery.kind == "broadcast":
             text = html.escape(text, quote=False)  # the admin's words, as typed
         try:
-            message = await self.bot.send_message(delivery.chat_id, text,
-                                                  reply_markup=job.markup)
+            make = self.owed.get(delivery.kind)
+            if make is not None:
+                message_id = await _make_owed(make, self.bot, self.runtime, delivery)
+            elif delivery.payload is not None:
+                raise _OwedFailed(f"no sender for owed kind {delivery.kind!r}")
+            else:
+                message_id = (await self.bot.send_message(delivery.chat_id, text,
+                                                          reply_markup=job.markup)).message_id
         except RetryAfter as exc:
             wait = exc.retry_after if isinstance(exc.retry_after, int | float) else \
                 exc.retry_after.total_seconds()
@@ -293,10 +320,28 @@ class Sender:
                 outcome.update(status="pending", last_error="network",
                                due_at=now + dt.timedelta(seconds=2 ** delivery.attempts))
                 summary.retried += 1
+        except _OwedFailed as exc:  # an owed thing that cannot be made: not retried
+            outcome.update(status="failed", last_error=_short(exc))
+            summary.failed += 1
+            log.warning("delivery %s (%s) failed: %s", delivery.id, delivery.kind, _short(exc))
         else:
-            outcome.update(sent_at=now, message_id=message.message_id)
+            outcome.update(sent_at=now, message_id=message_id)
             summary.sent += 1
         return outcome
+
+
+class _OwedFailed(Exception):
+    """Making an owed row failed other than through Telegram (a bug, bad data)."""
+
+
+async def _make_owed(make: Owed, bot: Bot, runtime: Runtime, delivery: Delivery) -> int | None:
+    try:
+        return await make(bot, runtime, delivery)
+    except TelegramError:
+        raise
+    except Exception as exc:
+        log.exception("making owed %s %s failed", delivery.kind, delivery.id)
+        raise _OwedFailed(f"{exc.__class__.__name__}") from exc
 
 
 def _short(exc: Exception) -> str:

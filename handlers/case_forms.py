@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.i18n import _
 from domain.case_access import CaseRight
 from domain.decree_forms import FORMS, FormCode
+from domain.errors import NotFound
 from handlers import callback_data as cb
 from handlers.callback_data import StaleButton
 from handlers.cases import CF, card_button_data
@@ -19,6 +20,7 @@ from handlers.common import Reply, Request, handles, keyboard
 from services import case_forms as service
 from services import cases as cases_service
 from services import form_pdf
+from services.identity import resolve_actor
 
 log = logging.getLogger(__name__)
 
@@ -62,28 +64,41 @@ async def make_form(request: Request) -> Reply:
         code = FormCode(request.callback.args[1])
     except (IndexError, ValueError):
         raise StaleButton("unknown form") from None
-    form = await service.export_form(request.actor, case_id, code, session=request.session,
-                                     now=request.now, tz=request.runtime.tz)
-    chat_id = request.update.effective_chat.id
-    request.after_commit.append(lambda: _send(request, chat_id, form))
+    if code not in FORMS:
+        raise NotFound("form")
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.EXPORT_FORMS,
+                                      session=request.session)
+    # An outbox row: the form is filled (and the export audited) when it is sent.
+    await request.owe("form", {"case_id": case_id, "form": code.value})
     return Reply(_("📄 {form}, filled from case {code}: the file follows. Parts the case does "
                    "not know are left blank for you to fill in.").format(
-                       form=form.full_name, code=form.case_code),
+                       form=FORMS[code].full_name, code=loaded.report.code),
                  keyboard([[(_("Back to the case"), card_button_data(case_id))]]))
 
 
-async def _send(request: Request, chat_id: int, form: service.ExportedForm) -> None:
-    bot = request.context.bot
+async def send_owed_form(bot, runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "form" rows: fills the form for the person (rights as they are now,
+    audited) and sends the .docx, then the PDF where LibreOffice is installed."""
+    payload = delivery.payload
+    chat_id = delivery.chat_id  # the officer's private chat: their user id
+    async with runtime.db.session() as session:
+        actor = await resolve_actor(chat_id, session=session,
+                                    superadmin_ids=runtime.settings.admin_ids)
+        form = await service.export_form(actor, int(payload["case_id"]),
+                                         FormCode(payload["form"]), session=session,
+                                         now=runtime.clock.now(), tz=runtime.tz)
     caption = _("{form} – case {code}").format(form=form.full_name, code=form.case_code)
+    message = await bot.send_document(chat_id, form.docx, filename=form.file_name,
+                                      caption=caption)
     try:
-        await bot.send_document(chat_id, form.docx, filename=form.file_name, caption=caption)
         pdf = await form_pdf.to_pdf(form.docx)
         if pdf is not None:
             await bot.send_document(chat_id, pdf, caption=caption,
                                     filename=form.file_name.removesuffix(".docx") + ".pdf")
-    except (BadRequest, Forbidden) as exc:
-        log.warning("could not send form %s of case %s: %s", form.code, form.case_code,
-                    exc.__class__.__name__)
+    except (BadRequest, Forbidden) as exc:  # the .docx went: the row is sent
+        log.warning("could not send the PDF of form %s of case %s: %s", form.code,
+                    form.case_code, exc.__class__.__name__)
+    return message.message_id
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_datetime, vi_duration
@@ -175,24 +174,22 @@ async def _detail_replies(request: Request, details: service.CaseDetails) -> lis
         else open_case_button(case.id)
     replies = [Reply(text) for text in chunks(lines[1:], lines[0], sep="\n")]
     replies[-1].keyboard = buttons
-    request.after_commit.append(lambda: _send_media(request, details))
+    total = len(details.media)
+    for number, item in enumerate(details.media, start=1):  # each an outbox row, in order
+        caption = _("{n}/{total} – case {code}").format(n=number, total=total,
+                                                       code=details.report.code)
+        await request.owe("media", {"type": item.kind, "file_id": item.file_id,
+                                    "caption": caption})
     return replies
 
 
-async def _send_media(request: Request, details: service.CaseDetails) -> None:
-    bot, chat_id = request.context.bot, request.update.effective_chat.id
-    total = len(details.media)
-    for number, item in enumerate(details.media, start=1):
-        caption = _("{n}/{total} – case {code}").format(n=number, total=total,
-                                                       code=details.report.code)
-        try:
-            if item.kind == "photo":
-                await bot.send_photo(chat_id, item.file_id, caption=caption)
-            else:
-                await bot.send_voice(chat_id, item.file_id, caption=caption)
-        except (BadRequest, Forbidden) as exc:
-            log.warning("could not show media %s of case %s: %s", item.id, details.case.id,
-                        exc.__class__.__name__)
+async def send_owed_media(bot, runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "media" rows: one photo, voice message or document, by its file_id."""
+    payload = delivery.payload
+    send = {"photo": bot.send_photo, "voice": bot.send_voice,
+            "document": bot.send_document}[payload["type"]]
+    message = await send(delivery.chat_id, payload["file_id"], caption=payload.get("caption"))
+    return message.message_id
 
 
 # --- the case card ----------------------------------------------------------------------

@@ -6,7 +6,9 @@ addressed to someone else (`Reply.chat_id`) become outbox rows in the handler's 
 transaction: they exist exactly when what caused them was saved, survive a crash right
 after the commit, and are sent by the outbox sender (poked at once after the commit).
 Direct replies to the person's own update go out after the commit, so a user is never
-told something was saved that was not.
+told something was saved that was not. What else the update owes (a chart, an export, a
+case's photos, a command menu) is an outbox row too (`Request.owe`), sent after the
+direct replies: nothing is promised in memory.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class Request:
     actor: Actor
     session: AsyncSession
     callback: CallbackData | None = None
-    after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    owed: list[int] = field(default_factory=list)  # outbox rows of `owe`, sent after replies
 
     @property
     def runtime(self) -> Runtime:
@@ -80,6 +82,18 @@ class Request:
     @property
     def user_id(self) -> int:
         return self.update.effective_user.id
+
+    async def owe(self, kind: str, payload: dict | None = None, *, chat_id: int | None = None,
+                  markup: InlineKeyboardMarkup | None = None) -> int:
+        """Queue something the sender makes at send time (kinds: see bot/sender.py) in this
+        transaction: it exists exactly when the change that caused it was saved and is
+        sent once, after the direct replies (to this chat unless `chat_id`)."""
+        chat = chat_id if chat_id is not None else self.update.effective_chat.id
+        (row_id,) = await outbox.add_messages([Delivery(
+            kind=kind, chat_id=chat, payload=payload, due_at=self.now,
+            markup=markup.to_dict() if markup is not None else None)], session=self.session)
+        self.owed.append(row_id)
+        return row_id
 
 
 Handler = Callable[[Request], Awaitable[Reply | Sequence[Reply] | None]]
@@ -225,18 +239,19 @@ def _unit_of_work(func: Handler, *, answer: bool) -> Callable[[Update, TreemCont
             if query is not None and answer:
                 await answer_query(query, context)
         runtime = context.runtime
+        owed = request.owed if request is not None else []
         if runtime.outbox is not None:
             runtime.outbox.poke(notices)  # committed: send them now, from this instance
-            if len(queued) > len(notices):
+            if len(queued) > len(notices) + len(owed):
                 runtime.outbox.wake()  # e.g. a broadcast: the active instance sends it
         try:
             await send_replies(update, context, replies)
-            if request is not None:
-                for hook in request.after_commit:
-                    await hook()
         except Exception as exc:
             mark_saved(exc)
             raise
+        finally:
+            if runtime.outbox is not None:
+                runtime.outbox.poke(owed)  # after the replies they follow (a chart, photos)
 
     return wrapper
 

@@ -8,6 +8,7 @@ which case or figures in a period, a page at a time, or as a workbook.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 
@@ -23,6 +24,7 @@ from handlers.case_audit import action_name
 from handlers.common import Reply, Request, handles, keyboard
 from handlers.texts import esc
 from services import privacy as service
+from services.identity import resolve_actor
 
 log = logging.getLogger(__name__)
 
@@ -257,27 +259,36 @@ async def access_page(request: Request) -> Reply:
 
 @handles
 async def access_export(request: Request) -> Reply | None:
-    """The workbook of every access in the period, sent after the commit (the export is
-    itself audited)."""
+    """The workbook of every access in the period: the rights are checked now, and an
+    outbox row, written in this transaction, is turned into the file by the sender."""
     try:
         period = _period_from(request.callback.args)
     except InvalidInput:
         return Reply(_period_help())
-    tz = request.runtime.tz
-    report = await service.access_report(request.actor, period, session=request.session,
-                                         now=request.now, tz=tz, limit=MAX_EXPORT_ROWS,
-                                         exported=True)
-    data = access_workbook(report, tz)
+    await service.access_scope(request.actor, session=request.session)  # refuses now
+    await request.owe("access_export", {"period": list(period.key())},
+                      chat_id=request.user_id)
+    return None
+
+
+async def send_owed_access_export(bot, runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "access_export" rows: the workbook made now, for the rights the person
+    has now, and the export audited then (it does not list itself)."""
+    period = Period.from_key(*delivery.payload["period"])
+    chat_id = delivery.chat_id  # the administrator's private chat: their user id
+    async with runtime.db.session() as session:
+        actor = await resolve_actor(chat_id, session=session,
+                                    superadmin_ids=runtime.settings.admin_ids)
+        report = await service.access_report(actor, period, session=session,
+                                             now=runtime.clock.now(), tz=runtime.tz,
+                                             limit=MAX_EXPORT_ROWS, exported=True)
+    data = await asyncio.to_thread(access_workbook, report, runtime.tz)
     name = f"truy-cap-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
-    bot, chat_id = request.context.bot, request.user_id
     caption = _("🗂 Who viewed or exported data, {span}: {n} accesses").format(
         span=_span(period), n=vi_number(report.total))
-
-    async def send() -> None:
-        await bot.send_document(chat_id, io.BytesIO(data), filename=name, caption=caption)
-
-    request.after_commit.append(send)
-    return None
+    message = await bot.send_document(chat_id, io.BytesIO(data), filename=name,
+                                      caption=caption)
+    return message.message_id
 
 
 def access_workbook(report: service.AccessReport, tz) -> bytes:  # noqa: ANN001

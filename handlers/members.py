@@ -7,7 +7,6 @@ import logging
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.commands import set_user_commands
 from bot.i18n import _, vi_datetime, vi_short_date
 from domain.errors import NotAllowed
 from domain.invites import deep_link_payload
@@ -208,9 +207,8 @@ async def revoke(request: Request) -> list[Reply]:
     """Removes a member's access, resets their command menu and tells them."""
     member = await membership.revoke_member(request.actor, request.callback.int_arg(0),
                                             session=request.session, now=request.now)
-    bot = request.context.bot
     user_id = member.telegram_user_id
-    request.after_commit.append(lambda: set_user_commands(bot, user_id, None))
+    await request.owe("commands", chat_id=user_id)  # back to a citizen's menu
     done = _("Access removed for {name}.").format(name=esc(member.display_name))
     told = Reply(_("Your access as a member has been removed by an administrator. You can "
                    "still use the bot as a citizen. If this is a mistake, please contact your "

@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_date
@@ -26,6 +25,7 @@ from handlers.texts import button_label, esc
 from services import cases as cases_service
 from services import round_export
 from services import rounds as service
+from services.identity import resolve_actor
 from storage.models import Agency, PendingInput, ReportRound
 
 log = logging.getLogger(__name__)
@@ -511,24 +511,32 @@ async def files_pressed(request: Request) -> Reply:
 
 
 async def _queue_files(request: Request, round_id: int) -> None:
-    compiled = await service.compile_round(request.actor, round_id, session=request.session,
-                                           tz=request.runtime.tz, now=request.now)
-    bot, chat_id = request.context.bot, request.user_id
+    """Checks the round can be compiled by this person, and owes the files (an outbox row:
+    compiled and written when sent, in the private chat of the person who pressed)."""
+    await service.compile_round(request.actor, round_id, session=request.session,
+                                tz=request.runtime.tz, now=request.now)
+    await request.owe("round_files", {"round_id": round_id}, chat_id=request.user_id)
 
-    async def send_files() -> None:
-        try:
-            words, figures = export_words(compiled), figure_names()
-            xlsx = await asyncio.to_thread(round_export.xlsx_bytes, compiled, words, figures)
-            docx = await asyncio.to_thread(round_export.docx_bytes, compiled, words, figures)
-            stem = round_export.file_stem(compiled)
-            await bot.send_document(chat_id, xlsx, filename=f"{stem}.xlsx",
-                                    caption=_("📊 The targets table"))
-            await bot.send_document(chat_id, docx, filename=f"{stem}.docx",
-                                    caption=_("📝 The draft report, to edit and sign"))
-        except Forbidden:
-            log.info("round files to chat=%s: blocked", chat_id)
 
-    request.after_commit.append(send_files)
+async def send_owed_round_files(bot, runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "round_files" rows: the compiled XLSX and DOCX of the round, as it is
+    now, for the person as they are now."""
+    chat_id = delivery.chat_id
+    async with runtime.db.session() as session:
+        actor = await resolve_actor(chat_id, session=session,
+                                    superadmin_ids=runtime.settings.admin_ids)
+        compiled = await service.compile_round(actor, int(delivery.payload["round_id"]),
+                                               session=session, tz=runtime.tz,
+                                               now=runtime.clock.now())
+    words, figures = export_words(compiled), figure_names()
+    xlsx = await asyncio.to_thread(round_export.xlsx_bytes, compiled, words, figures)
+    docx = await asyncio.to_thread(round_export.docx_bytes, compiled, words, figures)
+    stem = round_export.file_stem(compiled)
+    message = await bot.send_document(chat_id, xlsx, filename=f"{stem}.xlsx",
+                                      caption=_("📊 The targets table"))
+    await bot.send_document(chat_id, docx, filename=f"{stem}.docx",
+                            caption=_("📝 The draft report, to edit and sign"))
+    return message.message_id
 
 
 def figure_names() -> dict[str, str]:

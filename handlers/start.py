@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.commands import refresh_user_commands
+from bot.commands import commands_owed
 from bot.i18n import _
 from domain.invites import parse_invite_payload
 from handlers import callback_data as cb
@@ -30,7 +30,7 @@ async def start(request: Request) -> Reply | list[Reply]:
     village_id = _poster_village(payload)
     if village_id is not None:
         return await report.begin(request, village_id=village_id)
-    _refresh_commands_after_commit(request)
+    await _owe_commands(request)
     return await main_menu(request)
 
 
@@ -45,9 +45,10 @@ def _poster_village(payload: str) -> int | None:
         return None
 
 
-def _refresh_commands_after_commit(request: Request) -> None:
-    bot, runtime, user_id = request.context.bot, request.runtime, request.user_id
-    request.after_commit.append(lambda: refresh_user_commands(bot, runtime, user_id))
+async def _owe_commands(request: Request) -> None:
+    """The person's command menu, if it is not their role's yet: an outbox row."""
+    if await commands_owed(request.runtime, request.user_id, session=request.session):
+        await request.owe("commands", chat_id=request.user_id)
 
 
 async def _join(request: Request, code: str) -> list[Reply]:
@@ -59,7 +60,7 @@ async def _join(request: Request, code: str) -> list[Reply]:
     actor = await resolve_actor(user.id, session=request.session,
                                 superadmin_ids=request.runtime.settings.admin_ids)
     me = await profile.describe(actor, session=request.session)
-    _refresh_commands_after_commit(request)
+    await _owe_commands(request)
     welcome = _("Welcome! You have joined as a {role} of {unit}.").format(
         role=role_name(member.role), unit=esc(me.unit_name or "")
     )

@@ -8,6 +8,7 @@ the catalog) and sends them. Province level gets aggregates only: no case list.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from babel.numbers import format_decimal
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -415,29 +417,37 @@ async def stats_command(request: Request) -> list[Reply] | Reply:
                                     now=request.now)
     await service.record_use(request.actor, scope, period, "viewed", session=request.session,
                              now=request.now)
-    chat_id = request.update.effective_chat.id
-    bot = request.context.bot
-    chart = chart_of(figures)
     caption = _("📈 {title}, {span}").format(title=esc(period_title(period).capitalize()),
                                              span=period_span(period))
-    markup = keyboard([[export_button(scope, period)]])
-
-    async def send_chart() -> None:
-        png = await asyncio.to_thread(render_chart, chart)
-        await bot.send_photo(chat_id, png, caption=caption, reply_markup=markup)
-
-    request.after_commit.append(send_chart)
+    # The chart is drawn when it is sent (by the outbox sender, after these replies).
+    await request.owe("chart", {"chart": dataclasses.asdict(chart_of(figures)),
+                                "caption": caption},
+                      markup=keyboard([[export_button(scope, period)]]))
     return [Reply(text) for text in figures_text(figures, runtime.tz)]
 
 
+async def send_owed_chart(bot, runtime: Runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "chart" rows: draws the PNG from the figures in the row and sends it."""
+    payload = delivery.payload
+    data = payload["chart"]
+    chart = Chart(title=data["title"], subtitle=data["subtitle"], empty_text=data["empty_text"],
+                  panels=[Panel(p["title"], [(label, value) for label, value in p["items"]],
+                                kind=p["kind"]) for p in data["panels"]])
+    png = await asyncio.to_thread(render_chart, chart)
+    markup = InlineKeyboardMarkup.de_json(delivery.markup, bot) if delivery.markup else None
+    message = await bot.send_photo(delivery.chat_id, png, caption=payload["caption"],
+                                   reply_markup=markup)
+    return message.message_id
+
+
 async def start_export(request: Request, unit_id: int, period: Period) -> Reply | None:
-    """Checks who asks, records it, and makes the files after the commit (in the private
-    chat of the person who pressed: never a group)."""
+    """Checks who asks, records it, and owes the files (an outbox row, made at send time,
+    in the private chat of the person who pressed: never a group)."""
     scope = await service.scope_for(request.actor, unit_id, session=request.session)
     await service.record_use(request.actor, scope, period, "exported", session=request.session,
                              now=request.now)
-    runtime, bot, user_id = request.runtime, request.context.bot, request.user_id
-    request.after_commit.append(lambda: run_export(runtime, bot, user_id, scope, period))
+    await request.owe("export", {"scope": dataclasses.asdict(scope),
+                                 "period": list(period.key())}, chat_id=request.user_id)
     if request.update.effective_chat.type != "private":
         return Reply(_("I am sending the files to you in our private chat."))
     return None
@@ -457,9 +467,19 @@ def file_name(scope: service.Scope, period: Period, ext: str) -> str:
     return f"so-lieu-{scope.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{ext}"
 
 
+async def send_owed_export(bot, runtime: Runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "export" rows: the scope (as checked when it was asked for) and the
+    period are in the row; the files are made now."""
+    data = delivery.payload
+    fields = dict(data["scope"], commune_ids=tuple(data["scope"]["commune_ids"]))
+    return await run_export(runtime, bot, delivery.chat_id, service.Scope(**fields),
+                            Period.from_key(*data["period"]))
+
+
 async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope,  # noqa: ANN001
-                     period: Period) -> None:
-    """Makes the workbook and the CSV, with a progress message, and sends them."""
+                     period: Period) -> int:
+    """Makes the workbook and the CSV, with a progress message, and sends them. Returns
+    the progress message's id (a failure after it is told in that message)."""
     title = period_title(period)
     shown = _("⏳ Preparing the files for the {title} ({span})…").format(
         title=esc(title), span=period_span(period))
@@ -517,6 +537,7 @@ async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope, 
     except Exception:
         log.exception("stats export failed unit=%s period=%s", scope.unit_id, period.kind)
         await show(_("Sorry, the files could not be made. Please try again later."))
+    return progress.message_id
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -73,6 +73,10 @@ class AdvisoryLocks:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
+                # Invalidated, not returned to the pool: a pooled connection keeps its
+                # session, so its locks would outlive this instance's stop (and a later
+                # try_lock on that same connection would wrongly succeed, re-entrantly).
+                await conn.invalidate()
                 await conn.close()
             except Exception:
                 log.debug("advisory lock connection closed with an error", exc_info=True)

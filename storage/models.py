@@ -483,12 +483,17 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=200)
     # What it is (reminder, broadcast, alert, digest, notice, relay, escalation, draft,
     # summary): user-caused kinds may be sent by any instance, the rest by the active one.
+    # Owed things that are not a text message: media (one of a case's photos or voice
+    # messages), chart, export, commands (the person's command menu); see bot/sender.py.
     kind: str = Field(default="notice", max_length=16)
     # An inline keyboard as Telegram's JSON ({"inline_keyboard": [...]}).
     markup: dict | None = Field(default=None, sa_column=Column(JSON))
     # If the chat blocked the bot or is gone: another message to queue, e.g. telling the
     # officer that their message to the reporter could not be delivered ({chat_id, text}).
     on_failure: dict | None = Field(default=None, sa_column=Column(JSON))
+    # What an owed kind needs to be made at send time (the chart's figures, the export's
+    # scope and period, a file_id and caption); None for plain messages.
+    payload: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     # The instance that claimed it (pending → sending); a dead instance's rows are uncertain.
     claimed_by: int | None = Field(default=None, sa_type=sa.BigInteger)
 

@@ -117,8 +117,7 @@ async def test_admin_revokes_member_who_is_told_and_loses_access(bot):
     assert "Đã thu hồi" in done[0].text
     told = await officer.reply()
     assert "đã được quản trị viên thu hồi" in told.text
-    # The message comes from the outbox, the menu change right after the commit: either
-    # may be first, both within moments.
+    # The message and the menu change are both outbox rows of the revocation.
     await wait_until(lambda: officer.commands() == CITIZEN_COMMANDS)
     officer.mark()
     await officer.send("/start")

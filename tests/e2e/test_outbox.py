@@ -26,8 +26,12 @@ OFFICER = 2001
 
 
 async def _rows(bot, **where) -> list[Delivery]:
+    """The outbox rows matching `where`; the command menus owed when members joined are
+    left out unless asked for by kind."""
     async with bot.db.session() as session:
         stmt = select(Delivery).order_by(Delivery.id)
+        if "kind" not in where:
+            stmt = stmt.where(Delivery.kind != "commands")
         for name, value in where.items():
             stmt = stmt.where(getattr(Delivery, name) == value)
         return list((await session.exec(stmt)).all())
