@@ -55,7 +55,9 @@ _MAX = {Unit.PERCENT: 100.0, Unit.PER_MILLE: 1000.0, Unit.PER_100K: 100000.0,
         Unit.COUNT: 1_000_000.0, Unit.YES_NO: 1.0}
 MAX_DECIMALS = 2
 _NUMBER = re.compile(r"^[0-9]{1,7}(?:[.,][0-9]{1,2})?$")
-_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")  # 1.250 = one thousand two hundred…
+# 1.250 = one thousand two hundred and fifty (never 1,25: a decimal has at most two digits),
+# in any unit: "1.250" per 100.000 children, "1.000‰", "1.250,5".
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]{1,2})?$")
 _YES = {"co", "có", "yes", "y", "dat", "đạt", "1", "x"}
 _NO = {"khong", "không", "ko", "k", "no", "n", "chua", "chưa", "chua dat", "chưa đạt", "0"}
 
@@ -64,7 +66,8 @@ def parse_value(unit: Unit, text: str) -> float:
     """The value typed for a target of this unit, or InvalidInput("target_value_invalid").
 
     Accepts a Vietnamese decimal comma ("98,5") or a point, an optional unit sign after the
-    number ("95%", "4,8‰"), dots between thousands for counts ("1.250"), and for yes/no
+    number ("95%", "4,8‰"), dots between thousands in any unit ("1.250", "1.000‰"; a value
+    out of the unit's range, like "1.000" for a percentage, is refused), and for yes/no
     "có"/"không" (with or without diacritics)."""
     raw = " ".join(text.split()).strip().lower()
     if unit is Unit.YES_NO:
@@ -76,7 +79,7 @@ def parse_value(unit: Unit, text: str) -> float:
     for sign in ("%", "‰", "/100.000", "/100000", "trẻ", "tre", "vụ", "vu"):
         if raw.endswith(sign):
             raw = raw[: -len(sign)].strip()
-    if unit is Unit.COUNT and _THOUSANDS.match(raw):
+    if _THOUSANDS.match(raw):
         raw = raw.replace(".", "")
     if not _NUMBER.match(raw):
         raise InvalidInput("target_value_invalid")
