@@ -14,6 +14,8 @@ who is late. Plain Python: no Telegram, no database.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -113,6 +115,16 @@ def format_value(unit: Unit, value: float | None) -> str:
     if unit is Unit.PER_100K:
         return f"{number}/100.000"
     return f"{number}{unit.value}"
+
+
+def part_fingerprint(answers: dict[str, float], highlights: str | None,
+                     difficulties: str | None) -> str:
+    """Eight hex digits that change whenever an agency's part changes: the review screen's
+    Send button carries them, so a part edited since (by another member of the agency, or
+    an officer) is shown again instead of sent unseen."""
+    content = json.dumps([sorted((answers or {}).items()), highlights, difficulties],
+                         ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
