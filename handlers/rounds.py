@@ -16,7 +16,7 @@ from telegram.error import Forbidden
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_date
-from domain.errors import InvalidInput, NotAllowed
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import AgencyKind, Role
 from domain.targets import Stage, Unit, format_value, parse_value, rule_text
 from handlers import callback_data as cb
@@ -296,8 +296,16 @@ async def _took_answer(request: Request, pending: PendingInput, message) -> list
     """A typed answer: the target's value (checked against its unit) or one of the texts,
     for the question the person sees (by its code: never another target's)."""
     part_id, index = int(pending.data.get("part", 0)), int(pending.data.get("q", 0))
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    try:
+        view = await service.part_view(request.actor, part_id, session=request.session,
+                                       now=request.now)
+    except (NotAllowed, NotFound):
+        # Their role or agency changed since the question was asked: the form lets go of
+        # them (else every message would be refused until the input expires).
+        await _disarm(request)
+        return [Reply(_("The report form you were filling in is no longer yours (your role "
+                        "or agency has changed), so this message was not saved in it. /start "
+                        "shows what you can do now."))]
     if view.round.status != "open":
         await _disarm(request)
         return [review(view)]

@@ -214,6 +214,12 @@ async def test_stale_buttons_commands_and_a_restart_lose_nothing(fake, db, clock
         assert f"Câu hỏi 5/{TOTAL}" in q5.text
         again = await _press(hoa, q1, "Bỏ qua")
         assert f"Câu hỏi 2/{TOTAL}" in again.text and "95%" in again.text
+        # A restart, then the next morning: the question still on screen takes its answer.
+        await stop_application(bot.application)
+        bot = await start_bot(fake, db, clock)
+        clock.set(clock.now() + dt.timedelta(hours=20))
+        said = await _say(hoa, "96")
+        assert "Đã lưu: 96%" in said.text and f"Câu hỏi 3/{TOTAL}" in said.text
         # A command mid-form, then come back: the answers are all there.
         for command in ("/start", "/baotin", "/baocao"):
             said = await _say(hoa, command)
@@ -224,14 +230,14 @@ async def test_stale_buttons_commands_and_a_restart_lose_nothing(fake, db, clock
         hoa.mark()
         await hoa.send("/baocao")
         review = next(m for m in await _answers(hoa) if "bản nháp" in m.text)
-        for shown in ("550/100.000", "95%", "1.200", "Có"):
+        for shown in ("550/100.000", "96%", "1.200", "Có"):
             assert shown in review.text, review.text
         # The old Send of no screen, and the stale yes/no of question 4 after the restart.
         fixed = await _press(hoa, q4, "Không")
         assert f"Câu hỏi 5/{TOTAL}" in fixed.text
         del q2, q3
         part = await _part(bot)
-        assert part.answers == {"mt2": 550.0, "yt1": 95.0, "yt2": 1200.0, "yt3": 0.0}
+        assert part.answers == {"mt2": 550.0, "yt1": 96.0, "yt2": 1200.0, "yt3": 0.0}
         assert part.status == "draft"
     finally:
         await stop_application(bot.application)
@@ -318,6 +324,44 @@ async def test_strangers_pressing_a_forwarded_form(bot, hoa):
                 assert "Câu hỏi" not in said and "Đã gửi" not in said and "550" not in said
     part = await _part(bot)
     assert part.answers == {"mt2": 550.0} and part.status == "draft"
+
+
+async def test_targets_changed_while_typing_never_take_the_answer(bot, hoa, tmp_path):
+    """The administrator imports the set-up file again without target 5 while Hoa is on its
+    question: her "95" must not land on target 6, which now has that place."""
+    (request,) = await _open_round(bot, hoa)
+    question = await _press(hoa, request, "Điền báo cáo")
+    question = await _say(hoa, "550")
+    assert "Chỉ tiêu 5." in question.text
+    setup_file = tmp_path / "minh-tan.toml"
+    without = HEALTH_TARGETS.split("[[targets]]")
+    setup_file.write_text(EXAMPLE_SETUP.read_text("utf-8") + "[[targets]]".join(
+        [without[0], *without[2:]]), "utf-8")
+    async with bot.db.session() as session:
+        await import_setup(load_setup_file(setup_file), session=session, now=bot.clock.now())
+    said = await _say(hoa, "95")
+    assert "Chưa có gì được lưu" in said.text and "Chỉ tiêu 6." in said.text
+    assert (await _part(bot)).answers == {"mt2": 550.0}
+    said = await _say(hoa, "600")
+    assert "Đã lưu: 600." in said.text
+    assert (await _part(bot)).answers == {"mt2": 550.0, "yt2": 600.0}
+
+
+async def test_a_member_who_left_the_agency_mid_form_is_not_stuck(bot, hoa):
+    from storage.models import Member
+
+    (request,) = await _open_round(bot, hoa)
+    await _press(hoa, request, "Điền báo cáo")
+    async with bot.db.session() as session:
+        member = (await session.exec(select(Member).where(
+            Member.telegram_user_id == hoa.id))).one()
+        member.active, member.revoked_at = False, bot.clock.now()
+        session.add(member)
+    said = await _say(hoa, "550")
+    assert "Đã lưu" not in said.text
+    assert (await _part(bot)).answers == {}
+    again = await _say(hoa, "Xin chào")
+    assert again.text != said.text  # not the same refusal for every message from now on
 
 
 # --- random sequences -------------------------------------------------------------------
