@@ -230,15 +230,36 @@ def refusal(agency_name: str | None = None) -> Reply:
                    "part."))
 
 
+async def _refused(request: Request, agency_id: int) -> Reply:
+    """Why this person may not fill the agency's part: another agency's member is told whose
+    part it is; anyone else that only the agency and the commune's officers may."""
+    from storage.units import get_agency
+
+    if request.actor.role is not Role.AGENCY_MEMBER:
+        return refusal()
+    agency = await get_agency(agency_id, session=request.session)
+    return refusal(agency.name if agency is not None else None)
+
+
 async def _open_for(request: Request, round_id: int, agency_id: int) -> service.PartView | Reply:
     try:
         return await service.open_part(request.actor, round_id, agency_id,
                                        session=request.session, now=request.now)
     except NotAllowed:
-        from storage.units import get_agency
+        return await _refused(request, agency_id)
 
-        agency = await get_agency(agency_id, session=request.session)
-        return refusal(agency.name if agency is not None else None)
+
+async def _pressed_part(request: Request, part_id: int) -> service.PartView | Reply:
+    """The part a form button names, or the refusal (a forwarded form pressed by someone
+    else is told whose part it is, not that "the case changed")."""
+    try:
+        return await service.part_view(request.actor, part_id, session=request.session,
+                                       now=request.now)
+    except NotAllowed:
+        from storage.rounds import get_part_by_id
+
+        part = await get_part_by_id(part_id, session=request.session)
+        return await _refused(request, part.agency_id if part is not None else 0)
 
 
 def _privately(request: Request, reply: Reply) -> Reply:
@@ -268,8 +289,9 @@ async def open_pressed(request: Request) -> Reply | list[Reply]:
 async def question_pressed(request: Request) -> Reply:
     """Asks question N (a skip, or "change answers")."""
     part_id, index = request.callback.int_arg(0), request.callback.int_arg(1)
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    view = await _pressed_part(request, part_id)
+    if isinstance(view, Reply):
+        return view
     if view.round.status != "open":
         return review(view)
     return await ask(request, view, max(index, 0))
@@ -280,8 +302,9 @@ async def yes_no_pressed(request: Request) -> Reply:
     """Stores a yes/no answer and asks the next question."""
     part_id, index = request.callback.int_arg(0), request.callback.int_arg(1)
     value = request.callback.int_arg(2)
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    view = await _pressed_part(request, part_id)
+    if isinstance(view, Reply):
+        return view
     if view.round.status != "open":
         return review(view)
     if not 0 <= index < len(view.lines) or view.lines[index].spec.unit is not Unit.YES_NO:
@@ -374,8 +397,9 @@ async def _took_text(request: Request, view: service.PartView, pending: PendingI
 
 @handles
 async def review_pressed(request: Request) -> Reply:
-    view = await service.part_view(request.actor, request.callback.int_arg(0),
-                                   session=request.session, now=request.now)
+    view = await _pressed_part(request, request.callback.int_arg(0))
+    if isinstance(view, Reply):
+        return view
     await _disarm(request)
     return review(view)
 
@@ -383,8 +407,9 @@ async def review_pressed(request: Request) -> Reply:
 @handles
 async def save_pressed(request: Request) -> Reply:
     """Stops the questions; everything answered is kept."""
-    view = await service.part_view(request.actor, request.callback.int_arg(0),
-                                   session=request.session, now=request.now)
+    view = await _pressed_part(request, request.callback.int_arg(0))
+    if isinstance(view, Reply):
+        return view
     await _disarm(request)
     if view.round.status != "open":
         return review(view)
@@ -398,6 +423,9 @@ async def send_pressed(request: Request) -> list[Reply]:
     today = request.runtime.local_now().date()
     part_id = request.callback.int_arg(0)
     seen = request.callback.args[1] if len(request.callback.args) > 1 else None
+    refused = await _pressed_part(request, part_id)
+    if isinstance(refused, Reply):
+        return [refused]
     try:
         sent = await service.send_part(request.actor, part_id, session=request.session,
                                        now=request.now, today=today, seen=seen)

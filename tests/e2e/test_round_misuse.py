@@ -322,6 +322,11 @@ async def test_strangers_pressing_a_forwarded_form(bot, hoa):
                 said = " ".join(m.text for m in await _answers(stranger))
                 assert said, button
                 assert "Câu hỏi" not in said and "Đã gửi" not in said and "550" not in said
+                assert "vụ việc" not in said and "⛔" in said, said  # whose part, not "a case"
+                if stranger is tuan:
+                    assert "Trạm Y tế xã" in said
+                else:
+                    assert "cơ quan mình" not in said  # a citizen has no agency
     part = await _part(bot)
     assert part.answers == {"mt2": 550.0} and part.status == "draft"
 
