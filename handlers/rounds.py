@@ -143,6 +143,8 @@ async def ask(request: Request, view: service.PartView, index: int, *,
         await _disarm(request)
         return review(view, prefix=prefix)
     data = {"part": part.id, "q": index, "code": question_code(view, index)}
+    if answered := await _answered_messages(request, part.id):
+        data["answered"] = answered
     if taken:
         data["taken"] = taken
     if continued:
@@ -315,6 +317,53 @@ async def yes_no_pressed(request: Request) -> Reply:
     return await ask(request, view, index + 1)
 
 
+ANSWERED_KEPT = 20  # typed answers remembered per person, for edits of them
+
+
+async def _answered_messages(request: Request, part_id: int, *,
+                             add: tuple[int, str] | None = None) -> dict[str, str]:
+    """Which of the person's messages answered which target of this part (the newest
+    ANSWERED_KEPT), carried from question to question: an edit of one corrects that target."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    answered = (dict(pending.data.get("answered", {}))
+                if pending is not None and pending.kind == INPUT
+                and pending.data.get("part") == part_id else {})
+    if add is not None:
+        answered[str(add[0])] = add[1]
+    return dict(list(answered.items())[-ANSWERED_KEPT:])
+
+
+async def _took_edit(request: Request, view: service.PartView, pending: PendingInput,
+                     message) -> Reply:  # noqa: ANN001
+    """An answer edited afterwards (Telegram sends the edit as an update of its own): it
+    corrects the target that message answered, never the question asked now."""
+    index = int(pending.data.get("q", 0))
+    again = {"taken": int(pending.data.get("taken", 0)),
+             "continued": bool(pending.data.get("continued"))}
+    code = pending.data.get("answered", {}).get(str(message.message_id))
+    line = next((line for line in view.lines if line.target.code == code), None)
+    if line is None or message.text is None:
+        return await ask(request, view, index, **again, prefix=_(
+            "✏️ I do not read edited messages here: nothing was changed. To change an answer, "
+            "send it again when its question is asked, or use ✏️ Change answers on the "
+            "review.") + "\n\n")
+    try:
+        value = parse_value(line.spec.unit, message.text)
+    except InvalidInput:
+        return await ask(request, view, index, **again, prefix=_(
+            "⚠️ Your edit for target {number} cannot be used: please type {hint}. The answer "
+            "stays {value}.").format(number=esc(line.spec.number),
+                                     hint=unit_hint(line.spec.unit),
+                                     value=esc(format_value(line.spec.unit, line.value) or "—"))
+            + "\n\n")
+    view = await service.set_answer(request.actor, view.part.id, line.target.code, value,
+                                    session=request.session, now=request.now)
+    return await ask(request, view, index, **again, prefix=_(
+        "✏️ Corrected: target {number} is now {value}.").format(
+        number=esc(line.spec.number), value=esc(format_value(line.spec.unit, value))) + "\n\n")
+
+
 async def _took_answer(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
     """A typed answer: the target's value (checked against its unit) or one of the texts,
     for the question the person sees (by its code: never another target's)."""
@@ -332,6 +381,8 @@ async def _took_answer(request: Request, pending: PendingInput, message) -> list
     if view.round.status != "open":
         await _disarm(request)
         return [review(view)]
+    if request.update.edited_message is not None:
+        return [await _took_edit(request, view, pending, message)]
     code = pending.data.get("code")
     if code is not None and question_code(view, index) != code:
         return [await ask(request, view, index, prefix=_(
@@ -350,9 +401,18 @@ async def _took_answer(request: Request, pending: PendingInput, message) -> list
                 "saved.").format(hint=unit_hint(line.spec.unit)) + "\n\n")]
         view = await service.set_answer(request.actor, part_id, line.target.code, value,
                                         session=request.session, now=request.now)
+        await _remember_answer(request, pending, message.message_id, line.target.code)
         return [await ask(request, view, index + 1, prefix=_("Saved: {value}.").format(
             value=esc(format_value(line.spec.unit, value))) + "\n\n")]
     return [await _took_text(request, view, pending, text)]
+
+
+async def _remember_answer(request: Request, pending: PendingInput, message_id: int,
+                           code: str) -> None:
+    """Notes that this message answered `code` (the next question carries it on)."""
+    pending.data["answered"] = await _answered_messages(
+        request, int(pending.data.get("part", 0)), add=(message_id, code))
+    await cases_service.save_input(pending, session=request.session)
 
 
 TELEGRAM_LIMIT = 4096  # Telegram splits a longer message into pieces of this length

@@ -352,6 +352,40 @@ async def test_targets_changed_while_typing_never_take_the_answer(bot, hoa, tmp_
     assert (await _part(bot)).answers == {"mt2": 550.0, "yt2": 600.0}
 
 
+async def test_an_answer_edited_afterwards_never_lands_on_the_next_question(bot, hoa):
+    """Hoa types 95 for target 5, then edits that message to 96 (Telegram sends the edit as
+    an update of its own) while the form is on target 6, a count."""
+    (request,) = await _open_round(bot, hoa)
+    question = await _press(hoa, request, "Điền báo cáo")
+    await _say(hoa, "550")
+    await _say(hoa, "95")
+    typed = hoa.chat.messages[max(mid for mid, m in hoa.chat.messages.items()
+                                  if m.get("text") == "95")]
+
+    async def edit(message: dict, text: str) -> str:
+        hoa.mark()
+        await bot.fake.push_update("edited_message", {**message, "text": text,
+                                                      "edit_date": message["date"] + 5})
+        return " ".join(m.text for m in await _answers(hoa))
+
+    said = await edit(typed, "96")
+    assert "Đã sửa: chỉ tiêu 5 bây giờ là 96%" in said and f"Câu hỏi 3/{TOTAL}" in said
+    assert (await _part(bot)).answers == {"mt2": 550.0, "yt1": 96.0}  # not 96 on target 6
+    said = await edit(typed, "960")
+    assert "không dùng được" in said and "96%" in said
+    assert (await _part(bot)).answers == {"mt2": 550.0, "yt1": 96.0}
+    # An edit of a message that answered nothing: not read, said so.
+    hoa.mark()
+    await hoa.send("xin chào")
+    await _answers(hoa)
+    hello = hoa.chat.messages[max(mid for mid, m in hoa.chat.messages.items()
+                                  if m.get("text") == "xin chào")]
+    said = await edit(hello, "12")
+    assert "không đọc tin nhắn đã sửa" in said
+    assert (await _part(bot)).answers == {"mt2": 550.0, "yt1": 96.0}
+    del question
+
+
 async def test_a_member_who_left_the_agency_mid_form_is_not_stuck(bot, hoa):
     from storage.models import Member
 
