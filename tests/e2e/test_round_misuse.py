@@ -431,10 +431,12 @@ async def _current_question(bot, user_id: int) -> int | None:
 @pytest.mark.parametrize("seed", range(30))
 async def test_random_sequences_keep_the_invariants(fake, db, clock, commune, tmp_path,
                                                     seed, caplog):
-    """Type a value, press a visible button, press a stale one, send a command, restart:
-    after each step the bot has answered, nothing typed is lost or put on another target,
-    a review shows what the part holds, and nothing changes after the lock."""
-    from domain.targets import Unit, format_value
+    """Type a value, edit an earlier answer, press a visible button, press a stale one, send
+    a command, restart, and (once) the officer locks: after each step the bot has answered
+    with no error in its log, nothing typed is lost or put on another target, a review shows
+    what the part holds, and nothing changes after the lock."""
+    from domain.targets import Unit, format_value, parse_value
+    from tests.e2e.flows import joined
 
     caplog.set_level(logging.INFO)
     rng = random.Random(seed)
@@ -442,23 +444,37 @@ async def test_random_sequences_keep_the_invariants(fake, db, clock, commune, tm
     try:
         await _load_setup(bot, tmp_path)
         hoa = await _member(bot, 3002, "Hoa")
+        officer = await joined(bot, 2001, "Hùng", "Người làm công tác bảo vệ trẻ em")
         (request,) = await _open_round(bot, hoa)
         seen: list[SentMessage] = [request]
         answers_now: dict[str, float] = {}
         texts_now: dict[str, str | None] = {"highlights": None, "difficulties": None}
+        is_locked = False
+        locked: RoundPart | None = None  # the part as it was when the officer locked
         log: list[str] = []
         for step in range(rng.randint(8, 15)):
-            action = rng.choice(("type", "type", "type", "press", "press", "stale", "command",
-                                 "restart"))
-            where = f"seed {seed} step {step} {action}"
+            action = rng.choice(("type", "type", "type", "edit", "press", "press", "stale",
+                                 "command", "restart", "lock"))
+            where = f"seed {seed} step {step} {action} after {log}"
             q = await _current_question(bot, hoa.id)
             if action == "restart":
                 log.append("restart")
                 await stop_application(bot.application)
                 bot = await start_bot(fake, db, clock)
                 continue
+            if action == "lock":
+                if not is_locked:
+                    is_locked = True
+                    log.append("lock")
+                    board = await _say(officer, "/baocao")
+                    confirm = await _press(officer, board, "Khóa")
+                    await _press(officer, confirm, "Có, khóa")
+                    locked = await _part(bot)
+                continue
             expect_answers = dict(answers_now)
             text_typed: tuple[str, str] | None = None
+            edited: str | None = None  # the target an edit may change
+            parsed = cb.CallbackData("?", "?")
             hoa.mark()
             if action == "type":
                 if q is not None and q < len(CODES):
@@ -474,6 +490,18 @@ async def test_random_sequences_keep_the_invariants(fake, db, clock, commune, tm
                     typed = rng.choice(("550", "xin chào"))
                 await hoa.send(typed)
                 log.append(f"type {typed[:12]!r} at q={q}")
+            elif action == "edit":
+                mine = [m for m in hoa.chat.messages.values()
+                        if m.get("from", {}).get("id") == hoa.id
+                        and not (m.get("text") or "/").startswith("/")]
+                if not mine:
+                    continue
+                message = rng.choice(mine)
+                new = rng.choice([v for values in VALUES.values() for v in values])
+                log.append(f"edit {message.get('text', '')[:12]!r} to {new!r}")
+                await bot.fake.push_update("edited_message", {**message, "text": new,
+                                                              "edit_date": message["date"] + 1})
+                edited = new
             elif action == "command":
                 command = rng.choice(("/start", "/baocao", "/baotin", "/help"))
                 log.append(command)
@@ -485,8 +513,8 @@ async def test_random_sequences_keep_the_invariants(fake, db, clock, commune, tm
                 if not buttons:
                     continue
                 button = rng.choice(buttons)
-                parsed = cb.parse(button["callback_data"]) or cb.CallbackData("?", "?")
-                if parsed and parsed.feature == "br" and parsed.action == "yn":
+                parsed = cb.parse(button["callback_data"]) or parsed
+                if parsed.feature == "br" and parsed.action == "yn":
                     expect_answers[CODES[parsed.int_arg(1)]] = float(parsed.int_arg(2))
                 log.append(f"{action} {button['callback_data']} on {message.text[:30]!r}")
                 await hoa.press_data(message, button["callback_data"])
@@ -495,25 +523,38 @@ async def test_random_sequences_keep_the_invariants(fake, db, clock, commune, tm
             except AssertionError as silence:
                 if action in ("press", "stale") and parsed.feature != "br":
                     continue  # the menu pressed again: the same screen, nothing to edit
-                raise AssertionError(f"{where}: silence ({log})") from silence
+                raise AssertionError(f"{where}: silence") from silence
             seen += said
             part = await _part(bot)
             held = dict(part.answers) if part is not None else {}
-            assert held == expect_answers, where
-            answers_now = held
             texts = ({"highlights": part.highlights, "difficulties": part.difficulties}
                      if part is not None else {"highlights": None, "difficulties": None})
-            if text_typed is not None:
-                which, typed = text_typed
-                assert (texts[which] or "").endswith(typed), where
-                other = "difficulties" if which == "highlights" else "highlights"
-                assert texts[other] == texts_now[other], where
-            else:
+            if is_locked:  # nothing changes after the lock
+                assert (part is None) == (locked is None), where
+                if part is not None:
+                    assert (held, texts["highlights"], texts["difficulties"], part.status) == (
+                        locked.answers, locked.highlights, locked.difficulties,
+                        locked.status), where
+            elif edited is not None:  # an edit changes at most one target, to its own value
+                changed = {c for c in set(held) | set(answers_now)
+                           if held.get(c) != answers_now.get(c)}
+                assert len(changed) <= 1, where
+                for code in changed:
+                    assert held[code] == parse_value(Unit(UNITS[code]), edited), where
                 assert texts == texts_now, where
-            texts_now = texts
+            else:
+                assert held == expect_answers, where
+                if text_typed is not None:
+                    which, typed = text_typed
+                    assert (texts[which] or "").endswith(typed), where
+                    other = "difficulties" if which == "highlights" else "highlights"
+                    assert texts[other] == texts_now[other], where
+                else:
+                    assert texts == texts_now, where
+            answers_now, texts_now = held, texts
             last = said[-1]
             if "bản nháp, chưa gửi" in last.text or "(đã gửi)" in last.text:
-                for code, value in held.items():
+                for code, value in held.items():  # the review shows what the part holds
                     assert format_value(Unit(UNITS[code]), value) in last.text, where
             assert not [r for r in caplog.records if r.levelno >= logging.ERROR], where
     finally:
