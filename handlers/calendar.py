@@ -211,6 +211,10 @@ async def edit_event(request: Request) -> Reply:
     code, rest = raw[1].lower(), raw[2].strip()  # codes are lower case; "BAO-CAO-NAM" too
     plain = plain_words(rest)
     changes: dict = {}
+    try:  # who may, and which event, before what to change: "/event foo 30/2" names both
+        await service.editable_event(request.actor, code, session=request.session)
+    except NotFound:
+        return Reply(_unknown_event(code, rest if _is_date_change(plain) else ""))
     try:
         if plain.rstrip(".!") in _OFF_WORDS | _ON_WORDS:  # "tắt.", "Tắt đi", "bật lại"
             changes["active"] = plain.rstrip(".!") in _ON_WORDS
@@ -276,6 +280,13 @@ async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -
     else:
         text += "\n" + _("That date is past: no reminder will be sent.")
     return text
+
+
+def _is_date_change(plain: str) -> bool:
+    """Whether /event's words after the code are a date (not a switch or a keyword)."""
+    keywords = (*_LEAD_WORDS, *_AUDIENCE_WORDS, *_MESSAGE_WORDS)
+    return plain.rstrip(".!") not in _OFF_WORDS | _ON_WORDS and _after(
+        keywords, plain, plain) is None
 
 
 def _unknown_event(code: str, rule_text: str) -> str:
