@@ -300,6 +300,32 @@ async def test_the_officer_locks_while_a_member_is_on_the_review_screen(bot, hoa
     assert "khóa" in said.text and "thử lại" not in said.text
 
 
+async def test_send_and_lock_at_the_same_moment(bot, hoa, officer):
+    """Hoa presses Send as the officer confirms the lock: either her part was sent before the
+    lock (and is in the compiled report) or it was refused; never sent after the lock."""
+    from storage.models import AuditEntry
+
+    (request,) = await _open_round(bot, hoa)
+    question = await _press(hoa, request, "Điền báo cáo")
+    await _say(hoa, "550")
+    review = await _press(hoa, question, "Xem lại")
+    board = await _say(officer, "/baocao")
+    confirm = await _press(officer, board, "Khóa")
+    hoa.mark()
+    officer.mark()
+    await asyncio.gather(hoa.press(review, "Gửi"), officer.press(confirm, "Có, khóa"))
+    await _answers(hoa)
+    await _answers(officer)
+    async with bot.db.session() as session:
+        actions = [a.action for a in (await session.exec(
+            select(AuditEntry).order_by(AuditEntry.id))).all()]
+    part = await _part(bot)
+    if part.status == "sent":
+        assert actions.index("round_part_sent") < actions.index("round_locked")
+    else:
+        assert "round_part_sent" not in actions
+
+
 async def test_strangers_pressing_a_forwarded_form(bot, hoa):
     tuan = await _member(bot, 3003, "Tuấn", "Công an xã")
     (request,) = await _open_round(bot, hoa)
