@@ -14,6 +14,8 @@ who is late. Plain Python: no Telegram, no database.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -55,7 +57,9 @@ _MAX = {Unit.PERCENT: 100.0, Unit.PER_MILLE: 1000.0, Unit.PER_100K: 100000.0,
         Unit.COUNT: 1_000_000.0, Unit.YES_NO: 1.0}
 MAX_DECIMALS = 2
 _NUMBER = re.compile(r"^[0-9]{1,7}(?:[.,][0-9]{1,2})?$")
-_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+$")  # 1.250 = one thousand two hundred…
+# 1.250 = one thousand two hundred and fifty (never 1,25: a decimal has at most two digits),
+# in any unit: "1.250" per 100.000 children, "1.000‰", "1.250,5".
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]{1,2})?$")
 _YES = {"co", "có", "yes", "y", "dat", "đạt", "1", "x"}
 _NO = {"khong", "không", "ko", "k", "no", "n", "chua", "chưa", "chua dat", "chưa đạt", "0"}
 
@@ -64,7 +68,8 @@ def parse_value(unit: Unit, text: str) -> float:
     """The value typed for a target of this unit, or InvalidInput("target_value_invalid").
 
     Accepts a Vietnamese decimal comma ("98,5") or a point, an optional unit sign after the
-    number ("95%", "4,8‰"), dots between thousands for counts ("1.250"), and for yes/no
+    number ("95%", "4,8‰"), dots between thousands in any unit ("1.250", "1.000‰"; a value
+    out of the unit's range, like "1.000" for a percentage, is refused), and for yes/no
     "có"/"không" (with or without diacritics)."""
     raw = " ".join(text.split()).strip().lower()
     if unit is Unit.YES_NO:
@@ -76,7 +81,7 @@ def parse_value(unit: Unit, text: str) -> float:
     for sign in ("%", "‰", "/100.000", "/100000", "trẻ", "tre", "vụ", "vu"):
         if raw.endswith(sign):
             raw = raw[: -len(sign)].strip()
-    if unit is Unit.COUNT and _THOUSANDS.match(raw):
+    if _THOUSANDS.match(raw):
         raw = raw.replace(".", "")
     if not _NUMBER.match(raw):
         raise InvalidInput("target_value_invalid")
@@ -110,6 +115,16 @@ def format_value(unit: Unit, value: float | None) -> str:
     if unit is Unit.PER_100K:
         return f"{number}/100.000"
     return f"{number}{unit.value}"
+
+
+def part_fingerprint(answers: dict[str, float], highlights: str | None,
+                     difficulties: str | None) -> str:
+    """Eight hex digits that change whenever an agency's part changes: the review screen's
+    Send button carries them, so a part edited since (by another member of the agency, or
+    an officer) is shown again instead of sent unseen."""
+    content = json.dumps([sorted((answers or {}).items()), highlights, difficulties],
+                         ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True)

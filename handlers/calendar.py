@@ -169,8 +169,9 @@ async def year_calendar(request: Request) -> list[Reply]:
     return [Reply(text) for text in chunks(blocks, header)]
 
 
-_OFF_WORDS = {"tat", "off"}
-_ON_WORDS = {"bat", "on"}
+_OFF_WORDS = {"tat", "tat di", "off"}
+_ON_WORDS = {"bat", "bat lai", "bat len", "on"}
+_ALL_WORDS = ("tat ca", "ca xa")  # what the refusal itself glosses "all" with
 _LEAD_WORDS = ("nhac", "leads", "lead days")
 _AUDIENCE_WORDS = ("gui cho", "doi tuong", "audience")
 _MESSAGE_WORDS = ("noi dung", "message")
@@ -207,17 +208,25 @@ async def edit_event(request: Request) -> Reply:
     raw = (request.update.effective_message.text or "").split(maxsplit=2)
     if len(raw) < 3:
         return Reply(_event_help())
-    code, rest = raw[1], raw[2].strip()
+    code, rest = raw[1].lower(), raw[2].strip()  # codes are lower case; "BAO-CAO-NAM" too
     plain = plain_words(rest)
     changes: dict = {}
+    try:  # who may, and which event, before what to change: "/event foo 30/2" names both
+        await service.editable_event(request.actor, code, session=request.session)
+    except NotFound:
+        return Reply(_unknown_event(code, rest if _is_date_change(plain) else ""))
     try:
-        if plain in _OFF_WORDS | _ON_WORDS:
-            changes["active"] = plain in _ON_WORDS
+        if plain.rstrip(".!") in _OFF_WORDS | _ON_WORDS:  # "tắt.", "Tắt đi", "bật lại"
+            changes["active"] = plain.rstrip(".!") in _ON_WORDS
         elif (leads := _after(_LEAD_WORDS, plain, rest)) is not None:
-            if not re.fullmatch(r"[\d\s,;]+", leads):
+            numbers = re.findall(r"\d+", leads)
+            # Every number typed counts: "14 7 1000" is refused, never read as "14 7".
+            if not re.fullmatch(r"[\d\s,;]+", leads) or any(len(n) > 3 for n in numbers):
                 raise InvalidInput("lead_days_invalid")
-            changes["lead_days"] = [int(n) for n in re.findall(r"\d+", leads) if len(n) <= 3]
+            changes["lead_days"] = [int(n) for n in numbers]
         elif (who := _after(_AUDIENCE_WORDS, plain, rest)) is not None:
+            if plain_words(who).rstrip(".") in _ALL_WORDS:
+                who = "all"
             changes["audience"] = [w for w in re.split(r"[\s,;]+", who.lower()) if w]
         elif (message := _after(_MESSAGE_WORDS, plain, rest)) is not None:
             changes["message"] = message
@@ -271,6 +280,13 @@ async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -
     else:
         text += "\n" + _("That date is past: no reminder will be sent.")
     return text
+
+
+def _is_date_change(plain: str) -> bool:
+    """Whether /event's words after the code are a date (not a switch or a keyword)."""
+    keywords = (*_LEAD_WORDS, *_AUDIENCE_WORDS, *_MESSAGE_WORDS)
+    return plain.rstrip(".!") not in _OFF_WORDS | _ON_WORDS and _after(
+        keywords, plain, plain) is None
 
 
 def _unknown_event(code: str, rule_text: str) -> str:

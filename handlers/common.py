@@ -163,6 +163,9 @@ INVALID_INPUT_MESSAGES = {
     "cases_commune_only": lambda: _("Case lists are for the officers of a commune. At "
                                     "province level only aggregate numbers are shown."),
     "choose_button": lambda: _("Please answer with the buttons above."),
+    "round_locked": lambda: _("🔒 This report round is locked: the officer has compiled the "
+                              "report, so nothing can be changed any more. /baocao shows what "
+                              "was sent."),
     "blank_text": lambda: _("That message has no visible text (only spaces or invisible "
                             "characters). Please type the words themselves."),
     "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),

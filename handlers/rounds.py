@@ -15,7 +15,7 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.i18n import _, vi_date
-from domain.errors import InvalidInput, NotAllowed
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import AgencyKind, Role
 from domain.targets import Stage, Unit, format_value, parse_value, rule_text
 from handlers import callback_data as cb
@@ -122,17 +122,35 @@ def _form_row(part_id: int) -> list[tuple[str, str]]:
             (_("💾 Save, finish later"), cb.build(BR, "sv", part_id))]
 
 
+def question_code(view: service.PartView, index: int) -> str | None:
+    """What question `index` asks about: a target's code, or "highlights"/"difficulties"."""
+    if 0 <= index < len(view.lines):
+        return view.lines[index].target.code
+    if len(view.lines) <= index < _questions(view):
+        return service.TEXTS[index - len(view.lines)]
+    return None
+
+
 async def ask(request: Request, view: service.PartView, index: int, *,
-              prefix: str = "") -> Reply:
-    """Asks question `index` of the part (and waits for the typed answer)."""
+              prefix: str = "", taken: int = 0, continued: bool = False) -> Reply:
+    """Asks question `index` of the part (and waits for the typed answer). For a text,
+    `taken` counts the messages already taken on this visit (the next one is added to
+    them); `continued`: the last message was refused at Telegram's length limit, so the
+    next one is the rest of it."""
     part = view.part
     total = _questions(view)
     if index >= total:
         await _disarm(request)
         return review(view, prefix=prefix)
-    await cases_service.expect_input(
-        request.user_id, INPUT, session=request.session, now=request.now,
-        data={"part": part.id, "q": index})
+    data = {"part": part.id, "q": index, "code": question_code(view, index)}
+    if answered := await _answered_messages(request, part.id):
+        data["answered"] = answered
+    if taken:
+        data["taken"] = taken
+    if continued:
+        data["continued"] = True
+    await cases_service.expect_input(request.user_id, INPUT, session=request.session,
+                                     now=request.now, data=data)
     step = _("Question {n}/{total}").format(n=index + 1, total=total)
     skip = (_("⏭ Skip"), cb.build(BR, "q", part.id, index + 1))
     if index < len(view.lines):
@@ -165,9 +183,13 @@ async def ask(request: Request, view: service.PartView, index: int, *,
              if which == "highlights" else
              _("<b>Difficulties and proposals</b> (khó khăn, kiến nghị): type a short text."))
     lines = [prefix + f"<b>{esc(view.agency.name)}</b> · {step}", "", title,
-             _("At most 2.000 characters, in one message.")]
+             _("At most 2.000 characters in all.") if not taken else
+             _("You may add more in another message ({n}/2.000 characters so far), or go "
+               "on.").format(n=f"{len(current or ''):,}".replace(",", "."))]
     if current:
         lines += ["", _("Now: {text}").format(text=esc(current[:TEXT_PREVIEW]))]
+    if current:
+        skip = (_("➡️ Next"), cb.build(BR, "q", part.id, index + 1))
     return Reply("\n".join(lines), keyboard([[skip], _form_row(part.id)]))
 
 
@@ -190,7 +212,7 @@ def review(view: service.PartView, *, prefix: str = "") -> Reply:
         return Reply(fit(lines))
     send_label = _("📤 Send the corrections") if part.status == "sent" else _("📤 Send")
     rows = [[(_("✏️ Change answers"), cb.build(BR, "q", part.id, 0))],
-            [(send_label, cb.build(BR, "snd", part.id))],
+            [(send_label, cb.build(BR, "snd", part.id, view.fingerprint))],
             [(_("💾 Save, finish later"), cb.build(BR, "sv", part.id))]]
     return Reply(fit(lines), keyboard(rows))
 
@@ -210,15 +232,36 @@ def refusal(agency_name: str | None = None) -> Reply:
                    "part."))
 
 
+async def _refused(request: Request, agency_id: int) -> Reply:
+    """Why this person may not fill the agency's part: another agency's member is told whose
+    part it is; anyone else that only the agency and the commune's officers may."""
+    from storage.units import get_agency
+
+    if request.actor.role is not Role.AGENCY_MEMBER:
+        return refusal()
+    agency = await get_agency(agency_id, session=request.session)
+    return refusal(agency.name if agency is not None else None)
+
+
 async def _open_for(request: Request, round_id: int, agency_id: int) -> service.PartView | Reply:
     try:
         return await service.open_part(request.actor, round_id, agency_id,
                                        session=request.session, now=request.now)
     except NotAllowed:
-        from storage.units import get_agency
+        return await _refused(request, agency_id)
 
-        agency = await get_agency(agency_id, session=request.session)
-        return refusal(agency.name if agency is not None else None)
+
+async def _pressed_part(request: Request, part_id: int) -> service.PartView | Reply:
+    """The part a form button names, or the refusal (a forwarded form pressed by someone
+    else is told whose part it is, not that "the case changed")."""
+    try:
+        return await service.part_view(request.actor, part_id, session=request.session,
+                                       now=request.now)
+    except NotAllowed:
+        from storage.rounds import get_part_by_id
+
+        part = await get_part_by_id(part_id, session=request.session)
+        return await _refused(request, part.agency_id if part is not None else 0)
 
 
 def _privately(request: Request, reply: Reply) -> Reply:
@@ -248,8 +291,9 @@ async def open_pressed(request: Request) -> Reply | list[Reply]:
 async def question_pressed(request: Request) -> Reply:
     """Asks question N (a skip, or "change answers")."""
     part_id, index = request.callback.int_arg(0), request.callback.int_arg(1)
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    view = await _pressed_part(request, part_id)
+    if isinstance(view, Reply):
+        return view
     if view.round.status != "open":
         return review(view)
     return await ask(request, view, max(index, 0))
@@ -260,8 +304,9 @@ async def yes_no_pressed(request: Request) -> Reply:
     """Stores a yes/no answer and asks the next question."""
     part_id, index = request.callback.int_arg(0), request.callback.int_arg(1)
     value = request.callback.int_arg(2)
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    view = await _pressed_part(request, part_id)
+    if isinstance(view, Reply):
+        return view
     if view.round.status != "open":
         return review(view)
     if not 0 <= index < len(view.lines) or view.lines[index].spec.unit is not Unit.YES_NO:
@@ -272,14 +317,77 @@ async def yes_no_pressed(request: Request) -> Reply:
     return await ask(request, view, index + 1)
 
 
+ANSWERED_KEPT = 20  # typed answers remembered per person, for edits of them
+
+
+async def _answered_messages(request: Request, part_id: int, *,
+                             add: tuple[int, str] | None = None) -> dict[str, str]:
+    """Which of the person's messages answered which target of this part (the newest
+    ANSWERED_KEPT), carried from question to question: an edit of one corrects that target."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    answered = (dict(pending.data.get("answered", {}))
+                if pending is not None and pending.kind == INPUT
+                and pending.data.get("part") == part_id else {})
+    if add is not None:
+        answered[str(add[0])] = add[1]
+    return dict(list(answered.items())[-ANSWERED_KEPT:])
+
+
+async def _took_edit(request: Request, view: service.PartView, pending: PendingInput,
+                     message) -> Reply:  # noqa: ANN001
+    """An answer edited afterwards (Telegram sends the edit as an update of its own): it
+    corrects the target that message answered, never the question asked now."""
+    index = int(pending.data.get("q", 0))
+    again = {"taken": int(pending.data.get("taken", 0)),
+             "continued": bool(pending.data.get("continued"))}
+    code = pending.data.get("answered", {}).get(str(message.message_id))
+    line = next((line for line in view.lines if line.target.code == code), None)
+    if line is None or message.text is None:
+        return await ask(request, view, index, **again, prefix=_(
+            "✏️ I do not read edited messages here: nothing was changed. To change an answer, "
+            "send it again when its question is asked, or use ✏️ Change answers on the "
+            "review.") + "\n\n")
+    try:
+        value = parse_value(line.spec.unit, message.text)
+    except InvalidInput:
+        return await ask(request, view, index, **again, prefix=_(
+            "⚠️ Your edit for target {number} cannot be used: please type {hint}. The answer "
+            "stays {value}.").format(number=esc(line.spec.number),
+                                     hint=unit_hint(line.spec.unit),
+                                     value=esc(format_value(line.spec.unit, line.value) or "—"))
+            + "\n\n")
+    view = await service.set_answer(request.actor, view.part.id, line.target.code, value,
+                                    session=request.session, now=request.now)
+    return await ask(request, view, index, **again, prefix=_(
+        "✏️ Corrected: target {number} is now {value}.").format(
+        number=esc(line.spec.number), value=esc(format_value(line.spec.unit, value))) + "\n\n")
+
+
 async def _took_answer(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    """A typed answer: the target's value (checked against its unit) or one of the texts."""
+    """A typed answer: the target's value (checked against its unit) or one of the texts,
+    for the question the person sees (by its code: never another target's)."""
     part_id, index = int(pending.data.get("part", 0)), int(pending.data.get("q", 0))
-    view = await service.part_view(request.actor, part_id, session=request.session,
-                                   now=request.now)
+    try:
+        view = await service.part_view(request.actor, part_id, session=request.session,
+                                       now=request.now)
+    except (NotAllowed, NotFound):
+        # Their role or agency changed since the question was asked: the form lets go of
+        # them (else every message would be refused until the input expires).
+        await _disarm(request)
+        return [Reply(_("The report form you were filling in is no longer yours (your role "
+                        "or agency has changed), so this message was not saved in it. /start "
+                        "shows what you can do now."))]
     if view.round.status != "open":
         await _disarm(request)
         return [review(view)]
+    if request.update.edited_message is not None:
+        return [await _took_edit(request, view, pending, message)]
+    code = pending.data.get("code")
+    if code is not None and question_code(view, index) != code:
+        return [await ask(request, view, index, prefix=_(
+            "⚠️ The questions changed while you were typing (the commune's targets were "
+            "updated). Nothing was saved: here is the question now.") + "\n\n")]
     text = message.text
     if text is None:
         return [Reply(_("Please type the answer as text.")), await ask(request, view, index)]
@@ -293,27 +401,65 @@ async def _took_answer(request: Request, pending: PendingInput, message) -> list
                 "saved.").format(hint=unit_hint(line.spec.unit)) + "\n\n")]
         view = await service.set_answer(request.actor, part_id, line.target.code, value,
                                         session=request.session, now=request.now)
+        await _remember_answer(request, pending, message.message_id, line.target.code)
         return [await ask(request, view, index + 1, prefix=_("Saved: {value}.").format(
             value=esc(format_value(line.spec.unit, value))) + "\n\n")]
+    return [await _took_text(request, view, pending, text)]
+
+
+async def _remember_answer(request: Request, pending: PendingInput, message_id: int,
+                           code: str) -> None:
+    """Notes that this message answered `code` (the next question carries it on)."""
+    pending.data["answered"] = await _answered_messages(
+        request, int(pending.data.get("part", 0)), add=(message_id, code))
+    await cases_service.save_input(pending, session=request.session)
+
+
+TELEGRAM_LIMIT = 4096  # Telegram splits a longer message into pieces of this length
+
+
+async def _took_text(request: Request, view: service.PartView, pending: PendingInput,
+                     text: str) -> Reply:
+    """A text answer: the first message on this visit replaces the text, the next ones are
+    added to it (an answer typed in several messages stays one answer); the question stays
+    until the person goes on. A text Telegram split in pieces is refused whole."""
+    index = int(pending.data.get("q", 0))
     which = service.TEXTS[min(index - len(view.lines), 1)]
+    taken = int(pending.data.get("taken", 0))
+    if pending.data.get("continued"):
+        return await ask(request, view, index, taken=taken,
+                         continued=len(text) >= TELEGRAM_LIMIT, prefix=_(
+            "⚠️ This is the rest of the long message before, which was not saved: this part "
+            "was not saved either. Please shorten the whole text to 2.000 characters and send "
+            "it again.") + "\n\n")
+    current = getattr(view.part, which) if taken else None
+    combined = f"{current}\n{text.strip()}" if current else text
     try:
-        view = await service.set_text(request.actor, part_id, which, text,
+        view = await service.set_text(request.actor, view.part.id, which, combined,
                                       session=request.session, now=request.now)
     except InvalidInput as problem:
         if problem.code not in ("round_text_too_long", "blank_text"):
             raise
-        hint = (_("⚠️ That is longer than 2.000 characters ({n}). Nothing was cut or saved: "
-                  "please shorten it and send it again.").format(n=len(text))
-                if problem.code == "round_text_too_long" else
-                _("⚠️ That message has no visible text. Please type the words themselves."))
-        return [await ask(request, view, index, prefix=hint + "\n\n")]
-    return [await ask(request, view, index + 1, prefix=_("Saved.") + "\n\n")]
+        if problem.code == "blank_text":
+            hint = _("⚠️ That message has no visible text. Please type the words themselves.")
+        elif current:
+            hint = _("⚠️ With this message the text would be longer than 2.000 characters "
+                     "({n}). It was not added: please shorten it, or go on.").format(
+                n=f"{len(combined):,}".replace(",", "."))
+        else:
+            hint = _("⚠️ That is longer than 2.000 characters ({n}). Nothing was cut or "
+                     "saved: please shorten it and send it again.").format(
+                n=f"{len(text):,}".replace(",", "."))
+        return await ask(request, view, index, taken=taken, prefix=hint + "\n\n",
+                         continued=len(text) >= TELEGRAM_LIMIT)
+    return await ask(request, view, index, taken=taken + 1, prefix=_("Saved.") + "\n\n")
 
 
 @handles
 async def review_pressed(request: Request) -> Reply:
-    view = await service.part_view(request.actor, request.callback.int_arg(0),
-                                   session=request.session, now=request.now)
+    view = await _pressed_part(request, request.callback.int_arg(0))
+    if isinstance(view, Reply):
+        return view
     await _disarm(request)
     return review(view)
 
@@ -321,9 +467,12 @@ async def review_pressed(request: Request) -> Reply:
 @handles
 async def save_pressed(request: Request) -> Reply:
     """Stops the questions; everything answered is kept."""
-    view = await service.part_view(request.actor, request.callback.int_arg(0),
-                                   session=request.session, now=request.now)
+    view = await _pressed_part(request, request.callback.int_arg(0))
+    if isinstance(view, Reply):
+        return view
     await _disarm(request)
+    if view.round.status != "open":
+        return review(view)
     return Reply(_("💾 Saved. Everything you answered is kept; send /baocao to continue "
                    "(before {date}).").format(date=vi_date(view.round.collect_on)))
 
@@ -332,8 +481,24 @@ async def save_pressed(request: Request) -> Reply:
 async def send_pressed(request: Request) -> list[Reply]:
     """Sends the part (or its corrections); the commune's officers are told."""
     today = request.runtime.local_now().date()
-    sent = await service.send_part(request.actor, request.callback.int_arg(0),
-                                   session=request.session, now=request.now, today=today)
+    part_id = request.callback.int_arg(0)
+    seen = request.callback.args[1] if len(request.callback.args) > 1 else None
+    refused = await _pressed_part(request, part_id)
+    if isinstance(refused, Reply):
+        return [refused]
+    try:
+        sent = await service.send_part(request.actor, part_id, session=request.session,
+                                       now=request.now, today=today, seen=seen)
+    except InvalidInput as problem:
+        if problem.code not in ("round_part_changed", "round_locked"):
+            raise
+        await _disarm(request)
+        view = await service.part_view(request.actor, part_id, session=request.session,
+                                       now=request.now)
+        prefix = (_("⚠️ Not sent: the part has just changed (another member of your agency "
+                    "or an officer edited it). Here it is now: check it and press Send "
+                    "again.") + "\n\n" if problem.code == "round_part_changed" else "")
+        return [review(view, prefix=prefix)]
     await _disarm(request)
     view = sent.view
     head = (_("✅ Corrections sent. They can be changed until the officer locks the round.")
@@ -599,7 +764,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(yes_no_pressed, pattern=p + r"yn:\d+:\d+:[01]$"),
         CallbackQueryHandler(review_pressed, pattern=p + r"rv:\d+$"),
         CallbackQueryHandler(save_pressed, pattern=p + r"sv:\d+$"),
-        CallbackQueryHandler(send_pressed, pattern=p + r"snd:\d+$"),
+        CallbackQueryHandler(send_pressed, pattern=p + r"snd:\d+(:[0-9a-f]{8})?$"),
         CallbackQueryHandler(board_pressed, pattern=p + r"b:\d+$"),
         CallbackQueryHandler(remind_pressed, pattern=p + r"rm:\d+:\d+$"),
         CallbackQueryHandler(lock_pressed, pattern=p + r"lk:\d+$"),

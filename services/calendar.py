@@ -124,6 +124,11 @@ async def _editable_event(actor: Actor, code: str, *, session: AsyncSession,
     return commune_id, event
 
 
+async def editable_event(actor: Actor, code: str, *, session: AsyncSession) -> CalendarEvent:
+    """The commune's event the actor may change; NotAllowed / NotFound("event") otherwise."""
+    return (await _editable_event(actor, code, session=session))[1]
+
+
 async def change_event_date(actor: Actor, code: str, rule_text: str, *, session: AsyncSession,
                             now: dt.datetime) -> CalendarEvent:
     """An administrator moves an event (provinces use 15/11, 20/11, 01/12...)."""

@@ -921,13 +921,17 @@ async def expect_input(user_id: int, kind: str, *, session: AsyncSession, now: d
 
 
 INPUT_TTL = dt.timedelta(hours=2)
+# The report round's form stays on its question while the round is open: an agency member
+# who answers after a meeting, or the next morning, still answers the question on screen.
+INPUT_TTLS = {"round": dt.timedelta(days=30)}
 
 
 async def pending_input(user_id: int, *, session: AsyncSession,
                         now: dt.datetime) -> PendingInput | None:
     """What this person is about to type, unless they left it for too long."""
     pending = await case_store.get_pending(user_id, session=session)
-    if pending is not None and now - pending.created_at > INPUT_TTL:
+    if pending is not None and now - pending.created_at > INPUT_TTLS.get(pending.kind,
+                                                                         INPUT_TTL):
         await case_store.clear_pending(user_id, session=session)
         return None
     return pending

@@ -27,6 +27,7 @@ from domain.targets import (
     check_value,
     collect_date,
     is_met,
+    part_fingerprint,
     round_dates,
 )
 from domain.text import is_blank
@@ -231,6 +232,12 @@ class PartView:
     part: RoundPart
     lines: list[TargetLine]
 
+    @property
+    def fingerprint(self) -> str:
+        """What the part holds now, in eight hex digits (see part_fingerprint)."""
+        return part_fingerprint(self.part.answers, self.part.highlights,
+                                self.part.difficulties)
+
 
 async def open_part(actor: Actor, round_id: int, agency_id: int, *, session: AsyncSession,
                     now: dt.datetime, create: bool = True) -> PartView:
@@ -256,8 +263,18 @@ async def open_part(actor: Actor, round_id: int, agency_id: int, *, session: Asy
 
 
 async def part_view(actor: Actor, part_id: int, *, session: AsyncSession,
-                    now: dt.datetime) -> PartView:
-    part = await store.get_part_by_id(part_id, session=session)
+                    now: dt.datetime, for_change: bool = False) -> PartView:
+    """The part after the checks. `for_change`: the round's row is held in share mode and
+    the part's row locked until the commit (PostgreSQL; SQLite has one writer anyway), so
+    two members typing at once both land, and nothing is written once the officer's lock
+    has committed."""
+    if for_change:
+        part = await store.get_part_by_id(part_id, session=session)
+        if part is not None:
+            await store.hold_round(part.round_id, session=session)
+            part = await store.lock_part(part_id, session=session)
+    else:
+        part = await store.get_part_by_id(part_id, session=session)
     if part is None:
         raise NotFound("part")
     return await open_part(actor, part.round_id, part.agency_id, session=session, now=now)
@@ -274,7 +291,7 @@ async def set_answer(actor: Actor, part_id: int, code: str, value: float | None,
                      session: AsyncSession, now: dt.datetime) -> PartView:
     """Stores one target's value (None: left empty); a sent part is corrected in place
     until the round is locked."""
-    view = await part_view(actor, part_id, session=session, now=now)
+    view = await part_view(actor, part_id, session=session, now=now, for_change=True)
     _ensure_open(view.round)
     line = next((line for line in view.lines if line.target.code == code), None)
     if line is None:
@@ -297,7 +314,7 @@ async def set_text(actor: Actor, part_id: int, which: str, text: str | None, *,
                    session: AsyncSession, now: dt.datetime) -> PartView:
     if which not in TEXTS:
         raise InvalidInput("target_unknown")
-    view = await part_view(actor, part_id, session=session, now=now)
+    view = await part_view(actor, part_id, session=session, now=now, for_change=True)
     _ensure_open(view.round)
     if text is not None:
         text = text.strip()
@@ -324,10 +341,14 @@ class Sent:
 
 
 async def send_part(actor: Actor, part_id: int, *, session: AsyncSession, now: dt.datetime,
-                    today: dt.date) -> Sent:
-    """Draft → sent (or a correction of a sent part): the commune's officers are told."""
-    view = await part_view(actor, part_id, session=session, now=now)
+                    today: dt.date, seen: str | None) -> Sent:
+    """Draft → sent (or a correction of a sent part): the commune's officers are told.
+    `seen`: the fingerprint of the part the person reviewed; InvalidInput("round_part_changed")
+    if it has changed since (nothing is sent that they did not see)."""
+    view = await part_view(actor, part_id, session=session, now=now, for_change=True)
     _ensure_open(view.round)
+    if seen != view.fingerprint:
+        raise InvalidInput("round_part_changed")
     corrected = view.part.status == "sent"
     view.part.status = "sent"
     if not corrected:
@@ -405,7 +426,9 @@ async def remind(actor: Actor, round_id: int, agency_id: int, *, session: AsyncS
 async def lock(actor: Actor, round_id: int, *, session: AsyncSession,
                now: dt.datetime) -> ReportRound:
     """Closes the round: nothing can be changed after; the report is compiled."""
-    round_ = await _round(round_id, session)
+    round_ = await store.lock_round(round_id, session=session)  # waits for edits in flight
+    if round_ is None:
+        raise NotFound("round")
     await ensure_staff(actor, round_.commune_id, session)
     if round_.status == "open":
         round_.status, round_.locked_at, round_.locked_by = "locked", now, actor.user_id

@@ -95,6 +95,29 @@ async def get_part_by_id(part_id: int, *, session: AsyncSession) -> RoundPart | 
     return await session.get(RoundPart, part_id)
 
 
+async def lock_part(part_id: int, *, session: AsyncSession) -> RoundPart | None:
+    """The part, re-read and locked until the commit (FOR UPDATE on PostgreSQL): two members
+    of an agency typing at once are applied one after the other, none lost."""
+    stmt = (select(RoundPart).where(RoundPart.id == part_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
+async def hold_round(round_id: int, *, session: AsyncSession) -> ReportRound | None:
+    """The round re-read in share mode until the commit (FOR SHARE on PostgreSQL): a lock
+    of the round waits for the edits in flight, and an edit after it sees it locked."""
+    stmt = (select(ReportRound).where(ReportRound.id == round_id).with_for_update(read=True)
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
+async def lock_round(round_id: int, *, session: AsyncSession) -> ReportRound | None:
+    """The round re-read and locked until the commit (FOR UPDATE on PostgreSQL)."""
+    stmt = (select(ReportRound).where(ReportRound.id == round_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
 async def create_part(round_id: int, agency_id: int, *, session: AsyncSession,
                       now: dt.datetime, user_id: int) -> RoundPart:
     part = RoundPart(round_id=round_id, agency_id=agency_id, started_at=now, updated_at=now,

@@ -41,6 +41,9 @@ EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
     (Unit.PER_MILLE, "1000", 1000.0),
     (Unit.COUNT, "12", 12.0),
     (Unit.COUNT, "1.250", 1250.0),
+    (Unit.PER_100K, "1.250", 1250.0),  # the thousands dot, as the hint writes 100.000
+    (Unit.PER_100K, "1.250,5", 1250.5),
+    (Unit.PER_MILLE, "1.000‰", 1000.0),
     (Unit.PER_100K, "550", 550.0),
     (Unit.PER_100K, "550/100.000", 550.0),
     (Unit.YES_NO, "Có", 1.0),
@@ -60,6 +63,10 @@ def test_values_typed_the_vietnamese_way_are_read(unit: Unit, text: str, value: 
     (Unit.PERCENT, ""),
     (Unit.PERCENT, "<b>5</b>"),
     (Unit.PER_MILLE, "1001"),
+    (Unit.PERCENT, "1.000"),  # a thousands dot, out of range: not 1,0 %
+    (Unit.PERCENT, "95.555"),
+    (Unit.PER_100K, "1.25.0"),
+    (Unit.PERCENT, "9 5"),
     (Unit.COUNT, "2,5"),  # half a child
     (Unit.COUNT, "1e3"),
     (Unit.PER_100K, "100001"),
