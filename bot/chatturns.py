@@ -105,6 +105,14 @@ class ChatTurns:
                 except Exception as exc:  # noqa: BLE001 - the lease expires on its own
                     self._warn(exc)
 
+    def keep_alive(self, chat_id: int, update_id: int) -> asyncio.Task:
+        """Renews the update's lease while it waits in this process (behind the chat's
+        earlier updates) before it asks for its turn: a wait longer than the lease must not
+        make it look dead to the other instances, which would then run later updates first.
+        The caller cancels the task when the update is done."""
+        return asyncio.get_running_loop().create_task(self._renew(chat_id, update_id),
+                                                      name=f"lease-{update_id}")
+
     async def _renew(self, chat_id: int, update_id: int) -> None:
         _queue, prefix = self._keys(chat_id)
         while True:

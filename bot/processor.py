@@ -9,6 +9,7 @@ order (bot/chatturns.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable
 
 from telegram import Update
@@ -63,6 +64,8 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
         quiet = self.flood.arrived(key) if self.flood is not None else False
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
+        lease = (self.turns.keep_alive(key, update.update_id)
+                 if self.turns is not None else None)
         try:
             async with lock:
                 if self.turns is not None:
@@ -71,6 +74,10 @@ class PerChatOrderedProcessor(BaseUpdateProcessor):
                 else:
                     await self._run(key, quiet, coroutine)
         finally:
+            if lease is not None:
+                lease.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await lease
             self._users[key] -= 1
             if not self._users[key]:
                 del self._users[key]

@@ -61,7 +61,7 @@ async def test_invalid_configuration_is_explained(tmp_path):
 
 
 async def test_sandbox_shows_menus_to_each_person(tmp_path):
-    script = "\n".join(["#2", ":as admin", "/start", "#10", "#1", ":as officer", "/start",
+    script = "\n".join(["#2", ":as admin", "/start", "#11", "#1", ":as officer", "/start",
                         ":quit"]) + "\n"
     process = await asyncio.create_subprocess_exec(
         *TREEM, "sandbox", "--db", str(tmp_path / "sandbox.db"), cwd=ROOT, env=_env(),

@@ -19,10 +19,13 @@ from bot.fakeapi.server import Limits
 from bot.runtime import Runtime
 from bot.webhook import WebhookServer
 from storage.models import ReportDraft
-from tests.conftest import make_settings
+from tests.conftest import make_settings, worker_id
 from tests.e2e.flows import Reporter, shortest_report
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# One Redis database per xdist worker: each test starts with FLUSHDB, which must not wipe
+# the queues and leases of a test running at the same time in another worker.
+_WORKER = worker_id().removeprefix("gw")
+REDIS_URL = f"redis://127.0.0.1:6379/{15 - (int(_WORKER) % 12 if _WORKER.isdigit() else 0)}"
 FLOOD_NOTICE = "Bạn gửi nhanh quá"
 
 
