@@ -482,3 +482,31 @@ async def order_review(actor: Actor, commune_id: int, village_id: int, *,
         return None
     return ReviewList(village, sorted(children, key=lambda c: sort_key(c.full_name)),
                       [m.telegram_user_id for m in members])
+
+
+# --- the export -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    child: RegisterChild
+    village: str | None
+    supports: dict[str, str]  # kind → status
+
+
+async def export_rows(actor: Actor, commune_id: int, *, session: AsyncSession,
+                      now: dt.datetime) -> tuple[str, list[ExportRow]]:
+    """The commune's name and its active children (by village, then name) with their
+    support, for someone allowed to export; audited (ids and the count only)."""
+    ensure(actor, RegisterAction.EXPORT, await place(commune_id, None, session=session))
+    commune = await units.get_unit(commune_id, session=session)
+    names = {v.id: v.name for v in await villages(commune_id, session=session)}
+    children = await store.list_active(commune_id, session=session)
+    supports = await store.supports_of_commune(commune_id, session=session)
+    rows = [ExportRow(c, names.get(c.village_id) if c.village_id else None,
+                      supports.get(c.id, {})) for c in children]
+    rows.sort(key=lambda r: (sort_key(r.village or ""), sort_key(r.child.full_name)))
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="register_exported", object_type="register",
+                       object_id=commune_id, unit_id=commune_id, count=len(rows))
+    return commune.name if commune else "", rows

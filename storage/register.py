@@ -223,3 +223,15 @@ async def recompute_match_keys(db: Database, keyring: Keyring, *, batch: int = 5
         if len(rows) < batch:
             return changed
         after = rows[-1][0]
+
+
+async def supports_of_commune(commune_id: int, *,
+                              session: AsyncSession) -> dict[int, dict[str, str]]:
+    """child id → {support kind: status} for the commune's active children."""
+    stmt = (select(RegisterSupport.child_id, RegisterSupport.kind, RegisterSupport.status)
+            .join(RegisterChild, col(RegisterChild.id) == col(RegisterSupport.child_id))
+            .where(RegisterChild.commune_id == commune_id, RegisterChild.status == ACTIVE))
+    found: dict[int, dict[str, str]] = {}
+    for child_id, kind, status in (await session.exec(stmt)).all():
+        found.setdefault(child_id, {})[kind] = status
+    return found
