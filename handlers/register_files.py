@@ -223,7 +223,7 @@ def template_workbook() -> bytes:
     return out.getvalue()
 
 
-async def send_owed_template(bot, runtime, delivery) -> int:  # noqa: ANN001, ARG001
+async def send_owed_template(bot, runtime, delivery) -> int:  # noqa: ANN001
     data = await asyncio.to_thread(template_workbook)
     message = await bot.send_document(
         delivery.chat_id, io.BytesIO(data), filename="mau-danh-sach-tre-em.xlsx",

@@ -5,14 +5,22 @@ is not a list), the template, and the XLSX export reopened cell by cell."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import openpyxl
 from sqlmodel import func, select
 
+from bot.jobs import run_case_jobs
+from domain.roles import Role
+from domain.workdays import is_working_day
 from handlers import callback_data as cb
-from storage.models import AuditEntry, RegisterChild, RegisterSupport
-from tests.e2e.test_register import act, add_child, people  # noqa: F401
+from storage.models import AuditEntry, RegisterChild, RegisterSupport, Unit
+from tests.e2e import test_register as base
+from tests.e2e.test_register import act, add_child
+from tests.e2e.test_stats import _member
+
+people = base.people  # the same officer, collaborators and agency member
 
 HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Thôn", "Nhóm hoàn cảnh",
           "Họ và tên người chăm sóc", "BHYT", "Giấy khai sinh"]
@@ -116,7 +124,8 @@ async def test_import_dry_run_then_import_and_the_same_file_again_adds_nothing(b
 
 async def test_a_csv_list_imports(bot, people):
     officer = people["officer"]
-    csv_text = "Họ và tên;Năm sinh;Giới tính;Thôn;Hoàn cảnh\nTrần Văn Lâm;2017;Nam;Đông;Khuyết tật\n"
+    csv_text = ("Họ và tên;Năm sinh;Giới tính;Thôn;Hoàn cảnh\n"
+                "Trần Văn Lâm;2017;Nam;Đông;Khuyết tật\n")
     dry = await send_file(officer, csv_text.encode("utf-8-sig"), "ds.csv", caption="/tre nhập")
     assert "Trẻ mới sẽ thêm: 1" in dry.text
     done = await act(officer, press=dry, label="Nhập 1 trẻ")
@@ -144,7 +153,7 @@ async def test_refusals_people_without_the_right_and_bad_files(bot, people):
     assert "gửi danh sách dưới dạng tệp" in text.text
     no_header = await send_file(officer, xlsx([]).replace(b"", b""), "ds.csv")
     assert ".xlsx" in no_header.text or "tiêu đề" in no_header.text
-    headerless = await send_file(officer, "a;b\n1;2\n".encode(), "ds.csv")
+    headerless = await send_file(officer, b"a;b\n1;2\n", "ds.csv")
     assert "Không thấy dòng tiêu đề" in headerless.text
     assert await active_count(bot) == 0
 
@@ -190,3 +199,65 @@ async def test_the_export_reopened_cell_by_cell(bot, people):
     assert not any("Xuất" in b["text"] for b in listing.buttons)
     refused = await act(people["police"], "/tre")
     assert "Xuất" not in str(refused.buttons)
+
+
+async def import_good(bot, officer) -> None:
+    """The three good rows imported through the chat (Hoa: BHYT and papers; Nam: papers,
+    no BHYT; Khang: nothing recorded)."""
+    dry = await send_file(officer, xlsx(GOOD), "ds.xlsx", caption="/tre nhap")
+    await act(officer, press=dry, label="Nhập 3 trẻ")
+    assert await active_count(bot) == 3
+
+
+async def _until(user, text: str) -> str:
+    collected = []
+    while not any(text in m.text for m in collected):
+        collected += await user.replies(1, timeout=30)
+    return next(m.text for m in collected if text in m.text)
+
+
+async def test_stats_show_the_register_for_the_commune_and_the_province(bot, people):
+    officer = people["officer"]
+    await import_good(bot, officer)
+    officer.mark()
+    await officer.send("/stats")
+    text = await _until(officer, "Danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert "Số trẻ đang quản lý: 3" in text
+    assert "Trẻ em mồ côi cả cha và mẹ: 1" in text
+    assert "Trẻ em khuyết tật: 1" in text
+    assert "Có nguy cơ rơi vào hoàn cảnh đặc biệt: 1" in text
+    assert "Có thẻ BHYT: 1 (33,3%)" in text
+    assert "Đã đăng ký khai sinh, có giấy tờ: 2 (66,7%)" in text
+    assert "Hưởng trợ cấp xã hội hằng tháng: 0 (0%)" in text
+    assert "Lê Thị Hoa" not in text
+    # The province: the same numbers, aggregated, never a name.
+    async with bot.db.session() as session:
+        child = (await session.exec(select(RegisterChild))).first()
+        province_id = (await session.get(Unit, child.commune_id)).parent_id
+    admin = await _member(bot, 5001, "Thảo", Role.ADMIN, province_id)
+    admin.mark()
+    await admin.send("/stats")
+    text = await _until(admin, "Danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert "Số trẻ đang quản lý: 3" in text and "Có thẻ BHYT: 1" in text
+    assert "Hoa" not in text and "Khang" not in text
+
+
+async def test_overdue_reviews_are_in_the_officers_morning_digest(bot, people):
+    officer = people["officer"]
+    await import_good(bot, officer)
+    day = bot.clock.now().date() + dt.timedelta(days=1)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    async with bot.db.session() as session:
+        children = (await session.exec(select(RegisterChild))).all()
+        for child in children[:2]:
+            child.review_due_on = day - dt.timedelta(days=3)
+            session.add(child)
+    officer.mark()
+    people["dong"].mark()
+    bot.clock.set(dt.datetime.combine(day, dt.time(0, 30), tzinfo=dt.UTC))  # 07:30 local
+    assert (await run_case_jobs(bot.application)).sent >= 1
+    digest = await officer.reply()
+    assert "Chào buổi sáng, Hùng" in digest.text
+    assert "2 trẻ trong danh sách đã quá hạn rà soát định kỳ" in digest.text
+    assert (await run_case_jobs(bot.application)).sent == 0  # once a day
