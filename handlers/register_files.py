@@ -177,14 +177,17 @@ async def confirm_import(request: Request) -> Reply:
     pending = await cases_service.pending_input(request.user_id, session=request.session,
                                                 now=request.now)
     if pending is None or pending.kind != IMPORTING or not pending.data.get("file"):
-        return Reply(_("This import is no longer open. Use /tre to start again."), edit=True)
-    data = await _download(request, pending.data["file"])
-    if hashlib.sha256(data).hexdigest() != pending.data.get("sha"):
+        return Reply(_("This import is no longer open. Use /tre to start again."))
+    wanted = dict(pending.data)
+    request.session.expunge(pending)
+    if not await importer.claim(pending.id, session=request.session):
+        return Reply(_("This import is no longer open. Use /tre to start again."))
+    data = await _download(request, wanted["file"])
+    if hashlib.sha256(data).hexdigest() != wanted.get("sha"):
         raise InvalidInput("import_format")
-    result = await importer.run(request.actor, commune_id, data, pending.data["name"],
+    result = await importer.run(request.actor, commune_id, data, wanted["name"],
                                 session=request.session, now=request.now,
                                 today=_today(request), review_months=_months(request))
-    await cases_service.drop_input(request.user_id, session=request.session)
     return Reply(_("✅ Imported: {n} children added to the register ({d} already there, {p} "
                    "rows with problems skipped). Open /tre to see them.").format(
         n=vi_number(len(result.new)), d=vi_number(len(result.duplicates)),

@@ -140,3 +140,9 @@ async def run(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
                        object_id=commune_id, unit_id=commune_id, added=len(result.new),
                        duplicates=len(result.duplicates), problems=len(result.problems))
     return result
+
+
+async def claim(pending_id: int, *, session: AsyncSession) -> bool:
+    """The dry run's pending input taken by one press of "Import" (a double press, or two
+    instances, import once)."""
+    return await store.take_pending(pending_id, session=session)

@@ -266,3 +266,13 @@ async def overdue_by_commune(day: dt.date, *, session: AsyncSession) -> dict[int
                    col(RegisterChild.review_due_on) < day)
             .group_by(RegisterChild.commune_id))
     return dict((await session.exec(stmt)).all())
+
+
+async def take_pending(pending_id: int, *, session: AsyncSession) -> bool:
+    """Deletes this pending input if it is still there: True for the one caller that did
+    (a double press of "Import" runs the import once, on both databases)."""
+    from storage.models import PendingInput
+
+    result = await session.exec(sa.delete(PendingInput).where(
+        col(PendingInput.id) == pending_id).execution_options(synchronize_session=False))
+    return result.rowcount == 1

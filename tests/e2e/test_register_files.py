@@ -5,7 +5,9 @@ is not a list), the template, and the XLSX export reopened cell by cell."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import io
 
 import openpyxl
@@ -261,3 +263,38 @@ async def test_overdue_reviews_are_in_the_officers_morning_digest(bot, people):
     assert "Chào buổi sáng, Hùng" in digest.text
     assert "2 trẻ trong danh sách đã quá hạn rà soát định kỳ" in digest.text
     assert (await run_case_jobs(bot.application)).sent == 0  # once a day
+
+
+async def test_500_rows_with_bad_ones_and_a_double_press_imports_once(bot, people):
+    officer = people["officer"]
+    villages = ["Thôn Đông", "Thôn Đoài"]
+    rows = []
+    for i in range(500):
+        birth = f"{1 + i % 28}/{1 + i % 12}/{2012 + i % 12}"
+        if i % 50 == 7:
+            birth = "không rõ"  # 10 unreadable dates
+        rows.append([i + 1, f"Nguyễn Văn {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}", birth,
+                     "Nam" if i % 2 else "Nữ", villages[i % 2], "Khuyết tật", "", "", ""])
+    data = xlsx(rows)
+    started = time.monotonic()
+    dry = await send_file(officer, data, "500.xlsx", caption="/tre nhap")
+    dry_seconds = time.monotonic() - started
+    assert "Số dòng đã đọc: 500" in dry.text and "Trẻ mới sẽ thêm: 490" in dry.text
+    assert "Dòng có vấn đề (bỏ qua): 10" in dry.text
+    assert "dòng 10: không đọc được ngày sinh" in dry.text  # row 8 of the data, header on 2
+    assert len(dry.text) < 4096
+    started = time.monotonic()
+    officer.mark()
+    await asyncio.gather(officer.press(dry, "Nhập 490 trẻ"), officer.press(dry, "Nhập 490 trẻ"))
+    got = await officer.replies(2, timeout=120)
+    import_seconds = time.monotonic() - started
+    assert sum("đã thêm 490 trẻ" in m.text for m in got) == 1
+    assert await active_count(bot) == 490
+    print(f"500 rows: dry run {dry_seconds:.2f}s, import {import_seconds:.2f}s")
+
+
+async def test_too_many_rows_are_refused(bot, people):
+    rows = [[i, "Lê Văn An", "2015", "Nam", "Thôn Đông", "Khuyết tật"] for i in range(2001)]
+    reply = await send_file(people["officer"], xlsx(rows), "lon.xlsx", caption="/tre nhap")
+    assert "hơn 2.000 dòng" in reply.text
+    assert await active_count(bot) == 0
