@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 import io
+import time
 
 import openpyxl
 from sqlmodel import func, select
