@@ -151,7 +151,7 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
                           "form": case_forms.send_owed_form,
                           "round_files": rounds.send_owed_round_files,
                           "access_export": data_rights.send_owed_access_export,
-                          "register_template": register_files.send_owed_template,
+                          "tre_template": register_files.send_owed_template,
                           "register_export": register_files.send_owed_export})
 
     async def sweep_if_active() -> None:

@@ -203,7 +203,7 @@ TEMPLATE_HEADER = ("STT", "Họ và tên", "Ngày sinh", "Giới tính", "Thôn"
 @handles
 async def ask_template(request: Request) -> Reply | None:
     await _check_officer(request)
-    await request.owe("register_template", chat_id=request.user_id)
+    await request.owe("tre_template", chat_id=request.user_id)
     return None
 
 
