@@ -58,6 +58,7 @@ from handlers import (
     members,
     new_case,
     register,
+    register_files,
     report,
     rounds,
     start,
@@ -149,7 +150,9 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
                           "export": stats.send_owed_export, "commands": send_owed_commands,
                           "form": case_forms.send_owed_form,
                           "round_files": rounds.send_owed_round_files,
-                          "access_export": data_rights.send_owed_access_export})
+                          "access_export": data_rights.send_owed_access_export,
+                          "tre_template": register_files.send_owed_template,
+                          "register_export": register_files.send_owed_export})
 
     async def sweep_if_active() -> None:
         if is_active(runtime):
@@ -174,7 +177,8 @@ def register_handlers(application: Application) -> None:
         application.add_handler(handler, group=0)
     for handler in members.build_handlers():
         application.add_handler(handler, group=0)
-    for module in (cases, case_list, new_case, case_audit, case_forms, data_rights, register):
+    for module in (cases, case_list, new_case, case_audit, case_forms, data_rights,
+                   register_files, register):
         for handler in module.build_handlers():
             application.add_handler(handler, group=0)
     for handler in calendar.build_handlers():

@@ -54,5 +54,11 @@ def render_digest(digest: Digest, *, now: dt.datetime, tz: dt.tzinfo) -> str:
         lines += ["", ngettext("{n} case of the commune has not been taken by anyone.",
                                "{n} cases of the commune have not been taken by anyone.",
                                digest.unassigned).format(n=digest.unassigned)]
+    if digest.register_overdue:
+        lines += ["", ngettext("👧 {n} child on the register is overdue for the periodic "
+                               "review: /tre, then “Review overdue”.",
+                               "👧 {n} children on the register are overdue for the periodic "
+                               "review: /tre, then “Review overdue”.",
+                               digest.register_overdue).format(n=digest.register_overdue)]
     lines += ["", _("/cases shows the lists.")]
     return chunks(lines, "", sep="\n")[0]

@@ -183,6 +183,8 @@ async def _villages(request: Request, commune_id: int, *, edit: bool) -> Reply:
     rows.append([(_("All villages ({n})").format(n=total), list_data(ALL_VILLAGES))])
     rows.append(_filter_row(ALL_VILLAGES))
     rows.append([(_("➕ Add a child"), cb.build(TRE, "new", ALL_VILLAGES))])
+    rows.append([(_("📥 Import from a file"), cb.build(TRE, "imp")),
+                 (_("📤 Export XLSX"), cb.build(TRE, "exp"))])
     return Reply(_("<b>Children in special circumstances</b>\n{n} children on the commune's "
                    "register. Choose a village:").format(n=total), keyboard(rows), edit=edit)
 

@@ -42,6 +42,7 @@ from handlers.texts import (
     status_name,
 )
 from handlers.texts import channel_name as case_channel_name
+from services import register as register_service
 from services import stats as service
 from services.stats_export import (
     Appendix,
@@ -423,7 +424,35 @@ async def stats_command(request: Request) -> list[Reply] | Reply:
     await request.owe("chart", {"chart": dataclasses.asdict(chart_of(figures)),
                                 "caption": caption},
                       markup=keyboard([[export_button(scope, period)]]))
-    return [Reply(text) for text in figures_text(figures, runtime.tz)]
+    replies = [Reply(text) for text in figures_text(figures, runtime.tz)]
+    register = await register_service.figures(scope.commune_ids, session=request.session)
+    if register.total:
+        replies.append(Reply(register_text(register, scope)))
+    return replies
+
+
+def register_text(figures: register_service.RegisterFigures, scope: service.Scope) -> str:
+    """The register of children in special circumstances as it stands today: children by
+    group and the shares with the support the plans aim at 100% for (aggregates only)."""
+    lines = [_("👧 <b>Register of children in special circumstances</b> ({unit}, today)")
+             .format(unit=esc(scope_name(scope))),
+             _("Children on the register: <b>{n}</b>").format(n=number(figures.total))]
+    for group in SpecialGroup:
+        if figures.by_group.get(str(group)):
+            lines.append(f"• {esc(special_group_name(str(group)))}: "
+                         f"<b>{number(figures.by_group[str(group)])}</b>")
+    if figures.at_risk:
+        lines.append(_("• At risk of falling into special circumstances: <b>{n}</b>").format(
+            n=number(figures.at_risk)))
+    lines.append(_("<i>Support (target 100%; children not eligible are not counted)</i>"))
+    words = {"bhyt": _("With a health insurance card (BHYT)"),
+             "birth": _("Birth registered, with papers"),
+             "allowance": _("Receiving monthly social assistance")}
+    for kind in register_service.TARGET_KINDS:
+        lines.append(_("• {what}: <b>{has}</b> ({share})").format(
+            what=words[str(kind)], has=number(figures.has.get(str(kind), 0)),
+            share=_share_text(figures.share(str(kind)))))
+    return "\n".join(lines)
 
 
 async def send_owed_chart(bot, runtime: Runtime, delivery) -> int:  # noqa: ANN001

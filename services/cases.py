@@ -797,6 +797,7 @@ class Digest:
     due_today: Sequence[tuple[Case, Report]]
     overdue: Sequence[tuple[Case, Report]]
     unassigned: int
+    register_overdue: int = 0  # children of the commune whose periodic review is overdue
 
 
 DIGEST_WINDOW = dt.timedelta(hours=4)
@@ -827,7 +828,10 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
                 unassigned[case.commune_id] = unassigned.get(case.commune_id, 0) + 1
             elif case.due_at is not None and case.due_at < end_of_day:
                 by_member.setdefault(case.assigned_member_id, []).append((case, report))
-    communes = set(unassigned)
+    from storage import register as register_store
+
+    register_overdue = await register_store.overdue_by_commune(local.date(), session=session)
+    communes = set(unassigned) | set(register_overdue)
     members = {}
     for member_id in by_member:
         member = await get_member(member_id, session=session)
@@ -842,8 +846,11 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
         mine = sorted(by_member.get(member.id, []), key=lambda cr: cr[0].due_at)
         digest = Digest(member, [cr for cr in mine if cr[0].due_at >= now],
                         [cr for cr in mine if cr[0].due_at < now],
-                        unassigned.get(member.unit_id, 0) if member.role is Role.OFFICER else 0)
-        if not (digest.due_today or digest.overdue or digest.unassigned):
+                        unassigned.get(member.unit_id, 0) if member.role is Role.OFFICER else 0,
+                        register_overdue.get(member.unit_id, 0)
+                        if member.role is Role.OFFICER else 0)
+        if not (digest.due_today or digest.overdue or digest.unassigned
+                or digest.register_overdue):
             continue
         rows_out.append({"key": f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
                          "chat_id": member.telegram_user_id, "text": render(digest),

@@ -482,3 +482,70 @@ async def order_review(actor: Actor, commune_id: int, village_id: int, *,
         return None
     return ReviewList(village, sorted(children, key=lambda c: sort_key(c.full_name)),
                       [m.telegram_user_id for m in members])
+
+
+# --- the export -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    child: RegisterChild
+    village: str | None
+    supports: dict[str, str]  # kind → status
+
+
+async def export_rows(actor: Actor, commune_id: int, *, session: AsyncSession,
+                      now: dt.datetime) -> tuple[str, list[ExportRow]]:
+    """The commune's name and its active children (by village, then name) with their
+    support, for someone allowed to export; audited (ids and the count only)."""
+    ensure(actor, RegisterAction.EXPORT, await place(commune_id, None, session=session))
+    commune = await units.get_unit(commune_id, session=session)
+    names = {v.id: v.name for v in await villages(commune_id, session=session)}
+    children = await store.list_active(commune_id, session=session)
+    supports = await store.supports_of_commune(commune_id, session=session)
+    rows = [ExportRow(c, names.get(c.village_id) if c.village_id else None,
+                      supports.get(c.id, {})) for c in children]
+    rows.sort(key=lambda r: (sort_key(r.village or ""), sort_key(r.child.full_name)))
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="register_exported", object_type="register",
+                       object_id=commune_id, unit_id=commune_id, count=len(rows))
+    return commune.name if commune else "", rows
+
+
+# --- figures (aggregates only) ----------------------------------------------------------
+
+TARGET_KINDS = (SupportKind.HEALTH_INSURANCE, SupportKind.BIRTH_REGISTRATION,
+                SupportKind.SOCIAL_ASSISTANCE)  # the Tam Mỹ plan's 100% targets
+
+
+@dataclass(frozen=True)
+class RegisterFigures:
+    """Children on the register now, by group, and how many have each kind of support."""
+
+    total: int
+    by_group: dict[str, int]  # SpecialGroup → children (a child may be in several)
+    at_risk: int
+    has: dict[str, int]  # SupportKind → children with it
+    not_eligible: dict[str, int]  # SupportKind → children not eligible
+
+    def share(self, kind: str) -> float | None:
+        """Share of the children concerned (not counting those not eligible) who have it."""
+        base = self.total - self.not_eligible.get(kind, 0)
+        return None if base <= 0 else self.has.get(kind, 0) / base
+
+
+async def figures(commune_ids: Sequence[int], *, session: AsyncSession) -> RegisterFigures:
+    """Aggregate numbers for one commune or a province's communes (the caller has checked
+    who may see them): counts only, never a name."""
+    rows = await store.figure_rows(commune_ids, session=session)
+    by_group: dict[str, int] = {}
+    at_risk = 0
+    for groups, risk in rows:
+        for group in groups or []:
+            by_group[group] = by_group.get(group, 0) + 1
+        at_risk += bool(risk)
+    counts = await store.support_counts(commune_ids, session=session)
+    has = {k: n for (k, s), n in counts.items() if s == SupportStatus.HAS}
+    not_eligible = {k: n for (k, s), n in counts.items() if s == SupportStatus.NOT_ELIGIBLE}
+    return RegisterFigures(len(rows), by_group, at_risk, has, not_eligible)
+

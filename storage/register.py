@@ -223,3 +223,56 @@ async def recompute_match_keys(db: Database, keyring: Keyring, *, batch: int = 5
         if len(rows) < batch:
             return changed
         after = rows[-1][0]
+
+
+async def supports_of_commune(commune_id: int, *,
+                              session: AsyncSession) -> dict[int, dict[str, str]]:
+    """child id → {support kind: status} for the commune's active children."""
+    stmt = (select(RegisterSupport.child_id, RegisterSupport.kind, RegisterSupport.status)
+            .join(RegisterChild, col(RegisterChild.id) == col(RegisterSupport.child_id))
+            .where(RegisterChild.commune_id == commune_id, RegisterChild.status == ACTIVE))
+    found: dict[int, dict[str, str]] = {}
+    for child_id, kind, status in (await session.exec(stmt)).all():
+        found.setdefault(child_id, {})[kind] = status
+    return found
+
+
+async def figure_rows(commune_ids: Sequence[int], *,
+                      session: AsyncSession) -> Sequence[tuple[list, bool]]:
+    """(groups, at risk) of every active child of these communes: no names, no ids (the
+    groups are a JSON list, counted by the caller on both databases)."""
+    stmt = select(RegisterChild.groups, RegisterChild.at_risk).where(
+        col(RegisterChild.commune_id).in_(list(commune_ids)), RegisterChild.status == ACTIVE)
+    return (await session.exec(stmt)).all()
+
+
+async def support_counts(commune_ids: Sequence[int], *,
+                         session: AsyncSession) -> dict[tuple[str, str], int]:
+    """(kind, status) → number of active children of these communes, counted in SQL."""
+    stmt = (select(RegisterSupport.kind, RegisterSupport.status, func.count())
+            .join(RegisterChild, col(RegisterChild.id) == col(RegisterSupport.child_id))
+            .where(col(RegisterChild.commune_id).in_(list(commune_ids)),
+                   RegisterChild.status == ACTIVE)
+            .group_by(RegisterSupport.kind, RegisterSupport.status))
+    return {(kind, status): n for kind, status, n in (await session.exec(stmt)).all()}
+
+
+async def overdue_by_commune(day: dt.date, *, session: AsyncSession) -> dict[int, int]:
+    """commune → active children whose periodic review was due before `day` (counted in
+    SQL, for the officers' morning digest)."""
+    stmt = (select(RegisterChild.commune_id, func.count())
+            .where(RegisterChild.status == ACTIVE,
+                   col(RegisterChild.review_due_on).is_not(None),
+                   col(RegisterChild.review_due_on) < day)
+            .group_by(RegisterChild.commune_id))
+    return dict((await session.exec(stmt)).all())
+
+
+async def take_pending(pending_id: int, *, session: AsyncSession) -> bool:
+    """Deletes this pending input if it is still there: True for the one caller that did
+    (a double press of "Import" runs the import once, on both databases)."""
+    from storage.models import PendingInput
+
+    result = await session.exec(sa.delete(PendingInput).where(
+        col(PendingInput.id) == pending_id).execution_options(synchronize_session=False))
+    return result.rowcount == 1

@@ -1,0 +1,148 @@
+"""Importing a commune's existing list (XLSX or CSV) into the register: a dry run that says
+what would be added, what is already there and which rows cannot be read and why; then the
+import itself, in the caller's one transaction, adding only what is new (a second import of
+the same file adds nothing: duplicates are found by the register's match key). Only the
+commune's officers and administrators. No Telegram here; nothing of the file is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from domain.errors import InvalidInput
+from domain.register import register_match_key
+from domain.register_access import RegisterAction, ensure
+from domain.register_import import (
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    ImportRow,
+    find_header,
+    read_row,
+    village_key,
+)
+from domain.roles import Actor
+from services import register as register_service
+from storage import audit
+from storage import register as store
+from storage.crypto import blind_index
+
+
+def read_table(data: bytes, file_name: str) -> list[list[object]]:
+    """The first sheet of an XLSX, or a CSV (UTF-8, comma or semicolon), as rows of cells.
+    InvalidInput "import_too_big", "import_format", "import_too_many_rows"."""
+    if len(data) > MAX_FILE_BYTES:
+        raise InvalidInput("import_too_big")
+    name = file_name.lower()
+    rows: list[list[object]] = []
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # a broken or disguised file
+            raise InvalidInput("import_format") from exc
+        try:
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS + 11:
+                    raise InvalidInput("import_too_many_rows")
+        finally:
+            book.close()
+    elif name.endswith(".csv"):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("import_format") from exc
+        dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") \
+            else ","
+        rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=dialect)]
+    else:
+        raise InvalidInput("import_format")
+    return rows
+
+
+@dataclass
+class Plan:
+    """What the import would do."""
+
+    new: list[tuple[ImportRow, int]] = field(default_factory=list)  # (row, village id)
+    duplicates: list[int] = field(default_factory=list)  # row numbers already on the register
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (row number, code)
+    rows: int = 0
+
+
+async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
+               session: AsyncSession, today: dt.date) -> Plan:
+    """The dry run: nothing is written."""
+    ensure(actor, RegisterAction.EXPORT,
+           await register_service.place(commune_id, None, session=session))
+    table = read_table(data, file_name)
+    header = find_header(table)
+    if header is None:
+        raise InvalidInput("import_no_header")
+    start, mapping = header
+    body = table[start + 1:]
+    if len(body) > MAX_ROWS:
+        raise InvalidInput("import_too_many_rows")
+    villages = {village_key(v.name): v.id
+                for v in await register_service.villages(commune_id, session=session)}
+    result = Plan()
+    seen: dict[str, int] = {}
+    for offset, raw in enumerate(body):
+        number = start + offset + 2  # as Excel numbers rows (1-based, after the header)
+        try:
+            row = read_row(number, raw, mapping, today=today)
+        except InvalidInput as problem:
+            result.problems.append((number, problem.code))
+            result.rows += 1
+            continue
+        if row is None:
+            continue
+        result.rows += 1
+        village_id = villages.get(village_key(row.village))
+        if village_id is None:
+            result.problems.append((number, "import_village_unknown"))
+            continue
+        key = register_match_key(row.full_name, row.birth.year, commune_id,
+                                 digest=blind_index)
+        if key in seen:
+            result.problems.append((number, "import_twice"))
+            continue
+        seen[key] = number
+        if await store.find_by_match_key(key, session=session):
+            result.duplicates.append(number)
+            continue
+        result.new.append((row, village_id))
+    return result
+
+
+async def run(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
+              session: AsyncSession, now: dt.datetime, today: dt.date,
+              review_months: int) -> Plan:
+    """The import: the plan made again now (the register may have changed since the dry
+    run) and its new children added, each with its history and audit row, plus one audit
+    row for the import. The caller's transaction: all or nothing."""
+    result = await plan(actor, commune_id, data, file_name, session=session, today=today)
+    for row, village_id in result.new:
+        await register_service.add(actor, register_service.NewChild(
+            commune_id=commune_id, village_id=village_id, full_name=row.full_name,
+            sex=row.sex, birth=row.birth, groups=tuple(row.groups), at_risk=row.at_risk,
+            risk_note=row.risk_note, caregiver=row.caregiver,
+            supports=tuple(row.supports)), session=session, now=now, today=today,
+            review_months=review_months)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="register_imported", object_type="register",
+                       object_id=commune_id, unit_id=commune_id, added=len(result.new),
+                       duplicates=len(result.duplicates), problems=len(result.problems))
+    return result
+
+
+async def claim(pending_id: int, *, session: AsyncSession) -> bool:
+    """The dry run's pending input taken by one press of "Import" (a double press, or two
+    instances, import once)."""
+    return await store.take_pending(pending_id, session=session)

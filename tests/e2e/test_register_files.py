@@ -1,0 +1,300 @@
+"""The register's files end to end through the fake Telegram: an officer imports the
+commune's Excel list (a dry run with row-by-row reasons, then the import; the same file again
+adds nothing), a CSV, refusals (a collaborator, an agency member, a file too big, a file that
+is not a list), the template, and the XLSX export reopened cell by cell."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import time
+
+import openpyxl
+from sqlmodel import func, select
+
+from bot.jobs import run_case_jobs
+from domain.roles import Role
+from domain.workdays import is_working_day
+from handlers import callback_data as cb
+from storage.models import AuditEntry, RegisterChild, RegisterSupport, Unit
+from tests.e2e import test_register as base
+from tests.e2e.test_register import act, add_child
+from tests.e2e.test_stats import _member
+
+people = base.people  # the same officer, collaborators and agency member
+
+HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Thôn", "Nhóm hoàn cảnh",
+          "Họ và tên người chăm sóc", "BHYT", "Giấy khai sinh"]
+GOOD = [
+    [1, "Lê Thị Hoa", "05/06/2016", "Nữ", "Thôn Đông", "Mồ côi cả cha và mẹ", "Bà ngoại",
+     "Có", "Có"],
+    [2, "Phạm Văn Nam", 2018, "Nam", "Đoài", "Khuyết tật", "Mẹ", "Chưa", "Có"],
+    [3, "Vũ Minh Khang", "2014", "nam", "thôn đông", "Có nguy cơ bỏ học", "", "", ""],
+]
+BAD = [
+    [4, "Đỗ Văn Tú", "31/02/2015", "Nam", "Thôn Đông", "Khuyết tật", "", "", ""],
+    [5, "Hồ Thị Mai", "2015", "Nữ", "Thôn Xa Lạ", "Khuyết tật", "", "", ""],
+    [6, "Lê Thị Hoa", "5/6/2016", "Nữ", "Thôn Đông", "Mồ côi", "", "", ""],
+    [7, "Ngô Văn Bảo", "2015", "Nam", "Thôn Đông", "", "", "", ""],
+]
+EXISTING = [8, "Nguyễn Văn An", "2015", "Nam", "Thôn Đông", "Khuyết tật", "", "", ""]
+
+
+def xlsx(rows: list[list]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH TRẺ EM CÓ HOÀN CẢNH ĐẶC BIỆT XÃ MINH TÂN"])
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def documents(bot, user) -> dict[str, bytes]:
+    return {m["document"]["file_name"]: bot.fake.files[m["document"]["file_id"]][1]
+            for _id, m in sorted(user.chat.messages.items())
+            if m.get("from", {}).get("id") == bot.fake.bot_id and "document" in m}
+
+
+async def send_file(user, data: bytes, name: str, *, caption: str | None = None):
+    user.mark()
+    if caption is None:
+        await user.send_document(data, name)
+    else:
+        file_id = user.server.store_file(data, kind="documents", ext=name.rsplit(".", 1)[-1])
+        await user._send({"caption": caption, "document": {
+            "file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name,
+            "file_size": len(data)}})
+    return (await user.replies(1))[0]
+
+
+async def active_count(bot) -> int:
+    async with bot.db.session() as session:
+        return (await session.exec(select(func.count()).select_from(RegisterChild).where(
+            RegisterChild.status == "active"))).one()
+
+
+async def test_import_dry_run_then_import_and_the_same_file_again_adds_nothing(bot, people):
+    officer = people["officer"]
+    await add_child(people["dong"], "Nguyễn Văn An", "2015")  # already on the register
+    assert await active_count(bot) == 1
+    data = xlsx(GOOD + BAD + [EXISTING])
+    home = await act(officer, "/tre")
+    ask = await act(officer, press=home, label="Nhập từ tệp")
+    assert "Họ và tên" in ask.text and "2 MB" in ask.text
+    dry = await send_file(officer, data, "danh-sach.xlsx")
+    text = dry.text
+    assert "chưa lưu" in text
+    assert "Số dòng đã đọc: 8" in text
+    assert "Trẻ mới sẽ thêm: 3" in text
+    assert "Đã có trong danh sách (bỏ qua): 1" in text
+    assert "Dòng có vấn đề (bỏ qua): 4" in text
+    assert "dòng 6: ngày sinh không có thật" in text
+    assert "dòng 7: thôn không thuộc xã" in text
+    assert "dòng 8: trẻ này đã có ở một dòng trước trong tệp" in text
+    assert "dòng 9: không nhận ra hoàn cảnh" in text
+    assert await active_count(bot) == 1  # the dry run writes nothing
+    done = await act(officer, press=dry, label="Nhập 3 trẻ")
+    assert "đã thêm 3 trẻ" in done.text
+    assert await active_count(bot) == 4
+    async with bot.db.session() as session:
+        children = (await session.exec(select(RegisterChild))).all()
+        hoa = next(c for c in children if c.full_name == "Lê Thị Hoa")
+        assert hoa.sex == "female" and hoa.birth_date.isoformat() == "2016-06-05"
+        assert hoa.groups == ["orphan"] and hoa.caregiver == "Bà ngoại"
+        supports = {s.kind: s.status for s in (await session.exec(
+            select(RegisterSupport).where(RegisterSupport.child_id == hoa.id))).all()}
+        assert supports == {"bhyt": "has", "birth": "has"}
+        khang = next(c for c in children if c.full_name == "Vũ Minh Khang")
+        assert khang.at_risk and khang.birth_date is None and khang.birth_year == 2014
+        audits = (await session.exec(select(AuditEntry).where(
+            AuditEntry.action == "register_imported"))).all()
+        assert len(audits) == 1 and audits[0].details["added"] == 3
+    # The same file again, straight from a caption: nothing new.
+    again = await send_file(officer, data, "danh-sach.xlsx", caption="/tre nhap")
+    assert "Trẻ mới sẽ thêm: 0" in again.text and "Đã có trong danh sách (bỏ qua): 4" in again.text
+    assert "Không có gì mới để nhập" in again.text and not again.buttons
+    assert await active_count(bot) == 4
+    # A stale "Import" button after the import does nothing.
+    stale = await act(officer, press=dry, data=cb.build("tre", "impok"))
+    assert "không còn mở" in stale.text
+    assert await active_count(bot) == 4
+
+
+async def test_a_csv_list_imports(bot, people):
+    officer = people["officer"]
+    csv_text = ("Họ và tên;Năm sinh;Giới tính;Thôn;Hoàn cảnh\n"
+                "Trần Văn Lâm;2017;Nam;Đông;Khuyết tật\n")
+    dry = await send_file(officer, csv_text.encode("utf-8-sig"), "ds.csv", caption="/tre nhập")
+    assert "Trẻ mới sẽ thêm: 1" in dry.text
+    done = await act(officer, press=dry, label="Nhập 1 trẻ")
+    assert "đã thêm 1 trẻ" in done.text and await active_count(bot) == 1
+
+
+async def test_refusals_people_without_the_right_and_bad_files(bot, people):
+    data = xlsx(GOOD)
+    for who in ("dong", "police"):
+        reply = await send_file(people[who], data, "ds.xlsx", caption="/tre nhap")
+        assert "Trẻ mới" not in reply.text
+    assert await active_count(bot) == 0
+    officer = people["officer"]
+    home = await act(officer, "/tre")
+    await act(officer, press=home, label="Nhập từ tệp")
+    big = await send_file(officer, b"x" * (2 * 1024 * 1024 + 1), "ds.xlsx")
+    assert "quá lớn" in big.text
+    home = await act(officer, "/tre")
+    await act(officer, press=home, label="Nhập từ tệp")
+    pdf = await send_file(officer, b"%PDF-1.4", "ds.pdf")
+    assert ".xlsx" in pdf.text and "Trẻ mới" not in pdf.text
+    fake = await send_file(officer, b"not a workbook", "ds.xlsx")
+    assert ".xlsx" in fake.text
+    text = await act(officer, "Lê Thị Hoa")
+    assert "gửi danh sách dưới dạng tệp" in text.text
+    no_header = await send_file(officer, xlsx([]).replace(b"", b""), "ds.csv")
+    assert ".xlsx" in no_header.text or "tiêu đề" in no_header.text
+    headerless = await send_file(officer, b"a;b\n1;2\n", "ds.csv")
+    assert "Không thấy dòng tiêu đề" in headerless.text
+    assert await active_count(bot) == 0
+
+
+async def test_the_template_imports_cleanly(bot, people):
+    officer = people["officer"]
+    home = await act(officer, "/tre")
+    ask = await act(officer, press=home, label="Nhập từ tệp")
+    officer.mark()
+    await officer.press(ask, "Tệp mẫu")
+    await officer.replies(1)
+    files = documents(bot, officer)
+    template = files["mau-danh-sach-tre-em.xlsx"]
+    sheet = openpyxl.load_workbook(io.BytesIO(template)).active
+    assert next(sheet.iter_rows(values_only=True))[1] == "Họ và tên"
+    dry = await send_file(officer, template, "mau.xlsx")
+    assert "Trẻ mới sẽ thêm: 2" in dry.text and "Dòng có vấn đề (bỏ qua): 0" in dry.text
+
+
+async def test_the_export_reopened_cell_by_cell(bot, people):
+    officer = people["officer"]
+    await add_child(people["dong"], "Nguyễn Văn An", "3/4/2015")
+    home = await act(officer, "/tre")
+    officer.mark()
+    await officer.press(home, "Xuất tệp Excel")
+    await officer.replies(2)
+    files = documents(bot, officer)
+    (name,) = [n for n in files if n.startswith("danh-sach-tre-em-")]
+    sheet = openpyxl.load_workbook(io.BytesIO(files[name])).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].startswith("Danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert rows[1][:7] == ("STT", "Họ và tên", "Ngày sinh", "Giới tính", "Thôn",
+                           "Hoàn cảnh", "Người chăm sóc")
+    assert rows[2][:7] == (1, "Nguyễn Văn An", "03/04/2015", "Nam", "Thôn Đông",
+                           "Khuyết tật", "Trần Thị Bình")
+    assert len(rows) == 3
+    async with bot.db.session() as session:
+        audits = (await session.exec(select(AuditEntry).where(
+            AuditEntry.action == "register_exported"))).all()
+    assert len(audits) == 1 and audits[0].details["count"] == 1
+    # A collaborator has no export button; an agency member cannot open the register.
+    listing = await act(people["dong"], "/tre")
+    assert not any("Xuất" in b["text"] for b in listing.buttons)
+    refused = await act(people["police"], "/tre")
+    assert "Xuất" not in str(refused.buttons)
+
+
+async def import_good(bot, officer) -> None:
+    """The three good rows imported through the chat (Hoa: BHYT and papers; Nam: papers,
+    no BHYT; Khang: nothing recorded)."""
+    dry = await send_file(officer, xlsx(GOOD), "ds.xlsx", caption="/tre nhap")
+    await act(officer, press=dry, label="Nhập 3 trẻ")
+    assert await active_count(bot) == 3
+
+
+async def _until(user, text: str) -> str:
+    collected = []
+    while not any(text in m.text for m in collected):
+        collected += await user.replies(1, timeout=30)
+    return next(m.text for m in collected if text in m.text)
+
+
+async def test_stats_show_the_register_for_the_commune_and_the_province(bot, people):
+    officer = people["officer"]
+    await import_good(bot, officer)
+    officer.mark()
+    await officer.send("/stats")
+    text = await _until(officer, "Danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert "Số trẻ đang quản lý: 3" in text
+    assert "Trẻ em mồ côi cả cha và mẹ: 1" in text
+    assert "Trẻ em khuyết tật: 1" in text
+    assert "Có nguy cơ rơi vào hoàn cảnh đặc biệt: 1" in text
+    assert "Có thẻ BHYT: 1 (33,3%)" in text
+    assert "Đã đăng ký khai sinh, có giấy tờ: 2 (66,7%)" in text
+    assert "Hưởng trợ cấp xã hội hằng tháng: 0 (0%)" in text
+    assert "Lê Thị Hoa" not in text
+    # The province: the same numbers, aggregated, never a name.
+    async with bot.db.session() as session:
+        child = (await session.exec(select(RegisterChild))).first()
+        province_id = (await session.get(Unit, child.commune_id)).parent_id
+    admin = await _member(bot, 5001, "Thảo", Role.ADMIN, province_id)
+    admin.mark()
+    await admin.send("/stats")
+    text = await _until(admin, "Danh sách trẻ em có hoàn cảnh đặc biệt")
+    assert "Số trẻ đang quản lý: 3" in text and "Có thẻ BHYT: 1" in text
+    assert "Hoa" not in text and "Khang" not in text
+
+
+async def test_overdue_reviews_are_in_the_officers_morning_digest(bot, people):
+    officer = people["officer"]
+    await import_good(bot, officer)
+    day = bot.clock.now().date() + dt.timedelta(days=1)
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    async with bot.db.session() as session:
+        children = (await session.exec(select(RegisterChild))).all()
+        for child in children[:2]:
+            child.review_due_on = day - dt.timedelta(days=3)
+            session.add(child)
+    officer.mark()
+    people["dong"].mark()
+    bot.clock.set(dt.datetime.combine(day, dt.time(0, 30), tzinfo=dt.UTC))  # 07:30 local
+    assert (await run_case_jobs(bot.application)).sent >= 1
+    digest = await officer.reply()
+    assert "Chào buổi sáng, Hùng" in digest.text
+    assert "2 trẻ trong danh sách đã quá hạn rà soát định kỳ" in digest.text
+    assert (await run_case_jobs(bot.application)).sent == 0  # once a day
+
+
+async def test_500_rows_with_bad_ones_and_a_double_press_imports_once(bot, people):
+    officer = people["officer"]
+    villages = ["Thôn Đông", "Thôn Đoài"]
+    rows = []
+    for i in range(500):
+        birth = f"{1 + i % 28}/{1 + i % 12}/{2012 + i % 12}"
+        if i % 50 == 7:
+            birth = "không rõ"  # 10 unreadable dates
+        rows.append([i + 1, f"Nguyễn Văn {chr(65 + i % 26)}{chr(65 + i // 26 % 26)}", birth,
+                     "Nam" if i % 2 else "Nữ", villages[i % 2], "Khuyết tật", "", "", ""])
+    data = xlsx(rows)
+    started = time.monotonic()
+    dry = await send_file(officer, data, "500.xlsx", caption="/tre nhap")
+    dry_seconds = time.monotonic() - started
+    assert "Số dòng đã đọc: 500" in dry.text and "Trẻ mới sẽ thêm: 490" in dry.text
+    assert "Dòng có vấn đề (bỏ qua): 10" in dry.text
+    assert "dòng 10: không đọc được ngày sinh" in dry.text  # row 8 of the data, header on 2
+    assert len(dry.text) < 4096
+    started = time.monotonic()
+    officer.mark()
+    await asyncio.gather(officer.press(dry, "Nhập 490 trẻ"), officer.press(dry, "Nhập 490 trẻ"))
+    got = await officer.replies(2, timeout=120)
+    import_seconds = time.monotonic() - started
+    assert sum("đã thêm 490 trẻ" in m.text for m in got) == 1
+    assert await active_count(bot) == 490
+    print(f"500 rows: dry run {dry_seconds:.2f}s, import {import_seconds:.2f}s")
+
+
+async def test_too_many_rows_are_refused(bot, people):
+    rows = [[i, "Lê Văn An", "2015", "Nam", "Thôn Đông", "Khuyết tật"] for i in range(2001)]
+    reply = await send_file(people["officer"], xlsx(rows), "lon.xlsx", caption="/tre nhap")
+    assert "hơn 2.000 dòng" in reply.text
+    assert await active_count(bot) == 0
