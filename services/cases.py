@@ -923,7 +923,10 @@ async def expect_input(user_id: int, kind: str, *, session: AsyncSession, now: d
 INPUT_TTL = dt.timedelta(hours=2)
 # The report round's form stays on its question while the round is open: an agency member
 # who answers after a meeting, or the next morning, still answers the question on screen.
-INPUT_TTLS = {"round": dt.timedelta(days=30)}
+# The round's form ends with its lock; a child half-added to the register waits a day (a
+# collaborator called away mid-visit), no longer: its answers are a child's details.
+INPUT_TTLS = {"round": dt.timedelta(days=30), "tre": dt.timedelta(days=1),
+              "tre_leave": dt.timedelta(days=1)}
 
 
 async def pending_input(user_id: int, *, session: AsyncSession,
