@@ -94,6 +94,7 @@ async def test_a_plan_of_five_thousand_characters(bot, people):
     second = await act(officer, plan[4096:])
     said = first.text + second.text
     assert "Đã trình" not in said, said
+    assert "tối đa 3.000 ký tự" in first.text, first.text
     assert (await case_row(bot, code)).approval is None
     assert not [m for m in await leader.settle() if "Chờ phê duyệt" in m.text]
 
