@@ -596,9 +596,20 @@ async def _took_destination(request: Request, pending: PendingInput, message) ->
     """The commune a child moved to: the child leaves the register."""
     if message.text is None:
         return [Reply(message_for(InvalidInput("text_expected")), keyboard([_cancel_row()]))]
+    split = len(message.text) >= TELEGRAM_LIMIT
+    if pending.data.get("continued"):  # the rest of a long message refused whole
+        pending.data = {**pending.data, "continued": split}
+        await cases_service.save_input(pending, session=request.session)
+        return [Reply(_("⚠️ This is the rest of the long message before, which was not "
+                        "saved: this part was not saved either.") + "\n\n" + _(
+            "Type the commune (and district) the child moved to, in one message."),
+            keyboard([_cancel_row()]))]
     try:
         note = clean_text(message.text, limit=MAX_CAREGIVER)
     except InvalidInput as problem:
+        if split:
+            pending.data = {**pending.data, "continued": True}
+            await cases_service.save_input(pending, session=request.session)
         return [Reply(message_for(problem), keyboard([_cancel_row()]))]
     await cases_service.drop_input(request.user_id, session=request.session)
     return [await _leave(request, pending.data["child"], pending.data["rev"],

@@ -222,6 +222,24 @@ async def test_commands_mid_flow_and_a_restart(fake, db, clock, commune):
     assert fake.violations == []
 
 
+async def test_a_long_destination_in_two_pieces(bot, people):
+    lan = people["dong"]
+    card = await add_child(lan, "Tạ Văn Lâm", "2015")
+    reasons = await act(lan, press=card, label="Ra khỏi danh sách")
+    prompt = await act(lan, press=reasons, label="Chuyển đi xã khác")
+    assert "chuyển đến" in prompt.text
+    where = ("Xã Hòa Bình, huyện Tân Lạc, tỉnh Hòa Bình. " * 110)[:4200]
+    refused = await act(lan, where[:4096])
+    assert "quá dài" in refused.text
+    tail = await act(lan, where[4096:])  # 104 characters: would fit, but it is only the rest
+    assert "phần còn lại" in tail.text, tail.text
+    (child,) = await children(bot)
+    assert child.status == "active"
+    card = await act(lan, "Xã Hòa Bình, huyện Tân Lạc")
+    (child,) = await children(bot)
+    assert child.status == "left" and child.leave_note == "Xã Hòa Bình, huyện Tân Lạc"
+
+
 async def test_two_collaborators_on_one_child(bot, people):
     lan, officer = people["dong"], people["officer"]
     card = await add_child(lan, "Phan Thị Lụa", "2015")
