@@ -247,7 +247,8 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
             what += " 📷"
     elif kind == "escalated":
         what = _("escalated to the administrators")
-    elif kind in ("approval_asked", "approved", "returned", "approval_withdrawn"):
+    elif kind in ("approval_asked", "approved", "returned", "approval_pulled",
+                  "approval_withdrawn"):  # the longer name: SQLite rows written before
         what = _approval_words(kind, event.note or "", cut)
     elif kind == "child_facts":
         what = _("child's sex / place of harm recorded")
@@ -263,6 +264,7 @@ def _approval_words(kind: str, note: str, cut: Callable[[str | None], str]) -> s
     words = {"approval_asked": _("submitted to the commune leader: {what}"),
              "approved": _("approved by the commune leader: {what}"),
              "returned": _("returned by the commune leader: {what}"),
+             "approval_pulled": _("approval request withdrawn (emergency): {what}"),
              "approval_withdrawn": _("approval request withdrawn (emergency): {what}")}[kind]
     text = words.format(what=what)
     return f"{text} · {cut(comment)}" if comment else text

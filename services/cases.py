@@ -234,7 +234,9 @@ async def change_status(actor: Actor, case_id: int, *, revision: int | None, tar
                        approval_on=await approval_on(case.commune_id, session=session)):
         raise InvalidInput("approval_required")  # a forged or old "move" button
     if case.approval:  # a child in danger does not wait: emergency withdraws the request
-        await _event(case, actor, "approval_withdrawn", session=session, now=now,
+        # "approval_pulled": case_events.kind is VARCHAR(16) ("approval_withdrawn", 18
+        # characters, failed on PostgreSQL and kept a child out of emergency).
+        await _event(case, actor, "approval_pulled", session=session, now=now,
                      note=case.approval)
         _clear_approval(case)
     await _apply_move(loaded, actor, change, closure_reason, session=session, now=now,

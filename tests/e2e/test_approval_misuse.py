@@ -50,7 +50,7 @@ async def test_approve_after_the_officer_went_to_emergency(bot, people):
     confirm = await act(officer, press=card, label="Can thiệp khẩn cấp")
     moved = await act(officer, press=confirm, label="Có")
     assert "Can thiệp khẩn cấp" in moved.text
-    assert "approval_withdrawn" in await _kinds(bot, code)
+    assert "approval_pulled" in await _kinds(bot, code)
     late = await act(leader, press=notice, label="Phê duyệt")
     assert "vừa thay đổi" in late.text and "Can thiệp khẩn cấp" in late.text, late.text
     # The request on screen now shows the case as it is: no Approve/Return left to press.
