@@ -245,6 +245,8 @@ def submit_for_approval(current: CaseStatus, target: CaseStatus, *, pending: str
         raise InvalidInput("approval_not_needed")
     text = visible_strip(text)
     if kind is ApprovalKind.PLAN:
+        if len(text) > MAX_PLAN_CHARS:
+            raise InvalidInput("plan_too_long")  # its own limit, not a note's
         text = clean_note(text, limit=MAX_PLAN_CHARS)
     return ApprovalRequest(kind, target, text, closure_reason)
 

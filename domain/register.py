@@ -94,18 +94,31 @@ class Birth:
         return self.date is not None
 
 
-_FULL = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+_FULL = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})")
+_WORDS = re.compile(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s*(?:năm\s+|[/.,\-]\s*)?(\d{4}|\d{2})")
 _YEAR = re.compile(r"(?:năm\s*)?(\d{4})", re.IGNORECASE)
+_LEAD = re.compile(r"^(?:(?:ngày|sinh|sn|ns)\s*:?\s*)+")
+
+
+def _full_year(digits: str, today: dt.date) -> int:
+    """A year typed with two digits ("3.4.15") is this century's unless that is still to
+    come (then the last one's, which the age check refuses)."""
+    if len(digits) == 4:
+        return int(digits)
+    year = 2000 + int(digits)
+    return year if year <= today.year else year - 100
 
 
 def parse_birth(text: str, *, today: dt.date) -> Birth:
-    """A date of birth as villages write it: 3/4/2015, 03-04-2015, 3.4.2015 (day first)
-    or only the year, 2015. InvalidInput: "birth_unreadable", "birth_impossible" (31/2),
-    "birth_future", "birth_too_old" (16 or older: not a child under the law)."""
-    cleaned = visible_strip(text).strip()
-    full = _FULL.fullmatch(cleaned)
+    """A date of birth as villages write it: 3/4/2015, 03-04-2015, 3.4.2015, 3.4.15 (day
+    first), "ngày 3 tháng 4 năm 2015", "sinh 3/4/2015", or only the year, 2015.
+    InvalidInput: "birth_unreadable", "birth_impossible" (31/2), "birth_future",
+    "birth_too_old" (16 or older: not a child under the law)."""
+    cleaned = _LEAD.sub("", visible_strip(text).strip().lower().rstrip(".,;!")).strip()
+    full = _FULL.fullmatch(cleaned) or _WORDS.fullmatch(cleaned)
     if full:
-        day, month, year = (int(part) for part in full.groups())
+        day, month = int(full.group(1)), int(full.group(2))
+        year = _full_year(full.group(3), today)
         try:
             date = dt.date(year, month, day)
         except ValueError as exc:
@@ -160,7 +173,19 @@ def clean_name(text: str | None) -> str:
         raise InvalidInput("name_too_long")
     if any(ch.isdigit() for ch in name):
         raise InvalidInput("child_name_digits")
+    if not any(ch.isalpha() for ch in name):  # "😀😀", "..." : no name at all
+        raise InvalidInput("child_name_blank")
     return name
+
+
+_SEX_WORDS = {"nam": Sex.MALE, "trai": Sex.MALE, "be trai": Sex.MALE, "con trai": Sex.MALE,
+              "nu": Sex.FEMALE, "gai": Sex.FEMALE, "be gai": Sex.FEMALE,
+              "con gai": Sex.FEMALE}
+
+
+def parse_sex(text: str | None) -> Sex | None:
+    """"nam", "Nữ.", "bé gái" typed at the boy-or-girl question; None for anything else."""
+    return _SEX_WORDS.get(normalise_name(text or ""))
 
 
 def clean_text(text: str | None, *, limit: int = MAX_TEXT) -> str:

@@ -247,7 +247,8 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
             what += " 📷"
     elif kind == "escalated":
         what = _("escalated to the administrators")
-    elif kind in ("approval_asked", "approved", "returned", "approval_withdrawn"):
+    elif kind in ("approval_asked", "approved", "returned", "approval_pulled",
+                  "approval_withdrawn"):  # the longer name: SQLite rows written before
         what = _approval_words(kind, event.note or "", cut)
     elif kind == "child_facts":
         what = _("child's sex / place of harm recorded")
@@ -263,6 +264,7 @@ def _approval_words(kind: str, note: str, cut: Callable[[str | None], str]) -> s
     words = {"approval_asked": _("submitted to the commune leader: {what}"),
              "approved": _("approved by the commune leader: {what}"),
              "returned": _("returned by the commune leader: {what}"),
+             "approval_pulled": _("approval request withdrawn (emergency): {what}"),
              "approval_withdrawn": _("approval request withdrawn (emergency): {what}")}[kind]
     text = words.format(what=what)
     return f"{text} · {cut(comment)}" if comment else text
@@ -848,6 +850,14 @@ async def take_case_input(request: Request) -> list[Reply] | None:
     if handler is None:
         return None
     message = request.update.effective_message
+    split = message is not None and len(message.text or "") >= TELEGRAM_LIMIT
+    if pending.kind not in KEPT_ARMED and (pending.data or {}).get("continued"):
+        # The rest of a long message refused whole: not the answer either.
+        pending.data = {**pending.data, "continued": split}
+        await cases_service.save_input(pending, session=request.session)
+        return [Reply(_("⚠️ This is the rest of the long message before, which was not "
+                        "saved: this part was not saved either.") + "\n\n" + _(
+            "Please shorten the whole text and send it again."), _cancel_input())]
     try:
         replies = await handler(request, pending, message)
     except InvalidInput as problem:
@@ -855,11 +865,17 @@ async def take_case_input(request: Request) -> list[Reply] | None:
             await cases_service.drop_input(request.user_id, session=request.session)
             return [await card_reply(request, pending.case_id, edit=False,
                                      prefix=changed_prefix())]
+        if split:  # Telegram sends the rest of this message as the next one
+            pending.data = {**(pending.data or {}), "continued": True}
+            await cases_service.save_input(pending, session=request.session)
         # Keep waiting: the person can fix what they typed.
         return [Reply(message_for(problem), _cancel_input())]
     if pending.kind not in KEPT_ARMED:
         await cases_service.drop_input(request.user_id, session=request.session)
     return replies
+
+
+TELEGRAM_LIMIT = 4096  # Telegram splits a longer message into pieces of this length
 
 
 def _text_of(message) -> str:  # noqa: ANN001

@@ -169,6 +169,8 @@ INVALID_INPUT_MESSAGES = {
     "blank_text": lambda: _("That message has no visible text (only spaces or invisible "
                             "characters). Please type the words themselves."),
     "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),
+    "plan_too_long": lambda: _("The plan is too long (at most 3.000 characters). Nothing was "
+                               "cut or submitted: please shorten it and send it again."),
     "approval_pending": lambda: _("This case waits for the commune leader's decision. Nothing "
                                   "was changed."),
     "approval_required": lambda: _("This step needs the commune leader's approval: submit it "

@@ -27,6 +27,7 @@ from domain.register import (
     clean_text,
     next_support_status,
     parse_birth,
+    parse_sex,
 )
 from domain.register_access import RegisterAction, RegisterRight, ensure
 from domain.roles import Role
@@ -597,9 +598,20 @@ async def _took_destination(request: Request, pending: PendingInput, message) ->
     """The commune a child moved to: the child leaves the register."""
     if message.text is None:
         return [Reply(message_for(InvalidInput("text_expected")), keyboard([_cancel_row()]))]
+    split = len(message.text) >= TELEGRAM_LIMIT
+    if pending.data.get("continued"):  # the rest of a long message refused whole
+        pending.data = {**pending.data, "continued": split}
+        await cases_service.save_input(pending, session=request.session)
+        return [Reply(_("⚠️ This is the rest of the long message before, which was not "
+                        "saved: this part was not saved either.") + "\n\n" + _(
+            "Type the commune (and district) the child moved to, in one message."),
+            keyboard([_cancel_row()]))]
     try:
         note = clean_text(message.text, limit=MAX_CAREGIVER)
     except InvalidInput as problem:
+        if split:
+            pending.data = {**pending.data, "continued": True}
+            await cases_service.save_input(pending, session=request.session)
         return [Reply(message_for(problem), keyboard([_cancel_row()]))]
     await cases_service.drop_input(request.user_id, session=request.session)
     return [await _leave(request, pending.data["child"], pending.data["rev"],
@@ -681,8 +693,30 @@ async def _question(request: Request, pending: PendingInput) -> Reply:
         rows = [choices[i:i + 3] for i in range(0, len(choices), 3)]
         return Reply(_("{name} is the child's…").format(name=esc(data["caregiver"])),
                      keyboard([*rows, _cancel_row()]))
-    return Reply(_("Support the child receives: tap a line to change its status (missing → "
-                   "applied → has it → not eligible), then Save."), _supports_keyboard(data))
+    return Reply("\n".join([*await _summary(request, data), "", _(
+        "Support the child receives: tap a line to change its status (missing → applied → "
+        "has it → not eligible), then Save.")]), _supports_keyboard(data))
+
+
+async def _summary(request: Request, data: dict) -> list[str]:
+    """What Save will store, as typed and chosen, for a last look."""
+    birth = data["birth"]
+    when = (vi_short_date(dt.date.fromisoformat(birth["date"])) if birth.get("date")
+            else _("year {year}").format(year=birth["year"]))
+    lines = [_("<b>To be saved:</b>"), f"<b>{esc(data['name'])}</b>",
+             _("{sex}, born {birth}").format(sex=sex_name(data["sex"]), birth=when)]
+    village = (await service.units.get_unit(data["village"], session=request.session)
+               if data.get("village") else None)
+    if village is not None:
+        lines.append(_("Village: {village}").format(village=esc(village.name)))
+    lines += [f"• {special_group_name(g)}" for g in data.get("groups", [])]
+    if data.get("at_risk"):
+        lines.append("• " + _("At risk: {risk}").format(risk=esc(data.get("risk") or "")))
+    if data.get("caregiver"):
+        relation = relation_name(data.get("relation"))
+        lines.append(_("Caregiver: {name}").format(name=esc(data["caregiver"]))
+                     + (f" ({relation})" if relation else ""))
+    return lines
 
 
 async def _adding(request: Request) -> PendingInput | None:
@@ -702,6 +736,14 @@ async def start_adding(request: Request) -> Reply:
     village_id = own_village or request.callback.int_arg(0) or None
     place = await service.place(commune_id, village_id, session=request.session)
     ensure(request.actor, RegisterAction.ADD, place)
+    unfinished = await _adding(request)
+    if unfinished is not None and unfinished.data.get("name"):
+        # An old "Add a child" pressed mid-way: what was typed is kept, not thrown away.
+        question = await _question(request, unfinished)
+        question.text = _("You are already adding {name}: here is where you stopped (✖️ "
+                          "Cancel to start again).").format(
+            name=esc(unfinished.data["name"])) + "\n\n" + question.text
+        return question
     data: dict = {"commune": commune_id}
     if village_id is not None:
         data["village"] = village_id
@@ -892,30 +934,68 @@ async def cancel(request: Request) -> Reply:
     return Reply(_("Cancelled. Nothing was saved."), edit=True)
 
 
+TELEGRAM_LIMIT = 4096  # Telegram splits a longer message into pieces of this length
+
+
 async def _took_typed(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
     """A typed answer of the add flow (name, date of birth, risk, caregiver); a problem is
-    explained and the same question asked again."""
+    explained and the same question asked again. At the boy-or-girl question, "nam"/"nữ"
+    answer it and other words are the rest of a name sent in two messages."""
     step = _step(pending.data)
+    text = message.text
+    if pending.data.pop("continued", None):
+        # The rest of a long message refused whole: not an answer either.
+        if text is not None and len(text) >= TELEGRAM_LIMIT:
+            pending.data["continued"] = True
+        await cases_service.save_input(pending, session=request.session)
+        question = await _question(request, pending)
+        return [Reply(_("⚠️ This is the rest of the long message before, which was not "
+                        "saved: this part was not saved either.") + "\n\n" + question.text,
+                      question.keyboard)]
+    if step == "sex" and text is not None:
+        return [await _took_sex_or_more_name(request, pending, text)]
     if step not in TYPED:
         return [Reply(_("Please answer with the buttons.")), await _question(request, pending)]
     try:
-        if message.text is None:
+        if text is None:
             raise InvalidInput("text_expected")
         if step == "name":
-            pending.data["name"] = clean_name(message.text)
+            pending.data["name"] = clean_name(text)
         elif step == "birth":
-            birth = parse_birth(message.text, today=_today(request))
+            birth = parse_birth(text, today=_today(request))
             pending.data["birth"] = {"year": birth.year,
                                      "date": birth.date.isoformat() if birth.date else None}
         elif step == "risk":
-            pending.data["risk"] = clean_text(message.text)
+            pending.data["risk"] = clean_text(text)
         else:
-            pending.data["caregiver"] = clean_text(message.text, limit=MAX_CAREGIVER)
+            pending.data["caregiver"] = clean_text(text, limit=MAX_CAREGIVER)
     except InvalidInput as problem:
-        return [Reply(message_for(problem) + "\n\n" + (await _question(request, pending)).text,
-                      (await _question(request, pending)).keyboard)]
+        if text is not None and len(text) >= TELEGRAM_LIMIT:
+            pending.data["continued"] = True  # Telegram sends the rest as the next message
+            await cases_service.save_input(pending, session=request.session)
+        question = await _question(request, pending)
+        return [Reply(message_for(problem) + "\n\n" + question.text, question.keyboard)]
     await cases_service.save_input(pending, session=request.session)
     return [await _question(request, pending)]
+
+
+async def _took_sex_or_more_name(request: Request, pending: PendingInput, text: str) -> Reply:
+    """"nam"/"nữ" typed instead of pressed; other words finish the name typed before."""
+    sex = parse_sex(text)
+    if sex is not None:
+        pending.data["sex"] = str(sex)
+        await cases_service.save_input(pending, session=request.session)
+        return await _question(request, pending)
+    try:
+        pending.data["name"] = clean_name(f"{pending.data['name']} {text}")
+    except InvalidInput as problem:
+        question = await _question(request, pending)
+        return Reply(message_for(problem) + "\n\n" + question.text, question.keyboard)
+    await cases_service.save_input(pending, session=request.session)
+    question = await _question(request, pending)
+    return Reply(_("Added to the name: <b>{name}</b>. If the name is wrong, cancel and start "
+                   "again.").format(name=esc(pending.data["name"])) + "\n\n" + question.text,
+                 question.keyboard)
 
 
 def sixteen_notice(item: service.TurnedSixteen) -> tuple[str, InlineKeyboardMarkup]:

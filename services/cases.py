@@ -234,7 +234,9 @@ async def change_status(actor: Actor, case_id: int, *, revision: int | None, tar
                        approval_on=await approval_on(case.commune_id, session=session)):
         raise InvalidInput("approval_required")  # a forged or old "move" button
     if case.approval:  # a child in danger does not wait: emergency withdraws the request
-        await _event(case, actor, "approval_withdrawn", session=session, now=now,
+        # "approval_pulled": case_events.kind is VARCHAR(16) ("approval_withdrawn", 18
+        # characters, failed on PostgreSQL and kept a child out of emergency).
+        await _event(case, actor, "approval_pulled", session=session, now=now,
                      note=case.approval)
         _clear_approval(case)
     await _apply_move(loaded, actor, change, closure_reason, session=session, now=now,
@@ -930,7 +932,10 @@ async def expect_input(user_id: int, kind: str, *, session: AsyncSession, now: d
 INPUT_TTL = dt.timedelta(hours=2)
 # The report round's form stays on its question while the round is open: an agency member
 # who answers after a meeting, or the next morning, still answers the question on screen.
-INPUT_TTLS = {"round": dt.timedelta(days=30)}
+# The round's form ends with its lock; a child half-added to the register waits a day (a
+# collaborator called away mid-visit), no longer: its answers are a child's details.
+INPUT_TTLS = {"round": dt.timedelta(days=30), "tre": dt.timedelta(days=1),
+              "tre_leave": dt.timedelta(days=1)}
 
 
 async def pending_input(user_id: int, *, session: AsyncSession,

@@ -294,6 +294,7 @@ async def add(actor: Actor, new: NewChild, *, session: AsyncSession,
 
 async def _changeable(actor: Actor, child_id: int, revision: int | None,
                       session: AsyncSession) -> RegisterChild:
+    await store.lock_child(child_id, session=session)  # two presses at once: one wins
     loaded = await load(actor, child_id, RegisterRight.UPDATE, session=session)
     child = loaded.child
     if child.status != ChildStatus.ACTIVE:

@@ -43,6 +43,15 @@ async def get_child(child_id: int, *, session: AsyncSession) -> RegisterChild | 
     return await session.get(RegisterChild, child_id)
 
 
+async def lock_child(child_id: int, *, session: AsyncSession) -> RegisterChild | None:
+    """The record, read fresh and locked until the transaction ends (FOR UPDATE; SQLite
+    serialises writers anyway): a second change at the same moment waits, then sees the
+    first one's revision."""
+    stmt = (select(RegisterChild).where(RegisterChild.id == child_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
 async def find_by_match_key(match_key: str, *, session: AsyncSession,
                             exclude_id: int | None = None) -> Sequence[RegisterChild]:
     """Active records with this key (see domain.register.register_match_key)."""
