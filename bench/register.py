@@ -58,7 +58,10 @@ LAST = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Linh", "Mai", "Na
         "Quân", "Tâm", "Thảo", "Trang", "Tuấn", "Vy", "Yến"]
 
 
-async def seed(db: Database, n: int) -> tuple[int, list[int], dict[int, list[int]], tuple[str, int]]:
+Seeded = tuple[int, list[int], dict[int, list[int]], tuple[str, int]]
+
+
+async def seed(db: Database, n: int) -> Seeded:
     rng = random.Random(13)
     started = time.perf_counter()
     async with db.session() as session:
@@ -67,13 +70,13 @@ async def seed(db: Database, n: int) -> tuple[int, list[int], dict[int, list[int
         await session.flush()
         communes, villages = [], {}
         for c in range(COMMUNES):
-            commune = Unit(kind=UnitKind.COMMUNE, code=f"X{c:03d}", name=f"Xã {c + 1}", created_at=NOW,
-                           parent_id=province.id)
+            commune = Unit(kind=UnitKind.COMMUNE, code=f"X{c:03d}", name=f"Xã {c + 1}",
+                           created_at=NOW, parent_id=province.id)
             session.add(commune)
             await session.flush()
             communes.append(commune.id)
-            rows = [Unit(kind=UnitKind.VILLAGE, code=f"T{v:02d}", name=f"Thôn {v + 1}", created_at=NOW,
-                         parent_id=commune.id) for v in range(VILLAGES)]
+            rows = [Unit(kind=UnitKind.VILLAGE, code=f"T{v:02d}", name=f"Thôn {v + 1}",
+                         created_at=NOW, parent_id=commune.id) for v in range(VILLAGES)]
             session.add_all(rows)
             await session.flush()
             villages[commune.id] = [r.id for r in rows]

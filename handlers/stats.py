@@ -482,8 +482,9 @@ def _register_breakdowns(figures: register_service.RegisterFigures,
         named = sorted(((villages.get(v) if v else None, n)
                         for v, n in figures.by_village.items()),
                        key=lambda vn: (vn[0] is None, sort_key(vn[0] or "")))
+        unknown = _("No village")
         for name, n in named:
-            lines.append(f"• {esc(name or _('No village'))}: <b>{number(n)}</b>")
+            lines.append(f"• {esc(name or unknown)}: <b>{number(n)}</b>")
     if figures.joined is not None:
         lines.append(_("In the period: <b>{joined}</b> added, <b>{left}</b> left").format(
             joined=number(figures.joined), left=number(sum(figures.left.values()))))

@@ -278,8 +278,11 @@ async def take_pending(pending_id: int, *, session: AsyncSession) -> bool:
     return result.rowcount == 1
 
 
+BreakdownRow = tuple[int, str, str, int | None, int]
+
+
 async def breakdown_counts(commune_ids: Sequence[int], *, today: dt.date,
-                           session: AsyncSession) -> Sequence[tuple[int, str, str, int | None, int]]:
+                           session: AsyncSession) -> Sequence[BreakdownRow]:
     """(commune, sex, age band, village, active children), counted in SQL. The age band
     follows domain.register.age_on: with a date of birth, completed years on `today`; with
     the year only, the age reached during this year."""
