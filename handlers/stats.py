@@ -430,7 +430,7 @@ async def stats_command(request: Request) -> list[Reply] | Reply:
     register = await register_service.figures(
         scope.commune_ids, session=request.session,
         today=request.now.astimezone(runtime.tz).date(),
-        period=(lo, hi, period.start, period.end))
+        period=(lo, hi, period.start, period.end), villages=not scope.province_level)
     if register.total or register.joined or register.left:
         villages = {} if scope.province_level else {
             v.id: v.name for v in await register_service.villages(scope.commune_ids[0],

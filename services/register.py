@@ -545,7 +545,7 @@ AGE_BANDS = ("0-5", "6-10", "11-15")
 async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
                   today: dt.date | None = None,
                   period: tuple[dt.datetime, dt.datetime, dt.date, dt.date] | None = None,
-                  ) -> RegisterFigures:
+                  villages: bool = False) -> RegisterFigures:
     """Aggregate numbers for one commune or a province's communes (the caller has checked
     who may see them): counts only, never a name. With `today`: by sex, age band and (one
     commune only) village; with `period` (start, end as instants, first and last day): the
@@ -568,7 +568,7 @@ async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
                 commune_ids, today=today, session=session):
             by_sex[sex] = by_sex.get(sex, 0) + n
             by_age[band] = by_age.get(band, 0) + n
-            if len(commune_ids) == 1:
+            if villages and len(commune_ids) == 1:
                 by_village[village_id] = by_village.get(village_id, 0) + n
     joined, left = None, {}
     if period is not None:

@@ -68,7 +68,7 @@ async def test_commune_breakdowns(db, commune):
     a, b, _other = await _seed(db, commune.commune_id)
     async with db.session() as session:
         f = await service.figures([commune.commune_id], session=session, today=TODAY,
-                                  period=_period())
+                                  period=_period(), villages=True)
     assert f.total == 6
     assert f.by_sex == {"male": 3, "female": 3}
     assert f.by_age == {"0-5": 2, "6-10": 2, "11-15": 2}
@@ -86,11 +86,14 @@ async def test_province_aggregates_without_villages(db, commune):
         communes = (await session.exec(sa.select(Unit.id).where(
             Unit.parent_id == province_id))).scalars().all()
         f = await service.figures(list(communes), session=session, today=TODAY,
-                                  period=_period())
+                                  period=_period(), villages=True)
     assert f.total == 7
     assert f.by_sex == {"male": 4, "female": 3}
     assert f.by_age == {"0-5": 2, "6-10": 3, "11-15": 2}
     assert f.by_village == {}  # aggregates only: no village list for a province
+    async with db.session() as session:
+        one = await service.figures([commune.commune_id], session=session, today=TODAY)
+    assert one.by_village == {}  # a province of one commune: still not by village
     assert f.joined == 3
     assert sum(f.left.values()) == 2
 
