@@ -52,6 +52,10 @@ COMMUNES, VILLAGES = 100, 10
 RUNS = 30
 TODAY = dt.date(2027, 11, 15)
 NOW = dt.datetime(2027, 11, 15, 2, 0, tzinfo=dt.UTC)
+# The /stats period: the figures by sex, age band, village, added and left, as /stats asks.
+PERIOD = (dt.datetime(2026, 12, 31, 17, tzinfo=dt.UTC),
+          dt.datetime(2027, 12, 31, 17, tzinfo=dt.UTC),
+          dt.date(2027, 1, 1), dt.date(2027, 12, 31))
 FIRST = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ"]
 MIDDLE = ["Văn", "Thị", "Minh", "Ngọc", "Đức", "Thu", "Hữu", "Gia"]
 LAST = ["An", "Bình", "Chi", "Dũng", "Hà", "Hùng", "Lan", "Linh", "Mai", "Nam", "Phúc",
@@ -164,11 +168,12 @@ async def measure(db: Database, n: int, label: str) -> None:
         return f"{len(await service.duplicates(officer, new, session=session))} found"
 
     async def commune_figures(session) -> str:  # noqa: ANN001
-        f = await service.figures([commune_id], session=session)
+        f = await service.figures([commune_id], session=session, today=TODAY,
+                                  period=PERIOD, villages=True)
         return f"{f.total} children"
 
     async def province_figures(session) -> str:  # noqa: ANN001
-        f = await service.figures(communes, session=session)
+        f = await service.figures(communes, session=session, today=TODAY, period=PERIOD)
         return f"{f.total:,} children"
 
     rows = [await timed(db, "village list page", village_page),
