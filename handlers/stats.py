@@ -30,6 +30,7 @@ from domain.reports import AgeGroup, Category
 from domain.stats import CHANNELS, NO_RISK, NO_VILLAGE, PLAN_WORKING_DAYS, working_days_to
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
+from handlers.register import leave_reason_name
 from handlers.texts import (
     age_name,
     capitalised,
@@ -425,13 +426,21 @@ async def stats_command(request: Request) -> list[Reply] | Reply:
                                 "caption": caption},
                       markup=keyboard([[export_button(scope, period)]]))
     replies = [Reply(text) for text in figures_text(figures, runtime.tz)]
-    register = await register_service.figures(scope.commune_ids, session=request.session)
-    if register.total:
-        replies.append(Reply(register_text(register, scope)))
+    lo, hi = period.bounds(runtime.tz)
+    register = await register_service.figures(
+        scope.commune_ids, session=request.session,
+        today=request.now.astimezone(runtime.tz).date(),
+        period=(lo, hi, period.start, period.end), villages=not scope.province_level)
+    if register.total or register.joined or register.left:
+        villages = {} if scope.province_level else {
+            v.id: v.name for v in await register_service.villages(scope.commune_ids[0],
+                                                                   session=request.session)}
+        replies.append(Reply(register_text(register, scope, villages)))
     return replies
 
 
-def register_text(figures: register_service.RegisterFigures, scope: service.Scope) -> str:
+def register_text(figures: register_service.RegisterFigures, scope: service.Scope,
+                  villages: dict[int, str] | None = None) -> str:
     """The register of children in special circumstances as it stands today: children by
     group and the shares with the support the plans aim at 100% for (aggregates only)."""
     lines = [_("👧 <b>Register of children in special circumstances</b> ({unit}, today)")
@@ -452,7 +461,36 @@ def register_text(figures: register_service.RegisterFigures, scope: service.Scop
         lines.append(_("• {what}: <b>{has}</b> ({share})").format(
             what=words[str(kind)], has=number(figures.has.get(str(kind), 0)),
             share=_share_text(figures.share(str(kind)))))
+    lines.extend(_register_breakdowns(figures, villages or {}))
     return "\n".join(lines)
+
+
+def _register_breakdowns(figures: register_service.RegisterFigures,
+                         villages: dict[int, str]) -> list[str]:
+    """By sex, age band and (one commune) village; added and left in the period."""
+    lines = []
+    if figures.by_sex:
+        lines.append(_("By sex: boys <b>{boys}</b>, girls <b>{girls}</b>").format(
+            boys=number(figures.by_sex.get("male", 0)),
+            girls=number(figures.by_sex.get("female", 0))))
+    if figures.by_age:
+        lines.append(_("By age: 0–5 <b>{a}</b>, 6–10 <b>{b}</b>, 11–15 <b>{c}</b>").format(
+            a=number(figures.by_age.get("0-5", 0)), b=number(figures.by_age.get("6-10", 0)),
+            c=number(figures.by_age.get("11-15", 0))))
+    if figures.by_village:
+        lines.append(_("<i>By village</i>"))
+        named = sorted(((villages.get(v) if v else None, n)
+                        for v, n in figures.by_village.items()),
+                       key=lambda vn: (vn[0] is None, sort_key(vn[0] or "")))
+        unknown = _("No village")
+        for name, n in named:
+            lines.append(f"• {esc(name or unknown)}: <b>{number(n)}</b>")
+    if figures.joined is not None:
+        lines.append(_("In the period: <b>{joined}</b> added, <b>{left}</b> left").format(
+            joined=number(figures.joined), left=number(sum(figures.left.values()))))
+        for reason, n in sorted(figures.left.items()):
+            lines.append(f"• {esc(leave_reason_name(reason))}: <b>{number(n)}</b>")
+    return lines
 
 
 async def send_owed_chart(bot, runtime: Runtime, delivery) -> int:  # noqa: ANN001

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -528,6 +528,11 @@ class RegisterFigures:
     at_risk: int
     has: dict[str, int]  # SupportKind → children with it
     not_eligible: dict[str, int]  # SupportKind → children not eligible
+    by_sex: dict[str, int] = field(default_factory=dict)  # Sex → active children
+    by_age: dict[str, int] = field(default_factory=dict)  # AGE_BANDS → active children
+    by_village: dict[int | None, int] = field(default_factory=dict)  # one commune only
+    joined: int | None = None  # records added in the period (None: no period asked)
+    left: dict[str, int] = field(default_factory=dict)  # LeaveReason → left in the period
 
     def share(self, kind: str) -> float | None:
         """Share of the children concerned (not counting those not eligible) who have it."""
@@ -535,9 +540,17 @@ class RegisterFigures:
         return None if base <= 0 else self.has.get(kind, 0) / base
 
 
-async def figures(commune_ids: Sequence[int], *, session: AsyncSession) -> RegisterFigures:
+AGE_BANDS = ("0-5", "6-10", "11-15")
+
+
+async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
+                  today: dt.date | None = None,
+                  period: tuple[dt.datetime, dt.datetime, dt.date, dt.date] | None = None,
+                  villages: bool = False) -> RegisterFigures:
     """Aggregate numbers for one commune or a province's communes (the caller has checked
-    who may see them): counts only, never a name."""
+    who may see them): counts only, never a name. With `today`: by sex, age band and (one
+    commune only) village; with `period` (start, end as instants, first and last day): the
+    records added and those that left, by reason."""
     rows = await store.figure_rows(commune_ids, session=session)
     by_group: dict[str, int] = {}
     at_risk = 0
@@ -548,5 +561,21 @@ async def figures(commune_ids: Sequence[int], *, session: AsyncSession) -> Regis
     counts = await store.support_counts(commune_ids, session=session)
     has = {k: n for (k, s), n in counts.items() if s == SupportStatus.HAS}
     not_eligible = {k: n for (k, s), n in counts.items() if s == SupportStatus.NOT_ELIGIBLE}
-    return RegisterFigures(len(rows), by_group, at_risk, has, not_eligible)
+    by_sex: dict[str, int] = {}
+    by_age: dict[str, int] = {}
+    by_village: dict[int | None, int] = {}
+    if today is not None:
+        for _commune, sex, band, village_id, n in await store.breakdown_counts(
+                commune_ids, today=today, session=session):
+            by_sex[sex] = by_sex.get(sex, 0) + n
+            by_age[band] = by_age.get(band, 0) + n
+            if villages and len(commune_ids) == 1:
+                by_village[village_id] = by_village.get(village_id, 0) + n
+    joined, left = None, {}
+    if period is not None:
+        start, end, first, last = period
+        joined = await store.joined_count(commune_ids, start=start, end=end, session=session)
+        left = await store.left_counts(commune_ids, first=first, last=last, session=session)
+    return RegisterFigures(len(rows), by_group, at_risk, has, not_eligible, by_sex, by_age,
+                           by_village, joined, left)
 

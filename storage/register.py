@@ -285,3 +285,56 @@ async def take_pending(pending_id: int, *, session: AsyncSession) -> bool:
     result = await session.exec(sa.delete(PendingInput).where(
         col(PendingInput.id) == pending_id).execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+BreakdownRow = tuple[int, str, str, int | None, int]
+
+
+async def breakdown_counts(commune_ids: Sequence[int], *, today: dt.date,
+                           session: AsyncSession) -> Sequence[BreakdownRow]:
+    """(commune, sex, age band, village, active children), counted in SQL. The age band
+    follows domain.register.age_on: with a date of birth, completed years on `today`; with
+    the year only, the age reached during this year."""
+    c6, c11 = _years_before(today, 6), _years_before(today, 11)
+    band = sa.case(
+        (col(RegisterChild.birth_date).is_(None),
+         sa.case((col(RegisterChild.birth_year) > today.year - 6, "0-5"),
+                 (col(RegisterChild.birth_year) > today.year - 11, "6-10"), else_="11-15")),
+        (col(RegisterChild.birth_date) > c6, "0-5"),
+        (col(RegisterChild.birth_date) > c11, "6-10"),
+        else_="11-15")
+    stmt = (select(RegisterChild.commune_id, RegisterChild.sex, band, RegisterChild.village_id,
+                   func.count())
+            .where(col(RegisterChild.commune_id).in_(list(commune_ids)),
+                   RegisterChild.status == ACTIVE)
+            .group_by(RegisterChild.commune_id, RegisterChild.sex, band,
+                      RegisterChild.village_id))
+    return (await session.exec(stmt)).all()
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+async def joined_count(commune_ids: Sequence[int], *, start: dt.datetime, end: dt.datetime,
+                       session: AsyncSession) -> int:
+    """Records added to these communes' register in [start, end), whatever they are now."""
+    stmt = select(func.count()).select_from(RegisterChild).where(
+        col(RegisterChild.commune_id).in_(list(commune_ids)),
+        col(RegisterChild.created_at) >= start, col(RegisterChild.created_at) < end)
+    return int((await session.exec(stmt)).one())
+
+
+async def left_counts(commune_ids: Sequence[int], *, first: dt.date, last: dt.date,
+                      session: AsyncSession) -> dict[str, int]:
+    """Leaving reason → records that left the register between `first` and `last` (days,
+    both included)."""
+    stmt = (select(RegisterChild.leave_reason, func.count())
+            .where(col(RegisterChild.commune_id).in_(list(commune_ids)),
+                   RegisterChild.status != ACTIVE,
+                   col(RegisterChild.left_on) >= first, col(RegisterChild.left_on) <= last)
+            .group_by(RegisterChild.leave_reason))
+    return {reason or "": n for reason, n in (await session.exec(stmt)).all()}

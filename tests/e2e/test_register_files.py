@@ -231,6 +231,9 @@ async def test_stats_show_the_register_for_the_commune_and_the_province(bot, peo
     assert "Có thẻ BHYT: 1 (33,3%)" in text
     assert "Đã đăng ký khai sinh, có giấy tờ: 2 (66,7%)" in text
     assert "Hưởng trợ cấp xã hội hằng tháng: 0 (0%)" in text
+    assert "Theo giới tính: nam 2, nữ 1" in text and "Theo độ tuổi: 0–5 tuổi" in text
+    assert "Theo thôn" in text and "Đông: 2" in text
+    assert "Trong kỳ: thêm mới 3 trẻ, ra khỏi danh sách 0 trẻ" in text
     assert "Lê Thị Hoa" not in text
     # The province: the same numbers, aggregated, never a name.
     async with bot.db.session() as session:
@@ -241,6 +244,7 @@ async def test_stats_show_the_register_for_the_commune_and_the_province(bot, peo
     await admin.send("/stats")
     text = await _until(admin, "Danh sách trẻ em có hoàn cảnh đặc biệt")
     assert "Số trẻ đang quản lý: 3" in text and "Có thẻ BHYT: 1" in text
+    assert "Theo giới tính: nam 2, nữ 1" in text and "Theo thôn" not in text
     assert "Hoa" not in text and "Khang" not in text
 
 
