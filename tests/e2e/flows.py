@@ -125,3 +125,18 @@ async def shortest_report(reporter: Reporter, *, urgent: bool = False) -> SentMe
     return replies[0]
 
 
+
+
+async def act(user: FakeUser, send: str | None = None, *, press: SentMessage | None = None,
+              label: str | None = None, data: str | None = None, replies: int = 1):
+    """One action of a person (type `send`, press the button `label` of `press`, or send
+    the callback `data` from it) and the replies it brings (the last one, or a list)."""
+    user.mark()
+    if send is not None:
+        await user.send(send)
+    elif data is not None:
+        await user.press_data(press, data)
+    else:
+        await user.press(press, label)
+    got = await user.replies(replies)
+    return got if replies > 1 else got[0]

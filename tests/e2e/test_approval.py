@@ -22,7 +22,7 @@ from services import stats as stats_service
 from storage.models import AuditEntry, Case, CaseEvent, Delivery, Report, Unit
 from storage.units import get_unit_scope
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+from tests.e2e.flows import CODE, Reporter, act, create_invite, join, shortest_report
 
 LEADER_LABEL = "Lãnh đạo UBND xã"
 
@@ -39,18 +39,6 @@ async def people(bot):
     for person in (officer, leader, root):
         await person.settle()
     return {"officer": officer, "leader": leader, "root": root}
-
-
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,
-              data: str | None = None):
-    user.mark()
-    if send is not None:
-        await user.send(send)
-    elif data is not None:
-        await user.press_data(press, data)
-    else:
-        await user.press(press, label)
-    return await user.reply()
 
 
 async def case_in_planning(bot, people, *, user_id: int = 1001) -> str:

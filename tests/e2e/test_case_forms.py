@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.fakeapi import FakeGroup
 from storage.models import AuditEntry, Case
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+from tests.e2e.flows import CODE, Reporter, act, create_invite, join, shortest_report
 from tests.unit.test_decree_forms import fake_soffice
 
 FORM = "Mẫu số 01: Báo cáo tiếp nhận thông tin trẻ em"
@@ -36,17 +36,6 @@ async def people(bot):
     return officer, police, admin
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,
-              data: str | None = None, replies: int = 1):
-    user.mark()
-    if send is not None:
-        await user.send(send)
-    elif data is not None:
-        await user.press_data(press, data)
-    else:
-        await user.press(press, label)
-    got = await user.replies(replies)
-    return got if replies > 1 else got[0]
 
 
 async def reported(bot, officer) -> tuple[str, int, Reporter]:

@@ -20,7 +20,7 @@ from services.identity import resolve_actor
 from storage import members as member_store
 from storage.models import AuditEntry, Case, CaseEvent, CaseReferral, Delivery, Unit
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, create_invite, join, shortest_report
+from tests.e2e.flows import CODE, Reporter, act, create_invite, join, shortest_report
 
 HOUR = dt.timedelta(hours=1)
 
@@ -45,18 +45,6 @@ async def staff(bot):
             "health": health}
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,
-              data: str | None = None, replies: int = 1):
-    """One action of a person and the replies it brings (the last one returned)."""
-    user.mark()
-    if send is not None:
-        await user.send(send)
-    elif data is not None:
-        await user.press_data(press, data)
-    else:
-        await user.press(press, label)
-    got = await user.replies(replies)
-    return got if replies > 1 else got[0]
 
 
 async def reported_case(bot, staff, name: str = "Lan", user_id: int = 1001) -> tuple[str, Reporter]:

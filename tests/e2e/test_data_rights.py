@@ -11,23 +11,12 @@ from sqlmodel import select
 
 from storage.models import AuditEntry, Case, DataRequest, ReportReporter
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, shortest_report
+from tests.e2e.flows import CODE, Reporter, act, shortest_report
 
 PHONE = "0912 345 678"
 STORY = "Bé Mận ở xóm trên bị dượng nhốt trong kho suốt hai ngày."
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,
-              data: str | None = None, replies: int = 1):
-    user.mark()
-    if send is not None:
-        await user.send(send)
-    elif data is not None:
-        await user.press_data(press, data)
-    else:
-        await user.press(press, label)
-    got = await user.replies(replies)
-    return got if replies > 1 else got[0]
 
 
 async def report_with_phone(reporter: Reporter, story: str = STORY) -> tuple[str, str]:

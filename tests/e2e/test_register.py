@@ -21,6 +21,7 @@ from tests.e2e.flows import (
     CODE,
     COLLABORATOR_COMMANDS,
     Reporter,
+    act,
     create_invite,
     join,
     shortest_report,
@@ -46,18 +47,6 @@ async def people(bot):
     return {"officer": officer, "dong": dong, "doai": doai, "police": police}
 
 
-async def act(user, send: str | None = None, *, press=None, label: str | None = None,
-              data: str | None = None, replies: int = 1):
-    """One action of a person and the replies it brings (the last one returned)."""
-    user.mark()
-    if send is not None:
-        await user.send(send)
-    elif data is not None:
-        await user.press_data(press, data)
-    else:
-        await user.press(press, label)
-    got = await user.replies(replies)
-    return got if replies > 1 else got[0]
 
 
 async def add_child(user, name: str, birth: str, *, village: str | None = None,
