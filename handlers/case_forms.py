@@ -96,8 +96,9 @@ async def send_owed_form(bot, runtime, delivery) -> int:  # noqa: ANN001
             await bot.send_document(chat_id, pdf, caption=caption,
                                     filename=form.file_name.removesuffix(".docx") + ".pdf")
     except (BadRequest, Forbidden) as exc:  # the .docx went: the row is sent
-        log.warning("could not send the PDF of form %s of case %s: %s", form.code,
-                    form.case_code, exc.__class__.__name__)
+        # The delivery row's id, not the case code: the code is the reporter's tracking code.
+        log.warning("could not send the PDF of form %s (delivery %s): %s", form.code,
+                    delivery.id, exc.__class__.__name__)
     return message.message_id
 
 
