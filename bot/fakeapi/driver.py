@@ -94,15 +94,20 @@ class _Participant:
         (message,) = await self.replies(1, timeout)
         return message
 
-    async def settle(self, quiet: float = 0.3, timeout: float = 10.0) -> list[SentMessage]:
-        """Collect whatever the bot sends until it has been quiet for `quiet` seconds."""
+    async def settle(self, quiet: float = 0.3, timeout: float = 10.0, *,
+                     first: float | None = None) -> list[SentMessage]:
+        """Collect whatever the bot sends until it has been quiet for `quiet` seconds;
+        `first`: when an answer is owed, wait up to that long for its first message (a busy
+        machine may take longer than `quiet` to start answering)."""
         deadline = time.monotonic() + timeout
         collected: list[SentMessage] = []
+        wait = quiet if first is None else first
         while time.monotonic() < deadline:
             try:
-                collected += await self.replies(1, timeout=quiet)
+                collected += await self.replies(1, timeout=wait)
             except AssertionError:
                 return collected
+            wait = quiet
         return collected
 
     def message(self, message_id: int) -> SentMessage:

@@ -208,7 +208,7 @@ async def test_commands_mid_flow_and_a_restart(fake, db, clock, commune):
         for command in ("/start", "/baotin", "/tre"):
             lan.mark()
             await lan.send(command)
-            said = " ".join(m.text for m in await lan.settle())
+            said = " ".join(m.text for m in await lan.settle(first=10.0))
             assert said, command
         assert "Hoàng Văn Tú" not in " ".join(
             c.full_name for c in await children(bot))
@@ -271,7 +271,7 @@ async def test_another_villages_collaborator_presses_a_forwarded_card(bot, peopl
     for button in card.buttons:
         minh.mark()
         await minh.press_data(forwarded, button["callback_data"])
-        said = " ".join(m.text for m in await minh.settle())
+        said = " ".join(m.text for m in await minh.settle(first=10.0))
         assert said, button
         assert "Mạc Văn Sơn" not in said, (button, said)
     (after,) = await children(bot)
@@ -343,7 +343,7 @@ async def test_random_add_sequences_keep_the_invariants(fake, db, clock, commune
             if before is None and action in ("type", "press"):
                 log.append("open")  # nothing under way: start adding
                 await lan.send("/tre")
-                listing = next(m for m in await lan.settle()
+                listing = next(m for m in await lan.settle(first=10.0)
                                if any("Thêm trẻ" in b["text"] for b in m.buttons))
                 seen.append(await act(lan, press=listing, label="Thêm trẻ"))
                 continue
@@ -366,7 +366,7 @@ async def test_random_add_sequences_keep_the_invariants(fake, db, clock, commune
                 button = rng.choice([b for b in shown.buttons if "Hủy" not in b["text"]])
                 log.append(f"{action} {button['text']!r}")
                 await lan.press_data(shown, button["callback_data"])
-            got = await lan.settle()
+            got = await lan.settle(first=10.0)
             assert got and all(m.text for m in got), where
             seen += [m for m in got if m.buttons]
             assert not [r for r in caplog.records if r.levelno >= logging.ERROR], where

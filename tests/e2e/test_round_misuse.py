@@ -189,7 +189,7 @@ async def test_a_long_text_telegram_splits_in_two_is_not_half_saved(bot, hoa):
     hoa.mark()
     await hoa.send(text[:4096])
     await hoa.send(text[4096:])
-    said = " ".join(m.text for m in await hoa.settle())
+    said = " ".join(m.text for m in await hoa.settle(first=10.0))
     assert "2.000" in said
     part = await _part(bot)
     assert part.highlights is None, len(part.highlights)
