@@ -140,3 +140,25 @@ async def act(user: FakeUser, send: str | None = None, *, press: SentMessage | N
         await user.press(press, label)
     got = await user.replies(replies)
     return got if replies > 1 else got[0]
+
+
+async def outbox_drained(bot, timeout: float = 20.0) -> None:
+    """Wait until every outbox row is delivered (a chart or file owed by the last command
+    arrives after its text answer; a test reading replies one by one must let it land)."""
+    import asyncio
+    import time
+
+    from sqlmodel import select
+
+    from storage.models import Delivery
+
+    deadline = time.monotonic() + timeout
+    while True:
+        async with bot.db.session() as session:
+            waiting = (await session.exec(select(Delivery.id).where(
+                Delivery.status.in_(("pending", "sending")),
+                Delivery.due_at <= bot.runtime.clock.now()))).all()
+        if not waiting:
+            return
+        assert time.monotonic() < deadline, f"outbox rows still owed: {len(waiting)}"
+        await asyncio.sleep(0.05)
