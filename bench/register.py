@@ -28,7 +28,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -36,11 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.lib.database import bench_database  # noqa: E402
 from domain.cases import SpecialGroup  # noqa: E402
 from domain.register import Birth, Sex, register_match_key, sixteenth_birthday  # noqa: E402
 from domain.roles import Actor, Role, UnitKind, UnitScope  # noqa: E402
 from services import register as service  # noqa: E402
-from storage import migrate  # noqa: E402
 from storage.crypto import Keyring, blind_index, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import RegisterChild, RegisterSupport, Unit  # noqa: E402
@@ -190,26 +189,13 @@ async def measure(db: Database, n: int, label: str) -> None:
 async def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        await migrate.upgrade(db)
-        await measure(db, n, f"SQLite, {n:,} children")
-        await db.dispose()
+        async with bench_database(f"sqlite+aiosqlite:///{tmp}/bench.db") as db:
+            await measure(db, n, f"SQLite, {n:,} children")
     pg = (sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_DATABASE_URL")
           or os.environ.get("TEST_DATABASE_URL", ""))
     if pg.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(pg)
-        async with admin.engine.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        db = Database(pg, connect_args={"server_settings": {"search_path": schema}})
-        try:
-            await migrate.upgrade(db)
+        async with bench_database(pg) as db:
             await measure(db, n, f"PostgreSQL, {n:,} children")
-        finally:
-            await db.dispose()
-            async with admin.engine.begin() as conn:
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            await admin.dispose()
 
 
 if __name__ == "__main__":

@@ -28,13 +28,13 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.lib.database import bench_database  # noqa: E402
 from domain.cases import (  # noqa: E402
     OPEN_STATUSES,
     AlertKind,
@@ -50,7 +50,6 @@ from domain.setup_file import load_setup_file  # noqa: E402
 from services import cases as case_service  # noqa: E402
 from services.identity import resolve_actor  # noqa: E402
 from storage import members as member_store  # noqa: E402
-from storage import migrate  # noqa: E402
 from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Case, Report, Unit  # noqa: E402
@@ -235,37 +234,21 @@ async def run(count: int) -> dict[str, str]:
     keep = os.environ.get("BENCH_KEEP")  # a directory: seeded databases are kept and reused
     folder = pathlib.Path(keep or tmp.name)
     path = folder / f"scale-{count}-{COMMUNES}.db"
-    reuse = keep is not None and path.exists()
     if not url.startswith("postgresql"):
         url = f"sqlite+aiosqlite:///{path}"
-    schema = f"bench_{uuid.uuid4().hex[:8]}"  # PostgreSQL: a private schema, dropped after
-    if url.startswith("postgresql"):
-        await _run_sql(url, f'CREATE SCHEMA "{schema}"')
-        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
-    else:
-        db = Database(url)
-    await migrate.upgrade(db)
-    figures = {"seeding (bulk inserts)": "reused"}
-    if not reuse:
-        started = time.perf_counter()
-        await seed(db, count)
-        seeded = time.perf_counter() - started
-        print(f"{count:,} cases in {COMMUNES} communes seeded in {seeded:.0f} s "
-              f"({db.backend})", flush=True)
-        figures = {"seeding (bulk inserts)": f"{seeded:.0f} s"}
-    figures.update(await measure(db, count))
-    await db.dispose()
-    if db.backend == "postgresql":
-        await _run_sql(url, f'DROP SCHEMA "{schema}" CASCADE')
+    reuse = keep is not None and path.exists() and url.startswith("sqlite")
+    async with bench_database(url) as db:
+        figures = {"seeding (bulk inserts)": "reused"}
+        if not reuse:
+            started = time.perf_counter()
+            await seed(db, count)
+            seeded = time.perf_counter() - started
+            print(f"{count:,} cases in {COMMUNES} communes seeded in {seeded:.0f} s "
+                  f"({db.backend})", flush=True)
+            figures = {"seeding (bulk inserts)": f"{seeded:.0f} s"}
+        figures.update(await measure(db, count))
     tmp.cleanup()
     return figures
-
-
-async def _run_sql(url: str, sql: str) -> None:
-    admin = Database(url)
-    async with admin.engine.begin() as conn:
-        await conn.exec_driver_sql(sql)
-    await admin.dispose()
 
 
 async def main(sizes: list[int]) -> None:

@@ -23,7 +23,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 import zoneinfo
 
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.lib.database import bench_database  # noqa: E402
 from domain.cases import CaseStatus, SpecialGroup  # noqa: E402
 from domain.periods import PeriodKind, report_period  # noqa: E402
 from domain.reports import AgeGroup, Category  # noqa: E402
@@ -40,7 +40,6 @@ from domain.setup_file import load_setup_file  # noqa: E402
 from handlers import stats as stats_handlers  # noqa: E402
 from services import stats as service  # noqa: E402
 from services.stats_export import WorkbookWriter, render_chart, totals_csv  # noqa: E402
-from storage import migrate  # noqa: E402
 from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Agency, Case, CaseEvent, CaseReferral, Report, Unit  # noqa: E402
@@ -172,25 +171,12 @@ async def measure(db: Database, n: int, label: str) -> None:
 async def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
-        await migrate.upgrade(db)
-        await measure(db, n, f"SQLite, {n:,} cases")
-        await db.dispose()
+        async with bench_database(f"sqlite+aiosqlite:///{tmp}/bench.db") as db:
+            await measure(db, n, f"SQLite, {n:,} cases")
     pg = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_DATABASE_URL", "")
     if pg.startswith("postgresql"):
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = Database(pg)
-        async with admin.engine.begin() as conn:
-            await conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        db = Database(pg, connect_args={"server_settings": {"search_path": schema}})
-        try:
-            await migrate.upgrade(db)
+        async with bench_database(pg) as db:
             await measure(db, n, f"PostgreSQL, {n:,} cases")
-        finally:
-            await db.dispose()
-            async with admin.engine.begin() as conn:
-                await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            await admin.dispose()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
+from bench.lib.database import bench_database  # noqa: E402
 from bot.app import build_application, start_application, stop_application  # noqa: E402
 from bot.fakeapi import FakeTelegram, Limits  # noqa: E402
 from bot.fakeapi.driver import FakeUser  # noqa: E402
@@ -38,7 +38,6 @@ from bot.runtime import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from domain.clock import SystemClock  # noqa: E402
 from domain.setup_file import load_setup_file  # noqa: E402
-from storage import migrate  # noqa: E402
 from storage.crypto import Keyring, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.setup_import import import_setup  # noqa: E402
@@ -127,23 +126,14 @@ async def _measure(conn) -> dict:  # noqa: ANN001
     return report
 
 
-async def _run_sql(url: str, sql: str) -> None:
-    admin = Database(url)
-    async with admin.engine.begin() as conn:
-        await conn.exec_driver_sql(sql)
-    await admin.dispose()
-
-
 async def main(users: int, rounds: int) -> None:
     tmp = tempfile.mkdtemp(prefix="treem-throughput-")
     url = os.environ.get("BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp}/bench.db")
-    schema = f"bench_{uuid.uuid4().hex[:8]}"  # PostgreSQL: a private schema, dropped after
-    if url.startswith("postgresql"):
-        await _run_sql(url, f'CREATE SCHEMA "{schema}"')
-        db = Database(url, connect_args={"server_settings": {"search_path": schema}})
-    else:
-        db = Database(url)
-    await migrate.upgrade(db)
+    async with bench_database(url) as db:
+        await _compare(db, users, rounds)
+
+
+async def _compare(db: Database, users: int, rounds: int) -> None:
     async with db.session() as session:
         await import_setup(load_setup_file(ROOT / "examples" / "minh-tan.toml"),
                            session=session, now=SystemClock().now())
@@ -157,9 +147,6 @@ async def main(users: int, rounds: int) -> None:
         results["treem"].append(await run_treem(fake_url, db, parent))
     parent.send("stop")
     server.join()
-    await db.dispose()
-    if db.backend == "postgresql":
-        await _run_sql(url, f'DROP SCHEMA "{schema}" CASCADE')
 
     print(f"{users} users × {len(WORKLOAD)} updates, {rounds} rounds, {db.backend}")
     rates = {}
