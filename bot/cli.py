@@ -35,15 +35,15 @@ def _settings_or_exit(**overrides: object) -> Settings:
         raise SystemExit(2) from None
 
 
-def _database_or_exit(settings: Settings) -> None:
-    """One clear line and exit status 1 when the database cannot be used (within 10 s)."""
-    from bot.startup import StartupError, check_database
+def _check_or_exit(settings: Settings, probe) -> None:  # noqa: ANN001
+    """Run a start-up check `probe(db)`: one clear line and exit status 1 when it fails."""
+    from bot.startup import StartupError
     from storage.db import Database
 
     async def check() -> None:
         db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
         try:
-            await check_database(db)
+            await probe(db)
         finally:
             await db.dispose()
 
@@ -52,6 +52,13 @@ def _database_or_exit(settings: Settings) -> None:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def _database_or_exit(settings: Settings) -> None:
+    """One clear line and exit status 1 when the database cannot be used (within 10 s)."""
+    from bot.startup import check_database
+
+    _check_or_exit(settings, check_database)
 
 
 def _data_key_or_exit(settings: Settings) -> None:
@@ -60,24 +67,16 @@ def _data_key_or_exit(settings: Settings) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from bot.startup import StartupError, check_data_key
-    from storage.db import Database
 
-    async def check() -> None:
-        db = Database(settings.database_url, connect_timeout=settings.db_connect_timeout)
+    async def probe(db) -> None:  # noqa: ANN001
         try:
             await check_data_key(db, settings.keyring(), encrypt_plaintext=False)
         except DBAPIError:
             # Tables not created yet (a new database): nothing is encrypted.
             if settings.keyring() is None:
                 raise StartupError(_data_key_text("missing")) from None
-        finally:
-            await db.dispose()
 
-    try:
-        asyncio.run(check())
-    except StartupError as exc:
-        print(exc, file=sys.stderr)
-        raise SystemExit(1) from None
+    _check_or_exit(settings, probe)
 
 
 def _data_key_text(code: str) -> str:
