@@ -44,15 +44,32 @@ async def create_invite(admin: FakeUser, role_label: str, choice: str | None = N
     return match.group(1)
 
 
-async def joined(bot, user_id: int, name: str, role_label: str) -> FakeUser:
-    """A person of the example commune with that role, joined through a real invitation from
-    the installation's administrator (Mai)."""
-    root = bot.user(ADMIN_ID, "Mai")
-    person = bot.user(user_id, name)
-    await join(person, await create_invite(root, role_label))
-    await person.settle()
-    await root.settle()  # the "used your invitation" notice
+OFFICER_ROLE = "Người làm công tác bảo vệ trẻ em"
+COMMUNE_ADMIN_ROLE = "Quản trị viên của xã"
+AGENCY_ROLE = "Thành viên cơ quan"
+COLLABORATOR_ROLE = "Cộng tác viên bảo vệ trẻ em (thôn)"
+
+
+async def joined(bot, user_id: int, name: str, role_label: str,
+                 choice: str | None = None) -> FakeUser:
+    """A person of the example commune with that role (and agency or village, `choice`),
+    joined through a real invitation from the installation's administrator (Mai)."""
+    (person,) = await join_all(bot, (user_id, name, role_label, choice))
     return person
+
+
+async def join_all(bot, *people: tuple) -> list[FakeUser]:
+    """Each (user id, name, role label[, agency or village]) joins through a real invitation
+    from Mai, one after the other; then everyone, Mai too, has had their notices."""
+    root = bot.user(ADMIN_ID, "Mai")
+    users = []
+    for user_id, name, role_label, *choice in people:
+        user = bot.user(user_id, name)
+        await join(user, await create_invite(root, role_label, *choice))
+        users.append(user)
+    for person in (*users, root):
+        await person.settle()
+    return users
 
 
 def _invite_notices(server, name: str) -> int:

@@ -16,7 +16,11 @@ from domain.calendar import DateRule, EventKind, EventSpec, Recipient, matches, 
 from domain.roles import AgencyKind
 from storage.models import Agency, CalendarEvent, Delivery, Subscription
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join
+from tests.e2e.flows import (
+    COMMUNE_ADMIN_ROLE,
+    OFFICER_ROLE,
+    join_all,
+)
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -24,14 +28,9 @@ HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 @pytest.fixture
 async def people(bot):
     """The install admin, a commune admin and an officer, all joined through invitations."""
-    root = bot.user(ADMIN_ID, "Mai")
-    admin = bot.user(3001, "Quang")
-    await join(admin, await create_invite(root, "Quản trị viên của xã"))
-    officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    for person in (admin, officer):
-        await person.settle()
-    return root, admin, officer
+    admin, officer = await join_all(bot, (3001, "Quang", COMMUNE_ADMIN_ROLE),
+                                    (2001, "Hùng", OFFICER_ROLE))
+    return bot.user(ADMIN_ID, "Mai"), admin, officer
 
 
 async def test_deadlines_in_the_next_60_days(bot, people):

@@ -13,21 +13,20 @@ from sqlmodel import select
 from bot.jobs import plan_calendar, run_calendar_jobs
 from storage.models import CalendarEvent, Delivery, Reminder, Unit
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join
+from tests.e2e.flows import (
+    COMMUNE_ADMIN_ROLE,
+    OFFICER_ROLE,
+    join_all,
+)
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
 async def people(bot):
-    root = bot.user(ADMIN_ID, "Mai")
-    admin = bot.user(3001, "Quang")
-    await join(admin, await create_invite(root, "Quản trị viên của xã"))
-    officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    for person in (admin, officer):
-        await person.settle()
-    return root, admin, officer
+    admin, officer = await join_all(bot, (3001, "Quang", COMMUNE_ADMIN_ROLE),
+                                    (2001, "Hùng", OFFICER_ROLE))
+    return bot.user(ADMIN_ID, "Mai"), admin, officer
 
 
 async def _event(bot, code: str) -> CalendarEvent:

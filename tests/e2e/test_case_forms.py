@@ -15,8 +15,16 @@ from sqlmodel import select
 
 from bot.fakeapi import FakeGroup
 from storage.models import AuditEntry, Case
-from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, act, create_invite, join, shortest_report
+from tests.e2e.flows import (
+    AGENCY_ROLE,
+    CODE,
+    COMMUNE_ADMIN_ROLE,
+    OFFICER_ROLE,
+    Reporter,
+    act,
+    join_all,
+    shortest_report,
+)
 from tests.unit.test_decree_forms import fake_soffice
 
 FORM = "Mẫu số 01: Báo cáo tiếp nhận thông tin trẻ em"
@@ -24,16 +32,9 @@ FORM = "Mẫu số 01: Báo cáo tiếp nhận thông tin trẻ em"
 
 @pytest.fixture
 async def people(bot):
-    root = bot.user(ADMIN_ID, "Mai")
-    officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    police = bot.user(2101, "Dũng")
-    await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
-    admin = bot.user(3001, "Quang")
-    await join(admin, await create_invite(root, "Quản trị viên của xã"))
-    for person in (officer, police, admin, root):
-        await person.settle()
-    return officer, police, admin
+    return await join_all(bot, (2001, "Hùng", OFFICER_ROLE),
+                          (2101, "Dũng", AGENCY_ROLE, "Công an xã"),
+                          (3001, "Quang", COMMUNE_ADMIN_ROLE))
 
 
 

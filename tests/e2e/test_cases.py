@@ -20,7 +20,18 @@ from services.identity import resolve_actor
 from storage import members as member_store
 from storage.models import AuditEntry, Case, CaseEvent, CaseReferral, Delivery, Unit
 from tests.conftest import ADMIN_ID
-from tests.e2e.flows import CODE, Reporter, act, create_invite, join, shortest_report
+from tests.e2e.flows import (
+    AGENCY_ROLE,
+    CODE,
+    COMMUNE_ADMIN_ROLE,
+    OFFICER_ROLE,
+    Reporter,
+    act,
+    create_invite,
+    join,
+    join_all,
+    shortest_report,
+)
 
 HOUR = dt.timedelta(hours=1)
 
@@ -28,19 +39,10 @@ HOUR = dt.timedelta(hours=1)
 @pytest.fixture
 async def staff(bot):
     """A commune administrator, two officers and a police member, all joined by invitation."""
-    root = bot.user(ADMIN_ID, "Mai")
-    admin = bot.user(3001, "Quang")
-    await join(admin, await create_invite(root, "Quản trị viên của xã"))
-    officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    other = bot.user(2002, "Tuấn")
-    await join(other, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    police = bot.user(2101, "Dũng")
-    await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
-    health = bot.user(2102, "Hạnh")
-    await join(health, await create_invite(root, "Thành viên cơ quan", "Trạm Y tế xã"))
-    for person in (admin, officer, other, police, health):
-        await person.settle()
+    admin, officer, other, police, health = await join_all(
+        bot, (3001, "Quang", COMMUNE_ADMIN_ROLE), (2001, "Hùng", OFFICER_ROLE),
+        (2002, "Tuấn", OFFICER_ROLE), (2101, "Dũng", AGENCY_ROLE, "Công an xã"),
+        (2102, "Hạnh", AGENCY_ROLE, "Trạm Y tế xã"))
     return {"admin": admin, "officer": officer, "other": other, "police": police,
             "health": health}
 

@@ -9,17 +9,15 @@ import pytest
 from sqlmodel import select
 
 from storage.models import CalendarEvent
-from tests.conftest import ADMIN_ID
-from tests.e2e.flows import create_invite, join
+from tests.e2e.flows import (
+    COMMUNE_ADMIN_ROLE,
+    joined,
+)
 
 
 @pytest.fixture
 async def admin(bot):
-    root = bot.user(ADMIN_ID, "Mai")
-    admin = bot.user(3001, "Quang")
-    await join(admin, await create_invite(root, "Quản trị viên của xã"))
-    await admin.settle()
-    return admin
+    return await joined(bot, 3001, "Quang", COMMUNE_ADMIN_ROLE)
 
 
 async def _say(person, text: str) -> str:

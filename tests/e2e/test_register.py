@@ -16,14 +16,15 @@ from bot.jobs import run_register_jobs
 from domain.register import review_due
 from handlers import callback_data as cb
 from storage.models import AuditEntry, Delivery, RegisterChild, RegisterEvent, Unit
-from tests.conftest import ADMIN_ID
 from tests.e2e.flows import (
+    AGENCY_ROLE,
     CODE,
     COLLABORATOR_COMMANDS,
+    COLLABORATOR_ROLE,
+    OFFICER_ROLE,
     Reporter,
     act,
-    create_invite,
-    join,
+    join_all,
     shortest_report,
 )
 
@@ -33,17 +34,9 @@ DAY = dt.timedelta(days=1)
 @pytest.fixture
 async def people(bot):
     """An officer and the collaborators of Thôn Đông and Thôn Đoài, joined by invitation."""
-    root = bot.user(ADMIN_ID, "Mai")
-    officer = bot.user(2001, "Hùng")
-    await join(officer, await create_invite(root, "Người làm công tác bảo vệ trẻ em"))
-    dong = bot.user(4001, "Lan")
-    await join(dong, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đông"))
-    doai = bot.user(4002, "Minh")
-    await join(doai, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)", "Thôn Đoài"))
-    police = bot.user(2101, "Dũng")
-    await join(police, await create_invite(root, "Thành viên cơ quan", "Công an xã"))
-    for person in (officer, dong, doai, police, root):
-        await person.settle()
+    officer, dong, doai, police = await join_all(
+        bot, (2001, "Hùng", OFFICER_ROLE), (4001, "Lan", COLLABORATOR_ROLE, "Thôn Đông"),
+        (4002, "Minh", COLLABORATOR_ROLE, "Thôn Đoài"), (2101, "Dũng", AGENCY_ROLE, "Công an xã"))
     return {"officer": officer, "dong": dong, "doai": doai, "police": police}
 
 

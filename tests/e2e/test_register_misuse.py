@@ -20,8 +20,11 @@ from domain.errors import InvalidInput
 from domain.register import parse_birth
 from handlers.register import _step
 from storage.models import PendingInput, RegisterEvent
-from tests.conftest import ADMIN_ID, start_bot
-from tests.e2e.flows import create_invite, join
+from tests.conftest import start_bot
+from tests.e2e.flows import (
+    COLLABORATOR_ROLE,
+    joined,
+)
 from tests.e2e.test_register import act, add_child, children, people  # noqa: F401
 
 TODAY = dt.date(2026, 12, 3)
@@ -190,12 +193,7 @@ async def test_the_review_shows_what_will_be_saved(bot, people):
 async def test_commands_mid_flow_and_a_restart(fake, db, clock, commune):
     bot = await start_bot(fake, db, clock)
     try:
-        root = bot.user(ADMIN_ID, "Mai")
-        lan = bot.user(4001, "Lan")
-        await join(lan, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)",
-                                            "Thôn Đông"))
-        await lan.settle()
-        await root.settle()
+        lan = await joined(bot, 4001, "Lan", COLLABORATOR_ROLE, "Thôn Đông")
         question = await _to(lan, "birth")
         # Walk away: a restart, three hours later, then the date typed at the question.
         await stop_application(bot.application)
@@ -321,12 +319,7 @@ async def test_random_add_sequences_keep_the_invariants(fake, db, clock, commune
     clock.set(dt.datetime(2026, 12, 3, 3, 0, tzinfo=dt.UTC))
     bot = await start_bot(fake, db, clock)
     try:
-        root = bot.user(ADMIN_ID, "Mai")
-        lan = bot.user(4001, "Lan")
-        await join(lan, await create_invite(root, "Cộng tác viên bảo vệ trẻ em (thôn)",
-                                            "Thôn Đông"))
-        await lan.settle()
-        await root.settle()
+        lan = await joined(bot, 4001, "Lan", COLLABORATOR_ROLE, "Thôn Đông")
         seen: list[SentMessage] = []
         log: list[str] = []
         for step in range(rng.randint(8, 15)):

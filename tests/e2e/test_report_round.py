@@ -271,15 +271,9 @@ async def test_a_round_with_three_agencies(bot, officer, tmp_path):
 
 
 async def _agency_member(bot, user_id: int, name: str, agency: str):
-    from tests.conftest import ADMIN_ID
-    from tests.e2e.flows import create_invite, join
+    from tests.e2e.flows import joined
 
-    root = bot.user(ADMIN_ID, "Mai")
-    person = bot.user(user_id, name)
-    await join(person, await create_invite(root, AGENCY, agency))
-    await person.settle()
-    await root.settle()
-    return person
+    return await joined(bot, user_id, name, AGENCY, agency)
 
 
 def _round_id(message) -> int:

@@ -23,8 +23,10 @@ from domain.targets import RoundSpec, collect_date, round_dates
 from handlers import callback_data as cb
 from storage.models import RoundPart
 from storage.setup_import import import_setup
-from tests.conftest import ADMIN_ID, EXAMPLE_SETUP, start_bot
-from tests.e2e.flows import create_invite, join
+from tests.conftest import EXAMPLE_SETUP, start_bot
+from tests.e2e.flows import (
+    joined,
+)
 
 HANOI = dt.timezone(dt.timedelta(hours=7))
 AGENCY = "Thành viên cơ quan"
@@ -73,12 +75,7 @@ async def _load_setup(bot, tmp_path) -> None:
 
 
 async def _member(bot, user_id: int, name: str, agency: str = "Trạm Y tế xã"):
-    root = bot.user(ADMIN_ID, "Mai")
-    person = bot.user(user_id, name)
-    await join(person, await create_invite(root, AGENCY, agency))
-    await person.settle()
-    await root.settle()
-    return person
+    return await joined(bot, user_id, name, AGENCY, agency)
 
 
 async def _open_round(bot, *people):
