@@ -9,7 +9,11 @@ rows included):
 - the filtered list "chưa có BHYT" of that village,
 - a child's card (record, support, history),
 - the duplicate lookup of the add flow,
-- the register figures of /stats for one commune and for the province.
+- the register figures of /stats for one commune and for the province,
+- the import of a 500-row XLSX into one commune (the dry run, then the import with its
+  history and audit rows; in the largest commune, so each row is checked for a duplicate),
+- the morning review pass: every village's list of children due, claimed once a day, with one
+  collaborator per village (a few days in a row, each a fresh claim).
 
     .venv/bin/python bench/register.py [children] [postgresql+asyncpg://… to run on PostgreSQL too]
 
@@ -40,9 +44,10 @@ from domain.cases import SpecialGroup  # noqa: E402
 from domain.register import Birth, Sex, register_match_key, sixteenth_birthday  # noqa: E402
 from domain.roles import Actor, Role, UnitKind, UnitScope  # noqa: E402
 from services import register as service  # noqa: E402
+from services import register_import  # noqa: E402
 from storage.crypto import Keyring, blind_index, generate_key, use_keyring  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import RegisterChild, RegisterSupport, Unit  # noqa: E402
+from storage.models import Member, RegisterChild, RegisterSupport, Unit  # noqa: E402
 
 use_keyring(Keyring.from_text(generate_key()))  # names are encrypted: a fresh key per run
 warnings.filterwarnings("ignore", message=r"(?s).*session\.exec", category=DeprecationWarning)
@@ -83,6 +88,11 @@ async def seed(db: Database, n: int) -> Seeded:
             session.add_all(rows)
             await session.flush()
             villages[commune.id] = [r.id for r in rows]
+        # One collaborator per village: the review pass has someone to ask everywhere.
+        session.add_all([Member(telegram_user_id=100_000 + village_id,
+                                display_name=f"CTV {village_id}", role=Role.COLLABORATOR,
+                                unit_id=village_id, joined_at=NOW)
+                         for ids in villages.values() for village_id in ids])
         province_id = province.id
     groups = [str(g) for g in SpecialGroup]
     places = [(c, v) for c in communes for v in villages[c]]
@@ -184,6 +194,68 @@ async def measure(db: Database, n: int, label: str) -> None:
     print(f"  {'what':34} {'p50 ms':>8} {'p95 ms':>8}  result ({RUNS} runs)")
     for what, p50, p95, detail in rows:
         print(f"  {what:34} {p50:8.1f} {p95:8.1f}  {detail}")
+    await time_import(db, officer, commune_id)
+    await time_review_pass(db)
+
+
+def import_file(rows: int) -> bytes:
+    """A commune's list as villages keep it: the usual headings, Vietnamese dates."""
+    import io
+
+    from openpyxl import Workbook
+
+    rng = random.Random(7)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH TRẺ EM CÓ HOÀN CẢNH ĐẶC BIỆT"])
+    sheet.append(["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Thôn", "Nhóm hoàn cảnh",
+                  "BHYT", "Giấy khai sinh", "Người chăm sóc"])
+    for i in range(rows):
+        born = dt.date(2012, 1, 1) + dt.timedelta(days=rng.randrange(365 * 14))
+        name = f"{rng.choice(FIRST)} {rng.choice(MIDDLE)} {rng.choice(MIDDLE)} {rng.choice(LAST)}"
+        sheet.append([i + 1, name, f"{born.day}/{born.month}/{born.year}",
+                      rng.choice(["Nam", "Nữ"]), f"Thôn {rng.randrange(VILLAGES) + 1}",
+                      rng.choice(["Mồ côi", "Khuyết tật", "Bỏ học"]),
+                      rng.choice(["có", "chưa có", "đang làm"]), "có", "Bà nội"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def time_import(db: Database, officer: Actor, commune_id: int, rows: int = 500) -> None:
+    data = import_file(rows)
+    started = time.perf_counter()
+    async with db.session() as session:
+        await register_import.plan(officer, commune_id, data, "danh-sach.xlsx",
+                                         session=session, today=TODAY)
+    dry_s = time.perf_counter() - started
+    started = time.perf_counter()
+    async with db.session() as session:
+        done = await register_import.run(officer, commune_id, data, "danh-sach.xlsx",
+                                         session=session, now=NOW, today=TODAY,
+                                         review_months=3)
+    run_s = time.perf_counter() - started
+    print(f"  import of {rows} rows (XLSX {len(data) / 1e3:.0f} kB): dry run {dry_s:.2f} s, "
+          f"import {run_s:.2f} s ({len(done.new)} added, {len(done.duplicates)} duplicates, "
+          f"{len(done.problems)} refused{_reasons(done.problems)})")
+
+
+def _reasons(problems: list[tuple[int, str]]) -> str:
+    codes = sorted({code for _row, code in problems})
+    return f": {', '.join(codes)}" if codes else ""
+
+
+async def time_review_pass(db: Database, days: int = 3) -> None:
+    times, villages, children = [], 0, 0
+    for day in range(days):
+        today = TODAY + dt.timedelta(days=day)
+        started = time.perf_counter()
+        async with db.session() as session:
+            lists = await service.claim_review_lists(session=session, today=today, now=NOW)
+        times.append(time.perf_counter() - started)
+        villages, children = len(lists), sum(len(x.children) for x in lists)
+    print(f"  review pass (one day, {villages:,} village lists, {children:,} children due): "
+          f"{statistics.median(times):.2f} s median of {days} days")
 
 
 async def main() -> None:
