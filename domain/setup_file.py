@@ -306,6 +306,9 @@ class ProvinceSection(_Strict):
     code: str = Field(pattern=SLUG)
     name: str = Field(min_length=1, max_length=100)
     report_to: str = Field(default="", max_length=200)
+    # Whom its communes send their reports to, for a commune whose file names nobody
+    # ({report_to} in messages); a commune's own report_to wins.
+    communes_report_to: str = Field(default="", max_length=200)
     # The province's own report deadlines, used for its figures (/stats at province level).
     report_6m_by: str | None = Field(default=None, max_length=60)
     report_year_by: str | None = Field(default=None, max_length=60)

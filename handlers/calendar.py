@@ -273,8 +273,8 @@ async def edit_event(request: Request) -> Reply:
     except NotFound:
         return Reply(_unknown_event(code, rest if _is_date_change(plain) else ""))
     if not rest:  # "/event bao-cao-nam": what it is now, and where it comes from
-        commune = await service.commune_unit(found.commune_id, session=request.session)
-        return Reply(event_details(found, commune.report_to) + "\n\n" + _event_help())
+        report_to = await service.recipient_of(found.commune_id, session=request.session)
+        return Reply(event_details(found, report_to) + "\n\n" + _event_help())
     if plain.rstrip(".!") in _INHERIT_WORDS:
         event, changed = await service.follow_inherited(request.actor, code,
                                                         session=request.session, now=request.now)
@@ -340,8 +340,8 @@ async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -
             name=name, who=", ".join(esc(audience_name(a)) for a in event.audience))
     elif "message" in changes:
         text = _("Done: the message of “{name}” is now:").format(name=name) + "\n" + \
-            event_message(event, (await service.commune_unit(event.commune_id,
-                                                             session=request.session)).report_to)
+            event_message(event, await service.recipient_of(event.commune_id,
+                                                            session=request.session))
     elif "active" in changes:
         text = _("Done: “{name}” is switched on again.").format(name=name)
     else:

@@ -103,10 +103,9 @@ async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSessi
     for event in await store.list_events(commune_id, session=session):
         if event.report_period and (nxt := next_occurrence(event, today)) is not None:
             reports.append(Occurrence(event, *nxt))
-    commune = await units.get_unit(commune_id, session=session)
     return Agenda(reports=sorted(reports, key=lambda o: (o.starts_on, o.event.id)),
                   events=[o for o in window if not o.event.report_period],
-                  report_to=commune.report_to if commune else None)
+                  report_to=await recipient_of(commune_id, session=session))
 
 
 def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -213,8 +212,18 @@ async def follow_inherited(actor: Actor, code: str, *, session: AsyncSession,
     return event, True
 
 
-async def commune_unit(commune_id: int, *, session: AsyncSession):  # noqa: ANN201
-    return await units.get_unit(commune_id, session=session)
+async def recipient_of(commune_id: int, *, session: AsyncSession) -> str | None:
+    """Whom the commune sends its reports to ({report_to} in messages): its own `report_to`,
+    else its province's `communes_report_to`, else None ("cấp trên")."""
+    commune = await units.get_unit(commune_id, session=session)
+    if commune is None:
+        return None
+    if commune.report_to:
+        return commune.report_to
+    province = await units.get_unit(commune.parent_id, session=session) \
+        if commune.parent_id else None
+    stored = (province.province_calendar or {}) if province is not None else {}
+    return stored.get("communes_report_to") or None
 
 
 async def switched_off(commune_id: int, *, session: AsyncSession) -> list[CalendarEvent]:
@@ -290,8 +299,8 @@ async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
                 log.info("reminder %s skipped: event over, switched off or superseded",
                          reminder.id)
             continue
-        commune = await units.get_unit(event.commune_id, session=session)
-        text = render(event, reminder, today, commune.report_to if commune else None)
+        text = render(event, reminder, today,
+                      await recipient_of(event.commune_id, session=session))
         if not await store.claim_reminder(reminder.id, "released", session=session, now=now,
                                           text=text):
             continue

@@ -247,6 +247,7 @@ async def import_province(
                                   name=p.name)
     stored = {"events": [{"code": change.code, **fields_of(change)} for change in setup.events],
               "deadlines": setup.deadline_rules(), "report_to": p.report_to,
+              "communes_report_to": p.communes_report_to,
               "before_includes_day": p.before_includes_day}
     if province.province_calendar != stored:
         province.province_calendar = stored

@@ -31,10 +31,11 @@ name = "Tỉnh Bình Thuận"
 code = "{code}"
 name = "{name}"
 on_duty_phone = "0252 3 800 000"
-report_to = "Sở Y tế tỉnh Bình Thuận"
 {events}
 """
-PHU_LONG = '[[events]]\ncode = "bao-cao-6-thang"\ndate = "trước 10/5"\n'
+# Phú Long names its recipient; Hàm Kiệm names none and sends to the province's
+PHU_LONG = ('report_to = "Sở Y tế tỉnh Bình Thuận (Phòng Bảo trợ)"\n'
+            '[[events]]\ncode = "bao-cao-6-thang"\ndate = "trước 10/5"\n')
 HAM_KIEM = '[[events]]\ncode = "bao-cao-nam"\nactive = false\n'
 
 
@@ -122,7 +123,8 @@ async def test_two_communes_follow_their_province_each_its_own_way(bot, clock, t
     assert (len(phu_texts), len(ham_texts)) == (4, 5)
     assert all("09/05/2027" in t and "14/05/2027" not in t for t in phu_texts)
     assert all("14/05/2027" in t for t in ham_texts)
-    assert all("Sở Y tế tỉnh Bình Thuận" in t for t in phu_texts + ham_texts)
+    assert all("về Sở Y tế tỉnh Bình Thuận (Phòng Bảo trợ)" in t for t in phu_texts)
+    assert all("về Sở Y tế tỉnh Bình Thuận (kế hoạch" in t for t in ham_texts)
     assert len(set(phu_texts)) == len(phu_texts) and len(set(ham_texts)) == len(ham_texts)
 
     # The province moves the annual report to "trước 12/11": Phú Long follows it; Hàm Kiệm
@@ -151,7 +153,7 @@ async def test_an_admin_overrides_an_inherited_event_and_follows_the_province_ag
         bot, clock, tmp_path):
     now = clock.now()
     await _import(bot, EXAMPLES / "binh-thuan.toml", now)
-    await _import(bot, _file(tmp_path, "phu-long", "Xã Phú Long", ""), now)
+    await _import(bot, _file(tmp_path, "phu-long", "Xã Phú Long", 'report_to = "UBND xã"'), now)
     admin = await _admin_of(bot, clock, "phu-long", 4101, "Lan")
     done = await _ask(admin, "/event bao-cao-nam trước 1/12")
     assert "nay vào ngày trước 1/12" in done

@@ -168,3 +168,23 @@ async def test_province_figures_count_to_the_province_deadlines(db, clock, tmp_p
     assert of_commune(PeriodKind.ANNUAL, 2027) == dt.date(2027, 11, 14)
     assert everyone(PeriodKind.ANNUAL, 2027) == dt.date(2027, 11, 15)  # no province: defaults
     assert province.kind is UnitKind.PROVINCE and province.province_calendar["report_to"]
+
+
+async def test_a_commune_without_its_own_recipient_reports_to_the_provinces(db, clock, tmp_path):
+    now = clock.now()
+    await _import(db, EXAMPLES / "binh-thuan.toml", now)
+    await _import(db, commune_file(tmp_path, "phu-long", "Xã Phú Long"), now)
+    path = commune_file(tmp_path, "ham-kiem", "Xã Hàm Kiệm")
+    path.write_text(path.read_text("utf-8").replace('report_to = "Sở Y tế tỉnh Bình Thuận"\n',
+                                                    ""), "utf-8")
+    await _import(db, path, now)
+    phu_long, ham_kiem = await _unit(db, "phu-long"), await _unit(db, "ham-kiem")
+    async with db.session() as session:
+        assert await calendar_service.recipient_of(phu_long.id, session=session) == \
+            "Sở Y tế tỉnh Bình Thuận"
+        assert await calendar_service.recipient_of(ham_kiem.id, session=session) == \
+            "Sở Y tế tỉnh Bình Thuận"
+        ham_kiem_row = await session.get(Unit, ham_kiem.id)
+        ham_kiem_row.report_to = "Phòng Văn hóa - Xã hội"
+        assert await calendar_service.recipient_of(ham_kiem.id, session=session) == \
+            "Phòng Văn hóa - Xã hội"
