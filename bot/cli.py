@@ -198,12 +198,12 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
 
 
 def cmd_setup_import(args: argparse.Namespace) -> int:
-    from domain.setup_file import SetupFileError, load_setup_file
+    from domain.setup_file import ProvinceSetupFile, SetupFileError, load_any_setup_file
     from services.setup import import_commune
 
     settings = _settings_or_exit()
     try:
-        setup = load_setup_file(pathlib.Path(args.file))
+        setup = load_any_setup_file(pathlib.Path(args.file))
     except SetupFileError as exc:
         print(_("The set-up file cannot be used:"), file=sys.stderr)
         if exc.problem is not None:
@@ -215,8 +215,9 @@ def cmd_setup_import(args: argparse.Namespace) -> int:
         return 2
     _database_or_exit(settings)
     summary = asyncio.run(import_commune(settings.database_url, setup))
+    name = setup.province.name if isinstance(setup, ProvinceSetupFile) else setup.commune.name
     print(_("Imported {commune}: {created} created, {updated} updated, {deactivated} "
-            "deactivated.").format(commune=setup.commune.name, created=len(summary.created),
+            "deactivated.").format(commune=name, created=len(summary.created),
                                    updated=len(summary.updated),
                                    deactivated=len(summary.deactivated)))
     return 0

@@ -80,3 +80,20 @@ def matches(query: str, name: str) -> bool:
     """Does the typed `query` ("dong", "Đông", "thon dong") appear in `name`?"""
     wanted = fold(query)
     return bool(wanted) and wanted in fold(name)
+
+
+# The words that name a kind of unit. Vietnamese writes them in lower case inside a sentence
+# ("cán bộ của xã Minh Tân"), with a capital only where a name starts a line or a title.
+_UNIT_WORDS = ("tổ dân phố", "thành phố", "thị trấn", "thị xã", "tỉnh", "xã", "phường",
+               "huyện", "quận", "thôn", "xóm", "ấp", "bản", "làng", "buôn", "khu phố")
+
+
+def in_sentence(name: str) -> str:
+    """A unit's name as written inside a sentence: 'Xã Minh Tân' → 'xã Minh Tân', 'Thôn
+    Đông' → 'thôn Đông'; other names ('Minh Tân', 'Phòng Văn hóa - Xã hội') as they are."""
+    stripped = name.strip()
+    lower = stripped.lower()
+    for word in _UNIT_WORDS:
+        if lower.startswith(word + " ") and stripped[len(word) + 1:].strip():
+            return lower[: len(word)] + stripped[len(word):]
+    return stripped

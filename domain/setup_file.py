@@ -234,6 +234,14 @@ class RoundSetup(_Strict):
                          year=self.year)
 
 
+def _unique_codes(items: tuple) -> tuple:
+    codes = [item.code for item in items]
+    duplicates = sorted({c for c in codes if codes.count(c) > 1})
+    if duplicates:
+        raise Problem(N_("duplicate codes: {codes}"), codes=", ".join(duplicates))
+    return items
+
+
 class CommuneSetupFile(_Strict):
     province: ProvinceSetup
     commune: CommuneSetup
@@ -246,11 +254,7 @@ class CommuneSetupFile(_Strict):
     @field_validator("villages", "agencies", "events", "targets", "rounds")
     @classmethod
     def _codes_unique(cls, items: tuple) -> tuple:
-        codes = [item.code for item in items]
-        duplicates = sorted({c for c in codes if codes.count(c) > 1})
-        if duplicates:
-            raise Problem(N_("duplicate codes: {codes}"), codes=", ".join(duplicates))
-        return items
+        return _unique_codes(items)
 
     @model_validator(mode="after")
     def _events_complete(self) -> CommuneSetupFile:
@@ -295,8 +299,60 @@ class SetupFileError(InvalidInput):
         return self.details
 
 
-def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
-    """Read and validate a set-up file; raise SetupFileError with a readable reason."""
+class ProvinceSection(_Strict):
+    """[province] of a province set-up file: the province's own deadlines up (to the ministry
+    and the provincial People's Committee) and whom it reports to."""
+
+    code: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=100)
+    report_to: str = Field(default="", max_length=200)
+    # Whom its communes send their reports to, for a commune whose file names nobody
+    # ({report_to} in messages); a commune's own report_to wins.
+    communes_report_to: str = Field(default="", max_length=200)
+    # The province's own report deadlines, used for its figures (/stats at province level).
+    report_6m_by: str | None = Field(default=None, max_length=60)
+    report_year_by: str | None = Field(default=None, max_length=60)
+    before_includes_day: bool = False
+
+    @field_validator("report_6m_by", "report_year_by")
+    @classmethod
+    def _deadline(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            rule = DateRule.parse(value)
+        except InvalidInput:
+            rule = None
+        if rule is None or rule.kind not in ("fixed", "by"):
+            raise Problem(N_("use 20/5 or trước 20/5"))
+        return value
+
+
+class ProvinceSetupFile(_Strict):
+    """A province's set-up file: its calendar, which every commune of the province inherits
+    ([[events]] change a default by its code or add an event), unless a commune changes the
+    same event in its own file or with /event."""
+
+    province: ProvinceSection
+    events: tuple[EventChange, ...] = ()
+
+    @field_validator("events")
+    @classmethod
+    def _codes_unique(cls, items: tuple) -> tuple:
+        return _unique_codes(items)
+
+    @model_validator(mode="after")
+    def _events_complete(self) -> ProvinceSetupFile:
+        _merge(self.events)
+        return self
+
+    def deadline_rules(self) -> dict[str, str]:
+        """{"6m": rule, "year": rule} of the province's own deadlines it writes."""
+        found = {"6m": self.province.report_6m_by, "year": self.province.report_year_by}
+        return {kind: rule for kind, rule in found.items() if rule}
+
+
+def _read(path: pathlib.Path) -> object:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -312,8 +368,25 @@ def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
     except (tomllib.TOMLDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SetupFileError.of(N_("{path}: not valid TOML or YAML ({reason})"), path=path,
                                 reason=exc) from exc
+    return data
+
+
+def load_setup_file(path: pathlib.Path) -> CommuneSetupFile:
+    """Read and validate a commune's set-up file; raise SetupFileError with a readable reason."""
+    return _validated(path, _read(path), CommuneSetupFile)
+
+
+def load_any_setup_file(path: pathlib.Path) -> CommuneSetupFile | ProvinceSetupFile:
+    """A commune's set-up file, or a province's (a [province] section and no [commune])."""
+    data = _read(path)
+    if isinstance(data, dict) and "commune" not in data and "province" in data:
+        return _validated(path, data, ProvinceSetupFile)
+    return _validated(path, data, CommuneSetupFile)
+
+
+def _validated(path: pathlib.Path, data: object, model: type[BaseModel]):  # noqa: ANN202
     try:
-        return CommuneSetupFile.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         lines = [
             f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -20,6 +20,7 @@ from bot.i18n import _, ngettext, vi_date, vi_short_date
 from bot.runtime import TreemContext
 from domain.calendar import DateRule, EventKind, fill_message, hand_in, plain_words
 from domain.errors import InvalidInput, NotFound
+from domain.inheritance import Origin
 from domain.periods import PeriodKind, report_for_deadline
 from domain.roles import AgencyKind, Role
 from handlers import callback_data as cb
@@ -156,9 +157,15 @@ async def year_calendar(request: Request) -> list[Reply]:
     lines = [f"{kind_icon(o.event.kind)} {vi_short_date(o.starts_on)}"
              + (f"–{vi_short_date(o.ends_on)}" if o.ends_on != o.starts_on else "")
              + f" · {esc(o.event.name)} (<code>{esc(o.event.code)}</code>)"
+             + (f" · <i>{mark}</i>" if (mark := origin_mark(o.event)) else "")
              for o in service_occ if o.starts_on.year == year or o.ends_on.year == year]
     header = _("<b>Calendar {year}</b>").format(year=year)
     blocks = ["\n".join(lines)]
+    if any(origin_mark(o.event) for o in service_occ):
+        blocks.append(_("“from the province”: set by the province's calendar, which every "
+                        "commune of the province follows; “the commune's own”: set or changed "
+                        "by the commune (its set-up file or /event), the province's changes do "
+                        "not replace it. /event CODE shows where an event comes from."))
     off = await service.switched_off(commune_id, session=request.session)
     if off:
         blocks.append(_("Switched off (no reminders): {codes}").format(
@@ -171,6 +178,7 @@ async def year_calendar(request: Request) -> list[Reply]:
 
 _OFF_WORDS = {"tat", "tat di", "off"}
 _ON_WORDS = {"bat", "bat lai", "bat len", "on"}
+_INHERIT_WORDS = {"theo tinh", "theo lich tinh", "theo lich cua tinh", "mac dinh", "inherit"}
 _ALL_WORDS = ("tat ca", "ca xa")  # what the refusal itself glosses "all" with
 _LEAD_WORDS = ("nhac", "leads", "lead days")
 _AUDIENCE_WORDS = ("gui cho", "doi tuong", "audience")
@@ -188,6 +196,51 @@ def _after(keywords: tuple[str, ...], plain: str, raw: str) -> str | None:
     return None
 
 
+def origin_mark(event: CalendarEvent) -> str:
+    """A few words on where an event comes from, for /calendar ("" for a default)."""
+    if event.origin == Origin.PROVINCE:
+        return _("from the province")
+    if event.origin == Origin.COMMUNE:
+        return _("the commune's own")
+    return ""
+
+
+def origin_text(event: CalendarEvent) -> str:
+    """Where an event comes from, in a sentence (/event CODE)."""
+    own = event.own or {}
+    if event.origin == Origin.PROVINCE:
+        return _("It comes from the province's calendar: every commune of the province "
+                 "follows it, and a change of the province reaches this commune.")
+    if event.origin == Origin.COMMUNE and not own:
+        return _("It is the commune's own event (its set-up file).")
+    if event.origin == Origin.COMMUNE:
+        where = (_("the commune's set-up file and /event") if own.get("file") and own.get("admin")
+                 else _("/event") if own.get("admin") else _("the commune's set-up file"))
+        text = _("The commune set it itself ({where}); a change of the province's calendar does "
+                 "not replace what the commune set.").format(where=where)
+        if own.get("admin"):
+            text += " " + _("/event {code} theo tỉnh drops the /event changes.").format(
+                code=esc(event.code))
+        return text
+    return _("It is the national default calendar's.")
+
+
+def event_details(event: CalendarEvent, report_to: str | None) -> str:
+    """/event CODE: the event as it is now, and where it comes from."""
+    lines = [f"{kind_icon(event.kind)} <b>{esc(event.name)}</b> (<code>{esc(event.code)}</code>)",
+             _("Date: {rule}").format(rule=esc(event.date_rule)),
+             _("Reminders: {days} days before").format(
+                 days=", ".join(str(d) for d in event.lead_days)),
+             _("To: {who}").format(who=", ".join(esc(audience_name(a)) for a in event.audience))]
+    if not event.active:
+        lines.append(_("Switched off: /event {code} bật switches it on.").format(
+            code=esc(event.code)))
+    if event.message:
+        lines.append(event_message(event, report_to))
+    lines.append(origin_text(event))
+    return "\n".join(lines)
+
+
 def _event_help() -> str:
     return _("Write /event, the event's code and what to change, for example:\n"
              "/event bao-cao-nam trước 20/11 (the date)\n"
@@ -198,6 +251,9 @@ def _event_help() -> str:
              "/event bao-cao-nam gửi cho culture_social officer (who receives it)\n"
              "/event bao-cao-nam nội dung New message… ({report_to} is replaced by the "
              "commune's recipient)\n"
+             "/event bao-cao-nam theo tỉnh (drop the /event changes: follow the province's "
+             "calendar again)\n"
+             "/event bao-cao-nam alone shows the event and where it comes from.\n"
              "The codes are in /calendar.")
 
 
@@ -206,15 +262,29 @@ async def edit_event(request: Request) -> Reply:
     """/event CODE …: an administrator changes an event of the commune (date, on/off,
     reminder days, audience, message)."""
     raw = (request.update.effective_message.text or "").split(maxsplit=2)
-    if len(raw) < 3:
+    if len(raw) < 2:
         return Reply(_event_help())
-    code, rest = raw[1].lower(), raw[2].strip()  # codes are lower case; "BAO-CAO-NAM" too
+    code = raw[1].lower()  # codes are lower case; "BAO-CAO-NAM" too
+    rest = raw[2].strip() if len(raw) > 2 else ""
     plain = plain_words(rest)
     changes: dict = {}
     try:  # who may, and which event, before what to change: "/event foo 30/2" names both
-        await service.editable_event(request.actor, code, session=request.session)
+        found = await service.editable_event(request.actor, code, session=request.session)
     except NotFound:
         return Reply(_unknown_event(code, rest if _is_date_change(plain) else ""))
+    if not rest:  # "/event bao-cao-nam": what it is now, and where it comes from
+        report_to = await service.recipient_of(found.commune_id, session=request.session)
+        return Reply(event_details(found, report_to) + "\n\n" + _event_help())
+    if plain.rstrip(".!") in _INHERIT_WORDS:
+        event, changed = await service.follow_inherited(request.actor, code,
+                                                        session=request.session, now=request.now)
+        if not changed:
+            return Reply(_("“{name}” has no /event change to drop.").format(
+                name=esc(event.name)) + "\n" + origin_text(event))
+        await _plan_again(request, event)
+        return Reply(_("Done: “{name}” follows its calendar again ({rule}).").format(
+            name=esc(event.name), rule=esc(event.date_rule)) + "\n" + origin_text(event))
+    was_inherited = found.origin == Origin.PROVINCE
     try:
         if plain.rstrip(".!") in _OFF_WORDS | _ON_WORDS:  # "tắt.", "Tắt đi", "bật lại"
             changes["active"] = plain.rstrip(".!") in _ON_WORDS
@@ -238,14 +308,22 @@ async def edit_event(request: Request) -> Reply:
         return Reply(message_for(problem))
     except NotFound:
         return Reply(_unknown_event(code, rest if "date_rule" in changes else ""))
-    # Its reminders are planned again in this transaction: a crash right after the commit
-    # cannot leave the event without them.
+    await _plan_again(request, event)
+    text = await _changed_text(request, event, changes)
+    if was_inherited:
+        text += "\n" + _("This event came from the province's calendar; from now on the "
+                         "commune's own change stays when the province changes it.")
+    return Reply(text)
+
+
+async def _plan_again(request: Request, event: CalendarEvent) -> None:
+    """Its reminders are planned again in this transaction: a crash right after the commit
+    cannot leave the event without them."""
     year = request.runtime.local_now().year
     hour, minute = request.runtime.settings.reminder_hour_minute
     await service.plan_reminders(session=request.session, years=[year, year + 1],
                                  tz=request.runtime.tz, hour=hour, minute=minute,
                                  events=[event])
-    return Reply(await _changed_text(request, event, changes))
 
 
 async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -> str:
@@ -262,8 +340,8 @@ async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -
             name=name, who=", ".join(esc(audience_name(a)) for a in event.audience))
     elif "message" in changes:
         text = _("Done: the message of “{name}” is now:").format(name=name) + "\n" + \
-            event_message(event, (await service.commune_unit(event.commune_id,
-                                                             session=request.session)).report_to)
+            event_message(event, await service.recipient_of(event.commune_id,
+                                                            session=request.session))
     elif "active" in changes:
         text = _("Done: “{name}” is switched on again.").format(name=name)
     else:
@@ -285,7 +363,7 @@ async def _changed_text(request: Request, event: CalendarEvent, changes: dict) -
 def _is_date_change(plain: str) -> bool:
     """Whether /event's words after the code are a date (not a switch or a keyword)."""
     keywords = (*_LEAD_WORDS, *_AUDIENCE_WORDS, *_MESSAGE_WORDS)
-    return plain.rstrip(".!") not in _OFF_WORDS | _ON_WORDS and _after(
+    return plain.rstrip(".!") not in _OFF_WORDS | _ON_WORDS | _INHERIT_WORDS and _after(
         keywords, plain, plain) is None
 
 

@@ -10,6 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import _, vi_datetime, vi_short_date
 from domain.errors import NotAllowed
 from domain.invites import deep_link_payload
+from domain.names import in_sentence
 from domain.roles import Action, Role
 from handlers import callback_data as cb
 from handlers.common import Reply, Request, handles, keyboard
@@ -138,7 +139,8 @@ async def _create(request: Request, *, role: Role, unit_id: int, agency_id: int 
         now=request.now, ttl=request.runtime.settings.invite_ttl,
     )
     link = f"https://t.me/{request.context.bot.username}?start={deep_link_payload(created.code)}"
-    where = created.unit.name + (f" – {created.agency.name}" if created.agency else "")
+    where = in_sentence(created.unit.name) + (f" – {created.agency.name}" if created.agency
+                                               else "")
     text = _(
         "Invitation created for a <b>{role}</b> of <b>{where}</b>.\n\n"
         "Send this link to that person only. It works once and expires at {expires}:\n"

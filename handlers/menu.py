@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.i18n import _
+from domain.names import in_sentence
 from domain.roles import Action, Actor, Role, can
 from handlers import callback_data as cb
 from handlers.case_list import list_data
@@ -64,7 +65,7 @@ async def menu_text(request: Request, actor: Actor) -> str:
     me = await profile.describe(actor, session=request.session)
     where = me.unit_name or _("the whole installation")
     text = _("Hello {name}! You are a {role} of {unit}.").format(
-        name=name, role=role_name(actor.role), unit=esc(where)
+        name=name, role=role_name(actor.role), unit=esc(in_sentence(where))
     )
     if me.agency_name:
         text += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))

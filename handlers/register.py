@@ -14,6 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import _, vi_short_date
 from domain.cases import SpecialGroup
 from domain.errors import InvalidInput, NotAllowed
+from domain.names import in_sentence
 from domain.register import (
     CHOSEN_REASONS,
     Birth,
@@ -468,7 +469,7 @@ def review_list(village_name: str, children: list[RegisterChild],
     """The children of a village due for their review, one "Không thay đổi" per child."""
     if not children:
         return prefix + _("✅ Every child of {village} due for review has been reviewed. "
-                          "Thank you!").format(village=esc(village_name)), None
+                          "Thank you!").format(village=esc(in_sentence(village_name))), None
     shown = children[:10]
     lines = [prefix + _("🔁 <b>Periodic review – {village}</b>: {n} children are due. For each "
                         "child, tap “No change” if nothing changed, or open the record to "
@@ -530,7 +531,7 @@ async def ordered_review(request: Request) -> list[Reply]:
                         "bot yet. The children are marked due for review."))]
     text, markup = review_list(ordered.village.name, ordered.children)
     return [Reply(_("🔁 The ad hoc review was sent to {n} collaborators of {village}.").format(
-        n=len(ordered.recipients), village=esc(ordered.village.name))),
+        n=len(ordered.recipients), village=esc(in_sentence(ordered.village.name)))),
         *[Reply(text, markup, chat_id=chat_id, kind="review") for chat_id in ordered.recipients]]
 
 

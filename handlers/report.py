@@ -17,7 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import _, vi_datetime, vi_number
 from domain.errors import InvalidInput
-from domain.names import matches
+from domain.names import in_sentence, matches
 from domain.reports import (
     CHILD_COUNTS,
     MAX_MEDIA,
@@ -731,7 +731,7 @@ async def _thanks(request: Request, sent: service.SentReport) -> Reply:
         "Tracking code: <code>{code}</code>\n"
         "Keep this code to check progress: /status {code}\n\n"
         "The child-protection officers of {commune} have been told. {when}"
-    ).format(code=sent.report.code, commune=esc(sent.commune.name), when=when)
+    ).format(code=sent.report.code, commune=esc(in_sentence(sent.commune.name)), when=when)
     return Reply(thanks + "\n\n" + hotline_block(communes), keyboard([
         [(_("📄 Check progress"), cb.build(RP, "st", sent.report.id))],
         [(_("➕ Add information"), cb.build(RP, "add", sent.report.id))],

@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.commands import commands_owed
 from bot.i18n import _
 from domain.invites import parse_invite_payload
+from domain.names import in_sentence
 from handlers import callback_data as cb
 from handlers import report
 from handlers.common import Reply, Request, handles
@@ -62,14 +63,15 @@ async def _join(request: Request, code: str) -> list[Reply]:
     me = await profile.describe(actor, session=request.session)
     await _owe_commands(request)
     welcome = _("Welcome! You have joined as a {role} of {unit}.").format(
-        role=role_name(member.role), unit=esc(me.unit_name or "")
+        role=role_name(member.role), unit=esc(in_sentence(me.unit_name or ""))
     )
     if me.agency_name:
         welcome += "\n" + _("Agency: {agency}").format(agency=esc(me.agency_name))
     replies = [Reply(welcome), await main_menu(request, actor)]
     inviter = member.invited_by
     if inviter and inviter > 0 and inviter != user.id:  # 0: an invitation made on the CLI
-        where = esc(me.unit_name or "") + (f" – {esc(me.agency_name)}" if me.agency_name else "")
+        where = esc(in_sentence(me.unit_name or "")) + (
+            f" – {esc(me.agency_name)}" if me.agency_name else "")
         # First, so the inviter has it before the new member sees their welcome.
         replies.insert(0, Reply(_("✅ {name} used your invitation and joined as a {role} of "
                                   "{where}.").format(name=esc(member.display_name),

@@ -21,9 +21,10 @@ from domain.calendar import (
     send_moment,
 )
 from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.inheritance import Origin, admin_change
 from domain.roles import Action, Actor, UnitKind, ensure
 from domain.setup_file import check_audience, check_leads
-from storage import audit, outbox, units
+from storage import audit, outbox, setup_import, units
 from storage import calendar as store
 from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
 
@@ -102,10 +103,9 @@ async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSessi
     for event in await store.list_events(commune_id, session=session):
         if event.report_period and (nxt := next_occurrence(event, today)) is not None:
             reports.append(Occurrence(event, *nxt))
-    commune = await units.get_unit(commune_id, session=session)
     return Agenda(reports=sorted(reports, key=lambda o: (o.starts_on, o.event.id)),
                   events=[o for o in window if not o.event.report_period],
-                  report_to=commune.report_to if commune else None)
+                  report_to=await recipient_of(commune_id, session=session))
 
 
 def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -163,6 +163,12 @@ async def edit_event(actor: Actor, code: str, *, session: AsyncSession, now: dt.
         changes["message"] = (event.message, message)
     for field_name, (_before, after) in changes.items():
         setattr(event, field_name, after)
+    # The commune's own change: an import of the province's file leaves it; an import of
+    # the commune's file leaves it too unless the file writes the same field.
+    own = dict(event.own or {})
+    own["admin"] = admin_change(own.get("admin", {}), {k: v[1] for k, v in changes.items()})
+    event.own = own
+    event.origin = str(Origin.COMMUNE)
     event.updated_at = now
     await store.drop_planned_reminders(event.id, session=session)
     await session.flush()
@@ -178,8 +184,46 @@ async def edit_event(actor: Actor, code: str, *, session: AsyncSession, now: dt.
 MAX_EVENT_MESSAGE_CHARS = 1500
 
 
-async def commune_unit(commune_id: int, *, session: AsyncSession):  # noqa: ANN201
-    return await units.get_unit(commune_id, session=session)
+async def follow_inherited(actor: Actor, code: str, *, session: AsyncSession,
+                           now: dt.datetime) -> tuple[CalendarEvent, bool]:
+    """An administrator drops the /event changes of an event: it follows its province's
+    calendar (or the default) again, with what the commune's set-up file writes still over
+    it. Returns the event and whether anything changed."""
+    commune_id, event = await _editable_event(actor, code, session=session)
+    own = dict(event.own or {})
+    if not own.get("admin"):
+        return event, False
+    before = {"date_rule": event.date_rule, "active": event.active}
+    own.pop("admin")
+    event.own = own or None
+    await session.flush()
+    commune = await units.get_unit(commune_id, session=session)
+    province = await units.get_unit(commune.parent_id, session=session)
+    rows = await store.list_events(commune_id, session=session, active_only=False)
+    # the commune's whole calendar written again: only this event changes
+    await setup_import.sync_events(session, setup_import.ImportSummary(), commune_id,
+                                   setup_import.province_changes(province), None,
+                                   any(row.before_includes_day for row in rows), now)
+    await store.drop_planned_reminders(event.id, session=session)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="event_inherited", object_type="event", object_id=event.id,
+                       unit_id=commune_id, before=before,
+                       after={"date_rule": event.date_rule, "active": event.active})
+    return event, True
+
+
+async def recipient_of(commune_id: int, *, session: AsyncSession) -> str | None:
+    """Whom the commune sends its reports to ({report_to} in messages): its own `report_to`,
+    else its province's `communes_report_to`, else None ("cấp trên")."""
+    commune = await units.get_unit(commune_id, session=session)
+    if commune is None:
+        return None
+    if commune.report_to:
+        return commune.report_to
+    province = await units.get_unit(commune.parent_id, session=session) \
+        if commune.parent_id else None
+    stored = (province.province_calendar or {}) if province is not None else {}
+    return stored.get("communes_report_to") or None
 
 
 async def switched_off(commune_id: int, *, session: AsyncSession) -> list[CalendarEvent]:
@@ -255,8 +299,8 @@ async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
                 log.info("reminder %s skipped: event over, switched off or superseded",
                          reminder.id)
             continue
-        commune = await units.get_unit(event.commune_id, session=session)
-        text = render(event, reminder, today, commune.report_to if commune else None)
+        text = render(event, reminder, today,
+                      await recipient_of(event.commune_id, session=session))
         if not await store.claim_reminder(reminder.id, "released", session=session, now=now,
                                           text=text):
             continue

@@ -7,25 +7,28 @@ import datetime as dt
 from domain.clock import Clock, SystemClock
 from domain.errors import UnknownCode
 from domain.roles import Actor, Role, UnitKind
-from domain.setup_file import CommuneSetupFile
+from domain.setup_file import CommuneSetupFile, ProvinceSetupFile
 from services import membership
 from storage import migrate
 from storage.db import Database
-from storage.setup_import import ImportSummary, import_setup
+from storage.setup_import import ImportSummary, import_province, import_setup
 from storage.units import find_agency, find_unit
 
 # The command line acts as an install-wide administrator; its audit rows carry user id 0.
 CLI_ACTOR = Actor(user_id=0, role=Role.ADMIN, is_superadmin=True)
 
 
-async def import_commune(database_url: str, setup: CommuneSetupFile,
+async def import_commune(database_url: str, setup: CommuneSetupFile | ProvinceSetupFile,
                          clock: Clock | None = None) -> ImportSummary:
+    """Import a commune's set-up file, or a province's (its calendar, into every commune of
+    the province)."""
     db = Database(database_url)
+    run = import_province if isinstance(setup, ProvinceSetupFile) else import_setup
     try:
         await migrate.upgrade(db)
         async with db.session() as session:
-            return await import_setup(setup, session=session, now=(clock or SystemClock()).now(),
-                                      actor_user_id=CLI_ACTOR.user_id)
+            return await run(setup, session=session, now=(clock or SystemClock()).now(),
+                             actor_user_id=CLI_ACTOR.user_id)
     finally:
         await db.dispose()
 

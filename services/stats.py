@@ -169,9 +169,16 @@ async def scope_for(actor: Actor, unit_id: int | None = None, *,
 
 
 async def deadlines_of(scope: Scope, *, session: AsyncSession):  # noqa: ANN201
-    """The report deadlines a commune has set (a province: the default 20/5 and 15/11)."""
+    """The report deadlines a commune has (its own or its province's), or a province's own
+    deadlines up (its set-up file's report_6m_by / report_year_by); the defaults otherwise."""
     rules: dict[PeriodKind, DateRule] = {}
-    if not scope.province_level:
+    if scope.province_level and scope.unit_id != ALL_COMMUNES:
+        province = await units.get_unit(scope.unit_id, session=session)
+        stored = (province.province_calendar or {}) if province is not None else {}
+        includes_day = bool(stored.get("before_includes_day"))
+        for kind, text in (stored.get("deadlines") or {}).items():
+            rules[PeriodKind(kind)] = DateRule.parse(text, before_includes_day=includes_day)
+    elif not scope.province_level:
         for event in await calendar_store.list_events(scope.unit_id, session=session):
             if event.report_period in {str(k) for k in REPORT_KINDS}:
                 rules[PeriodKind(event.report_period)] = DateRule.parse(

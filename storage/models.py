@@ -53,6 +53,9 @@ class Unit(SQLModel, table=True):
     # A commune: support plans and closings go to the commune's leader for approval
     # (Decree 56/2017, Điều 28 and 30); a small commune may switch it off in its set-up.
     leader_approval: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # A province: its set-up file's calendar, inherited by its communes
+    # ({"events": [[events] entries], "deadlines": {"6m": rule, "year": rule}, "report_to": …}).
+    province_calendar: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Agency(SQLModel, table=True):
@@ -385,6 +388,13 @@ class CalendarEvent(SQLModel, table=True):
     # "trước ngày 20/5" read as 20/5 still counting (the commune's set-up), not 19/5
     before_includes_day: bool = Field(default=False)
     updated_at: dt.datetime = _when()
+    # Where the event comes from (domain/inheritance.Origin): "default", "province" (inherited
+    # from the province's calendar) or "commune" (the commune's own, or its own change).
+    origin: str = Field(default="default", max_length=12,
+                        sa_column_kwargs={"server_default": "legacy"})
+    # The fields the commune wrote itself: {"file": {...}, "admin": {...}} (its set-up file's
+    # entry, its /event changes); re-imports keep what is not theirs.
+    own: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Subscription(SQLModel, table=True):

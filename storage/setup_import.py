@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from domain.inheritance import (
+    LEGACY,
+    admin_fields_after_reimport,
+    fields_of,
+    legacy_fields,
+    resolve,
+)
 from domain.roles import UnitKind
-from domain.setup_file import CommuneSetupFile, events_for
+from domain.setup_file import CommuneSetupFile, EventChange, ProvinceSetupFile, default_events
 from storage import audit, calendar
 from storage import rounds as round_store
 from storage.models import Agency, CalendarEvent, PlanTarget, RoundSpecRow, Unit
@@ -52,19 +60,57 @@ async def _upsert_unit(
     return unit
 
 
-async def _import_events(session: AsyncSession, summary: ImportSummary, commune_id: int,
-                         setup: CommuneSetupFile, now: dt.datetime) -> None:
-    """The commune's calendar: defaults merged with the file's own events. A changed date,
-    reading of "trước ngày" or switch drops the reminders not sent yet, so they are planned
-    again (none for an event switched off)."""
-    wanted = events_for(setup)
-    includes_day = setup.commune.before_includes_day
-    for spec in wanted:
-        event = await calendar.get_event(commune_id, spec.code, session=session)
+def _row_values(row: CalendarEvent) -> dict:
+    return {"name": row.name, "kind": row.kind, "date": row.date_rule,
+            "lead_days": list(row.lead_days), "audience": list(row.audience),
+            "message": row.message, "report_period": row.report_period, "active": row.active}
+
+
+def province_changes(province: Unit | None) -> tuple[EventChange, ...]:
+    """The [[events]] of the province's set-up file, as last imported (none if never)."""
+    stored = (province.province_calendar or {}) if province is not None else {}
+    return tuple(EventChange(**entry) for entry in stored.get("events", []))
+
+
+async def sync_events(session: AsyncSession, summary: ImportSummary, commune_id: int,
+                      province: Sequence[EventChange], file_fields: Mapping[str, dict] | None,
+                      includes_day: bool, now: dt.datetime) -> None:
+    """Write the commune's calendar: inherited events (defaults, its province's calendar)
+    with the commune's own fields over them (domain/inheritance.resolve).
+
+    `file_fields` is the commune's set-up file's [[events]] (an import of it); None keeps the
+    fields its file wrote last time (an import of the province's file). /event changes are
+    kept, except those of fields a newly imported commune file writes itself. A changed
+    date, reading of "trước ngày", reminder days or switch drops the reminders not sent yet,
+    so they are planned again (none for an event switched off); sent ones stay sent."""
+    rows = {e.code: e for e in await calendar.list_events(commune_id, session=session,
+                                                          active_only=False)}
+    stored = {code: (row.own or {}) for code, row in rows.items()}
+    admin = {code: dict(own.get("admin", {})) for code, own in stored.items()}
+    if file_fields is None:
+        file_fields = {code: dict(own.get("file", {}))
+                       for code, own in stored.items() if own.get("file")}
+        defaults = {event.code: event for event in default_events()}
+        for code, row in rows.items():
+            # written before origins: what differs from the default is the commune's own
+            fields = legacy_fields(_row_values(row), defaults.get(code)) \
+                if row.origin == LEGACY else None
+            if fields:
+                file_fields[code] = fields
+    else:
+        admin = {code: admin_fields_after_reimport(fields, file_fields.get(code, {}))
+                 for code, fields in admin.items()}
+    wanted = resolve(province, file_fields, {c: f for c, f in admin.items() if f})
+    for item in wanted:
+        spec = item.event
+        own = {key: value for key, value in (("file", item.file_fields),
+                                             ("admin", item.admin_fields)) if value}
         values = {"name": spec.name, "kind": str(spec.kind), "date_rule": spec.date,
                   "lead_days": list(spec.lead_days), "audience": list(spec.audience),
                   "message": spec.message, "report_period": spec.report_period,
-                  "active": spec.active, "before_includes_day": includes_day}
+                  "active": spec.active, "before_includes_day": includes_day,
+                  "origin": str(item.origin), "own": own or None}
+        event = rows.get(spec.code)
         if event is None:
             session.add(CalendarEvent(commune_id=commune_id, code=spec.code, updated_at=now,
                                       **values))
@@ -79,13 +125,22 @@ async def _import_events(session: AsyncSession, summary: ImportSummary, commune_
                 summary.updated.append(f"event:{spec.code}")
                 if rule_changed:
                     await calendar.drop_planned_reminders(event.id, session=session)
-    codes = {spec.code for spec in wanted}
-    for event in await calendar.list_events(commune_id, session=session):
-        if event.code not in codes:
+    codes = {item.event.code for item in wanted}
+    for code, event in rows.items():
+        if code not in codes and (event.active or event.own):
             event.active = False
+            event.own = None
             await calendar.drop_planned_reminders(event.id, session=session)
             summary.deactivated.append(f"event:{event.code}")
     await session.flush()
+
+
+async def _import_events(session: AsyncSession, summary: ImportSummary, commune_id: int,
+                         setup: CommuneSetupFile, province: Unit, now: dt.datetime) -> None:
+    """The commune's calendar after an import of its own file."""
+    await sync_events(session, summary, commune_id, province_changes(province),
+                      {change.code: fields_of(change) for change in setup.events},
+                      setup.commune.before_includes_day, now)
 
 
 async def _import_targets(session: AsyncSession, summary: ImportSummary, commune_id: int,
@@ -169,12 +224,43 @@ async def import_setup(
             agency.active = False
             summary.deactivated.append(f"agency:{agency.code}")
     await session.flush()
-    await _import_events(session, summary, commune.id, setup, now)
+    await _import_events(session, summary, commune.id, setup, province, now)
     await _import_targets(session, summary, commune.id, setup)
 
     if summary.changed:
         await audit.record(session=session, at=now, actor_user_id=actor_user_id,
                            action="setup_import", object_type="unit", object_id=commune.id,
                            unit_id=commune.id, created=len(summary.created),
+                           updated=len(summary.updated), deactivated=len(summary.deactivated))
+    return summary
+
+
+async def import_province(
+    setup: ProvinceSetupFile, *, session: AsyncSession, now: dt.datetime,
+    actor_user_id: int | None = None,
+) -> ImportSummary:
+    """A province's set-up file: its calendar is stored on the province and written into
+    every commune of the province, over each commune's own fields (which stay)."""
+    summary = ImportSummary()
+    p = setup.province
+    province = await _upsert_unit(session, summary, UnitKind.PROVINCE, p.code, None, now,
+                                  name=p.name)
+    stored = {"events": [{"code": change.code, **fields_of(change)} for change in setup.events],
+              "deadlines": setup.deadline_rules(), "report_to": p.report_to,
+              "communes_report_to": p.communes_report_to,
+              "before_includes_day": p.before_includes_day}
+    if province.province_calendar != stored:
+        province.province_calendar = stored
+        summary.updated.append(f"province_calendar:{p.code}")
+    await session.flush()
+    changes = province_changes(province)
+    for commune in await list_children(province.id, session=session, kind=UnitKind.COMMUNE):
+        rows = await calendar.list_events(commune.id, session=session, active_only=False)
+        includes_day = any(row.before_includes_day for row in rows)
+        await sync_events(session, summary, commune.id, changes, None, includes_day, now)
+    if summary.changed:
+        await audit.record(session=session, at=now, actor_user_id=actor_user_id,
+                           action="province_import", object_type="unit", object_id=province.id,
+                           unit_id=province.id, created=len(summary.created),
                            updated=len(summary.updated), deactivated=len(summary.deactivated))
     return summary

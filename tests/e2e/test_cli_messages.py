@@ -77,6 +77,18 @@ def test_setup_file_problems_are_vietnamese_with_the_english_after(treem, tmp_pa
     assert status == 2 and "không mở được tệp" in output
 
 
+def test_a_province_file_imports_with_the_same_command(treem, tmp_path):
+    province = EXAMPLE_SETUP.parent / "binh-thuan.toml"
+    status, output = treem("setup", "import", str(province))
+    assert status == 0 and "Đã nhập Tỉnh Bình Thuận" in output, output
+    broken = tmp_path / "province.toml"
+    broken.write_text(province.read_text("utf-8").replace('report_year_by = "trước 20/11"',
+                                                          'report_year_by = "hằng quý 5/1"'),
+                      encoding="utf-8")
+    status, output = treem("setup", "import", str(broken))
+    assert status == 2 and "hãy viết 20/5 hoặc trước 20/5" in output, output
+
+
 def test_success_messages_are_vietnamese(treem):
     status, output = treem(*INVITE, "--role", "officer")
     assert status == 0

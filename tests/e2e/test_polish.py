@@ -113,7 +113,7 @@ async def test_the_admin_menu_has_figures_and_broadcast_and_the_inviter_is_told(
     await join(bot.user(2005, "Thảo"), payload)
     told = await admin.reply()
     assert told.text == ("✅ Thảo đã dùng lời mời của bạn và tham gia với vai trò người làm "
-                         "công tác bảo vệ trẻ em của Xã Minh Tân.")
+                         "công tác bảo vệ trẻ em của xã Minh Tân.")
     citizen_menu = await open_menu(bot.user(1001, "Lan"))
     assert not any("Số liệu" in b["text"] or "Gửi thông báo" in b["text"]
                    for b in citizen_menu.buttons)

@@ -82,9 +82,9 @@ async def test_sandbox_shows_menus_to_each_person(tmp_path):
     assert code == 0, text
     assert "Chào Lan! Mình là trợ lý bảo vệ trẻ em" in text  # the citizen's first screen
     assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [2]
-    assert "Chào Mai! Bạn là quản trị viên của Xã Minh Tân" in text
+    assert "Chào Mai! Bạn là quản trị viên của xã Minh Tân" in text
     assert "https://t.me/treem_sandbox_bot?start=i_" in text  # an invitation was created
-    assert "Chào Hùng! Bạn là người làm công tác bảo vệ trẻ em của Xã Minh Tân" in text
+    assert "Chào Hùng! Bạn là người làm công tác bảo vệ trẻ em của xã Minh Tân" in text
     assert "fake Telegram refused" not in text
 
 

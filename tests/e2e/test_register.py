@@ -318,7 +318,7 @@ async def test_the_quarterly_review_reaches_the_collaborator_and_no_change_is_on
     again = await act(lan, press=after, data=stale)
     assert "vừa được rà soát" in again.text
     done = await act(lan, press=again, label="1. Không thay đổi")
-    assert "Tất cả trẻ của Thôn Đông đến hạn rà soát đã được rà soát" in done.text
+    assert "Tất cả trẻ của thôn Đông đến hạn rà soát đã được rà soát" in done.text
     await lan.settle()
     async with bot.db.session() as session:
         events = (await session.exec(select(RegisterEvent))).all()
@@ -341,7 +341,7 @@ async def test_an_officer_orders_an_ad_hoc_review_of_one_village(bot, people):
     minh.mark()
     lan.mark()
     sent = await act(officer, press=listing, label="Rà soát đột xuất")
-    assert "đã được gửi tới 1 cộng tác viên của Thôn Đoài" in sent.text
+    assert "đã được gửi tới 1 cộng tác viên của thôn Đoài" in sent.text
     review = await minh.reply()
     assert "Rà soát định kỳ – Thôn Đoài" in review.text and "Tạ Văn Phúc" in review.text
     done = await act(minh, press=review, label="1. Không thay đổi")

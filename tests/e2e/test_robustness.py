@@ -118,7 +118,7 @@ async def test_restart_keeps_members(fake, db, clock, commune):
     second = await start_bot(fake, db, clock)
     try:
         menu = await open_menu(officer)
-        assert "Bạn là người làm công tác bảo vệ trẻ em của Xã Minh Tân" in menu.text
+        assert "Bạn là người làm công tác bảo vệ trẻ em của xã Minh Tân" in menu.text
     finally:
         await stop_application(second.application)
     assert fake.violations == []

@@ -20,12 +20,15 @@ from domain.calendar import (
     planned_reminders,
 )
 from domain.errors import InvalidInput
+from domain.inheritance import inherited_calendar
 from domain.setup_file import (
+    ProvinceSetupFile,
     SetupFileError,
     check_audience,
     check_leads,
     default_events,
     events_for,
+    load_any_setup_file,
     load_setup_file,
 )
 from domain.workdays import is_working_day
@@ -216,9 +219,14 @@ def test_bad_event_entries_are_refused(tmp_path, entry, words):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.toml")))
 def test_example_files_load(name):
-    setup = load_setup_file(EXAMPLES / name)
-    for event in events_for(setup):
-        spec = event.spec(before_includes_day=setup.commune.before_includes_day)
+    setup = load_any_setup_file(EXAMPLES / name)
+    if isinstance(setup, ProvinceSetupFile):  # a province's calendar, as its communes inherit it
+        events, includes_day = [event for event, _origin in inherited_calendar(
+            setup.events).values()], setup.province.before_includes_day
+    else:
+        events, includes_day = events_for(setup), setup.commune.before_includes_day
+    for event in events:
+        spec = event.spec(before_includes_day=includes_day)
         for year in YEARS:
             assert all(is_working_day(p.day) for p in planned_reminders(spec, year))
 
