@@ -1217,6 +1217,8 @@ async def ask_withdraw(request: Request) -> Reply | list[Reply]:
     case = loaded.case
     if not case.approval or request_rev(case) != rev:
         return await _withdraw_gone(request, case_id, rev)
+    if (case.approval_data or {}).get("by") not in (None, request.user_id):
+        raise InvalidInput("withdraw_not_yours")
     return Reply(_("↩️ Withdraw {what} of case {code} from the commune leader?\n\nThe case "
                    "stays at “{status}” with that step's deadline; the leader is told there is "
                    "nothing to decide. You can change it and submit it again.").format(
