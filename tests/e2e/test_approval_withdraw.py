@@ -166,10 +166,17 @@ async def test_a_closing_proposal_withdrawn_and_proposed_again(bot, people):
     assert "Chờ phê duyệt: kết thúc vụ việc" in closing.text
     confirm = await act(officer, press=submitted, label=WITHDRAW)
     leader.mark()
-    back = await act(officer, press=confirm, label="Có, rút đề nghị")
-    assert "Đã rút đề nghị phê duyệt kết thúc vụ việc" in back.text
+    officer.mark()
+    # A double tap: two presses of "Yes" at once withdraw it once, and the leader hears once.
+    yes = confirm.button("Có, rút đề nghị")["callback_data"]
+    await asyncio.gather(officer.press_data(confirm, yes), officer.press_data(confirm, yes))
+    await officer.settle(first=10)
+    back = officer.message(confirm.message_id)  # "Đã rút …" or, pressed second, "… rồi"
+    assert "rút đề nghị phê duyệt kết thúc vụ việc" in back.text, back.text
     assert "Tình trạng: Theo dõi, đánh giá" in back.text
-    assert "đã rút đề nghị phê duyệt kết thúc vụ việc" in (await leader.reply()).text
+    told = [m for m in await leader.settle(first=10) if "đã rút đề nghị" in m.text]
+    assert len(told) == 1 and "kết thúc vụ việc" in told[0].text
+    assert (await _kinds(bot, code)).count("approval_back") == 1
     case = await case_row(bot, code)
     assert (case.status, case.approval, case.due_at) == ("reviewing", None, reviewing_due)
     # The leader's Return on the withdrawn proposal: said so, no comment asked for.
