@@ -18,7 +18,7 @@ from bot.sender import Sender, SendSummary
 from domain.workdays import is_working_day
 from handlers import calendar as calendar_handlers
 from handlers import callback_data as cb
-from handlers.case_alerts import render_alert, render_digest
+from handlers.case_alerts import digest_buttons, render_alert, render_digest
 from handlers.cases import case_buttons, summary_lines
 from handlers.common import keyboard
 from services import calendar as calendar_service
@@ -287,7 +287,8 @@ async def run_case_jobs(application: Application) -> SendSummary:
             render=lambda alert: render_alert(alert, now=now, tz=config.tz))
         digests = await case_service.queue_digests(
             session=session, now=now, config=config, at=runtime.settings.digest_at,
-            render=lambda digest: render_digest(digest, now=now, tz=config.tz))
+            render=lambda digest: render_digest(digest, now=now, tz=config.tz),
+            buttons=digest_buttons)
     if alerts or digests:
         log.info("case jobs: %d alerts, %d digests queued", alerts, digests)
     return await send_outbox(application)

@@ -1,8 +1,9 @@
 """`treem sandbox`: the real bot against the fake Telegram, chatted with from a terminal.
 
 No token and no internet needed. The example commune (xã Minh Tân) is imported into
-a separate sandbox database, an officer and a commune administrator join through
-real invitations, and you play the citizen, the officer or the administrator.
+a separate sandbox database, an officer, a commune administrator and the commune's leader
+join through real invitations, and you play the citizen, the officer, the administrator or
+the leader (who approves the officer's plans and closings).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PERSONAS: dict[str, tuple[int, str, Role | None]] = {
     "citizen": (1001, "Lan", None),
     "officer": (2001, "Hùng", Role.OFFICER),
     "admin": (3001, "Mai", Role.ADMIN),
+    "leader": (2201, "Thảo", Role.LEADER),  # Chủ tịch UBND xã: approves plans and closings
 }
 
 
@@ -47,7 +49,7 @@ def _help() -> str:
         "  #N              press button N of the last message with buttons\n"
         "  #M.N            press button N of message [#M] (the number before each message "
         "with buttons)\n"
-        "  :as NAME        switch person: citizen, officer, admin\n"
+        "  :as NAME        switch person: citizen, officer, admin, leader\n"
         "  :loc LAT LON    share a location      :photo   send a photo\n"
         "  :contact PHONE  share a phone number  :sticker send a sticker\n"
         "  :help           this help             :quit    leave\n"

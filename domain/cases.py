@@ -251,6 +251,24 @@ def submit_for_approval(current: CaseStatus, target: CaseStatus, *, pending: str
     return ApprovalRequest(kind, target, text, closure_reason)
 
 
+class RequestOutcome(StrEnum):
+    """How a request to the leader ended (kept so that an old request's button can say so)."""
+
+    APPROVED = "approved"
+    RETURNED = "returned"
+    WITHDRAWN = "withdrawn"  # by the officer who submitted it
+    EMERGENCY = "emergency"  # the case went to emergency intervention: a child does not wait
+
+
+def check_withdrawal(pending: str | None, *, submitted_by: int | None, user_id: int) -> None:
+    """Only a request that still waits, and only by the person who submitted it (a request
+    stored before the submitter was recorded may be withdrawn by whoever may update)."""
+    if pending is None:
+        raise InvalidInput("no_approval_pending")
+    if submitted_by is not None and submitted_by != user_id:
+        raise InvalidInput("withdraw_not_yours")
+
+
 @dataclass(frozen=True)
 class Decision:
     approved: bool

@@ -22,6 +22,7 @@ from domain.cases import (
     ChildSex,
     ClosureReason,
     HarmPlace,
+    RequestOutcome,
     RiskLevel,
     SpecialGroup,
     approval_needed,
@@ -81,6 +82,16 @@ def case_buttons(case_id: int) -> InlineKeyboardMarkup:
 
 def open_case_button(case_id: int) -> InlineKeyboardMarkup:
     return keyboard([[(_("📁 Open the case"), card_button_data(case_id))]])
+
+
+def open_as_new_data(case_id: int) -> str:
+    """The card as a new message: for a message that must stay readable (a request to the
+    leader, a morning digest)."""
+    return cb.build(CS, "open", case_id)
+
+
+def open_as_new_button(case_id: int) -> InlineKeyboardMarkup:
+    return keyboard([[(_("📁 Open the case"), open_as_new_data(case_id))]])
 
 
 @dataclass(frozen=True)
@@ -247,7 +258,7 @@ def history_text(line: cases_service.HistoryLine, *, preview: int | None = NOTE_
             what += " 📷"
     elif kind == "escalated":
         what = _("escalated to the administrators")
-    elif kind in ("approval_asked", "approved", "returned", "approval_pulled",
+    elif kind in ("approval_asked", "approved", "returned", "approval_pulled", "approval_back",
                   "approval_withdrawn"):  # the longer name: SQLite rows written before
         what = _approval_words(kind, event.note or "", cut)
     elif kind == "child_facts":
@@ -265,7 +276,8 @@ def _approval_words(kind: str, note: str, cut: Callable[[str | None], str]) -> s
              "approved": _("approved by the commune leader: {what}"),
              "returned": _("returned by the commune leader: {what}"),
              "approval_pulled": _("approval request withdrawn (emergency): {what}"),
-             "approval_withdrawn": _("approval request withdrawn (emergency): {what}")}[kind]
+             "approval_withdrawn": _("approval request withdrawn (emergency): {what}"),
+             "approval_back": _("approval request withdrawn by the officer: {what}")}[kind]
     text = words.format(what=what)
     return f"{text} · {cut(comment)}" if comment else text
 
@@ -336,8 +348,12 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
     if CaseRight.TAKE in allowed and case.assigned_member_id is None:
         rows.append([(_("✋ Take this case"), cb.build(CS, "take", case.id))])
     if CaseRight.APPROVE in allowed and case.approval:
-        rows.append([(_("✅ Approve"), cb.build(CS, "apv", case.id, rev)),
-                     (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, rev))])
+        asked = request_rev(case)
+        rows.append([(_("✅ Approve"), cb.build(CS, "apv", case.id, asked)),
+                     (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, asked))])
+    if card.can_withdraw:
+        rows.append([(_("↩️ Withdraw the approval request"),
+                      cb.build(CS, "wd", case.id, request_rev(case)))])
     if CaseRight.UPDATE in allowed:
         targets = sorted(ALLOWED[status] - {CaseStatus.CLOSED}, key=list(CaseStatus).index)
         if case.approval:  # waiting for the leader: only an emergency may not wait
@@ -387,6 +403,11 @@ def _card_buttons(card: cases_service.CaseCard) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
+def request_rev(case) -> int:  # noqa: ANN001
+    """The revision a request's buttons carry: the case's when it was submitted."""
+    return (case.approval_data or {}).get("rev", case.revision)
+
+
 async def card_reply(request: Request, case_id: int, *, edit: bool, prefix: str = "") -> Reply:
     card = await cases_service.card(request.actor, case_id, session=request.session,
                                     now=request.now)
@@ -430,6 +451,12 @@ async def case_command(request: Request) -> Reply:
 @handles
 async def show_card(request: Request) -> Reply:
     return await card_reply(request, request.callback.int_arg(0), edit=True)
+
+
+@handles
+async def open_card(request: Request) -> Reply:
+    """The card as a new message, under a message that stays (a request, a digest)."""
+    return await card_reply(request, request.callback.int_arg(0), edit=False)
 
 
 @handles
@@ -1072,10 +1099,11 @@ async def approval_notice(request: Request, submitted: cases_service.Submitted) 
             if reason == ClosureReason.OTHER else closure_name(reason))]
     if case.due_at is not None:
         lines.append(_("Please decide by {due}.").format(due=vi_datetime(case.due_at, tz)))
+    asked = request_rev(case)
     return Notice("\n".join(lines), keyboard([
-        [(_("✅ Approve"), cb.build(CS, "apv", case.id, case.revision)),
-         (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, case.revision))],
-        [(_("📁 Open the case"), card_button_data(case.id))]]))
+        [(_("✅ Approve"), cb.build(CS, "apv", case.id, asked)),
+         (_("↩️ Return with a comment"), cb.build(CS, "ret", case.id, asked))],
+        [(_("📁 Open the case"), open_as_new_data(case.id))]]))
 
 
 @handles
@@ -1090,7 +1118,7 @@ async def approve(request: Request) -> Reply | list[Reply]:
         # A new message: the request above it keeps the plan the leader approved.
         return await _decided(request, decided, edit=False)
 
-    return await fresh_if_changed(request, case_id, apply)
+    return await _if_request_current(request, case_id, _rev(request), apply)
 
 
 @handles
@@ -1101,10 +1129,8 @@ async def ask_return(request: Request) -> Reply:
     async def ask() -> Reply:
         loaded = await cases_service.load(request.actor, case_id, CaseRight.APPROVE,
                                           session=request.session)
-        if loaded.case.revision != rev:
+        if not loaded.case.approval or request_rev(loaded.case) != rev:
             raise InvalidInput("case_changed")
-        if not loaded.case.approval:
-            raise InvalidInput("no_approval_pending")
         await cases_service.expect_input(request.user_id, "return", session=request.session,
                                          now=request.now, case_id=case_id, revision=rev)
         return Reply(_("↩️ Returning {what} of case {code}. Type your comment in one message: "
@@ -1112,15 +1138,137 @@ async def ask_return(request: Request) -> Reply:
             what=approval_kind_name(loaded.case.approval), code=loaded.report.code),
             _cancel_input())  # the request stays readable above
 
-    return await fresh_if_changed(request, case_id, ask)
+    return await _if_request_current(request, case_id, rev, ask)
 
 
 async def _took_return(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
-    decided = await cases_service.decide_approval(
-        request.actor, pending.case_id, revision=pending.revision, approve=False,
-        comment=_text_of(message), session=request.session, now=request.now,
-        config=request.runtime.case_config)
+    try:
+        decided = await cases_service.decide_approval(
+            request.actor, pending.case_id, revision=pending.revision, approve=False,
+            comment=_text_of(message), session=request.session, now=request.now,
+            config=request.runtime.case_config)
+    except InvalidInput as problem:
+        if problem.code not in ("case_changed", "no_approval_pending"):
+            raise
+        # Withdrawn or decided while the leader typed: say so; the comment goes nowhere.
+        return [await _request_gone(request, pending.case_id, pending.revision)]
     return await _decided(request, decided, edit=False)
+
+
+async def _if_request_current(request: Request, case_id: int, rev: int,
+                              action: Callable[[], Awaitable[Reply | list[Reply]]]
+                              ) -> Reply | list[Reply]:
+    """Run a leader's action on the request drawn at `rev`; if that request no longer
+    waits, the request message stays as it is (only its decision buttons go) and a new
+    message says what became of it."""
+    try:
+        return await action()
+    except InvalidInput as problem:
+        if problem.code not in ("case_changed", "no_approval_pending"):
+            raise
+    return [Reply("", open_as_new_button(case_id), edit=True, keyboard_only=True),
+            await _request_gone(request, case_id, rev)]
+
+
+def _outcome_words(outcome: cases_service.Outcome, tz) -> str:  # noqa: ANN001
+    """How a request ended, in one sentence (who, when)."""
+    when = vi_datetime(outcome.at, tz) if outcome.at else "?"
+    name = esc(outcome.by_name) if outcome.by_name else None
+    if outcome.outcome is RequestOutcome.APPROVED:
+        return _("It was approved by {who} at {when}.").format(
+            who=name or _("the commune leader"), when=when)
+    if outcome.outcome is RequestOutcome.RETURNED:
+        return _("It was returned with a comment by {who} at {when}.").format(
+            who=name or _("the commune leader"), when=when)
+    if outcome.outcome is RequestOutcome.WITHDRAWN:
+        return _("It was withdrawn by {who} at {when}: there is nothing to decide.").format(
+            who=name or _("the officer"), when=when)
+    if outcome.outcome is RequestOutcome.EMERGENCY:
+        return _("It was withdrawn at {when}: the case went to emergency intervention.").format(
+            when=when)
+    return _("It has been decided or withdrawn since.")
+
+
+async def _request_gone(request: Request, case_id: int, rev: int) -> Reply:
+    """A new message: what became of the request drawn at `rev`. Nothing was changed."""
+    outcome = await cases_service.request_outcome(request.actor, case_id, rev,
+                                                  session=request.session)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.VIEW,
+                                      session=request.session)
+    what = approval_kind_name(outcome.kind) if outcome.kind else _("this request")
+    lines = [_("ℹ️ <b>This request ({what}, case {code}) no longer waits for a "
+               "decision.</b>").format(what=what, code=loaded.report.code),
+             _outcome_words(outcome, request.runtime.tz), _("Nothing was changed.")]
+    if outcome.newer_waits:
+        lines.append(_("A newer request of this case waits for a decision: open the case to "
+                       "see it."))
+    return Reply("\n".join(lines), open_as_new_button(case_id))
+
+
+# --- withdrawing a request (the officer who submitted it) --------------------------------
+
+
+@handles
+async def ask_withdraw(request: Request) -> Reply | list[Reply]:
+    """Asks the officer to confirm taking the request back from the leader."""
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    loaded = await cases_service.load(request.actor, case_id, CaseRight.UPDATE,
+                                      session=request.session)
+    case = loaded.case
+    if not case.approval or request_rev(case) != rev:
+        return await _withdraw_gone(request, case_id, rev)
+    if (case.approval_data or {}).get("by") not in (None, request.user_id):
+        raise InvalidInput("withdraw_not_yours")
+    return Reply(_("↩️ Withdraw {what} of case {code} from the commune leader?\n\nThe case "
+                   "stays at “{status}” with that step's deadline; the leader is told there is "
+                   "nothing to decide. You can change it and submit it again.").format(
+        what=approval_kind_name(case.approval), code=loaded.report.code,
+        status=status_name(case.status)), keyboard([
+            [(_("Yes, withdraw it"), cb.build(CS, "wdo", case_id, rev))],
+            [(_("No, back to the case"), card_button_data(case_id))]]), edit=True)
+
+
+@handles
+async def withdraw(request: Request) -> Reply | list[Reply]:
+    """Takes the request back: the case stays at its step; the leaders are told."""
+    case_id, rev = request.callback.int_arg(0), _rev(request)
+    try:
+        withdrawn = await cases_service.withdraw_approval(
+            request.actor, case_id, revision=rev, session=request.session, now=request.now,
+            config=request.runtime.case_config)
+    except InvalidInput as problem:
+        if problem.code not in ("case_changed", "no_approval_pending"):
+            raise
+        return await _withdraw_gone(request, case_id, rev)
+    what, code = approval_kind_name(withdrawn.kind), withdrawn.report.code
+    if withdrawn.already:  # the confirmation pressed twice
+        return await card_reply(request, case_id, edit=True, prefix=_(
+            "You have already withdrawn {what} of case {code}. Nothing was changed.").format(
+                what=what, code=code) + "\n\n")
+    card = await card_reply(request, case_id, edit=True, prefix=_(
+        "↩️ Withdrawn: {what} of case {code}. The case is back at “{status}”; change it and "
+        "submit it again when it is ready.").format(
+            what=what, code=code, status=status_name(withdrawn.case.status)) + "\n\n")
+    name = await cases_service.member_name(request.user_id, session=request.session)
+    told = _("↩️ <b>{name} withdrew {what} of case {code}</b>, which was waiting for your "
+             "approval. There is nothing to decide now; if it is submitted again, you will "
+             "receive it again.").format(name=esc(name or _("The officer")), what=what,
+                                        code=code)
+    return [card, *[Reply(told, open_as_new_button(case_id), chat_id=user_id, kind="approval")
+                    for user_id in withdrawn.leader_user_ids]]
+
+
+async def _withdraw_gone(request: Request, case_id: int, rev: int) -> Reply:
+    """The request to withdraw no longer waits (decided, or withdrawn): say how, and show
+    the case as it is now."""
+    outcome = await cases_service.request_outcome(request.actor, case_id, rev,
+                                                  session=request.session)
+    if outcome.outcome is RequestOutcome.WITHDRAWN:
+        head = _("This request has already been withdrawn. Nothing was changed.")
+    else:
+        head = _("This request no longer waits for the commune leader, so there is nothing "
+                 "to withdraw.") + " " + _outcome_words(outcome, request.runtime.tz)
+    return await card_reply(request, case_id, edit=True, prefix=head + "\n\n")
 
 
 async def _decided(request: Request, decided: cases_service.Decided, *,
@@ -1225,6 +1373,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(take, pattern=p + r"take:\d+$"),
         CallbackQueryHandler(view, pattern=p + r"view:\d+$"),
         CallbackQueryHandler(show_card, pattern=p + r"card:\d+$"),
+        CallbackQueryHandler(open_card, pattern=p + r"open:\d+$"),
         CallbackQueryHandler(show_history, pattern=p + r"hist:\d+$"),
         CallbackQueryHandler(ask_move, pattern=p + rf"go:\d+:\d+:({statuses})$"),
         CallbackQueryHandler(ask_closure, pattern=p + r"cl:\d+:\d+$"),
@@ -1249,6 +1398,8 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(ask_plan, pattern=p + r"sp:\d+:\d+$"),
         CallbackQueryHandler(approve, pattern=p + r"apv:\d+:\d+$"),
         CallbackQueryHandler(ask_return, pattern=p + r"ret:\d+:\d+$"),
+        CallbackQueryHandler(ask_withdraw, pattern=p + r"wd:\d+:\d+$"),
+        CallbackQueryHandler(withdraw, pattern=p + r"wdo:\d+:\d+$"),
         CallbackQueryHandler(show_facts, pattern=p + r"cf:\d+:\d+$"),
         CallbackQueryHandler(set_facts, pattern=p + rf"cfs:\d+:\d+:({sexes})$"),
         CallbackQueryHandler(set_facts, pattern=p + rf"cfp:\d+:\d+:({places})$"),

@@ -60,6 +60,8 @@ class Reply:
     # is gone (queued then, itself an outbox message); and what kind of message it is.
     on_failure: Reply | None = None
     kind: str = "notice"
+    # With edit=True: change only the pressed message's buttons, keep its text (`text` unused).
+    keyboard_only: bool = False
 
 
 @dataclass
@@ -176,6 +178,8 @@ INVALID_INPUT_MESSAGES = {
     "approval_required": lambda: _("This step needs the commune leader's approval: submit it "
                                    "from the case card."),
     "approval_not_needed": lambda: _("This step needs no approval. Nothing was changed."),
+    "withdraw_not_yours": lambda: _("Only the person who submitted this request can withdraw "
+                                    "it. Nothing was changed."),
     "no_approval_pending": lambda: _("Nothing waits for approval on this case any more. "
                                      "Nothing was changed."),
     "risk_reason_required": lambda: _("Please type the reason for the change."),
@@ -380,6 +384,16 @@ async def send_reply(update: Update, context: TreemContext, reply: Reply) -> Non
     query = update.callback_query
     markup = reply.keyboard
     editable = markup is None or isinstance(markup, InlineKeyboardMarkup)
+    if reply.keyboard_only:
+        if reply.edit and query is not None and query.message is not None and editable \
+                and getattr(query.message, "reply_markup", None) != markup:
+            try:
+                await query.edit_message_reply_markup(reply_markup=markup)
+            except BadRequest as exc:
+                if not any(known in exc.message.lower() for known in (
+                        "message is not modified", "message to edit not found")):
+                    raise
+        return  # nothing to say: the other replies say it
     if (reply.edit and query is not None and query.message is not None
             and reply.chat_id is None and editable):
         if _unchanged(query.message, reply.text, markup):

@@ -30,12 +30,14 @@ from domain.cases import (
     ClosureReason,
     DeadlineRules,
     HarmPlace,
+    RequestOutcome,
     RiskLevel,
     SpecialGroup,
     alert_marker,
     alerts_due,
     approval_needed,
     change_risk,
+    check_withdrawal,
     clean_note,
     deadline,
     decide,
@@ -85,10 +87,12 @@ class Loaded:
 
 
 async def load(actor: Actor, case_id: int, right: CaseRight, *,
-               session: AsyncSession) -> Loaded:
+               session: AsyncSession, lock: bool = False) -> Loaded:
     """The case if `actor` has `right` on it: NotFound, or NotAllowed (recorded by the
-    handler) for a case of another commune, an agency it was not referred to, ..."""
-    case = await store.get_case(case_id, session=session)
+    handler) for a case of another commune, an agency it was not referred to, ...
+    `lock`: read fresh and hold the row until the commit (a decision on a request)."""
+    case = (await case_store.lock_case(case_id, session=session) if lock
+            else await store.get_case(case_id, session=session))
     if case is None:
         raise NotFound("case")
     report = await store.get_report(case.report_id, session=session)
@@ -184,6 +188,7 @@ class CaseCard:
     history: Sequence[HistoryLine]
     has_reporter: bool
     approval_on: bool = True  # the commune's plans and closings go to its leader
+    can_withdraw: bool = False  # this person submitted what waits for the leader
 
 
 async def _history(case_id: int, *, session: AsyncSession, limit: int) -> list[HistoryLine]:
@@ -209,7 +214,9 @@ async def card(actor: Actor, case_id: int, *, session: AsyncSession, now: dt.dat
     return CaseCard(case, report, loaded.rights, village, holder, loaded.referred_to, case.due_at,
                     await _history(case.id, session=session, limit=history),
                     has_reporter=loaded.scope.reporter_user_id is not None,
-                    approval_on=await approval_on(case.commune_id, session=session))
+                    approval_on=await approval_on(case.commune_id, session=session),
+                    can_withdraw=bool(case.approval) and CaseRight.UPDATE in loaded.rights
+                    and (case.approval_data or {}).get("by") in (None, actor.user_id))
 
 
 # --- the workflow --------------------------------------------------------------------------
@@ -221,7 +228,7 @@ async def change_status(actor: Actor, case_id: int, *, revision: int | None, tar
                         config: CaseConfig) -> tuple[Case, bool]:
     """Move the case; returns (case, whether it moved). Pressing the same confirmation twice
     does nothing; a confirmation drawn before someone else changed the case is refused."""
-    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session, lock=True)
     case = loaded.case
     current = CaseStatus(case.status)
     if current is target:
@@ -238,7 +245,7 @@ async def change_status(actor: Actor, case_id: int, *, revision: int | None, tar
         # characters, failed on PostgreSQL and kept a child out of emergency).
         await _event(case, actor, "approval_pulled", session=session, now=now,
                      note=case.approval)
-        _clear_approval(case)
+        _clear_approval(case, RequestOutcome.EMERGENCY, actor, now)
     await _apply_move(loaded, actor, change, closure_reason, session=session, now=now,
                       config=config)
     return case, True
@@ -273,8 +280,65 @@ async def approval_on(commune_id: int, *, session: AsyncSession) -> bool:
     return bool(unit.leader_approval) if unit is not None else True
 
 
-def _clear_approval(case: Case) -> None:
-    case.approval, case.approval_requested_at, case.approval_data = None, None, {}
+PAST_REQUESTS = 20  # how many ended requests a case remembers (for their old buttons)
+
+
+def _clear_approval(case: Case, outcome: RequestOutcome, actor: Actor,
+                    now: dt.datetime) -> None:
+    """Nothing waits any more; how the request ended is remembered under its revision, so
+    that a button of its message, pressed later, can say what became of it."""
+    data = dict(case.approval_data or {})
+    past = dict(data.get("past") or {})
+    if data.get("rev") is not None:
+        past[str(data["rev"])] = {"outcome": str(outcome), "by": actor.user_id,
+                                  "at": now.isoformat(), "kind": case.approval}
+        past = dict(list(past.items())[-PAST_REQUESTS:])
+    case.approval, case.approval_requested_at = None, None
+    case.approval_data = {"past": past} if past else {}
+
+
+def _expect_request(case: Case, revision: int | None) -> None:
+    """The button's request is the one that waits: the case's revision when it was
+    submitted (later changes to the case, a note or a referral, leave the request as it
+    is), or, for a request stored before that was recorded, the case's revision now."""
+    if revision is None or not case.approval:
+        return
+    data = case.approval_data or {}
+    if data.get("rev") is not None:
+        if data["rev"] != revision:
+            raise InvalidInput("case_changed")
+        return
+    _expect_revision(case, revision)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a request whose button was pressed (None fields: not known)."""
+
+    outcome: RequestOutcome | None
+    kind: ApprovalKind | None
+    by_name: str | None
+    at: dt.datetime | None
+    newer_waits: bool  # another request of this case waits now
+
+
+async def request_outcome(actor: Actor, case_id: int, revision: int, *,
+                          session: AsyncSession) -> Outcome:
+    """How the request drawn at `revision` ended, for the leader who pressed its button."""
+    loaded = await load(actor, case_id, CaseRight.VIEW, session=session)
+    case = loaded.case
+    data = case.approval_data or {}
+    ended = (data.get("past") or {}).get(str(revision))
+    newer = bool(case.approval) and data.get("rev") != revision
+    if not ended:
+        return Outcome(None, None, None, None, newer)
+    member = (await get_member_by_user(ended["by"], session=session, active_only=False)
+              if ended.get("by") else None)
+    kind = ended.get("kind")
+    return Outcome(RequestOutcome(ended["outcome"]),
+                   ApprovalKind(kind) if kind in set(ApprovalKind) else None,
+                   member.display_name if member else None,
+                   dt.datetime.fromisoformat(ended["at"]) if ended.get("at") else None, newer)
 
 
 async def leaders_of(commune_id: int, *, session: AsyncSession) -> list[int]:
@@ -301,18 +365,21 @@ async def submit_approval(actor: Actor, case_id: int, *, revision: int | None,
                           now: dt.datetime, config: CaseConfig) -> Submitted:
     """The officer submits the plan (or the closing proposal) to the commune's leader: the
     case waits, its deadline becomes the leader's, and the leaders are to be told."""
-    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session)
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session, lock=True)
     case = loaded.case
     _expect_revision(case, revision)
     request = submit_for_approval(
         CaseStatus(case.status), target, pending=case.approval,
         approval_on=await approval_on(case.commune_id, session=session), text=text,
         closure_reason=closure_reason)
+    past = (case.approval_data or {}).get("past")
     case.approval, case.approval_requested_at = str(request.kind), now
+    _touch(loaded, now, config)
+    # "rev": the request's own revision, the one its buttons carry.
     case.approval_data = {"text": request.text, "target": str(target),
                           "reason": str(closure_reason) if closure_reason else None,
-                          "by": actor.user_id}
-    _touch(loaded, now, config)
+                          "by": actor.user_id, "rev": case.revision,
+                          **({"past": past} if past else {})}
     await _event(case, actor, "approval_asked", session=session, now=now,
                  note=f"{request.kind}: {request.text}" if request.text else str(request.kind))
     await _audit(case, actor, "case_approval_requested", session=session, now=now,
@@ -335,9 +402,11 @@ async def decide_approval(actor: Actor, case_id: int, *, revision: int | None, a
                           comment: str = "", session: AsyncSession, now: dt.datetime,
                           config: CaseConfig) -> Decided:
     """The leader approves (the case moves on) or returns it with a comment (it stays)."""
-    loaded = await load(actor, case_id, CaseRight.APPROVE, session=session)
+    loaded = await load(actor, case_id, CaseRight.APPROVE, session=session, lock=True)
     case = loaded.case
-    _expect_revision(case, revision)
+    if not case.approval and revision is not None:
+        raise InvalidInput("case_changed")  # decided or withdrawn since: the caller says how
+    _expect_request(case, revision)
     decision = decide(case.approval, approve=approve, comment=comment)
     kind, data = ApprovalKind(case.approval), dict(case.approval_data or {})
     notify = [data["by"]] if data.get("by") else []
@@ -345,7 +414,8 @@ async def decide_approval(actor: Actor, case_id: int, *, revision: int | None, a
         if case.assigned_member_id else None
     if holder is not None and holder.active and holder.telegram_user_id not in notify:
         notify.append(holder.telegram_user_id)
-    _clear_approval(case)
+    _clear_approval(case, RequestOutcome.APPROVED if decision.approved
+                    else RequestOutcome.RETURNED, actor, now)
     await _event(case, actor, "approved" if decision.approved else "returned", session=session,
                  now=now, note=(f"{kind}: {decision.comment}" if decision.comment else str(kind)))
     await _audit(case, actor, "case_approved" if decision.approved else "case_returned",
@@ -362,6 +432,45 @@ async def decide_approval(actor: Actor, case_id: int, *, revision: int | None, a
         _touch(loaded, now, config)
     return Decided(case, loaded.report, kind, decision.approved, decision.comment,
                    [u for u in notify if u != actor.user_id])
+
+
+async def member_name(user_id: int, *, session: AsyncSession) -> str | None:
+    member = await get_member_by_user(user_id, session=session)
+    return member.display_name if member is not None else None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    case: Case
+    report: Report
+    kind: ApprovalKind
+    leader_user_ids: Sequence[int]  # who had the request: told it needs no decision
+    already: bool = False  # this very request had been withdrawn before (pressed twice)
+
+
+async def withdraw_approval(actor: Actor, case_id: int, *, revision: int | None,
+                            session: AsyncSession, now: dt.datetime,
+                            config: CaseConfig) -> Withdrawn:
+    """The officer who submitted the plan or the closing proposal takes it back: the case
+    stays at its step, with that step's deadline again; the leaders are to be told."""
+    loaded = await load(actor, case_id, CaseRight.UPDATE, session=session, lock=True)
+    case = loaded.case
+    data = dict(case.approval_data or {})
+    if not case.approval and revision is not None:
+        ended = (data.get("past") or {}).get(str(revision)) or {}
+        if ended.get("outcome") == RequestOutcome.WITHDRAWN and ended.get("by") == actor.user_id:
+            return Withdrawn(case, loaded.report, ApprovalKind(ended["kind"]), [], already=True)
+        raise InvalidInput("case_changed")  # the leader decided first: the caller says how
+    _expect_request(case, revision)
+    check_withdrawal(case.approval, submitted_by=data.get("by"), user_id=actor.user_id)
+    kind = ApprovalKind(case.approval)
+    _clear_approval(case, RequestOutcome.WITHDRAWN, actor, now)
+    _touch(loaded, now, config)  # the step's own deadline again; the leader's alerts stop
+    await _event(case, actor, "approval_back", session=session, now=now, note=str(kind))
+    await _audit(case, actor, "case_approval_withdrawn", session=session, now=now,
+                 kind=str(kind))
+    return Withdrawn(case, loaded.report, kind,
+                     await leaders_of(case.commune_id, session=session))
 
 
 # --- the child, for the official figures --------------------------------------------------
@@ -800,15 +909,20 @@ class Digest:
     overdue: Sequence[tuple[Case, Report]]
     unassigned: int
     register_overdue: int = 0  # children of the commune whose periodic review is overdue
+    # For a commune leader: the requests waiting for their decision, oldest first.
+    awaiting_approval: Sequence[tuple[Case, Report]] = ()
 
 
 DIGEST_WINDOW = dt.timedelta(hours=4)
 
 
 async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: CaseConfig,
-                        at: dt.time | None, render: Callable[[Digest], str]) -> int:
+                        at: dt.time | None, render: Callable[[Digest], str],
+                        buttons: Callable[[Digest], dict | None] | None = None) -> int:
     """On a working day, from `at` o'clock for a few hours, each officer's digest of what is
-    due today and overdue, once per day (the day is claimed). `at` None: no digests."""
+    due today and overdue, and each commune leader's list of requests waiting for their
+    approval, once per day (the day is claimed). `at` None: no digests. `buttons`: the
+    message's inline keyboard (Telegram's JSON), if any."""
     local = now.astimezone(config.tz)
     if at is None or not is_working_day(local.date()):
         return 0
@@ -822,10 +936,13 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
                                      tzinfo=config.tz)
     by_member: dict[int, list[tuple[Case, Report]]] = {}
     unassigned: dict[int, int] = {}
+    awaiting: dict[int, list[tuple[Case, Report]]] = {}
     after = 0
     while rows := await case_store.list_open_cases(session=session, after_id=after):
         after = rows[-1][0].id
         for case, report in rows:
+            if case.approval and case.approval_requested_at is not None:
+                awaiting.setdefault(case.commune_id, []).append((case, report))
             if case.assigned_member_id is None:
                 unassigned[case.commune_id] = unassigned.get(case.commune_id, 0) + 1
             elif case.due_at is not None and case.due_at < end_of_day:
@@ -843,19 +960,27 @@ async def queue_digests(*, session: AsyncSession, now: dt.datetime, config: Case
         for member in await store.list_commune_members(commune_id, [Role.OFFICER],
                                                        session=session):
             members.setdefault(member.id, member)
+    for commune_id in awaiting:  # leaders hear about what waits for their decision
+        for member in await store.list_commune_members(commune_id, [Role.LEADER],
+                                                       session=session):
+            members.setdefault(member.id, member)
     rows_out = []
     for member in members.values():
         mine = sorted(by_member.get(member.id, []), key=lambda cr: cr[0].due_at)
+        officer = member.role is Role.OFFICER
         digest = Digest(member, [cr for cr in mine if cr[0].due_at >= now],
                         [cr for cr in mine if cr[0].due_at < now],
-                        unassigned.get(member.unit_id, 0) if member.role is Role.OFFICER else 0,
-                        register_overdue.get(member.unit_id, 0)
-                        if member.role is Role.OFFICER else 0)
+                        unassigned.get(member.unit_id, 0) if officer else 0,
+                        register_overdue.get(member.unit_id, 0) if officer else 0,
+                        sorted(awaiting.get(member.unit_id, []),
+                               key=lambda cr: (cr[0].approval_requested_at, cr[0].id))
+                        if member.role is Role.LEADER else ())
         if not (digest.due_today or digest.overdue or digest.unassigned
-                or digest.register_overdue):
+                or digest.register_overdue or digest.awaiting_approval):
             continue
         rows_out.append({"key": f"digest:{local.date().isoformat()}:{member.telegram_user_id}",
                          "chat_id": member.telegram_user_id, "text": render(digest),
+                         "markup": buttons(digest) if buttons is not None else None,
                          "status": "pending", "attempts": 0, "due_at": now, "kind": "digest"})
     return await case_store.add_keyed_deliveries(rows_out, session=session)
 

@@ -183,6 +183,15 @@ async def list_cases_alert_due(moment: dt.datetime, *, session: AsyncSession,
     return (await session.exec(stmt)).all()
 
 
+async def lock_case(case_id: int, *, session: AsyncSession) -> Case | None:
+    """The case, read fresh and locked until the transaction ends (FOR UPDATE; SQLite
+    serialises writers anyway): two leaders pressing at once, or a leader deciding while the
+    officer withdraws, are taken one after the other, the second seeing the first's change."""
+    stmt = (select(Case).where(Case.id == case_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
 async def list_open_cases(*, session: AsyncSession, after_id: int = 0,
                           limit: int = 500) -> Sequence[tuple[Case, Report]]:
     stmt = (select(Case, Report).join(Report, Report.id == Case.report_id)

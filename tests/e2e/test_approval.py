@@ -125,9 +125,15 @@ async def test_plan_returned_with_a_comment_then_approved(bot, people):
     assert "Cần ghi rõ" not in follow_up.text
     case = await case_row(bot, code)
     assert case.status == "planning" and case.approval is None
-    # The old "Approve" on the first request: the case changed, it is shown as it is now.
-    stale = await act(leader, press=notice, label="Phê duyệt")
-    assert "Vụ việc này vừa thay đổi" in stale.text
+    # The old "Approve" on the first request: a new message says it was returned; the
+    # request keeps its plan, only its decision buttons go.
+    first, first_return = notice, notice.button("Trả lại")["callback_data"]
+    _kept, stale = await act(leader, press=notice, label="Phê duyệt", replies=2)
+    assert "không còn chờ quyết định" in stale.text and "trả lại kèm ý kiến" in stale.text
+    assert "Thảo" in stale.text and "Không có gì thay đổi" in stale.text
+    kept = leader.message(first.message_id)
+    assert "Thăm gia đình hằng tuần" in kept.text
+    assert [b["text"] for b in kept.buttons] == ["📁 Mở vụ việc"]
     assert (await case_row(bot, code)).status == "planning"
     # Resubmitted, approved: the plan is carried out and the officer is told.
     _card, notice = await submit_plan(officer, leader, code,
@@ -138,8 +144,13 @@ async def test_plan_returned_with_a_comment_then_approved(bot, people):
     assert "Tình trạng: Thực hiện kế hoạch" in approved.text
     told = await officer.reply()
     assert "Lãnh đạo UBND xã đã phê duyệt kế hoạch hỗ trợ" in told.text
-    again = await act(leader, press=notice, label="Phê duyệt")  # pressed twice: nothing more
-    assert "Vụ việc này vừa thay đổi" in again.text
+    # Pressed twice: nothing more; the old (returned) request says it was returned and
+    # that nothing newer waits any more.
+    _kept, again = await act(leader, press=notice, label="Phê duyệt", replies=2)
+    assert "đã được Thảo phê duyệt" in again.text and "Không có gì thay đổi" in again.text
+    # A second device still showing the first request's "Return": what became of it.
+    older = await act(leader, press=first, data=first_return)
+    assert "trả lại kèm ý kiến" in older.text and "đề nghị mới hơn" not in older.text
     async with bot.db.session() as session:
         case = await case_row(bot, code)
         kinds = [e.kind for e in (await session.exec(

@@ -51,10 +51,13 @@ async def test_approve_after_the_officer_went_to_emergency(bot, people):
     moved = await act(officer, press=confirm, label="Có")
     assert "Can thiệp khẩn cấp" in moved.text
     assert "approval_pulled" in await _kinds(bot, code)
-    late = await act(leader, press=notice, label="Phê duyệt")
-    assert "vừa thay đổi" in late.text and "Can thiệp khẩn cấp" in late.text, late.text
-    # The request on screen now shows the case as it is: no Approve/Return left to press.
-    labels = [b["text"] for b in leader.message(notice.message_id).buttons]
+    _kept, late = await act(leader, press=notice, label="Phê duyệt", replies=2)
+    assert "không còn chờ quyết định" in late.text, late.text
+    assert "chuyển sang can thiệp khẩn cấp" in late.text, late.text
+    # The request stays on screen with its plan; no Approve/Return left to press.
+    kept = leader.message(notice.message_id)
+    assert PLAN in kept.text and "Chờ phê duyệt" in kept.text
+    labels = [b["text"] for b in kept.buttons]
     assert not any("Phê duyệt" in x or "Trả lại" in x for x in labels), labels
     assert (await case_row(bot, code)).status == "emergency"
     assert "approved" not in await _kinds(bot, code)

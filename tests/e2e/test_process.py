@@ -78,13 +78,15 @@ async def test_sandbox_shows_menus_to_each_person(tmp_path):
     invite = re.search(r"\[(\d+)\] ➕ Mời thành viên", menu)
     assert invite, menu
     code, text = await _sandbox(tmp_path / "sandbox.db", "#2", ":as admin", "/start",
-                                f"#{invite.group(1)}", "#1", ":as officer", "/start")
+                                f"#{invite.group(1)}", "#1", ":as officer", "/start",
+                                ":as leader", "/start")
     assert code == 0, text
     assert "Chào Lan! Mình là trợ lý bảo vệ trẻ em" in text  # the citizen's first screen
     assert "Tổng đài quốc gia bảo vệ trẻ em" in text  # after pressing [2]
     assert "Chào Mai! Bạn là quản trị viên của xã Minh Tân" in text
     assert "https://t.me/treem_sandbox_bot?start=i_" in text  # an invitation was created
     assert "Chào Hùng! Bạn là người làm công tác bảo vệ trẻ em của xã Minh Tân" in text
+    assert "Chào Thảo! Bạn là lãnh đạo UBND xã của xã Minh Tân" in text  # the leader persona
     assert "fake Telegram refused" not in text
 
 

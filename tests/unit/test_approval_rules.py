@@ -15,6 +15,7 @@ from domain.cases import (
     DeadlineRules,
     RiskLevel,
     approval_needed,
+    check_withdrawal,
     deadline,
     decide,
     submit_for_approval,
@@ -170,3 +171,22 @@ def test_a_commune_switches_approval_off_in_its_set_up_file(tmp_path):
     off = tmp_path / "small.toml"
     off.write_text(text, "utf-8")
     assert load_setup_file(off).commune.leader_approval is False
+
+
+# --- withdrawing a request ---------------------------------------------------------------------
+
+
+def test_the_submitter_withdraws_what_waits():
+    check_withdrawal("plan", submitted_by=2001, user_id=2001)
+    check_withdrawal("closing", submitted_by=None, user_id=2002)  # stored before "by" existed
+
+
+@pytest.mark.parametrize(("pending", "by", "user", "code"), [
+    (None, 2001, 2001, "no_approval_pending"),  # decided or withdrawn already
+    ("plan", 2001, 2002, "withdraw_not_yours"),  # another officer
+    ("closing", 2001, 2201, "withdraw_not_yours"),
+])
+def test_withdrawal_refused(pending, by, user, code):
+    with pytest.raises(InvalidInput) as problem:
+        check_withdrawal(pending, submitted_by=by, user_id=user)
+    assert problem.value.code == code
