@@ -776,7 +776,6 @@ def export_words_plain() -> dict[str, str]:
         "unit": _("Unit"), "goal": _("Target value"), "this_period": _("This period"),
         "assessment": _("Assessment"), "met": _("Met"), "not_met": _("Not met"),
         "unknown": _("Not known"), "yes": _("Yes"), "no": _("No"),
-        "part_of": _("Target {number} (several rates, one row each below)"),
     }
 
 

@@ -148,10 +148,13 @@ async def open_due_rounds(*, session: AsyncSession, today: dt.date,
     return opened
 
 
-async def reporting_agencies(commune_id: int, *, session: AsyncSession) -> list[Agency]:
-    """The agencies that report targets in a round (those some active target names)."""
+async def reporting_agencies(commune_id: int, *, session: AsyncSession,
+                             year: int | None = None) -> list[Agency]:
+    """The agencies that report targets in a round (those some active target names, not
+    switched off for the round's `year`)."""
     targets = await store.list_targets(commune_id, session=session)
-    ids = {t.agency_id for t in targets if t.source == Source.AGENCY and t.agency_id}
+    ids = {t.agency_id for t in targets if t.source == Source.AGENCY and t.agency_id
+           and (year is None or in_force(t, year))}
     return [a for a in await store.list_active_agencies(commune_id, session=session)
             if a.id in ids]
 
@@ -173,7 +176,8 @@ async def queue_round_messages(
         if chaser is not None:
             stages.append(chaser)
         late: list[Agency] = []
-        for agency in await reporting_agencies(round_.commune_id, session=session):
+        for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
             part = await store.get_part(round_.id, agency.id, session=session)
             done = part is not None and part.status == "sent"
             if today >= dates.late and not done:
@@ -400,7 +404,8 @@ async def board(actor: Actor, round_id: int, *, session: AsyncSession,
     round_ = await _round(round_id, session)
     await ensure_staff(actor, round_.commune_id, session)
     rows = []
-    for agency in await reporting_agencies(round_.commune_id, session=session):
+    for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
         part = await store.get_part(round_.id, agency.id, session=session)
         status = "none" if part is None else part.status
         late = (part.late if part is not None and part.status == "sent"
@@ -556,7 +561,8 @@ async def _compiled(round_: ReportRound, *, session: AsyncSession,
                                 last, agency, is_met(spec.rule, value, goal, last),
                                 spec.source, target.title, target.group_code, target.code))
     compiled_parts = []
-    for agency in await reporting_agencies(round_.commune_id, session=session):
+    for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
         part = parts.get(agency.id)
         compiled_parts.append(CompiledPart(
             agency.name, part.status if part else "none",
@@ -606,7 +612,7 @@ async def province_overview(actor: Actor, *, session: AsyncSession) -> list[Comm
             continue
         round_ = rounds[0]
         parts = {p.agency_id: p for p in await store.list_parts(round_.id, session=session)}
-        agencies = await reporting_agencies(commune.id, session=session)
+        agencies = await reporting_agencies(commune.id, session=session, year=round_.year)
         sent = sum(1 for a in agencies if a.id in parts and parts[a.id].status == "sent")
         met = assessed = 0
         for agency in agencies:

@@ -283,7 +283,8 @@ def _parts(extra: str) -> str:
     return ('[[targets]]\ncode = "x"\nnumber = "3"\nname = "X"\nagency = "vhxh"\n' + extra)
 
 
-_PART_A = '[[targets.parts]]\npart = "a"\nname = "A"\nunit = "‰"\nrule = "<"\nvalues = { 2026 = 5 }\n'
+_PART_A = ('[[targets.parts]]\npart = "a"\nname = "A"\nunit = "‰"\nrule = "<"\n'
+           'values = { 2026 = 5 }\n')
 
 
 @pytest.mark.parametrize(("extra", "needle"), [
