@@ -320,3 +320,47 @@ async def test_a_province_gets_its_communes_targets_side_by_side(bot, commune):
     async with bot.db.session() as session:
         actions = [a.action for a in (await session.exec(select(AuditEntry))).all()]
     assert "round_province_table" in actions
+
+
+async def test_forged_and_stale_target_buttons_change_nothing(bot, commune):
+    """Buttons are not trusted: a value out of the unit's range, another commune's target, a
+    province administrator; a press after the target left the file."""
+    setup = load_setup_file(XUAN_TRUONG)
+    async with bot.db.session() as session:
+        xuan_truong = (await import_setup(setup, session=session,
+                                          now=bot.clock.now())).commune_id
+        other = (await session.exec(select(PlanTarget).where(
+            PlanTarget.commune_id == xuan_truong, PlanTarget.code == "ct3a"))).one().id
+        province_id = (await session.get(Unit, commune.commune_id)).parent_id
+    admin = await _member(bot, 3201, "Thảo", Role.ADMIN, commune.commune_id)
+    said = await _answer(admin, "/baocao")
+    targets = await _press(admin, said, "Chỉ tiêu")
+    item = await _press(admin, targets, "1")
+    mine = _target_id(item)
+
+    too_big = await _press_data(admin, item, cb.build("bt", "vy", mine, 2026, "150"))
+    assert "không phù hợp với đơn vị" in too_big.text
+    elsewhere = await _press_data(admin, item, cb.build("bt", "vy", other, 2026, "4"))
+    assert "không tìm thấy" in elsewhere.text.lower()
+    province = await _member(bot, 5001, "Thu", Role.ADMIN, province_id)
+    overview = await _answer(province, "/baocao")
+    refused = await _press_data(province, overview, cb.build("bt", "l"))
+    assert "không có quyền" in refused.text
+
+    # The target leaves the file; the open screen's buttons then find nothing.
+    minh_tan = load_setup_file(EXAMPLE_SETUP).model_dump()
+    minh_tan["targets"] = [t for t in minh_tan["targets"] if t["code"] != "mt1"]
+    async with bot.db.session() as session:
+        summary = await import_setup(type(setup).model_validate(minh_tan), session=session,
+                                     now=bot.clock.now())
+    assert summary.deactivated == ["target:mt1"]
+    gone = await _press(admin, item, "Tắt trong năm 2026")
+    assert "không tìm thấy" in gone.text.lower()
+
+    async with bot.db.session() as session:
+        rows = {t.code: t for t in (await session.exec(select(PlanTarget))).all()}
+        audits = (await session.exec(select(AuditEntry).where(
+            AuditEntry.action == "target_changed"))).all()
+    assert rows["mt1"].target_values == {"2026": 95.0} and rows["mt1"].off_years == []
+    assert rows["ct3a"].target_values == {"2026": 5.0, "2030": 4.8}
+    assert audits == []
