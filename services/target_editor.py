@@ -82,6 +82,15 @@ async def list_agencies(actor: Actor, *, session: AsyncSession) -> list[Agency]:
     return list(await store.list_active_agencies(commune_id, session=session))
 
 
+def _remember_file(item: TargetItem) -> None:
+    """Before the first change in the chat of a target imported before the bot remembered what
+    the file said (rows older than migration 0019): what it holds now is what the file last
+    put there, so a later import can tell the chat's change from the file's."""
+    if item.row.file_values is None:
+        item.row.file_values = {"values": dict(item.row.target_values or {}),
+                                "agency": item.agency.code if item.agency else None}
+
+
 def _recorded(item: TargetItem, actor: Actor, now: dt.datetime) -> None:
     item.row.edited_at = now
     item.row.edited_by = actor.user_id
@@ -95,6 +104,7 @@ async def set_value(actor: Actor, target_id: int, year: int, value: float, *,
     if not item.editable_value:
         raise InvalidInput("target_no_value")
     check_value(item.spec.unit, value)
+    _remember_file(item)
     old = item.goal
     values = dict(item.row.target_values or {})
     values[str(year)] = value
@@ -116,6 +126,7 @@ async def set_agency(actor: Actor, target_id: int, agency_id: int, year: int, *,
     agency = await get_agency(agency_id, session=session)
     if agency is None or agency.commune_id != item.row.commune_id or not agency.active:
         raise InvalidInput("agency_not_in_commune")
+    _remember_file(item)
     old = item.row.agency_id
     item.row.agency_id = agency.id
     _recorded(item, actor, now)
@@ -132,6 +143,7 @@ async def set_off(actor: Actor, target_id: int, year: int, off: bool, *,
     """Switches the target off for `year` (not asked, not in that year's report) or back on."""
     item = await get_item(actor, target_id, year, session=session, for_change=True)
     years = set(item.row.off_years or [])
+    _remember_file(item)
     years = years | {year} if off else years - {year}
     item.row.off_years = sorted(years)
     _recorded(item, actor, now)
