@@ -63,6 +63,7 @@ from handlers import (
     rounds,
     start,
     stats,
+    targets,
 )
 from handlers.cases import open_case_button
 from storage import migrate
@@ -150,6 +151,7 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
                           "export": stats.send_owed_export, "commands": send_owed_commands,
                           "form": case_forms.send_owed_form,
                           "round_files": rounds.send_owed_round_files,
+                          "province_targets": rounds.send_owed_province_table,
                           "access_export": data_rights.send_owed_access_export,
                           "tre_template": register_files.send_owed_template,
                           "register_export": register_files.send_owed_export})
@@ -186,6 +188,8 @@ def register_handlers(application: Application) -> None:
     for handler in stats.build_handlers():
         application.add_handler(handler, group=0)
     for handler in rounds.build_handlers():
+        application.add_handler(handler, group=0)
+    for handler in targets.build_handlers():
         application.add_handler(handler, group=0)
     # The report flow takes every private non-command message, so it comes after the
     # commands above and before the fallbacks.

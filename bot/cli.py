@@ -220,6 +220,12 @@ def cmd_setup_import(args: argparse.Namespace) -> int:
             "deactivated.").format(commune=name, created=len(summary.created),
                                    updated=len(summary.updated),
                                    deactivated=len(summary.deactivated)))
+    if summary.kept:
+        print(_("Kept the changes made in the chat to: {targets} (the file did not change "
+                "them).").format(targets=", ".join(summary.kept)))
+    if summary.overridden:
+        print(_("Warning: the file changed what was also changed in the chat, so the file's "
+                "values now apply to: {targets}.").format(targets=", ".join(summary.overridden)))
     return 0
 
 

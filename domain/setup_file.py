@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pathlib
 import tomllib
+from dataclasses import dataclass
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -172,27 +173,49 @@ class EventChange(_Strict):
         return EventSetup(**{**base.model_dump(), **given})
 
 
-class TargetSetup(_Strict):
-    """One target (chỉ tiêu) of the commune's plan."""
+def _checked_values(values: dict[int, float]) -> dict[int, float]:
+    if any(not 2000 <= year <= 2099 for year in values):
+        raise Problem(N_("years from 2000 to 2099"))
+    if any(value < 0 for value in values.values()):
+        raise Problem(N_("target values are zero or more"))
+    return dict(sorted(values.items()))
 
-    code: str = Field(pattern=SLUG)
-    number: str = Field(min_length=1, max_length=8)
+
+class TargetPartSetup(_Strict):
+    """One rate of a target that names several ("3a": newborn mortality of target 3)."""
+
+    part: str = Field(pattern=r"^[a-z]{1,2}$")
     name: str = Field(min_length=1, max_length=600)
     unit: Unit
     rule: Rule
     values: dict[int, float] = Field(default_factory=dict)
     agency: str | None = Field(default=None, pattern=SLUG)
-    source: Source = Source.AGENCY
-    figure: str | None = None
 
     @field_validator("values")
     @classmethod
     def _values(cls, values: dict[int, float]) -> dict[int, float]:
-        if any(not 2000 <= year <= 2099 for year in values):
-            raise Problem(N_("years from 2000 to 2099"))
-        if any(value < 0 for value in values.values()):
-            raise Problem(N_("target values are zero or more"))
-        return dict(sorted(values.items()))
+        return _checked_values(values)
+
+
+class TargetSetup(_Strict):
+    """One target (chỉ tiêu) of the commune's plan; one with several rates has `parts`, each
+    tracked on its own (its unit, rule and target value per year)."""
+
+    code: str = Field(pattern=SLUG)
+    number: str = Field(min_length=1, max_length=8)
+    name: str = Field(min_length=1, max_length=1200)
+    unit: Unit | None = None
+    rule: Rule | None = None
+    values: dict[int, float] = Field(default_factory=dict)
+    agency: str | None = Field(default=None, pattern=SLUG)
+    source: Source = Source.AGENCY
+    figure: str | None = None
+    parts: tuple[TargetPartSetup, ...] = ()
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, values: dict[int, float]) -> dict[int, float]:
+        return _checked_values(values)
 
     @field_validator("figure")
     @classmethod
@@ -201,10 +224,51 @@ class TargetSetup(_Strict):
             raise Problem(N_("one of: {names}"), names=", ".join(BOT_FIGURES))
         return value
 
+    @model_validator(mode="after")
+    def _shape(self) -> TargetSetup:
+        if self.parts:
+            if self.unit is not None or self.rule is not None or self.values:
+                raise Problem(N_("target {code}: with parts, give unit, rule and values in "
+                                 "each part"), code=self.code)
+            if self.source is Source.BOT:
+                raise Problem(N_("target {code}: a figure the bot computes has no parts"),
+                              code=self.code)
+            if len(self.code) + 2 > 24 or len(self.number) + 2 > 8:
+                raise Problem(N_("target {code}: a code of at most 22 characters and a "
+                                 "number of at most 6 when it has parts"), code=self.code)
+            labels = [part.part for part in self.parts]
+            if len(set(labels)) != len(labels):
+                raise Problem(N_("target {code}: parts named twice"), code=self.code)
+        elif self.unit is None or self.rule is None:
+            raise Problem(N_("target {code}: give its unit and rule"), code=self.code)
+        return self
+
+    def rows(self) -> list[TargetRow]:
+        """What is tracked: the target itself, or each of its parts (code "ct3a", number
+        "3a"), with the whole target's wording as their title."""
+        if not self.parts:
+            return [TargetRow(self.target(), None, None)]
+        return [TargetRow(Target(code=f"{self.code}{part.part}",
+                                 number=f"{self.number}{part.part}", name=part.name,
+                                 unit=part.unit, rule=part.rule, values=dict(part.values),
+                                 agency=part.agency or self.agency, source=self.source),
+                          self.name, self.code)
+                for part in self.parts]
+
     def target(self) -> Target:
-        return Target(code=self.code, number=self.number, name=self.name, unit=self.unit,
-                      rule=self.rule, values=dict(self.values), agency=self.agency,
-                      source=self.source, figure=self.figure)
+        return Target(code=self.code, number=self.number, name=self.name,
+                      unit=self.unit or Unit.PERCENT, rule=self.rule or Rule.AT_LEAST,
+                      values=dict(self.values), agency=self.agency, source=self.source,
+                      figure=self.figure)
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One tracked row of the plan: a target, or one part of a target with several rates."""
+
+    target: Target
+    title: str | None  # the whole target's wording, for a part
+    group_code: str | None  # the whole target's code, for a part
 
 
 class RoundSetup(_Strict):
@@ -264,19 +328,25 @@ class CommuneSetupFile(_Strict):
 
     def _targets_checked(self) -> None:
         agencies = {agency.code for agency in self.agencies}
-        for target in self.targets:
-            if target.agency is not None and target.agency not in agencies:
-                raise Problem(N_("target {code}: no agency has the code {agency}"),
-                              code=target.code, agency=target.agency)
-            if target.source is Source.AGENCY and target.agency is None:
-                raise Problem(N_("target {code}: name the agency that reports it"),
-                              code=target.code)
-            if target.source is Source.BOT and target.figure is None:
+        codes = [row.target.code for target in self.targets for row in target.rows()]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise Problem(N_("duplicate codes: {codes}"), codes=", ".join(duplicates))
+        for setup in self.targets:
+            if setup.source is Source.BOT and setup.figure is None:
                 raise Problem(N_("target {code}: name the figure the bot computes"),
-                              code=target.code)
-            if target.rule is not Rule.DOWN and not target.values:
-                raise Problem(N_("target {code}: give the target value per year"),
-                              code=target.code)
+                              code=setup.code)
+            for row in setup.rows():
+                target = row.target
+                if target.agency is not None and target.agency not in agencies:
+                    raise Problem(N_("target {code}: no agency has the code {agency}"),
+                                  code=target.code, agency=target.agency)
+                if target.source is Source.AGENCY and target.agency is None:
+                    raise Problem(N_("target {code}: name the agency that reports it"),
+                                  code=target.code)
+                if target.rule is not Rule.DOWN and not target.values:
+                    raise Problem(N_("target {code}: give the target value per year"),
+                                  code=target.code)
 
 
 class SetupFileError(InvalidInput):

@@ -138,6 +138,7 @@ class Target:
     agency: str | None = None  # the responsible agency's code
     source: Source = Source.AGENCY
     figure: str | None = None  # for Source.BOT: one of BOT_FIGURES
+    title: str | None = None  # for a part of a target with several rates: the whole target
 
     def value_for(self, year: int) -> float | None:
         """The target value in force in `year`: the value set for the latest year not after

@@ -168,6 +168,11 @@ INVALID_INPUT_MESSAGES = {
     "round_locked": lambda: _("🔒 This report round is locked: the officer has compiled the "
                               "report, so nothing can be changed any more. /baocao shows what "
                               "was sent."),
+    "target_no_value": lambda: _("This target is met when lower than last period: it has no "
+                                 "target value to change."),
+    "target_no_agency": lambda: _("I compute this figure myself: no agency reports it."),
+    "target_value_invalid": lambda: _("That value does not fit this target's unit. Nothing "
+                                      "was changed."),
     "blank_text": lambda: _("That message has no visible text (only spaces or invisible "
                             "characters). Please type the words themselves."),
     "transition_not_allowed": lambda: _("The case cannot go to that step from where it is."),

@@ -40,6 +40,7 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "broadcast": {("bc", None)},
     "lookup": set(),
     "round": {("br", None), ("cs", "x")},
+    "target": {("bt", None)},
     "tre": {("tre", None)},
     "tre_leave": {("tre", None)},
     "tre_import": {("tre", "tpl"), ("tre", "impok"), ("tre", "x")},
@@ -87,6 +88,7 @@ def dropped_text(what: conversation.Armed) -> str | None:
         "open": _("Dropped the case you were opening."),
         "broadcast": _("Dropped the broadcast you were writing. Nothing was sent."),
         "round": _("Your report answers so far are saved; send /baocao to continue."),
+        "target": _("Dropped the target value you were typing. Nothing was changed."),
         "tre": _("Dropped the child you were adding to the register. Nothing was saved."),
         "tre_leave": _("Dropped the removal from the register that was waiting for the "
                        "destination. The child is still on the register."),

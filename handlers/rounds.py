@@ -158,7 +158,12 @@ async def ask(request: Request, view: service.PartView, index: int, *,
         spec = line.spec
         lines = [prefix + f"<b>{esc(view.agency.name)}</b> · {step}", "",
                  _("<b>Target {number}.</b> {name}").format(number=esc(spec.number),
-                                                             name=esc(spec.name)), ""]
+                                                             name=esc(spec.name))]
+        if spec.title:
+            lines.append(_("(one of the rates of target {number}: {title})").format(
+                number=esc(spec.number.rstrip("abcdefghijklmnopqrstuvwxyz")),
+                title=esc(spec.title[:TEXT_PREVIEW])))
+        lines.append("")
         goal = rule_text(spec.rule, spec.unit, line.goal)
         if goal:
             lines.append(_("Target for {year}: {goal}").format(year=view.round.year,
@@ -523,7 +528,12 @@ async def send_pressed(request: Request) -> list[Reply]:
 STATUS_ICON = {"sent": "✅", "draft": "📝", "none": "⬜"}
 
 
-def board_reply(board: service.Board, *, prefix: str = "") -> Reply:
+def targets_button() -> tuple[str, str]:
+    """The commune administrator's way into the target editor (handlers/targets.py)."""
+    return (_("🎯 Targets"), cb.build("bt", "l"))
+
+
+def board_reply(board: service.Board, *, prefix: str = "", admin: bool = False) -> Reply:
     round_ = board.round
     head = _("📊 <b>{report} {year}</b>, due {date}").format(
         report=esc(round_.name), year=round_.year, date=vi_date(round_.collect_on))
@@ -555,6 +565,8 @@ def board_reply(board: service.Board, *, prefix: str = "") -> Reply:
         rows.append([(_("🔒 Lock and compile the report"), cb.build(BR, "lk", round_.id))])
     else:
         rows.append([(_("📎 Send the files again"), cb.build(BR, "cf", round_.id))])
+    if admin:
+        rows.append([targets_button()])
     return Reply(fit(lines), keyboard(rows) if rows else None)
 
 
@@ -580,13 +592,15 @@ async def baocao_command(request: Request) -> Reply | list[Reply]:
         return Reply(_("The report round is for the commune's officers and agencies."))
     if actor.role is Role.ADMIN and actor.scope is not None and len(actor.scope.path) == 1:
         return province_reply(await service.province_overview(actor, session=request.session))
+    admin = actor.role is Role.ADMIN
     rounds = await service.rounds_for(actor, session=request.session)
     if not rounds:
         return Reply(_("No report round has opened yet. Rounds open by themselves before each "
-                       "collection date of the commune's set-up file."))
+                       "collection date of the commune's set-up file."),
+                     keyboard([[targets_button()]]) if admin else None)
     today = request.runtime.local_now().date()
     board = await service.board(actor, rounds[0].id, session=request.session, today=today)
-    reply = board_reply(board)
+    reply = board_reply(board, admin=admin)
     if len(rounds) > 1:  # earlier rounds, to look back or send their files again
         others = keyboard([[(button_label(f"{r.name} {r.year}"), cb.build(BR, "b", r.id))]
                            for r in rounds[1:6]])
@@ -608,7 +622,38 @@ def province_reply(overview: list[service.CommuneRound]) -> Reply:
             commune=esc(item.commune), report=esc(item.round.name), year=item.round.year,
             state=state, sent=item.sent, total=item.total, met=item.met,
             assessed=item.assessed))
-    return Reply(fit(lines))
+    return Reply(fit(lines), keyboard([[(_("📊 Targets table of the communes (XLSX)"),
+                                         cb.build(BR, "pt"))]]))
+
+
+@handles
+async def province_table_pressed(request: Request) -> Reply:
+    """Owes the province's targets table (an outbox row: compiled when sent)."""
+    await service.province_table(request.actor, session=request.session,
+                                 tz=request.runtime.tz, now=request.now)
+    await request.owe("province_targets", {}, chat_id=request.user_id)
+    return Reply(_("⏳ Preparing the table…"))
+
+
+async def send_owed_province_table(bot, runtime, delivery) -> int:  # noqa: ANN001
+    """The outbox's "province_targets" rows: every commune's targets side by side (aggregates
+    only), for the person as they are now."""
+    chat_id = delivery.chat_id
+    async with runtime.db.session() as session:
+        actor = await resolve_actor(chat_id, session=session,
+                                    superadmin_ids=runtime.settings.admin_ids)
+        table = await service.province_table(actor, session=session, tz=runtime.tz,
+                                             now=runtime.clock.now())
+    words = {**export_words_plain(), "sent_by": _("Agencies sent"),
+             "sheet_communes": _("Communes"), "commune": _("Commune"),
+             "round": _("Report"), "not_sent_by": _("Not sent yet"),
+             "no_round": _("no round yet"), "open": _("open"), "locked": _("locked"),
+             "status": _("Status")}
+    data = await asyncio.to_thread(round_export.province_xlsx_bytes, table, words)
+    message = await bot.send_document(chat_id, data, filename="chi-tieu-cac-xa.xlsx",
+                                      caption=_("📊 The targets of the communes, side by "
+                                                "side"))
+    return message.message_id
 
 
 @handles
@@ -616,7 +661,7 @@ async def board_pressed(request: Request) -> Reply:
     today = request.runtime.local_now().date()
     board = await service.board(request.actor, request.callback.int_arg(0),
                                 session=request.session, today=today)
-    reply = board_reply(board)
+    reply = board_reply(board, admin=request.actor.role is Role.ADMIN)
     reply.edit = True
     return reply
 
@@ -634,7 +679,8 @@ async def remind_pressed(request: Request) -> list[Reply]:
               if chats else
               _("⚠️ {agency} has no member or group with me yet: please phone them, or "
                 "invite a member with /invite.").format(agency=name))
-    replies = [board_reply(board, prefix=prefix + "\n\n")]
+    replies = [board_reply(board, prefix=prefix + "\n\n",
+                           admin=request.actor.role is Role.ADMIN)]
     text, markup = request_text(agency_request), request_markup(agency_request)
     replies += [Reply(text, markup, chat_id=chat, kind="round") for chat in chats]
     return replies
@@ -663,7 +709,8 @@ async def lock_confirmed(request: Request) -> Reply:
     today = request.runtime.local_now().date()
     board = await service.board(request.actor, round_id, session=request.session, today=today)
     reply = board_reply(board, prefix=_("🔒 Locked. The compiled report follows: a table "
-                                        "(XLSX) and a draft of the text (DOCX).") + "\n\n")
+                                        "(XLSX) and a draft of the text (DOCX).") + "\n\n",
+                        admin=request.actor.role is Role.ADMIN)
     reply.edit = True
     return reply
 
@@ -722,10 +769,21 @@ def figure_names() -> dict[str, str]:
     }
 
 
+def export_words_plain() -> dict[str, str]:
+    """The table's words that do not depend on one round."""
+    return {
+        "sheet_targets": _("Targets"), "number": _("No."), "target": _("Target"),
+        "unit": _("Unit"), "goal": _("Target value"), "this_period": _("This period"),
+        "assessment": _("Assessment"), "met": _("Met"), "not_met": _("Not met"),
+        "unknown": _("Not known"), "yes": _("Yes"), "no": _("No"),
+    }
+
+
 def export_words(compiled: service.Compiled) -> dict[str, str]:
     round_ = compiled.round
     period = compiled.period
     return {
+        **export_words_plain(),
         "sheet_targets": _("Targets"), "sheet_figures": _("Figures of the bot"),
         "sheet_parts": _("Agencies"), "number": _("No."), "target": _("Target"),
         "unit": _("Unit"), "goal": _("Target value"), "this_period": _("This period"),
@@ -770,4 +828,5 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(lock_pressed, pattern=p + r"lk:\d+$"),
         CallbackQueryHandler(lock_confirmed, pattern=p + r"lky:\d+$"),
         CallbackQueryHandler(files_pressed, pattern=p + r"cf:\d+$"),
+        CallbackQueryHandler(province_table_pressed, pattern=p + r"pt$"),
     ]

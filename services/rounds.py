@@ -46,7 +46,12 @@ def target_of(row: PlanTarget) -> Target:
     return Target(code=row.code, number=row.number, name=row.name, unit=Unit(row.unit),
                   rule=Rule(row.rule),
                   values={int(year): float(v) for year, v in (row.target_values or {}).items()},
-                  source=Source(row.source), figure=row.figure)
+                  source=Source(row.source), figure=row.figure, title=row.title)
+
+
+def in_force(row: PlanTarget, year: int) -> bool:
+    """Not switched off for `year` by the commune's administrator."""
+    return year not in (row.off_years or [])
 
 
 def period_of(round_: ReportRound) -> Period:
@@ -143,10 +148,13 @@ async def open_due_rounds(*, session: AsyncSession, today: dt.date,
     return opened
 
 
-async def reporting_agencies(commune_id: int, *, session: AsyncSession) -> list[Agency]:
-    """The agencies that report targets in a round (those some active target names)."""
+async def reporting_agencies(commune_id: int, *, session: AsyncSession,
+                             year: int | None = None) -> list[Agency]:
+    """The agencies that report targets in a round (those some active target names, not
+    switched off for the round's `year`)."""
     targets = await store.list_targets(commune_id, session=session)
-    ids = {t.agency_id for t in targets if t.source == Source.AGENCY and t.agency_id}
+    ids = {t.agency_id for t in targets if t.source == Source.AGENCY and t.agency_id
+           and (year is None or in_force(t, year))}
     return [a for a in await store.list_active_agencies(commune_id, session=session)
             if a.id in ids]
 
@@ -168,7 +176,8 @@ async def queue_round_messages(
         if chaser is not None:
             stages.append(chaser)
         late: list[Agency] = []
-        for agency in await reporting_agencies(round_.commune_id, session=session):
+        for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
             part = await store.get_part(round_.id, agency.id, session=session)
             done = part is not None and part.status == "sent"
             if today >= dates.late and not done:
@@ -214,7 +223,7 @@ async def part_lines(round_: ReportRound, agency_id: int, part: RoundPart | None
                  if previous is not None else None)
     lines = []
     for row in await store.list_targets(round_.commune_id, session=session, agency_id=agency_id):
-        if row.source != Source.AGENCY:
+        if row.source != Source.AGENCY or not in_force(row, round_.year):
             continue
         spec = target_of(row)
         value = (part.answers or {}).get(row.code) if part is not None else None
@@ -395,7 +404,8 @@ async def board(actor: Actor, round_id: int, *, session: AsyncSession,
     round_ = await _round(round_id, session)
     await ensure_staff(actor, round_.commune_id, session)
     rows = []
-    for agency in await reporting_agencies(round_.commune_id, session=session):
+    for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
         part = await store.get_part(round_.id, agency.id, session=session)
         status = "none" if part is None else part.status
         late = (part.late if part is not None and part.status == "sent"
@@ -455,6 +465,14 @@ class CompiledRow:
     agency: str
     met: bool | None
     source: Source
+    title: str | None = None  # a part of a target with several rates: the whole target
+    group: str | None = None  # …and its code
+    code: str = ""
+
+
+def group_number(row: CompiledRow) -> str:
+    """The whole target's number of a part ("3" for "3a")."""
+    return row.number.rstrip("abcdefghijklmnopqrstuvwxyz") or row.number
 
 
 @dataclass
@@ -503,6 +521,15 @@ async def compile_round(actor: Actor, round_id: int, *, session: AsyncSession,
                         tz: dt.tzinfo, now: dt.datetime) -> Compiled:
     round_ = await _round(round_id, session)
     await ensure_staff(actor, round_.commune_id, session)
+    compiled = await _compiled(round_, session=session, tz=tz)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="round_compiled", object_type="round", object_id=round_id,
+                       unit_id=round_.commune_id)
+    return compiled
+
+
+async def _compiled(round_: ReportRound, *, session: AsyncSession,
+                    tz: dt.tzinfo) -> Compiled:
     period = period_of(round_)
     figures = await _figures(round_.commune_id, period, tz, session)
     last_figures = await _figures(round_.commune_id, _previous_period(period, round_), tz,
@@ -515,6 +542,8 @@ async def compile_round(actor: Actor, round_id: int, *, session: AsyncSession,
                   if previous is not None else {})
     rows = []
     for target in await store.list_targets(round_.commune_id, session=session):
+        if not in_force(target, round_.year):
+            continue
         spec = target_of(target)
         goal = spec.value_for(round_.year)
         if spec.source is Source.BOT:
@@ -530,18 +559,16 @@ async def compile_round(actor: Actor, round_id: int, *, session: AsyncSession,
             agency = owner.name if owner else ""
         rows.append(CompiledRow(target.number, target.name, spec.unit, spec.rule, goal, value,
                                 last, agency, is_met(spec.rule, value, goal, last),
-                                spec.source))
+                                spec.source, target.title, target.group_code, target.code))
     compiled_parts = []
-    for agency in await reporting_agencies(round_.commune_id, session=session):
+    for agency in await reporting_agencies(round_.commune_id, session=session,
+                                                 year=round_.year):
         part = parts.get(agency.id)
         compiled_parts.append(CompiledPart(
             agency.name, part.status if part else "none",
             part.late if part and part.status == "sent" else True,
             part.highlights if part else None, part.difficulties if part else None))
     commune = await get_unit(round_.commune_id, session=session)
-    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                       action="round_compiled", object_type="round", object_id=round_id,
-                       unit_id=round_.commune_id)
     return Compiled(commune.name if commune else "", round_, period, rows, compiled_parts,
                     [(code, figures[code], last_figures[code]) for code in figures])
 
@@ -585,7 +612,7 @@ async def province_overview(actor: Actor, *, session: AsyncSession) -> list[Comm
             continue
         round_ = rounds[0]
         parts = {p.agency_id: p for p in await store.list_parts(round_.id, session=session)}
-        agencies = await reporting_agencies(commune.id, session=session)
+        agencies = await reporting_agencies(commune.id, session=session, year=round_.year)
         sent = sum(1 for a in agencies if a.id in parts and parts[a.id].status == "sent")
         met = assessed = 0
         for agency in agencies:
@@ -596,3 +623,56 @@ async def province_overview(actor: Actor, *, session: AsyncSession) -> list[Comm
                     met += bool(line.met)
         overview.append(CommuneRound(commune.name, round_, sent, len(agencies), met, assessed))
     return overview
+
+
+@dataclass
+class ProvinceColumn:
+    """One commune in the province's table: its newest round and its rows by target code."""
+
+    commune: str
+    round: ReportRound | None
+    sent: int
+    total: int
+    late: list[str]  # agencies that have not sent (names of agencies, never of people)
+    rows: dict[str, CompiledRow]
+
+
+@dataclass
+class ProvinceTable:
+    province: str
+    columns: list[ProvinceColumn]
+    rows: list[CompiledRow]  # one per target (part) code, in the communes' order
+
+
+async def province_table(actor: Actor, *, session: AsyncSession, tz: dt.tzinfo,
+                         now: dt.datetime) -> ProvinceTable:
+    """The targets table of the province's communes side by side: for each commune's newest
+    round, every target (part) with this period's value and met or not, and who has sent.
+    Aggregates only: no agency's text, nobody's name."""
+    from storage.units import list_communes
+
+    if actor.role is not Role.ADMIN or actor.unit_id is None:
+        raise NotAllowed("report_round_province", f"role={actor.role}")
+    unit = await get_unit(actor.unit_id, session=session)
+    if unit is None or unit.kind != "province":
+        raise NotAllowed("report_round_province", "not a province")
+    columns, rows, seen = [], [], set()
+    for commune in await list_communes(session=session, within=unit.id):
+        rounds = await store.list_rounds([commune.id], session=session)
+        if not rounds:
+            columns.append(ProvinceColumn(commune.name, None, 0, 0, [], {}))
+            continue
+        compiled = await _compiled(rounds[0], session=session, tz=tz)
+        by_code = {row.code: row for row in compiled.rows}
+        for row in compiled.rows:
+            if row.code not in seen:
+                seen.add(row.code)
+                rows.append(row)
+        sent = sum(1 for part in compiled.parts if part.status == "sent")
+        columns.append(ProvinceColumn(commune.name, rounds[0], sent, len(compiled.parts),
+                                      [p.agency for p in compiled.parts
+                                       if p.status != "sent"], by_code))
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="round_province_table", object_type="unit", object_id=unit.id,
+                       unit_id=unit.id, communes=len(columns))
+    return ProvinceTable(unit.name, columns, rows)

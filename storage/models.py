@@ -542,6 +542,17 @@ class PlanTarget(SQLModel, table=True):
     source: str = Field(default="agency", max_length=8)
     figure: str | None = Field(default=None, max_length=24)
     active: bool = Field(default=True)
+    # A part of a target that names several rates ("3a" of target 3): the whole target's
+    # wording and code; `name` is then the part's own clause.
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    group_code: str | None = Field(default=None, max_length=24)
+    # Years the commune's administrator switched the target off (from the chat).
+    off_years: list[int] = Field(default_factory=list, sa_column=Column(JSON))
+    # What the set-up file said when last imported ({"values": {...}, "agency": code}): a
+    # re-import changes only what the file itself changed since (see storage/setup_import).
+    file_values: dict | None = Field(default=None, sa_column=Column(JSON))
+    edited_at: dt.datetime | None = _when(nullable=True)
+    edited_by: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class RoundSpecRow(SQLModel, table=True):

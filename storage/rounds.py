@@ -138,6 +138,33 @@ async def list_parts(round_id: int, *, session: AsyncSession) -> Sequence[RoundP
     return (await session.exec(stmt)).all()
 
 
+async def list_commune_parts(commune_id: int, *,
+                             session: AsyncSession) -> Sequence[RoundPart]:
+    """Every agency part of every round of the commune (a target renamed into its first part
+    carries its values over)."""
+    stmt = (select(RoundPart).join(ReportRound, col(ReportRound.id) == RoundPart.round_id)
+            .where(ReportRound.commune_id == commune_id).order_by(RoundPart.id))
+    return (await session.exec(stmt)).all()
+
+
+async def get_target(target_id: int, *, session: AsyncSession) -> PlanTarget | None:
+    return await session.get(PlanTarget, target_id)
+
+
+async def lock_target(target_id: int, *, session: AsyncSession) -> PlanTarget | None:
+    """The target's row, locked until the commit (two administrators' changes in turn)."""
+    stmt = (select(PlanTarget).where(PlanTarget.id == target_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.exec(stmt)).first()
+
+
+async def save_target(target: PlanTarget, *, session: AsyncSession) -> None:
+    flag_modified(target, "target_values")
+    flag_modified(target, "off_years")
+    session.add(target)
+    await session.flush()
+
+
 async def list_active_agencies(commune_id: int, *, session: AsyncSession) -> Sequence[Agency]:
     stmt = (select(Agency).where(Agency.commune_id == commune_id, col(Agency.active).is_(True))
             .order_by(Agency.id))

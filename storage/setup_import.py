@@ -29,6 +29,10 @@ class ImportSummary:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
+    # Targets the administrator changed in the chat: kept (the file did not change them) or
+    # overridden (the file changed the same thing since its last import).
+    kept: list[str] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -143,25 +147,97 @@ async def _import_events(session: AsyncSession, summary: ImportSummary, commune_
                       setup.commune.before_includes_day, now)
 
 
+def merged_values(current: dict[str, float], last_file: dict[str, float] | None,
+                  file_now: dict[str, float]) -> dict[str, float]:
+    """The target values after an import: for each year the file's value where the file
+    changed it since its last import (or on the first import), else the value as it is now
+    (an administrator's in-chat change kept)."""
+    if last_file is None:
+        return dict(file_now)
+    merged = {}
+    for year in sorted(set(current) | set(file_now) | set(last_file)):
+        if last_file.get(year) != file_now.get(year):
+            value = file_now.get(year)
+        else:
+            value = current.get(year)
+        if value is not None:
+            merged[year] = value
+    return merged
+
+
+async def _rename_target(session: AsyncSession, commune_id: int, target: PlanTarget,
+                         code: str) -> None:
+    """A target that gained parts becomes its first part: the values sent for it in earlier
+    rounds become that part's (it was the first rate that was tracked)."""
+    old = target.code
+    target.code = code
+    for part in await round_store.list_commune_parts(commune_id, session=session):
+        if old in (part.answers or {}):
+            answers = dict(part.answers)
+            answers[code] = answers.pop(old)
+            part.answers = answers
+            await round_store.save_part(part, session=session)
+
+
 async def _import_targets(session: AsyncSession, summary: ImportSummary, commune_id: int,
                           setup: CommuneSetupFile) -> None:
-    """The plan's targets and the report rounds; removed ones are deactivated (parts sent
-    for them keep their values)."""
+    """The plan's targets (one row per part of a target with several rates) and the report
+    rounds; removed ones are deactivated (parts sent for them keep their values). What an
+    administrator changed in the chat (a target value, the agency) stays unless the file
+    itself changed that same thing since its last import: then the file wins, and the
+    summary says so."""
     agencies = {a.code: a.id for a in await list_agencies(commune_id, session=session)}
+    codes_of = {v: k for k, v in agencies.items()}
     existing = {t.code: t for t in await round_store.list_targets(commune_id, session=session,
                                                                   active_only=False)}
-    for position, spec in enumerate(setup.targets):
-        values = {"number": spec.number, "position": position, "name": spec.name,
-                  "unit": str(spec.unit), "rule": str(spec.rule),
-                  "target_values": {str(y): v for y, v in spec.values.items()},
-                  "agency_id": agencies.get(spec.agency) if spec.agency else None,
-                  "source": str(spec.source), "figure": spec.figure, "active": True}
-        target = existing.pop(spec.code, None)
-        if target is None:
-            session.add(PlanTarget(commune_id=commune_id, code=spec.code, **values))
-            summary.created.append(f"target:{spec.code}")
-        elif _apply(target, values):
-            summary.updated.append(f"target:{spec.code}")
+    position = 0
+    for setup_target in setup.targets:
+        rows = setup_target.rows()
+        if (setup_target.parts and rows[0].target.code not in existing
+                and setup_target.code in existing):
+            legacy = existing.pop(setup_target.code)
+            await _rename_target(session, commune_id, legacy, rows[0].target.code)
+            existing[legacy.code] = legacy
+            summary.updated.append(f"target:{setup_target.code}")
+        for row in rows:
+            spec = row.target
+            file_now = {"values": {str(y): v for y, v in spec.values.items()},
+                        "agency": spec.agency}
+            values = {"number": spec.number, "position": position, "name": spec.name,
+                      "unit": str(spec.unit), "rule": str(spec.rule),
+                      "source": str(spec.source), "figure": spec.figure, "active": True,
+                      "title": row.title, "group_code": row.group_code,
+                      "file_values": file_now}
+            position += 1
+            target = existing.pop(spec.code, None)
+            if target is None:
+                values["target_values"] = file_now["values"]
+                values["agency_id"] = agencies.get(spec.agency) if spec.agency else None
+                session.add(PlanTarget(commune_id=commune_id, code=spec.code, **values))
+                summary.created.append(f"target:{spec.code}")
+                continue
+            last = target.file_values
+            current = {"values": dict(target.target_values or {}),
+                       "agency": codes_of.get(target.agency_id)}
+            merged = merged_values(current["values"], last["values"] if last else None,
+                                   file_now["values"])
+            if last is None or last.get("agency") != file_now["agency"]:
+                agency = file_now["agency"]
+            else:
+                agency = current["agency"]
+            if target.edited_at is not None:
+                file_changed = last is None or last != file_now
+                chat_changed = (current["values"] != (last or {}).get("values")
+                                or current["agency"] != (last or {}).get("agency"))
+                if chat_changed and file_changed and (merged != current["values"]
+                                                      or agency != current["agency"]):
+                    summary.overridden.append(f"target:{spec.code}")
+                elif chat_changed:
+                    summary.kept.append(f"target:{spec.code}")
+            values["target_values"] = merged
+            values["agency_id"] = agencies.get(agency) if agency else None
+            if _apply(target, values):
+                summary.updated.append(f"target:{spec.code}")
     for target in existing.values():
         if target.active:
             target.active = False

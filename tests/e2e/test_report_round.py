@@ -376,4 +376,5 @@ async def test_a_province_sees_its_communes_rounds_side_by_side(bot, commune):
     province = bot.user(5001, "Thu")
     overview = await _answer(province, "/baocao")
     assert "Xã Minh Tân: Báo cáo 6 tháng 2027 (đang mở), đã gửi 0/2 cơ quan" in overview.text
-    assert "Điền" not in overview.text and not overview.raw.get("reply_markup")
+    assert "Điền" not in overview.text
+    assert [b["text"] for b in overview.buttons] == ["📊 Bảng chỉ tiêu các xã (XLSX)"]

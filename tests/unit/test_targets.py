@@ -209,9 +209,34 @@ def test_xuan_truong_example_has_the_24_targets_of_the_plan() -> None:
         "7", "15", "16", "17", "18", "19", "20"}
     assert targets["2"].values == {2026: 90.0, 2030: 95.0}
     assert targets["14"].values == {2026: 98.5, 2030: 100.0}
-    assert targets["3"].unit is Unit.PER_MILLE and targets["3"].rule is Rule.BELOW
     assert targets["1"].unit is Unit.YES_NO
-    assert targets["11"].unit is Unit.PER_100K
+    # Targets that name several rates track each one as a part, worded as in the plan.
+    rows = {r.target.number: r for t in setup.targets for r in t.rows()}
+    assert [n for n in rows if n.startswith(("3", "4", "8", "11", "17", "18", "20"))] == [
+        "3a", "3b", "3c", "4a", "4b", "4c", "4d", "8a", "8b", "11a", "11b", "17a", "17b",
+        "18a", "18b", "20a", "20b"]
+    assert len(rows) == 35
+    three = [rows[n].target for n in ("3a", "3b", "3c")]
+    assert [t.unit for t in three] == [Unit.PER_MILLE] * 3
+    assert [t.values for t in three] == [{2026: 5.0, 2030: 4.8}, {2026: 6.0, 2030: 5.8},
+                                         {2026: 9.0, 2030: 8.8}]
+    assert [t.rule for t in three] == [Rule.BELOW, Rule.AT_MOST, Rule.BELOW]
+    assert rows["3b"].target.name == ("giảm tỷ suất tử vong của trẻ em dưới 1 tuổi xuống 6,0‰ "
+                                      "vào năm 2026 và 5,8‰ vào năm 2030")
+    assert rows["3a"].title == targets["3"].name and rows["3a"].group_code == "ct3"
+    assert rows["3a"].target.code == "ct3a" and rows["3a"].target.agency == "vhxh"
+    assert rows["11b"].target.unit is Unit.PER_100K
+    assert rows["11b"].target.values == {2026: 16.0, 2030: 15.0}
+    assert rows["17b"].target.rule is Rule.BELOW
+    assert rows["17b"].target.values == {2026: 0.12, 2030: 0.1}
+    assert rows["20b"].target.agency == "truong-hoc"
+    assert rows["8b"].target.values == {2026: 90.0, 2030: 95.0}
+    # Every part's wording is the plan's own text: a clause of the whole target (4c and 4d
+    # share one clause, its two halves marked with "…").
+    for row in rows.values():
+        if row.title is not None:
+            for piece in row.target.name.split("…"):
+                assert piece.strip() in row.title, row.target.number
     assert targets["2"].name.startswith("Tỷ lệ trẻ em đến 8 tuổi được tiếp cận")
     (annual,) = setup.rounds
     assert annual.collect_by == "10/11" and annual.period == "year"
@@ -252,3 +277,54 @@ def test_bad_targets_and_rounds_in_the_setup_file(tmp_path, extra, needle) -> No
     with pytest.raises(SetupFileError) as problem:
         load_setup_file(_write(tmp_path, extra))
     assert needle in str(problem.value)
+
+
+def _parts(extra: str) -> str:
+    return ('[[targets]]\ncode = "x"\nnumber = "3"\nname = "X"\nagency = "vhxh"\n' + extra)
+
+
+_PART_A = ('[[targets.parts]]\npart = "a"\nname = "A"\nunit = "‰"\nrule = "<"\n'
+           'values = { 2026 = 5 }\n')
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    (_parts('unit = "%"\n' + _PART_A), "with parts, give unit, rule and values in each part"),
+    (_parts(_PART_A + _PART_A), "parts named twice"),
+    (_parts('[[targets.parts]]\npart = "a"\nname = "A"\nunit = "‰"\nrule = "<"\n'),
+     "give the target value per year"),
+    ('[[targets]]\ncode = "x"\nnumber = "3"\nname = "X"\nagency = "vhxh"\n',
+     "give its unit and rule"),
+    (_parts(_PART_A) + '[[targets]]\ncode = "xa"\nnumber = "9"\nname = "Y"\nunit = "%"\n'
+     'rule = ">="\nvalues = { 2026 = 1 }\nagency = "vhxh"\n', "duplicate codes: xa"),
+])
+def test_target_parts_are_checked(tmp_path: pathlib.Path, extra: str, needle: str) -> None:
+    with pytest.raises(SetupFileError) as caught:
+        load_setup_file(_write(tmp_path, extra))
+    assert needle in str(caught.value)
+
+
+def test_a_part_may_name_its_own_agency(tmp_path: pathlib.Path) -> None:
+    setup = load_setup_file(_write(tmp_path, _parts(
+        _PART_A + '[[targets.parts]]\npart = "b"\nname = "B"\nunit = "%"\nrule = ">="\n'
+        'values = { 2026 = 90 }\nagency = "tram-y-te"\n')))
+    rows = [r.target for r in setup.targets[-1].rows()]
+    assert [(t.code, t.number, t.agency) for t in rows] == [("xa", "3a", "vhxh"),
+                                                            ("xb", "3b", "tram-y-te")]
+
+
+def test_a_reimport_keeps_chat_changes_the_file_did_not_change() -> None:
+    from storage.setup_import import merged_values
+
+    last = {"2026": 90.0, "2030": 95.0}
+    chat = {"2026": 92.0, "2030": 95.0, "2027": 93.0}  # changed in the chat
+    # The file unchanged: the chat's values stay.
+    assert merged_values(chat, last, dict(last)) == chat
+    # The file changed 2030 only: 2030 from the file, the chat's 2026 and 2027 kept.
+    assert merged_values(chat, last, {"2026": 90.0, "2030": 96.0}) == {
+        "2026": 92.0, "2027": 93.0, "2030": 96.0}
+    # The file changed 2026 too: the file wins for 2026.
+    assert merged_values(chat, last, {"2026": 91.0, "2030": 95.0})["2026"] == 91.0
+    # The file dropped 2030: dropped.
+    assert "2030" not in merged_values(chat, last, {"2026": 90.0})
+    # First import after the upgrade (nothing recorded): the file as it is.
+    assert merged_values(chat, None, {"2026": 90.0}) == {"2026": 90.0}
