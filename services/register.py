@@ -700,7 +700,7 @@ class RegisterFigures:
     by_village: dict[int | None, int] = field(default_factory=dict)  # one commune only
     joined: int | None = None  # records added in the period (None: no period asked)
     left: dict[str, int] = field(default_factory=dict)  # LeaveReason → left in the period
-    # Periodic reviews due in the period (up to today): done on time, done late, overdue.
+    # Periodic reviews due in the period: done on time, done late, not done and overdue.
     reviews_on_time: int = 0
     reviews_late: int = 0
     reviews_overdue: int = 0

@@ -343,17 +343,16 @@ async def left_counts(commune_ids: Sequence[int], *, first: dt.date, last: dt.da
 
 async def review_counts(commune_ids: Sequence[int], *, first: dt.date, last: dt.date,
                         today: dt.date, session: AsyncSession) -> tuple[int, int, int]:
-    """Periodic reviews that fell due between `first` and `last` (and not after today):
-    (done on or before the due day, done later, still not done and overdue), counted in
-    SQL from the history's "reviewed" rows and the active children's current due day."""
-    until = min(last, today)
+    """Periodic reviews that fall due between `first` and `last`: (done on or before the due
+    day, done later, not done and already overdue: due before today), counted in SQL from
+    the history's "reviewed" rows and the active children's current due day."""
     on_time = sa.case((col(RegisterEvent.done_on) <= col(RegisterEvent.due_on), 1), else_=0)
     stmt = (select(func.count(), func.coalesce(func.sum(on_time), 0))
             .select_from(RegisterEvent)
             .join(RegisterChild, col(RegisterChild.id) == col(RegisterEvent.child_id))
             .where(col(RegisterChild.commune_id).in_(list(commune_ids)),
                    RegisterEvent.kind == "reviewed",
-                   col(RegisterEvent.due_on) >= first, col(RegisterEvent.due_on) <= until,
+                   col(RegisterEvent.due_on) >= first, col(RegisterEvent.due_on) <= last,
                    col(RegisterEvent.done_on).is_not(None)))
     done, in_time = (await session.exec(stmt)).one()
     pending = select(func.count()).select_from(RegisterChild).where(

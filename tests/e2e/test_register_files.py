@@ -20,7 +20,9 @@ from handlers import callback_data as cb
 from storage.models import AuditEntry, RegisterChild, RegisterEvent, RegisterSupport, Unit
 from tests.e2e import test_register as base
 from tests.e2e.test_register import act, add_child
+from tests.e2e.test_stats import _documents as stats_documents
 from tests.e2e.test_stats import _member
+from tests.e2e.test_stats import _until as stats_until
 
 people = base.people  # the same officer, collaborators and agency member
 
@@ -371,3 +373,65 @@ async def test_too_many_rows_are_refused(bot, people):
     reply = await send_file(people["officer"], xlsx(rows), "lon.xlsx", caption="/tre nhap")
     assert "hơn 2.000 dòng" in reply.text
     assert await active_count(bot) == 0
+
+
+async def test_reviews_on_time_in_stats_and_the_register_sheet_of_the_workbook(bot, people):
+    """Three reviews due in the report period: one done before its day, one done late, one
+    not done and overdue. /stats says 1 of 3 on time; the workbook's register sheet has the
+    same figures as /stats, reopened cell by cell."""
+    officer = people["officer"]
+    await import_good(bot, officer)
+    today = bot.clock.now().date()  # 23/11/2026; the report period 15/11/2026–14/05/2027
+    due = {"Lê Thị Hoa": today + dt.timedelta(days=17), "Phạm Văn Nam": today - dt.timedelta(
+        days=5), "Vũ Minh Khang": today - dt.timedelta(days=2)}
+    async with bot.db.session() as session:
+        for child in (await session.exec(select(RegisterChild))).all():
+            child.review_due_on = due[child.full_name]
+            child.revision += 1
+            session.add(child)
+    for name in ("Lê Thị Hoa", "Phạm Văn Nam"):
+        listing = await act(officer, press=await act(officer, "/tre"), label="Tất cả")
+        card = await act(officer, press=listing, label=name)
+        done = await act(officer, press=card, label="Đã rà soát")
+        assert "Đã ghi nhận rà soát" in done.text
+    async with bot.db.session() as session:
+        reviews = (await session.exec(select(RegisterEvent).where(
+            RegisterEvent.kind == "reviewed").order_by(RegisterEvent.id))).all()
+    assert [(e.due_on, e.done_on) for e in reviews] == [
+        (due["Lê Thị Hoa"], today), (due["Phạm Văn Nam"], today)]
+
+    officer.mark()
+    await officer.send("/stats")
+    messages = await stats_until(officer, lambda m: "photo" in m.raw)
+    text = next(m.text for m in messages if "Danh sách trẻ em có hoàn cảnh đặc biệt" in m.text)
+    assert ("Rà soát định kỳ đến hạn trong kỳ: 3 lượt, đúng hạn 1 (33,3%), trễ hạn 1, chưa "
+            "rà soát 1") in text
+    photo = next(m for m in messages if "photo" in m.raw)
+    officer.mark()
+    await officer.press(photo, "Tải tệp XLSX và CSV")
+    await stats_until(officer, lambda m: "Đã xong tệp số liệu" in m.text)
+    files = stats_documents(bot, officer)
+    (name,) = [n for n in files if n.endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(files[name]))
+    assert book.sheetnames[:2] == ["Tổng hợp", "Trẻ em HCĐB"]
+    sheet = book["Trẻ em HCĐB"]
+    assert sheet["A1"].value == "Trẻ em có hoàn cảnh đặc biệt – Xã Minh Tân"
+    assert sheet["A2"].value.startswith("Báo cáo 6 tháng năm 2027: 15/11/2026")
+    assert [c.value for c in sheet[4]] == ["Chỉ tiêu", "Số trẻ em", "Tỷ lệ (%)"]
+    cells = {row[0]: row[1:] for row in sheet.iter_rows(min_row=5, values_only=True)}
+    assert cells["Số trẻ trong danh sách (đến hôm nay)"] == (3, None)
+    assert cells["Trẻ em mồ côi cả cha và mẹ"] == (1, None)
+    assert cells["Có nguy cơ rơi vào hoàn cảnh đặc biệt"] == (1, None)
+    assert cells["Có thẻ BHYT"] == (1, 33.3)
+    assert cells["Đã đăng ký khai sinh, có giấy tờ"] == (2, 66.7)
+    assert cells["Trẻ em trai"] == (2, None) and cells["Trẻ em gái"] == (1, None)
+    assert sum(cells[f"Từ {band} tuổi"][0] for band in ("0–5", "6–10", "11–15")) == 3
+    assert cells["Thôn Đông"] == (2, None) and cells["Thôn Đoài"] == (1, None)
+    assert cells["Thêm mới vào danh sách"] == (3, None)
+    assert cells["Số lượt rà soát đến hạn"] == (3, None)
+    assert cells["Rà soát đúng hạn (trong hoặc trước ngày đến hạn)"] == (1, 33.3)
+    assert cells["Rà soát trễ hạn"] == (1, None)
+    assert cells["Chưa rà soát (quá hạn)"] == (1, None)
+    assert sheet["C9"].number_format == "0.0" or any(
+        c.number_format == "0.0" for row in sheet.iter_rows() for c in row if c.value == 33.3)
+    assert "Lê Thị Hoa" not in str(list(sheet.iter_rows(values_only=True)))
