@@ -243,7 +243,7 @@ async def test_the_template_imports_cleanly(bot, people):
     sheet = openpyxl.load_workbook(io.BytesIO(template)).active
     assert next(sheet.iter_rows(values_only=True))[1] == "Họ và tên"
     dry = await send_file(officer, template, "mau.xlsx")
-    assert "Trẻ mới sẽ thêm: 2" in dry.text and "Dòng có vấn đề (bỏ qua): 0" in dry.text
+    assert "Trẻ mới sẽ thêm: 2" in dry.text and "Dòng bị từ chối (bỏ qua): 0" in dry.text
 
 
 async def test_the_export_reopened_cell_by_cell(bot, people):
