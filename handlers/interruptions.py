@@ -43,6 +43,7 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "target": {("bt", None)},
     "tre": {("tre", None)},
     "tre_leave": {("tre", None)},
+    "tre_edit": {("tre", None)},
     "tre_import": {("tre", "tpl"), ("tre", "impok"), ("tre", "x")},
 }
 
@@ -93,6 +94,8 @@ def dropped_text(what: conversation.Armed) -> str | None:
         "tre_leave": _("Dropped the removal from the register that was waiting for the "
                        "destination. The child is still on the register."),
         "tre_import": _("Dropped the import of the list. Nothing was saved."),
+        "tre_edit": _("Dropped the correction of the child's record you were typing. "
+                      "Nothing was changed."),
     }
     text = texts.get(what.kind)
     return None if text is None else "↩️ " + text.format(code=code)

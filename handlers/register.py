@@ -49,7 +49,7 @@ from services import register as service
 from storage.models import PendingInput, RegisterChild
 
 TRE = "tre"
-ADDING, LEAVING = "tre", "tre_leave"  # kinds of pending input
+ADDING, LEAVING, EDITING = "tre", "tre_leave", "tre_edit"  # kinds of pending input
 GROUPS = list(SpecialGroup)
 AT_RISK = len(GROUPS)  # the button after the 14 groups: at risk of falling into one
 RELATIONS = ("parents", "mother", "father", "grandparents", "relative", "other")
@@ -126,6 +126,20 @@ def leave_reason_name(reason: str) -> str:
             LeaveReason.CIRCUMSTANCES_ENDED: _("circumstances ended"),
             LeaveReason.DECEASED: _("deceased"),
             LeaveReason.DUPLICATE: _("duplicate record")}[LeaveReason(reason)]
+
+
+def field_name(code: str) -> str:
+    """What a correction or an import changed, in words (support kinds by their name)."""
+    words = {"name": _("full name"), "birth": _("date of birth"), "sex": _("sex"),
+             "village": _("village"), "caregiver": _("caregiver"),
+             "relation": _("caregiver's relation"), "groups": _("circumstances"),
+             "risk": _("the risk")}
+    if code in words:
+        return words[code]
+    try:
+        return support_name(code)
+    except ValueError:
+        return code
 
 
 def birth_text(child: RegisterChild, today: dt.date) -> str:
@@ -295,6 +309,12 @@ def _event_text(kind: str, changes: dict) -> str:
             for k, v in (changes.get("support") or {}).items())
     if kind == "reviewed":
         return _("reviewed: no change")
+    if kind == "edited":
+        return _("corrected: {fields}").format(fields=", ".join(
+            field_name(f) for f in changes.get("fields", [])))
+    if kind == "imported":
+        return _("updated from the imported list: {fields}").format(fields=", ".join(
+            field_name(f) for f in changes.get("fields", [])))
     if kind == "updated" and "groups" in changes:
         return _("circumstances changed")
     return _("updated")
@@ -353,7 +373,8 @@ def _card_buttons(record: service.Record) -> InlineKeyboardMarkup:
         rows += [labels[i:i + 2] for i in range(0, len(labels), 2)]
         rows.append([(_("✅ Reviewed: no change"), cb.build(TRE, "rc", child.id, child.revision))])
         rows.append([(_("🏷 Circumstances"), cb.build(TRE, "cg", child.id, child.revision)),
-                     (_("🚪 Leave the register"), cb.build(TRE, "lv", child.id, child.revision))])
+                     (_("✏️ Correct details"), cb.build(TRE, "e", child.id, child.revision))])
+        rows.append([(_("🚪 Leave the register"), cb.build(TRE, "lv", child.id, child.revision))])
     if record.case_code and child.source_case_id is not None:
         rows.append([(_("📁 Open the case"), case_handlers.card_button_data(child.source_case_id))])
     rows.append([(_("📜 History"), cb.build(TRE, "h", child.id)),
@@ -459,6 +480,241 @@ async def toggle_record_group(request: Request) -> Reply:
             + "\n\n")
     return Reply(_("Tap a group to add or remove it (Điều 10, Law on Children):"),
                  _record_groups_keyboard(child), edit=True)
+
+
+# --- correcting the details (name, date of birth, sex, village, caregiver) ---------------
+
+EDIT_FIELDS = ("name", "birth", "sex", "village", "caregiver", "relation")
+TYPED_EDITS = {"name", "birth", "caregiver"}
+
+
+def _stale_card(request: Request, child_id: int):  # noqa: ANN202
+    return render_card(request, child_id, edit=False, prefix=_(
+        "⚠️ This record has just changed. Here it is as it is now; please choose again.")
+        + "\n\n")
+
+
+@handles
+async def ask_edit_field(request: Request) -> Reply:
+    """"✏️ Correct details": which detail to correct."""
+    child_id, rev = request.callback.int_arg(0), request.callback.int_arg(1)
+    loaded = await service.load(request.actor, child_id, RegisterRight.UPDATE,
+                                session=request.session)
+    child = loaded.child
+    if child.status != ChildStatus.ACTIVE or child.revision != rev:
+        return await _stale_card(request, child_id)
+    words = {"name": _("Full name"), "birth": _("Date of birth"), "sex": _("Sex"),
+             "village": _("Village"), "caregiver": _("Caregiver"),
+             "relation": _("Relation")}
+    shown = [f for f in EDIT_FIELDS if f != "village"
+             or request.actor.role is not Role.COLLABORATOR]
+    if not child.caregiver:
+        shown.remove("relation")
+    choices = [(words[f], cb.build(TRE, "ef", child.id, rev, f)) for f in shown]
+    rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+    rows.append([(_("📁 Back to the record"), card_data(child.id))])
+    return Reply(_("What do you want to correct for <b>{name}</b>?").format(
+        name=esc(child.full_name)), keyboard(rows), edit=True)
+
+
+def _edit_prompt(field: str, child: RegisterChild, today: dt.date) -> str:
+    if field == "name":
+        return _("Now: <b>{now}</b>. Type the child's correct full name.").format(
+            now=esc(child.full_name))
+    if field == "birth":
+        return _("Now: {now}. Type the correct date of birth, e.g. 3/4/2015, or only the "
+                 "year (2015).").format(now=birth_text(child, today))
+    return _("Now: {now}. Type the caregiver's name.").format(
+        now=esc(child.caregiver) if child.caregiver else _("nobody recorded"))
+
+
+@handles
+async def ask_edit_value(request: Request) -> Reply:
+    """A detail chosen: typed ones wait for the message, the others are buttons."""
+    child_id, rev = request.callback.int_arg(0), request.callback.int_arg(1)
+    field = request.callback.args[2] if len(request.callback.args) > 2 else ""
+    if field not in EDIT_FIELDS:
+        raise cb.StaleButton("register edit field")
+    loaded = await service.load(request.actor, child_id, RegisterRight.UPDATE,
+                                session=request.session)
+    child = loaded.child
+    if child.status != ChildStatus.ACTIVE or child.revision != rev:
+        return await _stale_card(request, child_id)
+    back = [(_("📁 Back to the record"), card_data(child.id))]
+    if field in TYPED_EDITS:
+        unfinished = await _adding(request)
+        note = ""
+        if unfinished is not None and unfinished.data.get("name"):
+            note = "↩️ " + _("Dropped the child you were adding to the register. Nothing was "
+                            "saved.") + "\n\n"
+        await cases_service.expect_input(request.user_id, EDITING, session=request.session,
+                                         now=request.now,
+                                         data={"child": child.id, "rev": rev, "field": field})
+        return Reply(note + _edit_prompt(field, child, _today(request)),
+                     keyboard([_cancel_row()]), edit=True)
+    if field == "sex":
+        choices = [(("✅ " if child.sex == str(x) else "") + sex_name(x),
+                    cb.build(TRE, "ev", child.id, rev, "sex", x)) for x in Sex]
+        return Reply(_("{name}: boy or girl?").format(name=esc(child.full_name)),
+                     keyboard([choices, back]), edit=True)
+    if field == "village":
+        if request.actor.role is Role.COLLABORATOR:
+            raise NotAllowed("edit_child", "village")
+        villages = await service.villages(child.commune_id, session=request.session)
+        choices = [(button_label(("✅ " if v.id == child.village_id else "") + v.name, 30),
+                    cb.build(TRE, "ev", child.id, rev, "village", v.id)) for v in villages[:40]]
+        rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+        return Reply(_("In which village does the child live?"), keyboard([*rows, back]),
+                     edit=True)
+    choices = [(("✅ " if child.caregiver_relation == r else "") + relation_name(r).capitalize(),
+                cb.build(TRE, "ev", child.id, rev, "relation", r)) for r in RELATIONS]
+    rows = [choices[i:i + 3] for i in range(0, len(choices), 3)]
+    return Reply(_("{name} is the child's…").format(name=esc(child.caregiver or "")),
+                 keyboard([*rows, back]), edit=True)
+
+
+async def _apply_edit(request: Request, child_id: int, rev: int,
+                      edit: service.IdentityEdit, *, edit_message: bool,
+                      typed: bool = False) -> Reply:
+    """Saves a correction; an out-of-date one shows the record as it is now. A typed one
+    ends its pending input (a pressed one leaves another correction being typed alone: it
+    is then out of date and says so)."""
+    try:
+        _child, fields = await service.edit_identity(
+            request.actor, child_id, rev, edit, session=request.session, now=request.now,
+            today=_today(request))
+    except InvalidInput as problem:
+        if problem.code not in ("child_changed", "child_left"):
+            raise
+        if typed:
+            await _drop_edit(request)
+        return await _stale_card(request, child_id)
+    if typed:
+        await _drop_edit(request)
+    prefix = (_("✅ Corrected: {fields}.").format(fields=", ".join(field_name(f)
+                                                                   for f in fields))
+              if fields else _("Nothing changed: that is already what the record says."))
+    return await render_card(request, child_id, edit=edit_message, prefix=prefix + "\n\n")
+
+
+async def _drop_edit(request: Request) -> None:
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is not None and pending.kind == EDITING:
+        await cases_service.drop_input(request.user_id, session=request.session)
+
+
+@handles
+async def edit_pressed_value(request: Request) -> Reply:
+    """A pressed correction (sex, village, relation): saved at once."""
+    child_id, rev = request.callback.int_arg(0), request.callback.int_arg(1)
+    args = request.callback.args
+    if len(args) < 4:
+        raise cb.StaleButton("register edit")
+    field, value = args[2], args[3]
+    try:
+        if field == "sex":
+            edit = service.IdentityEdit(sex=Sex(value))
+        elif field == "village":
+            edit = service.IdentityEdit(village_id=cb.parse_int(value))
+        elif field == "relation" and value in RELATIONS:
+            edit = service.IdentityEdit(caregiver_relation=value)
+        else:
+            raise ValueError(field)
+    except ValueError as exc:
+        raise cb.StaleButton("register edit") from exc
+    return await _apply_edit(request, child_id, rev, edit, edit_message=True)
+
+
+def _typed_edit(field: str, value: object) -> service.IdentityEdit:
+    if field == "name":
+        return service.IdentityEdit(full_name=str(value))
+    if field == "birth":
+        assert isinstance(value, dict)
+        return service.IdentityEdit(birth=Birth(value["year"], dt.date.fromisoformat(
+            value["date"]) if value.get("date") else None))
+    return service.IdentityEdit(caregiver=str(value))
+
+
+def _edit_duplicate_warning(name: str, year: int,
+                            found: list[service.Duplicate]) -> Reply:
+    lines = [_("⚠️ <b>{name}, born {year}, may already be on the commune's register.</b>")
+             .format(name=esc(name), year=year)]
+    rows = []
+    for number, dup in enumerate(found[:5], start=1):
+        where = esc(dup.village_name) if dup.village_name else _("no village")
+        if dup.visible:
+            lines.append(_("{n}. A record in {village}.").format(n=number, village=where))
+            rows.append([(_("📁 Open record {n}").format(n=number),
+                          card_data(dup.child_id, new_message=True))])
+        else:
+            lines.append(_("{n}. A record in {village} (another village: ask the commune "
+                           "officer).").format(n=number, village=where))
+    lines.append(_("If it is the same child, keep that record and record this one as leaving "
+                   "(“duplicate record”). If it is another child, save the correction "
+                   "anyway."))
+    rows.append([(_("💾 Save anyway (another child)"), cb.build(TRE, "es"))])
+    rows.append(_cancel_row())
+    return Reply("\n".join(lines), keyboard(rows))
+
+
+async def _took_edit(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+    """A typed correction (name, date of birth, caregiver): checked like when adding; a new
+    name or birth year that matches another record is warned about before saving."""
+    data = pending.data
+    field, child_id = data["field"], int(data["child"])
+    child = (await service.load(request.actor, child_id, RegisterRight.UPDATE,
+                                session=request.session)).child
+    text = message.text
+    split = text is not None and len(text) >= TELEGRAM_LIMIT
+    if data.get("continued"):  # the rest of a long message refused whole
+        pending.data = {**data, "continued": split}
+        await cases_service.save_input(pending, session=request.session)
+        return [Reply(_("⚠️ This is the rest of the long message before, which was not "
+                        "saved: this part was not saved either.") + "\n\n"
+                      + _edit_prompt(field, child, _today(request)),
+                      keyboard([_cancel_row()]))]
+    try:
+        if text is None:
+            raise InvalidInput("text_expected")
+        if field == "name":
+            value: object = clean_name(text)
+        elif field == "birth":
+            birth = parse_birth(text, today=_today(request))
+            value = {"year": birth.year, "date": birth.date.isoformat() if birth.date else None}
+        else:
+            value = clean_text(text, limit=MAX_CAREGIVER)
+    except InvalidInput as problem:
+        if split:
+            pending.data = {**data, "continued": True}
+            await cases_service.save_input(pending, session=request.session)
+        return [Reply(message_for(problem) + "\n\n" + _edit_prompt(
+            field, child, _today(request)), keyboard([_cancel_row()]))]
+    edit = _typed_edit(field, value)
+    if field in ("name", "birth"):
+        found = await service.edit_duplicates(request.actor, child_id, edit,
+                                              session=request.session)
+        if found:
+            pending.data = {**data, "value": value}
+            await cases_service.save_input(pending, session=request.session)
+            name = edit.full_name or child.full_name
+            year = edit.birth.year if edit.birth else child.birth_year
+            return [_edit_duplicate_warning(name, year, found)]
+    return [await _apply_edit(request, child_id, int(data["rev"]), edit, edit_message=False,
+                              typed=True)]
+
+
+@handles
+async def save_edit_anyway(request: Request) -> Reply:
+    """"Save anyway" under a duplicate warning: the correction waiting is saved."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is None or pending.kind != EDITING or "value" not in pending.data:
+        return _no_longer_open()
+    data = pending.data
+    return await _apply_edit(request, int(data["child"]), int(data["rev"]),
+                             _typed_edit(data["field"], data["value"]), edit_message=True,
+                             typed=True)
 
 
 # --- the periodic review ------------------------------------------------------------------
@@ -1012,6 +1268,7 @@ def sixteen_notice(item: service.TurnedSixteen) -> tuple[str, InlineKeyboardMark
 
 case_handlers.register_input(ADDING, _took_typed, keep_armed=True)
 case_handlers.register_input(LEAVING, _took_destination, keep_armed=True)
+case_handlers.register_input(EDITING, _took_edit, keep_armed=True)
 
 
 def build_handlers() -> list[BaseHandler]:
@@ -1026,6 +1283,10 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(cycle_support, pattern=p + r"cs:\d+:\d+:[a-z_]+$"),
         CallbackQueryHandler(show_record_groups, pattern=p + r"cg:\d+:\d+$"),
         CallbackQueryHandler(toggle_record_group, pattern=p + r"cgt:\d+:\d+:\d+$"),
+        CallbackQueryHandler(ask_edit_field, pattern=p + r"e:\d+:\d+$"),
+        CallbackQueryHandler(ask_edit_value, pattern=p + r"ef:\d+:\d+:[a-z]+$"),
+        CallbackQueryHandler(edit_pressed_value, pattern=p + r"ev:\d+:\d+:[a-z]+:[a-z0-9_]+$"),
+        CallbackQueryHandler(save_edit_anyway, pattern=p + "es$"),
         CallbackQueryHandler(ask_leave_reason, pattern=p + r"lv:\d+:\d+$"),
         CallbackQueryHandler(leave_with_reason, pattern=p + r"lr:\d+:\d+:[a-z_0-9]+$"),
         CallbackQueryHandler(start_adding, pattern=p + r"new:\d+$"),

@@ -23,6 +23,7 @@ from handlers.register import (
     _home,
     _months,
     _today,
+    field_name,
     sex_name,
     support_status_name,
 )
@@ -69,6 +70,8 @@ def problem_name(code: str) -> str:
         "import_group": _("no circumstance recognised (e.g. “mồ côi”, “khuyết tật”, "
                           "“có nguy cơ”)"),
         "import_twice": _("the same child is on an earlier row of the file"),
+        "import_ambiguous": _("several records on the register match: update them from "
+                              "/tre"),
         "register_text_too_long": _("a text is too long"),
     }.get(code, _("cannot be read"))
 
@@ -108,14 +111,38 @@ async def _download(request: Request, file_id: str) -> bytes:
     return bytes(await file.download_as_bytearray())
 
 
+def row_ranges(numbers: list[int], limit: int = 25) -> str:
+    """Row numbers as Excel shows them, runs joined: "2–5, 9, 12–13"."""
+    runs: list[tuple[int, int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    parts = [str(a) if a == b else f"{a}–{b}" for a, b in runs[:limit]]
+    return ", ".join(parts) + (", …" if len(runs) > limit else "")
+
+
 def _summary(result: importer.Plan) -> str:
     lines = [_("<b>Dry run: nothing is saved yet.</b>"),
              _("Rows read: {n}").format(n=vi_number(result.rows)),
-             _("➕ New children to add: {n}").format(n=vi_number(len(result.new))),
-             _("🔁 Already on the register (skipped): {n}").format(
-                 n=vi_number(len(result.duplicates))),
-             _("⚠️ Rows with problems (skipped): {n}").format(
-                 n=vi_number(len(result.problems)))]
+             _("➕ New children to add: {n}").format(n=vi_number(len(result.new)))]
+    if result.new:
+        lines.append(_("   rows {rows}").format(
+            rows=row_ranges([row.number for row, _v in result.new])))
+    lines.append(_("✏️ Children on the register to update: {n}").format(
+        n=vi_number(len(result.updates))))
+    for update in result.updates[:MAX_PROBLEMS_SHOWN]:
+        lines.append(_("• row {row}: {what}").format(row=update.row.number, what=", ".join(
+            field_name(f) for f in update.fields)))
+    if len(result.updates) > MAX_PROBLEMS_SHOWN:
+        lines.append(_("… and {n} more rows to update.").format(
+            n=vi_number(len(result.updates) - MAX_PROBLEMS_SHOWN)))
+    lines.append(_("🔁 Already on the register, unchanged: {n}").format(
+        n=vi_number(len(result.unchanged))))
+    if result.unchanged:
+        lines.append(_("   rows {rows}").format(rows=row_ranges(result.unchanged)))
+    lines.append(_("⚠️ Rows refused (skipped): {n}").format(n=vi_number(len(result.problems))))
     for number, code in result.problems[:MAX_PROBLEMS_SHOWN]:
         lines.append(_("• row {row}: {why}").format(row=number, why=problem_name(code)))
     if len(result.problems) > MAX_PROBLEMS_SHOWN:
@@ -137,7 +164,7 @@ async def _dry_run(request: Request, commune_id: int, message) -> list[Reply]:  
     data = await _download(request, document.file_id)
     result = await importer.plan(request.actor, commune_id, data, name,
                                  session=request.session, today=_today(request))
-    if not result.new:
+    if not result.new and not result.updates:
         await cases_service.drop_input(request.user_id, session=request.session)
         return [Reply(_summary(result) + "\n\n" + _("Nothing new to import."))]
     pending = await cases_service.expect_input(
@@ -145,9 +172,12 @@ async def _dry_run(request: Request, commune_id: int, message) -> list[Reply]:  
         data={"commune": commune_id, "file": document.file_id, "name": name,
               "sha": hashlib.sha256(data).hexdigest()})
     del pending
+    label = (_("✅ Import {n} children").format(n=vi_number(len(result.new)))
+             if not result.updates else
+             _("✅ Add {n}, update {m}").format(n=vi_number(len(result.new)),
+                                               m=vi_number(len(result.updates))))
     return [Reply(_summary(result), keyboard([
-        [(_("✅ Import {n} children").format(n=vi_number(len(result.new))),
-          cb.build(TRE, "impok"))],
+        [(label, cb.build(TRE, "impok"))],
         [(_("✖️ Cancel"), cb.build(TRE, "x"))]]))]
 
 
@@ -188,10 +218,10 @@ async def confirm_import(request: Request) -> Reply:
     result = await importer.run(request.actor, commune_id, data, wanted["name"],
                                 session=request.session, now=request.now,
                                 today=_today(request), review_months=_months(request))
-    return Reply(_("✅ Imported: {n} children added to the register ({d} already there, {p} "
-                   "rows with problems skipped). Open /tre to see them.").format(
-        n=vi_number(len(result.new)), d=vi_number(len(result.duplicates)),
-        p=vi_number(len(result.problems))), edit=True)
+    return Reply(_("✅ Imported: {n} children added to the register, {u} updated ({d} "
+                   "already there unchanged, {p} rows refused). Open /tre to see them.").format(
+        n=vi_number(len(result.new)), u=vi_number(len(result.updates)),
+        d=vi_number(len(result.unchanged)), p=vi_number(len(result.problems))), edit=True)
 
 
 # --- the template -----------------------------------------------------------------------

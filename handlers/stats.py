@@ -51,6 +51,7 @@ from services.stats_export import (
     Panel,
     Row,
     Section,
+    Sheet,
     WorkbookWriter,
     render_chart,
     totals_csv,
@@ -426,15 +427,9 @@ async def stats_command(request: Request) -> list[Reply] | Reply:
                                 "caption": caption},
                       markup=keyboard([[export_button(scope, period)]]))
     replies = [Reply(text) for text in figures_text(figures, runtime.tz)]
-    lo, hi = period.bounds(runtime.tz)
-    register = await register_service.figures(
-        scope.commune_ids, session=request.session,
-        today=request.now.astimezone(runtime.tz).date(),
-        period=(lo, hi, period.start, period.end), villages=not scope.province_level)
-    if register.total or register.joined or register.left:
-        villages = {} if scope.province_level else {
-            v.id: v.name for v in await register_service.villages(scope.commune_ids[0],
-                                                                   session=request.session)}
+    register, villages = await register_figures(scope, period, session=request.session,
+                                                tz=runtime.tz, now=request.now)
+    if register.total or register.joined or register.left or register.reviews_due:
         replies.append(Reply(register_text(register, scope, villages)))
     return replies
 
@@ -490,7 +485,87 @@ def _register_breakdowns(figures: register_service.RegisterFigures,
             joined=number(figures.joined), left=number(sum(figures.left.values()))))
         for reason, n in sorted(figures.left.items()):
             lines.append(f"• {esc(leave_reason_name(reason))}: <b>{number(n)}</b>")
+        if figures.reviews_due:
+            lines.append(_("Periodic reviews due in the period: <b>{due}</b>, done on time "
+                           "<b>{on_time}</b> ({share}), done late {late}, not done yet "
+                           "{overdue}").format(
+                due=number(figures.reviews_due), on_time=number(figures.reviews_on_time),
+                share=_share_text(figures.on_time_share()), late=number(figures.reviews_late),
+                overdue=number(figures.reviews_overdue)))
+        else:
+            lines.append(_("Periodic reviews due in the period: none so far"))
     return lines
+
+
+async def register_figures(scope: service.Scope, period: Period, *, session,  # noqa: ANN001
+                           tz: dt.tzinfo, now: dt.datetime,
+                           ) -> tuple[register_service.RegisterFigures, dict[int, str]]:
+    """The register's figures for /stats and the workbook, and the commune's village names
+    (none for a province)."""
+    lo, hi = period.bounds(tz)
+    figures = await register_service.figures(
+        scope.commune_ids, session=session, today=now.astimezone(tz).date(),
+        period=(lo, hi, period.start, period.end), villages=not scope.province_level)
+    villages = {} if scope.province_level or not scope.commune_ids else {
+        v.id: v.name for v in await register_service.villages(scope.commune_ids[0],
+                                                               session=session)}
+    return figures, villages
+
+
+def register_sheet(figures: register_service.RegisterFigures, scope: service.Scope,
+                   period: Period, villages: dict[int, str]) -> Sheet:
+    """The register's sheet of the report workbook: the figures /stats shows (children
+    today by group, support, sex, age band, village; added, left and reviews on time in
+    the period), counts and shares in percent."""
+    rows: list[tuple[list, bool]] = []
+
+    def section(title: str) -> None:
+        rows.append(([title.upper(), None, None], True))
+
+    def row(label: str, n: int | None, share: float | None = None) -> None:
+        rows.append(([label, n, _percent(share)], False))
+
+    rows.append(([_("Children on the register (today)"), figures.total, None], True))
+    section(_("By circumstance (a child may be in several)"))
+    for group in SpecialGroup:
+        row(special_group_name(str(group)), figures.by_group.get(str(group), 0))
+    row(_("At risk of falling into special circumstances"), figures.at_risk)
+    section(_("Support (children not eligible are not counted in the share)"))
+    words = {"bhyt": _("With a health insurance card (BHYT)"),
+             "birth": _("Birth registered, with papers"),
+             "allowance": _("Receiving monthly social assistance")}
+    for kind in register_service.TARGET_KINDS:
+        row(words[str(kind)], figures.has.get(str(kind), 0), figures.share(str(kind)))
+    section(_("By sex"))
+    row(_("Boys"), figures.by_sex.get("male", 0))
+    row(_("Girls"), figures.by_sex.get("female", 0))
+    section(_("By age"))
+    for band in register_service.AGE_BANDS:
+        row(_("{band} years old").format(band=band.replace("-", "–")),
+            figures.by_age.get(band, 0))
+    if not scope.province_level:
+        section(_("By village"))
+        named = sorted(((villages.get(v) if v else None, n)
+                        for v, n in figures.by_village.items()),
+                       key=lambda vn: (vn[0] is None, sort_key(vn[0] or "")))
+        for name, n in named:
+            row(name or _("No village"), n)
+    section(_("In the period"))
+    row(_("Added to the register"), figures.joined or 0)
+    row(_("Left the register"), sum(figures.left.values()))
+    for reason, n in sorted(figures.left.items()):
+        row("– " + leave_reason_name(reason), n)
+    section(_("Periodic reviews due in the period"))
+    row(_("Reviews due"), figures.reviews_due)
+    row(_("Done on time (on or before the due day)"), figures.reviews_on_time,
+        figures.on_time_share())
+    row(_("Done late"), figures.reviews_late)
+    row(_("Not done yet (overdue)"), figures.reviews_overdue)
+    heading = [_("Children in special circumstances – {unit}").format(unit=scope_name(scope)),
+               _("{title}: {span}").format(title=period_title(period).capitalize(),
+                                           span=period_span(period))]
+    return Sheet(_("Children HCĐB"), heading, [_("Indicator"), _("Children"), _("Share (%)")],
+                 rows)
 
 
 async def send_owed_chart(bot, runtime: Runtime, delivery) -> int:  # noqa: ANN001
@@ -571,9 +646,12 @@ async def run_export(runtime: Runtime, bot, chat_id: int, scope: service.Scope, 
                                             now=now)
             agencies = await service.agency_names_of(scope, session=session)
             villages = await service.village_names_of(scope, session=session)
+            register, register_villages = await register_figures(
+                scope, period, session=session, tz=runtime.tz, now=now)
         table = appendix(figures, runtime.tz)
         header = None if scope.aggregates_only else case_header()
-        writer = await asyncio.to_thread(WorkbookWriter, table, _("Cases"), header)
+        extra = [register_sheet(register, scope, period, register_villages)]
+        writer = await asyncio.to_thread(WorkbookWriter, table, _("Cases"), header, extra)
         words = CaseRowWords(agencies, villages, runtime.tz, now)
         expected = figures.total.cases
         last = time.monotonic()

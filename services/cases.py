@@ -1060,7 +1060,7 @@ INPUT_TTL = dt.timedelta(hours=2)
 # The round's form ends with its lock; a child half-added to the register waits a day (a
 # collaborator called away mid-visit), no longer: its answers are a child's details.
 INPUT_TTLS = {"round": dt.timedelta(days=30), "tre": dt.timedelta(days=1),
-              "tre_leave": dt.timedelta(days=1)}
+              "tre_leave": dt.timedelta(days=1), "tre_edit": dt.timedelta(days=1)}
 
 
 async def pending_input(user_id: int, *, session: AsyncSession,

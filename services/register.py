@@ -28,6 +28,7 @@ from domain.register import (
     SupportStatus,
     clean_groups,
     clean_name,
+    has_turned_16,
     is_listed,
     leave,
     register_match_key,
@@ -341,6 +342,170 @@ async def set_groups(actor: Actor, child_id: int, revision: int, groups: list[st
     return child
 
 
+# --- correcting who the child is (name, birth, sex, village, caregiver) ------------------
+
+
+@dataclass(frozen=True)
+class IdentityEdit:
+    """Corrections to a record; None leaves a field as it is ("" clears the caregiver)."""
+
+    full_name: str | None = None
+    birth: Birth | None = None
+    sex: Sex | None = None
+    village_id: int | None = None
+    caregiver: str | None = None
+    caregiver_relation: str | None = None
+
+
+IDENTITY_FIELDS = ("name", "birth", "sex", "village", "caregiver", "relation")
+
+
+def _identity_changes(child: RegisterChild, edit: IdentityEdit) -> dict[str, object]:
+    """Field → new value, for the fields `edit` really changes."""
+    found: dict[str, object] = {}
+    if edit.full_name is not None:
+        name = clean_name(edit.full_name)
+        if name != child.full_name:
+            found["name"] = name
+    if edit.birth is not None and (edit.birth.year, edit.birth.date) != (
+            child.birth_year, child.birth_date):
+        found["birth"] = edit.birth
+    if edit.sex is not None and str(edit.sex) != child.sex:
+        found["sex"] = str(edit.sex)
+    if edit.village_id is not None and edit.village_id != child.village_id:
+        found["village"] = edit.village_id
+    if edit.caregiver is not None and (edit.caregiver or None) != child.caregiver:
+        found["caregiver"] = edit.caregiver or None
+        if not edit.caregiver:
+            found["relation"] = None
+    if edit.caregiver_relation is not None and \
+            edit.caregiver_relation != child.caregiver_relation:
+        found["relation"] = edit.caregiver_relation
+    return found
+
+
+def _apply_identity(child: RegisterChild, changes: dict[str, object],
+                    today: dt.date) -> dict[str, object]:
+    """Writes the changes on the record (the duplicate key and the 16th birthday follow the
+    name and the date of birth); returns the codes the history may keep (sex, village ids,
+    relation), never a name or a date of birth."""
+    codes: dict[str, object] = {}
+    if "birth" in changes:
+        birth = changes["birth"]
+        assert isinstance(birth, Birth)
+        if has_turned_16(birth, today):
+            raise InvalidInput("birth_too_old")
+        child.birth_year, child.birth_date = birth.year, birth.date
+        child.leaves_on = sixteenth_birthday(birth)
+    if "name" in changes:
+        child.full_name = str(changes["name"])
+    if "name" in changes or "birth" in changes:
+        child.match_key = register_match_key(child.full_name, child.birth_year,
+                                             child.commune_id, digest=blind_index)
+    if "sex" in changes:
+        codes["sex"] = {"from": child.sex, "to": changes["sex"]}
+        child.sex = str(changes["sex"])
+    if "village" in changes:
+        codes["village"] = {"from": child.village_id, "to": changes["village"]}
+        child.village_id = int(changes["village"])  # type: ignore[call-overload]
+    if "caregiver" in changes:
+        child.caregiver = changes["caregiver"]  # type: ignore[assignment]
+    if "relation" in changes:
+        codes["relation"] = {"from": child.caregiver_relation, "to": changes["relation"]}
+        child.caregiver_relation = changes["relation"]  # type: ignore[assignment]
+    return codes
+
+
+async def edit_duplicates(actor: Actor, child_id: int, edit: IdentityEdit, *,
+                          session: AsyncSession) -> list[Duplicate]:
+    """Other active records the corrected name and birth year would match (none when
+    neither changes what duplicates are compared on)."""
+    loaded = await load(actor, child_id, RegisterRight.UPDATE, session=session)
+    child = loaded.child
+    name = clean_name(edit.full_name) if edit.full_name is not None else child.full_name
+    year = edit.birth.year if edit.birth is not None else child.birth_year
+    key = register_match_key(name, year, child.commune_id, digest=blind_index)
+    if key == child.match_key:
+        return []
+    found = []
+    for other in await store.find_by_match_key(key, session=session, exclude_id=child.id):
+        scope = await _scope(other, session)
+        village = await units.get_unit(other.village_id, session=session) \
+            if other.village_id else None
+        found.append(Duplicate(other.id, RegisterRight.VIEW in rights(actor, scope),
+                               village.name if village else None))
+    return found
+
+
+async def edit_identity(actor: Actor, child_id: int, revision: int, edit: IdentityEdit, *,
+                        session: AsyncSession, now: dt.datetime,
+                        today: dt.date) -> tuple[RegisterChild, list[str]]:
+    """Corrects the record (someone with UPDATE on it; another village only for who may add
+    there): one history row naming the fields changed, one audit row. Nothing changed:
+    nothing written."""
+    child = await _changeable(actor, child_id, revision, session)
+    changes = _identity_changes(child, edit)
+    if "village" in changes:
+        ensure(actor, RegisterAction.ADD, await place(child.commune_id,
+                                                      int(changes["village"]),  # type: ignore[call-overload]
+                                                      session=session))
+    if not changes:
+        return child, []
+    fields = [f for f in IDENTITY_FIELDS if f in changes]
+    codes = _apply_identity(child, changes, today)
+    child.revision += 1
+    child.updated_at = now
+    await store.save_child(child, session=session)
+    await store.add_event(child.id, "edited", session=session, at=now,
+                          actor_user_id=actor.user_id, fields=fields, **codes)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="child_edited", object_type=OBJECT, object_id=child.id,
+                       unit_id=child.commune_id, fields=fields)
+    return child, fields
+
+
+async def import_update(actor: Actor, child_id: int, edit: IdentityEdit, *,
+                        groups: list[str] | None, at_risk: bool, risk_note: str | None,
+                        supports: Sequence[tuple[str, str]], session: AsyncSession,
+                        now: dt.datetime, today: dt.date) -> list[str]:
+    """A row of an imported list applied to the record it matches: the fields the file
+    gives and that differ (identity, circumstances, support statuses). One history row
+    ("imported", field names and codes only) and one audit row; the fields changed."""
+    child = await _changeable(actor, child_id, None, session)
+    changes = _identity_changes(child, edit)
+    fields = [f for f in IDENTITY_FIELDS if f in changes]
+    codes = _apply_identity(child, changes, today)
+    if groups is not None:
+        cleaned = clean_groups(groups)
+        if is_listed(cleaned, at_risk) and (cleaned != list(child.groups)
+                                            or at_risk != child.at_risk):
+            codes["groups"] = {"from": list(child.groups), "to": cleaned}
+            child.groups, child.at_risk = cleaned, at_risk
+            fields.append("groups")
+        if at_risk and risk_note and risk_note != child.risk_note:
+            child.risk_note = risk_note
+            fields.append("risk")
+    support_codes = {}
+    for kind, status in supports:
+        if await store.set_support(child.id, str(SupportKind(kind)), str(SupportStatus(status)),
+                                   since=today, session=session):
+            support_codes[str(kind)] = str(status)
+    if support_codes:
+        codes["support"] = support_codes
+        fields += sorted(support_codes)
+    if not fields:
+        return []
+    child.revision += 1
+    child.updated_at = now
+    await store.save_child(child, session=session)
+    await store.add_event(child.id, "imported", session=session, at=now,
+                          actor_user_id=actor.user_id, fields=fields, **codes)
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="child_updated", object_type=OBJECT, object_id=child.id,
+                       unit_id=child.commune_id, fields=fields, source="import")
+    return fields
+
+
 async def leave_register(actor: Actor, child_id: int, revision: int, reason: LeaveReason, *,
                          note: str | None, session: AsyncSession, now: dt.datetime,
                          today: dt.date) -> bool:
@@ -408,12 +573,14 @@ async def review_unchanged(actor: Actor, child_id: int, revision: int, *,
                            months: int) -> RegisterChild:
     """"Không thay đổi": the review is recorded and the next one is due in `months`."""
     child = await _changeable(actor, child_id, revision, session)
+    was_due = child.review_due_on
     child.reviewed_on, child.review_due_on = today, review_due(today, months)
     child.revision += 1
     child.updated_at = now
     await store.save_child(child, session=session)
     await store.add_event(child.id, "reviewed", session=session, at=now,
-                          actor_user_id=actor.user_id, unchanged=True)
+                          actor_user_id=actor.user_id, due_on=was_due, done_on=today,
+                          unchanged=True)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="child_reviewed", object_type=OBJECT, object_id=child.id,
                        unit_id=child.commune_id)
@@ -533,6 +700,18 @@ class RegisterFigures:
     by_village: dict[int | None, int] = field(default_factory=dict)  # one commune only
     joined: int | None = None  # records added in the period (None: no period asked)
     left: dict[str, int] = field(default_factory=dict)  # LeaveReason → left in the period
+    # Periodic reviews due in the period: done on time, done late, not done and overdue.
+    reviews_on_time: int = 0
+    reviews_late: int = 0
+    reviews_overdue: int = 0
+
+    @property
+    def reviews_due(self) -> int:
+        return self.reviews_on_time + self.reviews_late + self.reviews_overdue
+
+    def on_time_share(self) -> float | None:
+        """Share of the reviews due in the period that were done on or before the due day."""
+        return None if not self.reviews_due else self.reviews_on_time / self.reviews_due
 
     def share(self, kind: str) -> float | None:
         """Share of the children concerned (not counting those not eligible) who have it."""
@@ -571,11 +750,14 @@ async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
             by_age[band] = by_age.get(band, 0) + n
             if villages and len(commune_ids) == 1:
                 by_village[village_id] = by_village.get(village_id, 0) + n
-    joined, left = None, {}
+    joined, left, reviews = None, {}, (0, 0, 0)
     if period is not None:
         start, end, first, last = period
         joined = await store.joined_count(commune_ids, start=start, end=end, session=session)
         left = await store.left_counts(commune_ids, first=first, last=last, session=session)
+        if today is not None:
+            reviews = await store.review_counts(commune_ids, first=first, last=last,
+                                                today=today, session=session)
     return RegisterFigures(len(rows), by_group, at_risk, has, not_eligible, by_sex, by_age,
-                           by_village, joined, left)
+                           by_village, joined, left, *reviews)
 

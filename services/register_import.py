@@ -1,7 +1,8 @@
 """Importing a commune's existing list (XLSX or CSV) into the register: a dry run that says
-what would be added, what is already there and which rows cannot be read and why; then the
-import itself, in the caller's one transaction, adding only what is new (a second import of
-the same file adds nothing: duplicates are found by the register's match key). Only the
+what would be added, which records it would update (and what would change), what is already
+there as is and which rows cannot be read and why; then the import itself, in the caller's
+one transaction, adding what is new and updating what changed, with history rows (rows are
+matched to records by the register's match key: the same file again changes nothing). Only the
 commune's officers and administrators. No Telegram here; nothing of the file is kept.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.errors import InvalidInput
-from domain.register import register_match_key
+from domain.register import clean_groups, is_listed, register_match_key
 from domain.register_access import RegisterAction, ensure
 from domain.register_import import (
     MAX_FILE_BYTES,
@@ -27,9 +28,11 @@ from domain.register_import import (
 )
 from domain.roles import Actor
 from services import register as register_service
+from services.register import IdentityEdit
 from storage import audit
 from storage import register as store
 from storage.crypto import blind_index
+from storage.models import RegisterChild
 
 
 def read_table(data: bytes, file_name: str) -> list[list[object]]:
@@ -66,14 +69,49 @@ def read_table(data: bytes, file_name: str) -> list[list[object]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Update:
+    """A row matching a record already on the register, and what it would change there."""
+
+    row: ImportRow
+    village_id: int
+    child_id: int
+    fields: list[str]  # IDENTITY_FIELDS, "groups", "risk", support kinds
+
+
 @dataclass
 class Plan:
     """What the import would do."""
 
     new: list[tuple[ImportRow, int]] = field(default_factory=list)  # (row, village id)
-    duplicates: list[int] = field(default_factory=list)  # row numbers already on the register
+    updates: list[Update] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)  # rows already on the register as is
     problems: list[tuple[int, str]] = field(default_factory=list)  # (row number, code)
     rows: int = 0
+
+
+def row_edit(child: RegisterChild, row: ImportRow, village_id: int) -> IdentityEdit:
+    """What a row says about who the child is. Never the name (the match is on it); a
+    year alone does not replace a known date; an empty caregiver cell clears nothing."""
+    birth = row.birth if row.birth.date is not None or child.birth_date is None else None
+    return IdentityEdit(birth=birth, sex=row.sex, village_id=village_id,
+                        caregiver=row.caregiver or None)
+
+
+def row_changes(child: RegisterChild, supports: dict[str, str], row: ImportRow,
+                village_id: int) -> list[str]:
+    """The fields the row would change on the record (the same rules as
+    services.register.import_update applies)."""
+    changes = register_service._identity_changes(child, row_edit(child, row, village_id))
+    fields = [f for f in register_service.IDENTITY_FIELDS if f in changes]
+    groups = clean_groups(row.groups)
+    if is_listed(groups, row.at_risk) and (groups != list(child.groups)
+                                           or row.at_risk != child.at_risk):
+        fields.append("groups")
+    if row.at_risk and row.risk_note and row.risk_note != child.risk_note:
+        fields.append("risk")
+    fields += sorted(k for k, status in row.supports if supports.get(k) != status)
+    return fields
 
 
 async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
@@ -93,6 +131,7 @@ async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
                 for v in await register_service.villages(commune_id, session=session)}
     result = Plan()
     seen: dict[str, int] = {}
+    supports = await store.supports_of_commune(commune_id, session=session)
     for offset, raw in enumerate(body):
         number = start + offset + 2  # as Excel numbers rows (1-based, after the header)
         try:
@@ -114,10 +153,19 @@ async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
             result.problems.append((number, "import_twice"))
             continue
         seen[key] = number
-        if await store.find_by_match_key(key, session=session):
-            result.duplicates.append(number)
+        found = await store.find_by_match_key(key, session=session)
+        if len(found) > 1:
+            result.problems.append((number, "import_ambiguous"))
             continue
-        result.new.append((row, village_id))
+        if not found:
+            result.new.append((row, village_id))
+            continue
+        child = found[0]
+        fields = row_changes(child, supports.get(child.id, {}), row, village_id)
+        if fields:
+            result.updates.append(Update(row, village_id, child.id, fields))
+        else:
+            result.unchanged.append(number)
     return result
 
 
@@ -135,10 +183,19 @@ async def run(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
             risk_note=row.risk_note, caregiver=row.caregiver,
             supports=tuple(row.supports)), session=session, now=now, today=today,
             review_months=review_months)
+    for update in result.updates:
+        child = await store.get_child(update.child_id, session=session)
+        assert child is not None  # found by the plan, in this transaction
+        await register_service.import_update(
+            actor, update.child_id, row_edit(child, update.row, update.village_id),
+            groups=update.row.groups, at_risk=update.row.at_risk,
+            risk_note=update.row.risk_note, supports=update.row.supports, session=session,
+            now=now, today=today)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="register_imported", object_type="register",
                        object_id=commune_id, unit_id=commune_id, added=len(result.new),
-                       duplicates=len(result.duplicates), problems=len(result.problems))
+                       updated=len(result.updates), unchanged=len(result.unchanged),
+                       problems=len(result.problems))
     return result
 
 

@@ -56,11 +56,22 @@ class Appendix:
         return rows
 
 
+@dataclass
+class Sheet:
+    """One more sheet of figures: heading lines, a header, rows (values, bold)."""
+
+    name: str
+    heading: list[str]
+    header: list[str]
+    rows: list[tuple[list, bool]]
+
+
 class WorkbookWriter:
     """Writes the workbook in write-only mode, so 100,000 case rows stay cheap."""
 
     def __init__(self, appendix: Appendix, case_sheet: str | None = None,
-                 case_header: Sequence[str] | None = None) -> None:
+                 case_header: Sequence[str] | None = None,
+                 sheets: Sequence[Sheet] = ()) -> None:
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font, PatternFill
@@ -74,6 +85,8 @@ class WorkbookWriter:
         self.totals = self.book.create_sheet(appendix.sheet_name[:31])
         self.cases = None
         self._write_totals(appendix)
+        for extra in sheets:
+            self._write_sheet(extra)
         if case_sheet and case_header is not None:
             self.cases = self.book.create_sheet(case_sheet[:31])
             for index, width in enumerate([7, 10, 17] + [16] * (len(case_header) - 3)):
@@ -108,6 +121,19 @@ class WorkbookWriter:
             is_section = values[0] in section_numbers and values[2] == ""
             font = self._bold if is_section or (values[0], values[1]) in bold_rows else None
             sheet.append([self._styled(v, font, fmt="0.0" if isinstance(v, float) else None)
+                          for v in values])
+
+    def _write_sheet(self, extra: Sheet) -> None:
+        sheet = self.book.create_sheet(extra.name[:31])
+        for index, width in enumerate([62, 14, 14]):
+            sheet.column_dimensions[_column(index)].width = width
+        for i, line in enumerate(extra.heading):
+            sheet.append([self._styled(line, self._title if i == 0 else self._bold)])
+        sheet.append([])
+        sheet.append([self._styled(v, self._bold, fill=True) for v in extra.header])
+        for values, bold in extra.rows:
+            sheet.append([self._styled(v, self._bold if bold else None,
+                                       fmt="0.0" if isinstance(v, float) else None)
                           for v in values])
 
     def add_cases(self, rows: Sequence[Sequence]) -> None:

@@ -707,5 +707,9 @@ class RegisterEvent(SQLModel, table=True):
     child_id: int = Field(foreign_key="register_children.id", index=True)
     at: dt.datetime = _when()
     actor_user_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # None: the bot
-    kind: str = Field(max_length=16)  # added | updated | support | left | turned_16
+    kind: str = Field(max_length=16)  # added | updated | edited | support | reviewed | left …
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # A periodic review ("reviewed"): the day it was due and the day it was done (local), so
+    # "reviews done on time" is counted by the database (done_on <= due_on).
+    due_on: dt.date | None = Field(default=None, index=True)
+    done_on: dt.date | None = None

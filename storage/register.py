@@ -124,9 +124,10 @@ async def set_support(child_id: int, kind: str, status: str, *, since: dt.date,
 
 
 async def add_event(child_id: int, kind: str, *, session: AsyncSession, at: dt.datetime,
-                    actor_user_id: int | None, **changes: object) -> RegisterEvent:
+                    actor_user_id: int | None, due_on: dt.date | None = None,
+                    done_on: dt.date | None = None, **changes: object) -> RegisterEvent:
     event = RegisterEvent(child_id=child_id, kind=kind, at=at, actor_user_id=actor_user_id,
-                          changes=changes)
+                          changes=changes, due_on=due_on, done_on=done_on)
     session.add(event)
     await session.flush()
     return event
@@ -338,3 +339,25 @@ async def left_counts(commune_ids: Sequence[int], *, first: dt.date, last: dt.da
                    col(RegisterChild.left_on) >= first, col(RegisterChild.left_on) <= last)
             .group_by(RegisterChild.leave_reason))
     return {reason or "": n for reason, n in (await session.exec(stmt)).all()}
+
+
+async def review_counts(commune_ids: Sequence[int], *, first: dt.date, last: dt.date,
+                        today: dt.date, session: AsyncSession) -> tuple[int, int, int]:
+    """Periodic reviews that fall due between `first` and `last`: (done on or before the due
+    day, done later, not done and already overdue: due before today), counted in SQL from
+    the history's "reviewed" rows and the active children's current due day."""
+    on_time = sa.case((col(RegisterEvent.done_on) <= col(RegisterEvent.due_on), 1), else_=0)
+    stmt = (select(func.count(), func.coalesce(func.sum(on_time), 0))
+            .select_from(RegisterEvent)
+            .join(RegisterChild, col(RegisterChild.id) == col(RegisterEvent.child_id))
+            .where(col(RegisterChild.commune_id).in_(list(commune_ids)),
+                   RegisterEvent.kind == "reviewed",
+                   col(RegisterEvent.due_on) >= first, col(RegisterEvent.due_on) <= last,
+                   col(RegisterEvent.done_on).is_not(None)))
+    done, in_time = (await session.exec(stmt)).one()
+    pending = select(func.count()).select_from(RegisterChild).where(
+        col(RegisterChild.commune_id).in_(list(commune_ids)), RegisterChild.status == ACTIVE,
+        col(RegisterChild.review_due_on) >= first,
+        col(RegisterChild.review_due_on) <= min(last, today - dt.timedelta(days=1)))
+    overdue = int((await session.exec(pending)).one())
+    return int(in_time), int(done) - int(in_time), overdue

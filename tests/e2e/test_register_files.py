@@ -17,10 +17,12 @@ from bot.jobs import run_case_jobs
 from domain.roles import Role
 from domain.workdays import is_working_day
 from handlers import callback_data as cb
-from storage.models import AuditEntry, RegisterChild, RegisterSupport, Unit
+from storage.models import AuditEntry, RegisterChild, RegisterEvent, RegisterSupport, Unit
 from tests.e2e import test_register as base
 from tests.e2e.test_register import act, add_child
+from tests.e2e.test_stats import _documents as stats_documents
 from tests.e2e.test_stats import _member
+from tests.e2e.test_stats import _until as stats_until
 
 people = base.people  # the same officer, collaborators and agency member
 
@@ -90,8 +92,8 @@ async def test_import_dry_run_then_import_and_the_same_file_again_adds_nothing(b
     assert "chưa lưu" in text
     assert "Số dòng đã đọc: 8" in text
     assert "Trẻ mới sẽ thêm: 3" in text
-    assert "Đã có trong danh sách (bỏ qua): 1" in text
-    assert "Dòng có vấn đề (bỏ qua): 4" in text
+    assert "Đã có trong danh sách, không thay đổi: 1" in text
+    assert "Dòng bị từ chối (bỏ qua): 4" in text
     assert "dòng 6: ngày sinh không có thật" in text
     assert "dòng 7: thôn không thuộc xã" in text
     assert "dòng 8: trẻ này đã có ở một dòng trước trong tệp" in text
@@ -115,13 +117,82 @@ async def test_import_dry_run_then_import_and_the_same_file_again_adds_nothing(b
         assert len(audits) == 1 and audits[0].details["added"] == 3
     # The same file again, straight from a caption: nothing new.
     again = await send_file(officer, data, "danh-sach.xlsx", caption="/tre nhap")
-    assert "Trẻ mới sẽ thêm: 0" in again.text and "Đã có trong danh sách (bỏ qua): 4" in again.text
+    assert "Trẻ mới sẽ thêm: 0" in again.text
+    assert "Đã có trong danh sách, không thay đổi: 4" in again.text
     assert "Không có gì mới để nhập" in again.text and not again.buttons
     assert await active_count(bot) == 4
     # A stale "Import" button after the import does nothing.
     stale = await act(officer, press=dry, data=cb.build("tre", "impok"))
     assert "không còn mở" in stale.text
     assert await active_count(bot) == 4
+
+
+async def test_a_list_reopened_and_imported_again_updates_what_changed(bot, people):
+    """The office reopens the list it imported, corrects a few cells, adds a child and sends
+    it again: the dry run says row by row what is new, what would change on which record,
+    what is unchanged and what is refused; the import applies the updates with history rows;
+    the same file a third time changes nothing."""
+    officer = people["officer"]
+    await import_good(bot, officer)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx(GOOD)))
+    sheet = book.active
+    assert sheet["B4"].value == "Phạm Văn Nam" and sheet["B5"].value == "Vũ Minh Khang"
+    sheet["E4"], sheet["H4"] = "Thôn Đông", "Có"  # moved to Thôn Đông, BHYT card received
+    sheet["C5"], sheet["G5"] = "12/08/2014", "Ông nội"  # the day is known now, a caregiver
+    sheet.append([4, "Đặng Thị Yến", "1/1/2019", "Nữ", "Thôn Đoài", "Khuyết tật", "", "", ""])
+    sheet.append([5, "Đặng Văn Tâm", "1/1/2019", "Nam", "Thôn Đoài", "", "", "", ""])
+    out = io.BytesIO()
+    book.save(out)
+    changed = out.getvalue()
+
+    dry = await send_file(officer, changed, "ds-sua.xlsx", caption="/tre nhap")
+    text = dry.text
+    assert "Số dòng đã đọc: 5" in text
+    assert "Trẻ mới sẽ thêm: 1" in text and "dòng 6" in text
+    assert "Trẻ đã có trong danh sách sẽ cập nhật: 2" in text
+    assert "dòng 4: thôn, Thẻ bảo hiểm y tế (BHYT)" in text
+    assert "dòng 5: ngày sinh, người chăm sóc" in text
+    assert "Đã có trong danh sách, không thay đổi: 1" in text and "dòng 3\n" in text
+    assert "Dòng bị từ chối (bỏ qua): 1" in text and "dòng 7: không nhận ra hoàn cảnh" in text
+    async with bot.db.session() as session:
+        nam = next(c for c in (await session.exec(select(RegisterChild))).all()
+                   if c.full_name == "Phạm Văn Nam")  # names are encrypted: not in SQL
+        assert nam.village_id != (await session.exec(select(Unit.id).where(
+            Unit.name == "Thôn Đông"))).one()  # the dry run changed nothing
+    done = await act(officer, press=dry, label="Thêm 1, cập nhật 2")
+    assert "đã thêm 1 trẻ" in done.text and "cập nhật 2 trẻ" in done.text
+    assert await active_count(bot) == 4
+    async with bot.db.session() as session:
+        dong = (await session.exec(select(Unit.id).where(Unit.name == "Thôn Đông"))).one()
+        children = {c.full_name: c for c in (await session.exec(select(RegisterChild))).all()}
+        nam, khang = children["Phạm Văn Nam"], children["Vũ Minh Khang"]
+        assert nam.village_id == dong
+        assert khang.birth_date == dt.date(2014, 8, 12) and khang.caregiver == "Ông nội"
+        bhyt = (await session.exec(select(RegisterSupport).where(
+            RegisterSupport.child_id == nam.id, RegisterSupport.kind == "bhyt"))).one()
+        assert bhyt.status == "has"
+        events = (await session.exec(select(RegisterEvent).where(
+            RegisterEvent.kind == "imported").order_by(RegisterEvent.id))).all()
+        assert [(e.child_id, e.changes["fields"]) for e in events] == [
+            (nam.id, ["village", "bhyt"]), (khang.id, ["birth", "caregiver"])]
+        assert "Ông nội" not in str(events[1].changes) and "2014" not in str(events[1].changes)
+        audit = (await session.exec(select(AuditEntry).where(
+            AuditEntry.action == "register_imported").order_by(AuditEntry.id))).all()[-1]
+        assert (audit.details["added"], audit.details["updated"],
+                audit.details["unchanged"]) == (1, 2, 1)
+    listing = await act(officer, "/tre")
+    card = await act(officer, press=await act(officer, press=listing, label="Thôn Đông"),
+                     label="Phạm Văn Nam")
+    history = await act(officer, press=card, label="Lịch sử")
+    assert "cập nhật từ danh sách nhập: thôn, Thẻ bảo hiểm y tế (BHYT)" in history.text
+    # The same corrected file again: nothing to do. The first file (year only for Khang)
+    # does not take back the day now known.
+    again = await send_file(officer, changed, "ds-sua.xlsx", caption="/tre nhap")
+    assert "Trẻ đã có trong danh sách sẽ cập nhật: 0" in again.text
+    assert "Không có gì mới để nhập" in again.text and not again.buttons
+    first = await send_file(officer, xlsx(GOOD), "ds.xlsx", caption="/tre nhap")
+    assert "dòng 5" not in first.text.split("sẽ cập nhật")[1].split("không thay đổi")[0]
+    assert "dòng 4: thôn, Thẻ bảo hiểm y tế (BHYT)" in first.text  # back to Đoài, "Chưa"
 
 
 async def test_a_csv_list_imports(bot, people):
@@ -172,7 +243,7 @@ async def test_the_template_imports_cleanly(bot, people):
     sheet = openpyxl.load_workbook(io.BytesIO(template)).active
     assert next(sheet.iter_rows(values_only=True))[1] == "Họ và tên"
     dry = await send_file(officer, template, "mau.xlsx")
-    assert "Trẻ mới sẽ thêm: 2" in dry.text and "Dòng có vấn đề (bỏ qua): 0" in dry.text
+    assert "Trẻ mới sẽ thêm: 2" in dry.text and "Dòng bị từ chối (bỏ qua): 0" in dry.text
 
 
 async def test_the_export_reopened_cell_by_cell(bot, people):
@@ -284,7 +355,7 @@ async def test_500_rows_with_bad_ones_and_a_double_press_imports_once(bot, peopl
     dry = await send_file(officer, data, "500.xlsx", caption="/tre nhap")
     dry_seconds = time.monotonic() - started
     assert "Số dòng đã đọc: 500" in dry.text and "Trẻ mới sẽ thêm: 490" in dry.text
-    assert "Dòng có vấn đề (bỏ qua): 10" in dry.text
+    assert "Dòng bị từ chối (bỏ qua): 10" in dry.text
     assert "dòng 10: không đọc được ngày sinh" in dry.text  # row 8 of the data, header on 2
     assert len(dry.text) < 4096
     started = time.monotonic()
@@ -302,3 +373,65 @@ async def test_too_many_rows_are_refused(bot, people):
     reply = await send_file(people["officer"], xlsx(rows), "lon.xlsx", caption="/tre nhap")
     assert "hơn 2.000 dòng" in reply.text
     assert await active_count(bot) == 0
+
+
+async def test_reviews_on_time_in_stats_and_the_register_sheet_of_the_workbook(bot, people):
+    """Three reviews due in the report period: one done before its day, one done late, one
+    not done and overdue. /stats says 1 of 3 on time; the workbook's register sheet has the
+    same figures as /stats, reopened cell by cell."""
+    officer = people["officer"]
+    await import_good(bot, officer)
+    today = bot.clock.now().date()  # 23/11/2026; the report period 15/11/2026–14/05/2027
+    due = {"Lê Thị Hoa": today + dt.timedelta(days=17), "Phạm Văn Nam": today - dt.timedelta(
+        days=5), "Vũ Minh Khang": today - dt.timedelta(days=2)}
+    async with bot.db.session() as session:
+        for child in (await session.exec(select(RegisterChild))).all():
+            child.review_due_on = due[child.full_name]
+            child.revision += 1
+            session.add(child)
+    for name in ("Lê Thị Hoa", "Phạm Văn Nam"):
+        listing = await act(officer, press=await act(officer, "/tre"), label="Tất cả")
+        card = await act(officer, press=listing, label=name)
+        done = await act(officer, press=card, label="Đã rà soát")
+        assert "Đã ghi nhận rà soát" in done.text
+    async with bot.db.session() as session:
+        reviews = (await session.exec(select(RegisterEvent).where(
+            RegisterEvent.kind == "reviewed").order_by(RegisterEvent.id))).all()
+    assert [(e.due_on, e.done_on) for e in reviews] == [
+        (due["Lê Thị Hoa"], today), (due["Phạm Văn Nam"], today)]
+
+    officer.mark()
+    await officer.send("/stats")
+    messages = await stats_until(officer, lambda m: "photo" in m.raw)
+    text = next(m.text for m in messages if "Danh sách trẻ em có hoàn cảnh đặc biệt" in m.text)
+    assert ("Rà soát định kỳ đến hạn trong kỳ: 3 lượt, đúng hạn 1 (33,3%), trễ hạn 1, chưa "
+            "rà soát 1") in text
+    photo = next(m for m in messages if "photo" in m.raw)
+    officer.mark()
+    await officer.press(photo, "Tải tệp XLSX và CSV")
+    await stats_until(officer, lambda m: "Đã xong tệp số liệu" in m.text)
+    files = stats_documents(bot, officer)
+    (name,) = [n for n in files if n.endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(files[name]))
+    assert book.sheetnames[:2] == ["Tổng hợp", "Trẻ em HCĐB"]
+    sheet = book["Trẻ em HCĐB"]
+    assert sheet["A1"].value == "Trẻ em có hoàn cảnh đặc biệt – Xã Minh Tân"
+    assert sheet["A2"].value.startswith("Báo cáo 6 tháng năm 2027: 15/11/2026")
+    assert [c.value for c in sheet[4]] == ["Chỉ tiêu", "Số trẻ em", "Tỷ lệ (%)"]
+    cells = {row[0]: row[1:] for row in sheet.iter_rows(min_row=5, values_only=True)}
+    assert cells["Số trẻ trong danh sách (đến hôm nay)"] == (3, None)
+    assert cells["Trẻ em mồ côi cả cha và mẹ"] == (1, None)
+    assert cells["Có nguy cơ rơi vào hoàn cảnh đặc biệt"] == (1, None)
+    assert cells["Có thẻ BHYT"] == (1, 33.3)
+    assert cells["Đã đăng ký khai sinh, có giấy tờ"] == (2, 66.7)
+    assert cells["Trẻ em trai"] == (2, None) and cells["Trẻ em gái"] == (1, None)
+    assert sum(cells[f"Từ {band} tuổi"][0] for band in ("0–5", "6–10", "11–15")) == 3
+    assert cells["Thôn Đông"] == (2, None) and cells["Thôn Đoài"] == (1, None)
+    assert cells["Thêm mới vào danh sách"] == (3, None)
+    assert cells["Số lượt rà soát đến hạn"] == (3, None)
+    assert cells["Rà soát đúng hạn (trong hoặc trước ngày đến hạn)"] == (1, 33.3)
+    assert cells["Rà soát trễ hạn"] == (1, None)
+    assert cells["Chưa rà soát (quá hạn)"] == (1, None)
+    assert sheet["C9"].number_format == "0.0" or any(
+        c.number_format == "0.0" for row in sheet.iter_rows() for c in row if c.value == 33.3)
+    assert "Lê Thị Hoa" not in str(list(sheet.iter_rows(values_only=True)))

@@ -287,7 +287,8 @@ async def test_province_admin_sees_communes_side_by_side_without_cases(bot, worl
     await _until(admin, _done)
     files = _documents(bot, admin)
     xlsx = files["so-lieu-ninh-binh-20261115-20270514.xlsx"]
-    assert openpyxl.load_workbook(io.BytesIO(xlsx)).sheetnames == ["Tổng hợp"]  # no case list
+    # No case list; the register's aggregate figures are a sheet of their own.
+    assert openpyxl.load_workbook(io.BytesIO(xlsx)).sheetnames == ["Tổng hợp", "Trẻ em HCĐB"]
     ids = sorted(world.communes, key=lambda c: world.communes[c])
     async with bot.db.session() as session:
         agencies = dict((await session.exec(select(Agency.id, Agency.name))).all())
