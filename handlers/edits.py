@@ -38,7 +38,7 @@ def waiting_text(what: conversation.Armed) -> str:
         "relay": _("the message to the reporter of case {code}"),
         "reply": _("your answer to the officer (report {code})"),
         "pick": _("your choice of the report your answer is for"),
-        "open": _("the case you are opening"),
+        "open": _("the next answer for the case you are opening"),
         "plan": _("the support plan of case {code}"),
         "return": _("your comment on case {code}"),
         "lookup": _("the tracking code to look up"),
