@@ -366,3 +366,32 @@ async def test_a_person_with_nothing_open_is_told_nothing_changed(bot):
     await stranger.settle(first=5.0)
     (said,) = await edit(stranger, stranger.last_message_id, "xin chào bot")
     assert NOT_READ in said.text and "tin nhắn mới" in said.text
+
+
+async def test_a_photo_caption_edit_corrects_its_part_and_a_moving_live_location_is_silent(bot):
+    lan = bot.user(1004, "Lan")
+    r = Reporter(lan)
+    await to_story(r)
+    lan.mark()
+    await lan.send_photo(b"bruise", caption="Vết bầm trên tay")
+    await lan.replies(1)
+    photo = lan.last_message_id
+    (fixed,) = await edit(lan, photo, "Vết bầm trên tay và chân")
+    assert CORRECTED in fixed.text
+    draft = await draft_of(bot, lan.id)
+    assert draft.answers["story"] == "Vết bầm trên tay và chân"
+    assert len(draft.answers["media"]) == 1  # the photo is not attached twice
+    # A live location sends an edit each time it moves: never answered, never stored.
+    lan.mark()
+    await lan.send_location(20.25, 105.97)
+    await lan.settle(first=5.0)
+    located = lan.chat.messages[lan.last_message_id]
+    for step in range(3):
+        await bot.fake.push_update("edited_message", {
+            **located, "location": {"latitude": 20.25 + step / 1000, "longitude": 105.97},
+            "edit_date": located["date"] + step + 1})
+    lan.mark()
+    await lan.send("/help")  # answered after the edits: they were read, and said nothing
+    said = await lan.settle(first=5.0)
+    assert said and not any("sửa" in m.text for m in said)
+    assert (await draft_of(bot, lan.id)).answers["story"] == "Vết bầm trên tay và chân"
