@@ -263,100 +263,146 @@ async def test_edits_in_a_group_are_ignored_silently(bot, officer):
 # --- a random walk over the citizen's report with edits mixed in -------------------------
 
 
-@pytest.mark.parametrize("seed", [3, 11, 29])
+class StoryModel:
+    """What the description must be: the parts in the order they joined it, each with the
+    last words of its message; the text kept aside at the review, waiting for "add it?"."""
+
+    def __init__(self) -> None:
+        self.order: list[int] = []
+        self.words: dict[int, str] = {}
+        self.loose: int | None = None
+
+    def typed(self, mid: int, text: str, *, fresh: bool) -> None:
+        if fresh:
+            self.order = []
+        self.order.append(mid)
+        self.words[mid] = text
+
+    def kept_aside(self, mid: int, text: str) -> None:
+        self.loose = mid
+        self.words[mid] = text
+
+    def decided(self, add: bool) -> None:
+        if add and self.loose is not None:
+            self.order.append(self.loose)
+        self.loose = None
+
+    def edited(self, mid: int, text: str) -> str:
+        """What the edit does: "part", "loose" or "" (nothing)."""
+        if mid == self.loose:
+            self.words[mid] = text
+            return "loose"
+        if mid in self.order:
+            self.words[mid] = text
+            return "part"
+        return ""
+
+    def story(self) -> str:
+        return "\n".join(self.words[mid] for mid in self.order)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29, 47])
 async def test_random_report_with_edits_keeps_each_part_once_with_its_last_words(bot, seed):
-    """Parts typed, earlier parts edited (and other messages: the child's name, commands),
-    Continue and Back pressed, commands in between: the saved story is always the parts'
-    last words in order, none twice, none lost."""
+    """Parts typed (on the story questions, and on the review: "add it?"), earlier parts and
+    other messages (the child's name, commands) edited, Continue, Back, the review's "add
+    more" and "tell it again", commands in between: the saved story is always the parts'
+    last words in order, none twice, none lost; the report sent keeps exactly that."""
     rng = random.Random(seed)
     user = bot.user(5000 + seed, "Lan")
     r = Reporter(user)
     await to_story(r, child_name="Bé Na")
-    parts: dict[int, str] = {}  # message id → its last words, for messages that became parts
-    mine: list[int] = []  # every message the person typed
-    counter = 0
+    model = StoryModel()
+    mine = [max(mid for mid, m in user.chat.messages.items() if m.get("text") == "Bé Na")]
     log: list[str] = []
-
-    def expected() -> str:
-        return "\n".join(parts[mid] for mid in sorted(parts))
 
     async def settle() -> list[SentMessage]:
         return await user.settle(first=5.0)
 
-    for _ in range(14):
+    async def press(label: str) -> bool:
+        message = latest_with(user, label)
+        if message is None:
+            return False
+        user.mark()
+        await user.press(message, label)
+        await settle()
+        log.append(f"press {label}")
+        return True
+
+    for counter in range(24):
         draft = await draft_of(bot, user.id)
         step = Step(draft.step)
-        assert draft.answers.get("story", "") == expected(), (seed, log)
-        action = rng.choice(["part", "part", "edit", "edit", "command", "button"])
-        counter += 1
-        if action == "part" and step in (Step.STORY, Step.MEDIA, Step.IDENTITY):
+        assert draft.answers.get("story", "") == model.story(), (seed, log)
+        action = rng.choice(["type", "type", "edit", "edit", "edit", "command", "button",
+                             "button"])
+        if action == "type" and step in (Step.STORY, Step.MEDIA, Step.IDENTITY,
+                                          Step.RELATION, Step.REVIEW):
             text = f"phần {counter} của lời kể"
             user.mark()
             await user.send(text)
-            parts[user.last_message_id] = text
             mine.append(user.last_message_id)
+            if step in (Step.RELATION, Step.REVIEW):
+                model.kept_aside(user.last_message_id, text)
+            else:
+                model.typed(user.last_message_id, text, fresh=bool(draft.answers.get("rewrite")))
             await settle()
-            log.append(f"part {text!r} at {step}")
-        elif action == "edit" and mine:
-            target = rng.choice(mine + [mid for mid, m in user.chat.messages.items()
-                                        if m.get("text") == "Bé Na"])
+            log.append(f"type {text!r} at {step}")
+        elif action == "edit":
+            target = rng.choice(mine)
             text = f"sửa {counter}"
             user.mark()
             await user.edit(target, text)
-            said = await settle()
-            if target in parts:
-                parts[target] = text
-                assert any(CORRECTED in m.text for m in said), (seed, log, said)
-            else:
-                assert any(NOT_USED in m.text for m in said), (seed, log, said)
-            log.append(f"edit {target} to {text!r} at {step}")
+            said = " ".join(m.text for m in await settle())
+            effect = model.edited(target, text)
+            expected_word = {"part": CORRECTED, "loose": "Đã sửa. Mình thêm đoạn này",
+                             "": NOT_USED}[effect]
+            assert expected_word in said, (seed, log, target, said)
+            log.append(f"edit {target} to {text!r} at {step}: {effect or 'nothing'}")
         elif action == "command":
             command = rng.choice(["/help", "/hotline", "/status"])
             user.mark()
             await user.send(command)
-            mine.append(user.last_message_id)  # editing a command message changes nothing
+            mine.append(user.last_message_id)  # an edit of a command message changes nothing
             await settle()
             log.append(command)
-        else:
-            label = ("Tiếp tục" if step is Step.MEDIA and rng.random() < 0.6
-                     else "Quay lại" if step in (Step.MEDIA, Step.IDENTITY) else None)
-            last = latest_with(user, label) if label is not None else None
-            if last is None:
+        elif action == "button":
+            choices = {
+                Step.MEDIA: ["Tiếp tục", "Quay lại"],
+                Step.IDENTITY: ["Ẩn danh", "Quay lại"],
+                Step.RELATION: ["Hàng xóm"],
+                Step.REVIEW: ["Viết thêm", "Kể lại từ đầu"],
+                Step.STORY: ["Quay lại"] if draft.editing else [],
+            }.get(step, [])
+            if model.loose is not None:
+                choices += ["Có, thêm vào", "Không"]
+            if not choices:
                 continue
-            user.mark()
-            await user.press(last, label)
-            await settle()
-            log.append(f"press {label} at {step}")
+            label = rng.choice(choices)
+            if label in ("Viết thêm", "Kể lại từ đầu") and not await press("Lời kể"):
+                continue
+            pressed = await press(label)
+            if pressed and label in ("Có, thêm vào", "Không"):
+                model.decided(label == "Có, thêm vào")
     draft = await draft_of(bot, user.id)
-    assert draft.answers.get("story", "") == expected(), (seed, log)
+    assert draft.answers.get("story", "") == model.story(), (seed, log)
     assert draft.answers["child_name"] == "Bé Na"
     # Finish and send: the report keeps exactly those words.
-    if not parts:
-        user.mark()
-        await user.send("phần cuối")
-        parts[user.last_message_id] = "phần cuối"
-        await settle()
     while Step((draft := await draft_of(bot, user.id)).step) is not Step.REVIEW:
         step = Step(draft.step)
-        if step is Step.STORY:  # "Back" left it on the question: one more part
+        if step is Step.STORY:  # "Back" or "tell it again" left it on the question
             user.mark()
             await user.send("phần cuối")
-            parts[user.last_message_id] = "phần cuối"
+            model.typed(user.last_message_id, "phần cuối",
+                        fresh=bool(draft.answers.get("rewrite")))
             await settle()
             continue
         label = {Step.MEDIA: "Tiếp tục", Step.IDENTITY: "Ẩn danh",
                  Step.RELATION: "Hàng xóm"}[step]
-        question = latest_with(user, label)
-        assert question is not None, (step, log)
-        user.mark()
-        await user.press(question, label)
-        await settle()
-    user.mark()
-    await user.press(latest_with(user, "Gửi tin báo"), "Gửi tin báo")
-    await settle()
+        assert await press(label), (step, log)
+    assert await press("Gửi tin báo"), log
     async with bot.db.session() as session:
         reports = (await session.exec(select(Report))).all()
-    assert [report.story for report in reports] == [expected()], (seed, log)
+    assert [report.story for report in reports] == [model.story()], (seed, log)
+    assert await draft_of(bot, user.id) is None
 
 
 async def test_a_person_with_nothing_open_is_told_nothing_changed(bot):
