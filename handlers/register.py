@@ -638,18 +638,7 @@ def _typed_edit(field: str, value: object) -> service.IdentityEdit:
 
 def _edit_duplicate_warning(name: str, year: int,
                             found: list[service.Duplicate]) -> Reply:
-    lines = [_("⚠️ <b>{name}, born {year}, may already be on the commune's register.</b>")
-             .format(name=esc(name), year=year)]
-    rows = []
-    for number, dup in enumerate(found[:5], start=1):
-        where = esc(dup.village_name) if dup.village_name else _("no village")
-        if dup.visible:
-            lines.append(_("{n}. A record in {village}.").format(n=number, village=where))
-            rows.append([(_("📁 Open record {n}").format(n=number),
-                          card_data(dup.child_id, new_message=True))])
-        else:
-            lines.append(_("{n}. A record in {village} (another village: ask the commune "
-                           "officer).").format(n=number, village=where))
+    lines, rows = _duplicates_found(name, year, found)
     lines.append(_("If it is the same child, keep that record and record this one as leaving "
                    "(“duplicate record”). If it is another child, save the correction "
                    "anyway."))
@@ -1165,9 +1154,11 @@ async def save(request: Request) -> Reply:
                              prefix=_("✅ Added to the register.") + "\n\n")
 
 
-def _duplicate_warning(new: service.NewChild, found: list[service.Duplicate]) -> Reply:
+def _duplicates_found(name: str, year: int, found: list[service.Duplicate],
+                      ) -> tuple[list[str], list[list[tuple[str, str]]]]:
+    """The warning's lines and an "open" button for each record the person may see."""
     lines = [_("⚠️ <b>{name}, born {year}, may already be on the commune's register.</b>")
-             .format(name=esc(new.full_name), year=new.birth.year)]
+             .format(name=esc(name), year=year)]
     rows = []
     for number, dup in enumerate(found[:5], start=1):
         where = esc(dup.village_name) if dup.village_name else _("no village")
@@ -1178,6 +1169,11 @@ def _duplicate_warning(new: service.NewChild, found: list[service.Duplicate]) ->
         else:
             lines.append(_("{n}. A record in {village} (another village: ask the commune "
                            "officer).").format(n=number, village=where))
+    return lines, rows
+
+
+def _duplicate_warning(new: service.NewChild, found: list[service.Duplicate]) -> Reply:
+    lines, rows = _duplicates_found(new.full_name, new.birth.year, found)
     lines.append(_("If it is the same child, open the record and update it instead. If it is "
                    "another child with the same name, add it anyway."))
     rows.append([(_("➕ Add anyway (another child)"), cb.build(TRE, "dup"))])

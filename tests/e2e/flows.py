@@ -179,3 +179,18 @@ async def outbox_drained(bot, timeout: float = 20.0) -> None:
             return
         assert time.monotonic() < deadline, f"outbox rows still owed: {len(waiting)}"
         await asyncio.sleep(0.05)
+
+
+async def say(user: FakeUser, text: str) -> SentMessage:
+    """Type `text`; the bot's first answer."""
+    return await act(user, text)
+
+
+async def tap(user: FakeUser, message: SentMessage, label: str) -> SentMessage:
+    """Press the button `label` of `message`; the bot's first answer."""
+    return await act(user, press=message, label=label)
+
+
+async def tap_data(user: FakeUser, message: SentMessage, data: str) -> SentMessage:
+    """Send the callback `data` from `message` (an old or forged button); the first answer."""
+    return await act(user, press=message, data=data)

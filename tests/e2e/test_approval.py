@@ -41,6 +41,14 @@ async def people(bot):
     return {"officer": officer, "leader": leader, "root": root}
 
 
+async def event_kinds(bot, code: str) -> list[str]:
+    """The kinds of the case's history rows, oldest first."""
+    case = await case_row(bot, code)
+    async with bot.db.session() as session:
+        return [e.kind for e in (await session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))]
+
+
 async def case_in_planning(bot, people, *, user_id: int = 1001) -> str:
     """A citizen's report, taken and assessed by the officer (sex and place recorded), now
     at the support plan."""

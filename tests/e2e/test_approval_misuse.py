@@ -6,9 +6,6 @@ pressing an old request, the plan itself too long."""
 
 from __future__ import annotations
 
-from sqlmodel import select
-
-from storage.models import CaseEvent
 from tests.e2e.flows import answer_skipping_notices
 from tests.e2e.test_approval import (
     act,
@@ -17,15 +14,11 @@ from tests.e2e.test_approval import (
     people,  # noqa: F401
     submit_plan,
 )
+from tests.e2e.test_approval import (
+    event_kinds as _kinds,
+)
 
 PLAN = "Chị Hà (Hội Phụ nữ) thăm gia đình thứ Hai hằng tuần."
-
-
-async def _kinds(bot, code: str) -> list[str]:
-    case = await case_row(bot, code)
-    async with bot.db.session() as session:
-        return [e.kind for e in (await session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))]
 
 
 async def test_approve_pressed_twice_at_once(bot, people):

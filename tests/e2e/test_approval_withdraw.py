@@ -13,7 +13,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.jobs import run_case_jobs
-from storage.models import AuditEntry, CaseEvent, Delivery
+from storage.models import AuditEntry, Delivery
 from tests.e2e.flows import create_invite, join
 from tests.e2e.test_approval import (
     LEADER_LABEL,
@@ -23,16 +23,12 @@ from tests.e2e.test_approval import (
     people,  # noqa: F401
     submit_plan,
 )
+from tests.e2e.test_approval import (
+    event_kinds as _kinds,
+)
 
 PLAN = "Chị Hà (Hội Phụ nữ) thăm gia đình thứ Hai hằng tuần."
 WITHDRAW = "Rút đề nghị phê duyệt"
-
-
-async def _kinds(bot, code: str) -> list[str]:
-    case = await case_row(bot, code)
-    async with bot.db.session() as session:
-        return [e.kind for e in (await session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))]
 
 
 async def test_officer_withdraws_a_plan_and_the_leader_presses_the_old_request(bot, people):

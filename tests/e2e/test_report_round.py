@@ -23,6 +23,8 @@ from storage.rounds import find_round
 from storage.setup_import import import_setup
 from storage.units import find_agency
 from tests.conftest import EXAMPLE_SETUP
+from tests.e2e.flows import say as _answer
+from tests.e2e.flows import tap as _press
 
 HANOI = dt.timezone(dt.timedelta(hours=7))
 AGENCY = "Thành viên cơ quan"
@@ -57,18 +59,6 @@ def _texts(bot, user) -> list[str]:
 async def _at(bot, day: dt.date) -> None:
     bot.clock.set(dt.datetime.combine(day, dt.time(8, 0), tzinfo=HANOI))
     await run_round_jobs(bot.application)
-
-
-async def _answer(person, text: str):
-    person.mark()
-    await person.send(text)
-    return await person.reply()
-
-
-async def _press(person, message, label: str):
-    person.mark()
-    await person.press(message, label)
-    return await person.reply()
 
 
 async def test_a_round_with_three_agencies(bot, officer, tmp_path):

@@ -23,6 +23,9 @@ from storage.models import AuditEntry, Member, PlanTarget, ReportRound, RoundPar
 from storage.setup_import import import_setup
 from storage.units import find_agency
 from tests.conftest import EXAMPLE_SETUP, ROOT
+from tests.e2e.flows import say as _answer
+from tests.e2e.flows import tap as _press
+from tests.e2e.flows import tap_data as _press_data
 
 HANOI = dt.timezone(dt.timedelta(hours=7))
 XUAN_TRUONG = ROOT / "examples" / "xuan-truong.toml"
@@ -37,24 +40,6 @@ def _documents(bot, user) -> dict[str, bytes]:
 async def _at(bot, day: dt.date) -> None:
     bot.clock.set(dt.datetime.combine(day, dt.time(8, 0), tzinfo=HANOI))
     await run_round_jobs(bot.application)
-
-
-async def _answer(person, text: str):
-    person.mark()
-    await person.send(text)
-    return await person.reply()
-
-
-async def _press(person, message, label: str):
-    person.mark()
-    await person.press(message, label)
-    return await person.reply()
-
-
-async def _press_data(person, message, data: str):
-    person.mark()
-    await person.press_data(message, data)
-    return await person.reply()
 
 
 async def _member(bot, user_id: int, name: str, role: Role, unit_id: int,
