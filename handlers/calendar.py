@@ -147,8 +147,8 @@ def communes_blocks(collections: list[service.Occurrence], today: dt.date) -> li
     calendar for them), so its administrators know when to expect them."""
     if not collections:
         return []
-    blocks = [_("<b>When the communes send their reports</b> (the province's calendar; a "
-                "commune may have set its own date)")]
+    blocks = [_("<b>Reports from the communes</b> (the province's calendar; a commune may "
+                "have set its own date)")]
     for occ in collections:
         block = [_("📥 <b>Communes send their reports: {name}</b>").format(
                      name=esc(occ.event.name)),
