@@ -26,9 +26,9 @@ async def _province_admin(bot, clock, user_id: int, name: str):
     person = bot.user(user_id, name)
     person.mark()
     await person.start(deep_link_payload(created.code))
-    await person.replies(2)  # the welcome and the menu
+    _welcome, menu = await person.replies(2)
     await person.settle()
-    return person
+    return person, menu
 
 
 def _province_own(text: str) -> bool:
@@ -50,8 +50,8 @@ async def test_the_province_is_reminded_of_its_own_deadlines_and_sees_the_commun
     await _import(bot, EXAMPLES / "binh-thuan.toml", clock.now())
     await _import(bot, _file(tmp_path, "ham-kiem", "Xã Hàm Kiệm", ""), clock.now())
     commune_admin = await _admin_of(bot, clock, "ham-kiem", 4201, "Tùng")
-    so_y_te = await _province_admin(bot, clock, 4301, "Hương")
-    away = await _province_admin(bot, clock, 4302, "Minh")
+    so_y_te, menu = await _province_admin(bot, clock, 4301, "Hương")
+    away, _menu = await _province_admin(bot, clock, 4302, "Minh")
     # one administrator does not want the reminders in the chat, before any was sent
     assert "Đã dừng nhắc" in await _ask(away, "/unsubscribe")
     # the Sở Y tế's group: the province's own deadlines, no agency to choose; twice is once
@@ -71,6 +71,10 @@ async def test_the_province_is_reminded_of_its_own_deadlines_and_sees_the_commun
     assert "14/05/2027" in shown and "kế hoạch ghi “trước 15/5”" in shown
     assert "Báo cáo từ các xã" in shown
     assert shown.index("Báo cáo 6 tháng của tỉnh") < shown.index("Các xã gửi báo cáo")
+    # the menu's button shows the same (it used to refuse a province's administrator)
+    so_y_te.mark()
+    await so_y_te.press(menu, "📅 Hạn báo cáo và sự kiện")
+    assert (await so_y_te.reply()).text == shown
     # the commune's /deadlines has its own report, not the province's
     theirs = await _ask(commune_admin, "/deadlines")
     assert "Báo cáo 6 tháng công tác trẻ em" in theirs and not _province_own(theirs)
