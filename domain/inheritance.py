@@ -34,6 +34,9 @@ class Origin(StrEnum):
     DEFAULT = "default"  # the national default, as it is
     PROVINCE = "province"  # set or changed by the province: inherited
     COMMUNE = "commune"  # the commune's own event, or its own change of an inherited one
+    # The province's own deadline up (to the UBND tỉnh, the ministry): an event of the
+    # province unit itself, never inherited (domain/province_deadlines.py)
+    PROVINCE_OWN = "province_own"
 
 
 @dataclass(frozen=True)

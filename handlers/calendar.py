@@ -68,7 +68,10 @@ def hand_in_text(event: CalendarEvent, last_day: dt.date) -> str:
     found = hand_in(service.rule_of(event), last_day)
     if found is None:
         return ""
-    if event.before_includes_day:
+    if event.before_includes_day and event.origin == Origin.PROVINCE_OWN:
+        text = _("Last day to hand in: {day} (the plan says “{rule}”; the province counts "
+                 "that day itself).")
+    elif event.before_includes_day:
         text = _("Last day to hand in: {day} (the plan says “{rule}”; the commune counts that "
                  "day itself).")
     else:
@@ -133,8 +136,28 @@ async def deadlines(request: Request) -> list[Reply]:
     else:
         blocks[-1] += "\n" + _("No other deadline or event in the next {days} days.").format(
             days=UPCOMING_DAYS)
+    if found.province:
+        blocks += communes_blocks(found.collections, today)
     header = _("<b>Next report deadlines</b>") if found.reports else ""
     return [Reply(text) for text in chunks(blocks, header)]
+
+
+def communes_blocks(collections: list[service.Occurrence], today: dt.date) -> list[str]:
+    """A province's /deadlines: when its communes send their reports (the province's
+    calendar for them), so its administrators know when to expect them."""
+    if not collections:
+        return []
+    blocks = [_("<b>Reports from the communes</b> (the province's calendar; a commune may "
+                "have set its own date)")]
+    for occ in collections:
+        block = [_("📥 <b>Communes send their reports: {name}</b>").format(
+                     name=esc(occ.event.name)),
+                 f"{date_span(occ.starts_on, occ.ends_on)} · "
+                 f"<b>{when_text(occ.starts_on, occ.ends_on, today)}</b>"]
+        if hand := hand_in_text(occ.event, occ.ends_on):
+            block.append(hand)
+        blocks.append("\n".join(block))
+    return blocks
 
 
 @handles
@@ -142,7 +165,8 @@ async def year_calendar(request: Request) -> list[Reply]:
     """/calendar [year]: every event of the year, one line each."""
     args = request.context.args or []
     today = request.runtime.local_now().date()
-    commune_id = await service.commune_of(request.actor, session=request.session)
+    commune_id, province = await service.calendar_unit_of(request.actor,
+                                                          session=request.session)
     year = today.year
     if args:
         if not args[0].isdigit():
@@ -170,9 +194,14 @@ async def year_calendar(request: Request) -> list[Reply]:
     if off:
         blocks.append(_("Switched off (no reminders): {codes}").format(
             codes=", ".join(f"<code>{esc(e.code)}</code>" for e in off)))
-    blocks.append(_("Administrators can change an event: /event CODE DATE, e.g. /event "
-                    "bao-cao-nam trước 20/11; /event CODE tắt (or bật). /event alone shows "
-                    "everything it can do."))
+    if province:
+        blocks.append(_("These are the province's own report deadlines, from its set-up file "
+                        "(report_6m_by, report_year_by): importing the file again changes "
+                        "them. /deadlines also shows when the communes send their reports."))
+    else:
+        blocks.append(_("Administrators can change an event: /event CODE DATE, e.g. /event "
+                        "bao-cao-nam trước 20/11; /event CODE tắt (or bật). /event alone "
+                        "shows everything it can do."))
     return [Reply(text) for text in chunks(blocks, header)]
 
 
@@ -202,6 +231,8 @@ def origin_mark(event: CalendarEvent) -> str:
         return _("from the province")
     if event.origin == Origin.COMMUNE:
         return _("the commune's own")
+    if event.origin == Origin.PROVINCE_OWN:
+        return _("the province's own")
     return ""
 
 
@@ -397,11 +428,21 @@ async def report_figures(request: Request) -> Reply | None:
 async def subscribe(request: Request) -> Reply:
     """In a group: choose the agency whose chat it is. In private: subscribe yourself."""
     chat = request.update.effective_chat
+    _unit, province = await service.calendar_unit_of(request.actor, session=request.session)
     if chat.type == "private":
         await service.subscribe(request.actor, chat_id=chat.id, group=False,
                                 title=request.update.effective_user.first_name or "",
                                 agency_id=None, session=request.session, now=request.now)
+        if province:
+            return Reply(_("You will receive the reminders of the province's own report "
+                           "deadlines here. /unsubscribe stops them."))
         return Reply(_("You will receive the commune's reminders here. /unsubscribe stops them."))
+    if province:  # a province's group: its own deadlines, no agency to choose
+        await service.subscribe(request.actor, chat_id=chat.id, group=True,
+                                title=chat.title or "", agency_id=None,
+                                session=request.session, now=request.now)
+        return Reply(_("Done. This group will receive the reminders of the province's own "
+                       "report deadlines. An administrator can stop them with /unsubscribe."))
     return await _agency_choice(request, page=0)
 
 

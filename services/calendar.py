@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +22,7 @@ from domain.calendar import (
 )
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.inheritance import Origin, admin_change
+from domain.province_deadlines import communes_hand_in
 from domain.roles import Action, Actor, UnitKind, ensure
 from domain.setup_file import check_audience, check_leads
 from storage import audit, outbox, setup_import, units
@@ -77,6 +78,17 @@ async def commune_of(actor: Actor, *, session: AsyncSession) -> int:
     raise NotAllowed(Action.VIEW_DEADLINES, "province")
 
 
+async def calendar_unit_of(actor: Actor, *, session: AsyncSession) -> tuple[int, bool]:
+    """The unit whose calendar a member follows, and whether it is a province: a province's
+    administrator follows the province's own deadlines up (domain/province_deadlines.py);
+    everyone else their commune's calendar (commune_of)."""
+    if actor.scope is not None:
+        unit = await units.get_unit(actor.scope.unit_id, session=session)
+        if unit is not None and unit.kind is UnitKind.PROVINCE:
+            return unit.id, True
+    return await commune_of(actor, session=session), False
+
+
 async def upcoming(actor: Actor, today: dt.date, days: int, *,
                    session: AsyncSession) -> list[Occurrence]:
     ensure(actor, Action.VIEW_DEADLINES)
@@ -91,21 +103,46 @@ class Agenda:
 
     reports: list[Occurrence]
     events: list[Occurrence]
-    report_to: str | None = None  # the commune's recipient of its reports
+    report_to: str | None = None  # the unit's recipient of its reports
+    # A province's administrator: when its communes hand in each report (the province's
+    # calendar for them), so they know when to expect the communes' reports
+    collections: list[Occurrence] = field(default_factory=list)
+    province: bool = False
 
 
 async def agenda(actor: Actor, today: dt.date, days: int, *, session: AsyncSession) -> Agenda:
     ensure(actor, Action.VIEW_DEADLINES)
-    commune_id = await commune_of(actor, session=session)
-    window = await occurrences(commune_id, today, today + dt.timedelta(days=days),
+    unit_id, province = await calendar_unit_of(actor, session=session)
+    window = await occurrences(unit_id, today, today + dt.timedelta(days=days),
                                session=session)
     reports = []
-    for event in await store.list_events(commune_id, session=session):
+    for event in await store.list_events(unit_id, session=session):
         if event.report_period and (nxt := next_occurrence(event, today)) is not None:
             reports.append(Occurrence(event, *nxt))
+    collections = []
+    if province:
+        for event in await communes_collection(unit_id, session=session):
+            if (nxt := next_occurrence(event, today)) is not None:
+                collections.append(Occurrence(event, *nxt))
     return Agenda(reports=sorted(reports, key=lambda o: (o.starts_on, o.event.id)),
                   events=[o for o in window if not o.event.report_period],
-                  report_to=await recipient_of(commune_id, session=session))
+                  report_to=await recipient_of(unit_id, session=session),
+                  collections=sorted(collections, key=lambda o: o.starts_on),
+                  province=province)
+
+
+async def communes_collection(province_id: int, *, session: AsyncSession,
+                              ) -> list[CalendarEvent]:
+    """The report events the province's communes inherit (its file's dates, else the
+    defaults'), unsaved, for the province's /deadlines. A commune may still move its own."""
+    province = await units.get_unit(province_id, session=session)
+    return [CalendarEvent(commune_id=province_id, code=event.code, name=event.name,
+                          kind=str(event.kind), date_rule=event.date,
+                          lead_days=list(event.lead_days), audience=list(event.audience),
+                          report_period=period, active=True,
+                          before_includes_day=False, origin=str(Origin.PROVINCE))
+            for period, event in communes_hand_in(
+                setup_import.province_changes(province)).items()]
 
 
 def next_occurrence(event: CalendarEvent, today: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -214,10 +251,13 @@ async def follow_inherited(actor: Actor, code: str, *, session: AsyncSession,
 
 async def recipient_of(commune_id: int, *, session: AsyncSession) -> str | None:
     """Whom the commune sends its reports to ({report_to} in messages): its own `report_to`,
-    else its province's `communes_report_to`, else None ("cấp trên")."""
+    else its province's `communes_report_to`, else None ("cấp trên"). For a province (its
+    own deadlines up): its file's `report_to` (UBND tỉnh, Bộ Y tế)."""
     commune = await units.get_unit(commune_id, session=session)
     if commune is None:
         return None
+    if commune.kind is UnitKind.PROVINCE:  # its own deadlines up: its file's report_to
+        return (commune.province_calendar or {}).get("report_to") or None
     if commune.report_to:
         return commune.report_to
     province = await units.get_unit(commune.parent_id, session=session) \
@@ -304,14 +344,25 @@ async def release_due(*, session: AsyncSession, now: dt.datetime, tz: dt.tzinfo,
         if not await store.claim_reminder(reminder.id, "released", session=session, now=now,
                                           text=text):
             continue
+        admins = None
+        if await _is_province(event.commune_id, session=session):
+            # the province's own deadline: its administrators receive it without subscribing;
+            # a person no longer its administrator does not
+            admins = await store.subscribe_admins(event.commune_id, session=session)
         subscriptions = [s for s in await store.list_subscriptions(event.commune_id,
                                                                    session=session)
-                         if matches(tuple(event.audience), _recipient(s))
+                         if (admins is None or s.kind == "group" or s.chat_id in admins)
+                         and matches(tuple(event.audience), _recipient(s))
                          and _receiving_at(s, reminder.send_at)]
         count = await _add_deliveries(subscriptions, session=session, now=now,
                                       reminder_id=reminder.id)
         released.append(Released(reminder, count))
     return released
+
+
+async def _is_province(unit_id: int, *, session: AsyncSession) -> bool:
+    unit = await units.get_unit(unit_id, session=session)
+    return unit is not None and unit.kind is UnitKind.PROVINCE
 
 
 def _receiving_at(subscription: Subscription, moment: dt.datetime) -> bool:
@@ -344,8 +395,11 @@ async def _add_deliveries(subscriptions: Sequence[Subscription], *, session: Asy
 async def subscribe(actor: Actor, *, chat_id: int, group: bool, title: str,
                     agency_id: int | None, session: AsyncSession,
                     now: dt.datetime) -> Subscription:
-    """Subscribe a group (for an agency, or the commune in general) or a person."""
-    commune_id = await commune_of(actor, session=session)
+    """Subscribe a group (for an agency, or the commune in general) or a person. A
+    province's administrator subscribes a chat to the province's own deadlines (no agency)."""
+    commune_id, province = await calendar_unit_of(actor, session=session)
+    if province and agency_id is not None:
+        raise InvalidInput("agency_not_in_commune")
     if group:
         ensure(actor, Action.SUBSCRIBE_GROUP, await units.get_unit_scope(commune_id,
                                                                          session=session))
@@ -393,9 +447,13 @@ async def agencies_for_group(actor: Actor, *, session: AsyncSession):  # noqa: A
 async def unsubscribe(actor: Actor, *, chat_id: int, group: bool, session: AsyncSession,
                       now: dt.datetime) -> int:
     if group:
-        commune_id = await commune_of(actor, session=session)
+        commune_id, _province = await calendar_unit_of(actor, session=session)
         ensure(actor, Action.SUBSCRIBE_GROUP, await units.get_unit_scope(commune_id,
                                                                          session=session))
+    elif actor.scope is not None and await _is_province(actor.scope.unit_id, session=session):
+        # a row that stays off: the province's reminders would otherwise subscribe its
+        # administrator on their own
+        await store.subscribe_admins(actor.scope.unit_id, session=session, only=actor.user_id)
     stopped = await store.deactivate_chat(chat_id, "unsubscribed", session=session, now=now)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="unsubscribed", object_type="chat", object_id=chat_id)

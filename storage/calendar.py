@@ -10,7 +10,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Broadcast, CalendarEvent, Delivery, Reminder, Subscription
+from domain.roles import Role
+from storage.models import (
+    Broadcast,
+    CalendarEvent,
+    Delivery,
+    Member,
+    Reminder,
+    Subscription,
+)
 
 # --- events ---------------------------------------------------------------------------------
 
@@ -91,6 +99,28 @@ async def list_subscriptions(commune_id: int | None, *, session: AsyncSession,
     if active_only:
         stmt = stmt.where(col(Subscription.active).is_(True))
     return (await session.exec(stmt.order_by(Subscription.id))).all()
+
+
+async def subscribe_admins(province_id: int, *, session: AsyncSession,
+                           only: int | None = None) -> set[int]:
+    """The province's active administrators (or only the one `only`), each with a private
+    subscription to the province's own deadlines: made, from the day they joined, if they have
+    none; one they stopped with /unsubscribe stays stopped. ON CONFLICT DO NOTHING, so two
+    instances releasing at the same moment make one row. Returns their user ids."""
+    stmt = select(Member).where(Member.unit_id == province_id, Member.role == Role.ADMIN,
+                                col(Member.active).is_(True))
+    if only is not None:
+        stmt = stmt.where(Member.telegram_user_id == only)
+    admins = (await session.exec(stmt)).all()
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for member in admins:
+        await session.exec(insert(Subscription).values(
+            chat_id=member.telegram_user_id, commune_id=province_id, kind="person",
+            role=str(Role.ADMIN), title="", active=True, created_by=member.telegram_user_id,
+            created_at=member.joined_at).on_conflict_do_nothing(
+                index_elements=["chat_id", "commune_id"]))
+    return {member.telegram_user_id for member in admins}
 
 
 async def deactivate_chat(chat_id: int, reason: str, *, session: AsyncSession,

@@ -10,11 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.inheritance import (
     LEGACY,
+    Origin,
     admin_fields_after_reimport,
     fields_of,
     legacy_fields,
     resolve,
 )
+from domain.province_deadlines import own_deadlines
 from domain.roles import UnitKind
 from domain.setup_file import CommuneSetupFile, EventChange, ProvinceSetupFile, default_events
 from storage import audit, calendar
@@ -311,6 +313,45 @@ async def import_setup(
     return summary
 
 
+async def sync_province_events(session: AsyncSession, summary: ImportSummary, province: Unit,
+                               now: dt.datetime) -> None:
+    """The province's own deadlines up (its file's report_6m_by / report_year_by) as events
+    of the province unit: written, changed, or switched off when the file drops one. A
+    changed date or reminder days drops the reminders not sent yet (sent ones stay sent)."""
+    stored = province.province_calendar or {}
+    includes_day = bool(stored.get("before_includes_day"))
+    wanted = own_deadlines(stored.get("deadlines") or {}, province_changes(province))
+    rows = {e.code: e for e in await calendar.list_events(province.id, session=session,
+                                                          active_only=False)}
+    for spec in wanted:
+        values = {"name": spec.name, "kind": str(spec.kind), "date_rule": spec.date,
+                  "lead_days": list(spec.lead_days), "audience": list(spec.audience),
+                  "message": spec.message, "report_period": spec.report_period,
+                  "active": True, "before_includes_day": includes_day,
+                  "origin": str(Origin.PROVINCE_OWN), "own": None}
+        event = rows.get(spec.code)
+        if event is None:
+            session.add(CalendarEvent(commune_id=province.id, code=spec.code, updated_at=now,
+                                      **values))
+            summary.created.append(f"event:{spec.code}")
+            continue
+        rule_changed = (event.date_rule != spec.date or not event.active
+                        or list(event.lead_days) != list(spec.lead_days)
+                        or event.before_includes_day != includes_day)
+        if _apply(event, values):
+            event.updated_at = now
+            summary.updated.append(f"event:{spec.code}")
+            if rule_changed:
+                await calendar.drop_planned_reminders(event.id, session=session)
+    codes = {spec.code for spec in wanted}
+    for code, event in rows.items():
+        if code not in codes and event.active:
+            event.active = False
+            await calendar.drop_planned_reminders(event.id, session=session)
+            summary.deactivated.append(f"event:{code}")
+    await session.flush()
+
+
 async def import_province(
     setup: ProvinceSetupFile, *, session: AsyncSession, now: dt.datetime,
     actor_user_id: int | None = None,
@@ -330,6 +371,7 @@ async def import_province(
         summary.updated.append(f"province_calendar:{p.code}")
     await session.flush()
     changes = province_changes(province)
+    await sync_province_events(session, summary, province, now)
     for commune in await list_children(province.id, session=session, kind=UnitKind.COMMUNE):
         rows = await calendar.list_events(commune.id, session=session, active_only=False)
         includes_day = any(row.before_includes_day for row in rows)
