@@ -251,7 +251,9 @@ async def test_reminder_and_lock_pressed_twice_happen_once_on_the_same_board(bot
     assert "Báo cáo 6 tháng 2026" in str(back.buttons)
     confirm = await _press(officer, back, "Khóa")
     yes = _data(confirm, "Có, khóa")
-    locked = await _press(officer, confirm, "Có, khóa")
+    officer.mark()
+    await officer.press(confirm, "Có, khóa")
+    locked = await officer.reply()  # the board, edited; the files follow
     assert "Đã khóa" in locked.text and "Báo cáo 6 tháng 2026" in str(locked.buttons)
     await wait_until(lambda: len(_documents(bot, officer)) == 2, timeout=20.0)
     again = await _press_again(officer, confirm, yes)
