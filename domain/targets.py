@@ -127,6 +127,23 @@ def part_fingerprint(answers: dict[str, float], highlights: str | None,
     return hashlib.sha256(content.encode()).hexdigest()[:8]
 
 
+def part_started(answers: dict[str, float] | None, highlights: str | None,
+                 difficulties: str | None) -> bool:
+    """Something was saved in the part: until then the board says "not started" (opening
+    the form alone starts nothing)."""
+    return bool(answers) or highlights is not None or difficulties is not None
+
+
+def target_fingerprint(values: dict | None, agency_id: int | None,
+                       off_years: list[int] | None) -> str:
+    """Eight hex digits that change whenever a target's editable state changes (its values,
+    its agency, the years it is off): the editor's confirmation buttons carry them, so a
+    confirmation made on a target changed since is not applied blindly."""
+    content = json.dumps([sorted((str(k), float(v)) for k, v in (values or {}).items()),
+                          agency_id, sorted(off_years or [])])
+    return hashlib.sha256(content.encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
 class Target:
     code: str

@@ -122,6 +122,33 @@ def _form_row(part_id: int) -> list[tuple[str, str]]:
             (_("💾 Save, finish later"), cb.build(BR, "sv", part_id))]
 
 
+def first_unanswered(view: service.PartView) -> int | None:
+    """The first question with nothing saved (a target without a value, then the texts),
+    or None when everything is answered."""
+    for index, line in enumerate(view.lines):
+        if line.value is None:
+            return index
+    for offset, which in enumerate(service.TEXTS):
+        if getattr(view.part, which) is None:
+            return len(view.lines) + offset
+    return None
+
+
+async def resume(request: Request, view: service.PartView) -> Reply:
+    """Where a member coming back to the part lands: the first unanswered question of a
+    draft (after "Save, finish later" too), or the review once everything is answered, the
+    part is sent, or the round is locked."""
+    index = first_unanswered(view)
+    if view.part.status == "sent" or view.round.status != "open" or index is None:
+        return review(view)
+    answered = sum(line.value is not None for line in view.lines) + sum(
+        getattr(view.part, which) is not None for which in service.TEXTS)
+    prefix = (_("▶️ Continuing where you left off: {n} of {total} questions answered "
+                "(📋 Review shows them).").format(n=answered, total=_questions(view)) + "\n\n"
+              if answered else "")
+    return await ask(request, view, index, prefix=prefix)
+
+
 def question_code(view: service.PartView, index: int) -> str | None:
     """What question `index` asks about: a target's code, or "highlights"/"difficulties"."""
     if 0 <= index < len(view.lines):
@@ -216,8 +243,11 @@ def review(view: service.PartView, *, prefix: str = "") -> Reply:
         lines += ["", _("🔒 The round is locked: nothing can be changed any more.")]
         return Reply(fit(lines))
     send_label = _("📤 Send the corrections") if part.status == "sent" else _("📤 Send")
-    rows = [[(_("✏️ Change answers"), cb.build(BR, "q", part.id, 0))],
-            [(send_label, cb.build(BR, "snd", part.id, view.fingerprint))],
+    start = first_unanswered(view) or 0  # continues at the first unanswered question
+    rows = [[(_("✏️ Change answers"), cb.build(BR, "q", part.id, start))]]
+    if start:
+        rows[0].append((_("⏮ From question 1"), cb.build(BR, "q", part.id, 0)))
+    rows += [[(send_label, cb.build(BR, "snd", part.id, view.fingerprint))],
             [(_("💾 Save, finish later"), cb.build(BR, "sv", part.id))]]
     return Reply(fit(lines), keyboard(rows))
 
@@ -285,11 +315,7 @@ async def open_pressed(request: Request) -> Reply | list[Reply]:
     view = await _open_for(request, round_id, agency_id)
     if isinstance(view, Reply):
         return view
-    if view.round.status != "open":
-        return _privately(request, review(view))
-    started = not view.part.answers and view.part.highlights is None
-    reply = await ask(request, view, 0) if started else review(view)
-    return _privately(request, reply)
+    return _privately(request, await resume(request, view))
 
 
 @handles
@@ -495,14 +521,21 @@ async def send_pressed(request: Request) -> list[Reply]:
         sent = await service.send_part(request.actor, part_id, session=request.session,
                                        now=request.now, today=today, seen=seen)
     except InvalidInput as problem:
-        if problem.code not in ("round_part_changed", "round_locked"):
+        if problem.code not in ("round_part_changed", "round_locked",
+                                "round_part_already_sent"):
             raise
         await _disarm(request)
         view = await service.part_view(request.actor, part_id, session=request.session,
                                        now=request.now)
-        prefix = (_("⚠️ Not sent: the part has just changed (another member of your agency "
-                    "or an officer edited it). Here it is now: check it and press Send "
-                    "again.") + "\n\n" if problem.code == "round_part_changed" else "")
+        prefix = {
+            "round_part_changed": _(
+                "⚠️ Not sent: the part has just changed (another member of your agency or an "
+                "officer edited it). Here it is now: check it and press Send again.")
+            + "\n\n",
+            "round_part_already_sent": _(
+                "✔️ Already sent: this part was sent just as it is; nothing was sent again. "
+                "Change an answer first to send corrections.") + "\n\n",
+        }.get(problem.code, "")
         return [review(view, prefix=prefix)]
     await _disarm(request)
     view = sent.view
@@ -558,7 +591,8 @@ def board_reply(board: service.Board, *, prefix: str = "", admin: bool = False) 
         for row in board.rows:
             if row.status != "sent":
                 rows.append([(button_label(_("🔔 Remind {agency}").format(
-                    agency=row.agency.name)), cb.build(BR, "rm", round_.id, row.agency.id))])
+                    agency=row.agency.name)), cb.build(BR, "rm", round_.id, row.agency.id,
+                                                       row.reminders))])
             if row.agency.kind == AgencyKind.CULTURE_SOCIAL:
                 rows.append([(button_label(_("✏️ Fill in {agency}").format(
                     agency=row.agency.name)), cb.build(BR, "p", round_.id, row.agency.id))])
@@ -583,10 +617,7 @@ async def baocao_command(request: Request) -> Reply | list[Reply]:
         for round_ in rounds[:3]:
             view = await service.open_part(actor, round_.id, actor.agency_id,
                                            session=request.session, now=request.now)
-            if not view.part.answers and view.part.highlights is None:
-                replies.append(await ask(request, view, 0))
-            else:
-                replies.append(review(view))
+            replies.append(await resume(request, view))
         return replies
     if actor.role not in (Role.OFFICER, Role.ADMIN) or actor.unit_id is None:
         return Reply(_("The report round is for the commune's officers and agencies."))
@@ -598,14 +629,25 @@ async def baocao_command(request: Request) -> Reply | list[Reply]:
         return Reply(_("No report round has opened yet. Rounds open by themselves before each "
                        "collection date of the commune's set-up file."),
                      keyboard([[targets_button()]]) if admin else None)
+    return await board_screen(request, rounds[0].id, edit=False)
+
+
+async def board_screen(request: Request, round_id: int, *, prefix: str = "",
+                       edit: bool = True) -> Reply:
+    """The officer's board of one round, the same after any action (/baocao, a reminder,
+    the lock, Back): the round's rows and buttons, then the commune's other rounds (to look
+    back or send their files again)."""
     today = request.runtime.local_now().date()
-    board = await service.board(actor, rounds[0].id, session=request.session, today=today)
-    reply = board_reply(board, admin=admin)
-    if len(rounds) > 1:  # earlier rounds, to look back or send their files again
-        others = keyboard([[(button_label(f"{r.name} {r.year}"), cb.build(BR, "b", r.id))]
-                           for r in rounds[1:6]])
+    board = await service.board(request.actor, round_id, session=request.session, today=today)
+    reply = board_reply(board, prefix=prefix, admin=request.actor.role is Role.ADMIN)
+    reply.edit = edit
+    rounds = await service.rounds_for(request.actor, session=request.session)
+    others = [r for r in rounds if r.id != round_id][:5]
+    if others:
+        extra = keyboard([[(button_label(f"{r.name} {r.year}"), cb.build(BR, "b", r.id))]
+                          for r in others])
         rows = reply.keyboard.inline_keyboard if reply.keyboard else ()
-        reply.keyboard = InlineKeyboardMarkup([*rows, *others.inline_keyboard])
+        reply.keyboard = InlineKeyboardMarkup([*rows, *extra.inline_keyboard])
     return reply
 
 
@@ -658,29 +700,30 @@ async def send_owed_province_table(bot, runtime, delivery) -> int:  # noqa: ANN0
 
 @handles
 async def board_pressed(request: Request) -> Reply:
-    today = request.runtime.local_now().date()
-    board = await service.board(request.actor, request.callback.int_arg(0),
-                                session=request.session, today=today)
-    reply = board_reply(board, admin=request.actor.role is Role.ADMIN)
-    reply.edit = True
-    return reply
+    return await board_screen(request, request.callback.int_arg(0))
 
 
 @handles
 async def remind_pressed(request: Request) -> list[Reply]:
     """One tap: the agency's chats get the request again (outbox rows in this transaction)."""
     round_id, agency_id = request.callback.int_arg(0), request.callback.int_arg(1)
-    agency_request, chats = await service.remind(request.actor, round_id, agency_id,
-                                                 session=request.session, now=request.now)
-    today = request.runtime.local_now().date()
-    board = await service.board(request.actor, round_id, session=request.session, today=today)
+    number = request.callback.int_arg(2) if len(request.callback.args) > 2 else None
+    try:
+        agency_request, chats = await service.remind(request.actor, round_id, agency_id,
+                                                     session=request.session,
+                                                     now=request.now, number=number)
+    except InvalidInput as problem:
+        if problem.code != "round_already_reminded":
+            raise
+        return [await board_screen(request, round_id, edit=False, prefix=_(
+            "✔️ Already reminded: this reminder went out once; nothing was sent again. To "
+            "remind them once more, use the button on this board.") + "\n\n")]
     name = esc(agency_request.agency.name)
     prefix = (_("🔔 Reminder sent to {agency} ({n} chat(s)).").format(agency=name, n=len(chats))
               if chats else
               _("⚠️ {agency} has no member or group with me yet: please phone them, or "
                 "invite a member with /invite.").format(agency=name))
-    replies = [board_reply(board, prefix=prefix + "\n\n",
-                           admin=request.actor.role is Role.ADMIN)]
+    replies = [await board_screen(request, round_id, prefix=prefix + "\n\n", edit=False)]
     text, markup = request_text(agency_request), request_markup(agency_request)
     replies += [Reply(text, markup, chat_id=chat, kind="round") for chat in chats]
     return replies
@@ -704,15 +747,18 @@ async def lock_pressed(request: Request) -> Reply:
 async def lock_confirmed(request: Request) -> Reply:
     """Locks the round; the compiled XLSX and DOCX follow in this chat."""
     round_id = request.callback.int_arg(0)
-    await service.lock(request.actor, round_id, session=request.session, now=request.now)
+    try:
+        await service.lock(request.actor, round_id, session=request.session, now=request.now)
+    except InvalidInput as problem:
+        if problem.code != "round_already_locked":
+            raise
+        return await board_screen(request, round_id, prefix=_(
+            "✔️ Already locked: the compiled report was sent when it was locked; nothing was "
+            "sent again (📎 Send the files again, if you need them).") + "\n\n")
     await _queue_files(request, round_id)
-    today = request.runtime.local_now().date()
-    board = await service.board(request.actor, round_id, session=request.session, today=today)
-    reply = board_reply(board, prefix=_("🔒 Locked. The compiled report follows: a table "
-                                        "(XLSX) and a draft of the text (DOCX).") + "\n\n",
-                        admin=request.actor.role is Role.ADMIN)
-    reply.edit = True
-    return reply
+    return await board_screen(request, round_id, prefix=_(
+        "🔒 Locked. The compiled report follows: a table (XLSX) and a draft of the text "
+        "(DOCX).") + "\n\n")
 
 
 @handles
@@ -825,7 +871,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(save_pressed, pattern=p + r"sv:\d+$"),
         CallbackQueryHandler(send_pressed, pattern=p + r"snd:\d+(:[0-9a-f]{8})?$"),
         CallbackQueryHandler(board_pressed, pattern=p + r"b:\d+$"),
-        CallbackQueryHandler(remind_pressed, pattern=p + r"rm:\d+:\d+$"),
+        CallbackQueryHandler(remind_pressed, pattern=p + r"rm:\d+:\d+(:\d+)?$"),
         CallbackQueryHandler(lock_pressed, pattern=p + r"lk:\d+$"),
         CallbackQueryHandler(lock_confirmed, pattern=p + r"lky:\d+$"),
         CallbackQueryHandler(files_pressed, pattern=p + r"cf:\d+$"),

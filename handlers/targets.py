@@ -140,7 +140,8 @@ def _confirm_value(item: service.TargetItem, value: float) -> Reply:
              "holds from {year} until the next year that has a value of its own.").format(
         number=esc(spec.number), year=item.year, old=esc(_goal(item)), new=esc(new))
     return Reply(text, keyboard([
-        [(_("✅ Yes, change it"), cb.build(BT, "vy", item.row.id, item.year, _cb_value(value))),
+        [(_("✅ Yes, change it"), cb.build(BT, "vy", item.row.id, item.year, _cb_value(value),
+                                          item.fingerprint)),
          (_("↩️ No"), cb.build(BT, "v", item.row.id))]]))
 
 
@@ -178,8 +179,12 @@ async def value_confirmed(request: Request) -> Reply:
         value = float(request.callback.args[2])
     except (IndexError, ValueError):
         raise InvalidInput("target_value_invalid") from None
-    item, old = await service.set_value(request.actor, target_id, year, value,
-                                        session=request.session, now=request.now)
+    try:
+        item, old = await service.set_value(request.actor, target_id, year, value,
+                                            session=request.session, now=request.now,
+                                            seen=_seen(request, 3))
+    except (service.AlreadyDone, service.ChangedMeanwhile) as unchanged:
+        return _unchanged(unchanged)
     spec = item.spec
     return item_reply(item, prefix=_("✅ Changed: target {number} for {year} is now {new} "
                                      "(was {old}).").format(
@@ -217,15 +222,20 @@ async def agency_chosen(request: Request) -> Reply:
         number=esc(item.spec.number), new=esc(agency.name),
         old=esc(item.agency.name) if item.agency is not None else "—")
     return Reply(text, keyboard([[(_("✅ Yes, change it"), cb.build(BT, "ay", target_id,
-                                                                   agency_id)),
+                                                                   agency_id,
+                                                                   item.fingerprint)),
                                   (_("↩️ No"), cb.build(BT, "v", target_id))]]), edit=True)
 
 
 @handles
 async def agency_confirmed(request: Request) -> Reply:
     target_id, agency_id = request.callback.int_arg(0), request.callback.int_arg(1)
-    item = await service.set_agency(request.actor, target_id, agency_id, _year(request),
-                                    session=request.session, now=request.now)
+    try:
+        item = await service.set_agency(request.actor, target_id, agency_id, _year(request),
+                                        session=request.session, now=request.now,
+                                        seen=_seen(request, 2))
+    except (service.AlreadyDone, service.ChangedMeanwhile) as unchanged:
+        return _unchanged(unchanged)
     return item_reply(item, prefix=_("✅ Changed: target {number} is now reported by "
                                      "{agency}.").format(
         number=esc(item.spec.number), agency=esc(item.agency.name if item.agency else "—"))
@@ -241,7 +251,8 @@ async def off_pressed(request: Request) -> Reply:
               "and not be in {year}'s reports (answers already given are kept).") if off else
             _("Switch target {number} on again for {year}? It will be asked in {year}'s "
               "rounds.")).format(number=esc(item.spec.number), year=year)
-    return Reply(text, keyboard([[(_("✅ Yes"), cb.build(BT, "oy", target_id, year, off)),
+    return Reply(text, keyboard([[(_("✅ Yes"), cb.build(BT, "oy", target_id, year, off,
+                                                            item.fingerprint)),
                                   (_("↩️ No"), cb.build(BT, "v", target_id))]]), edit=True)
 
 
@@ -249,12 +260,37 @@ async def off_pressed(request: Request) -> Reply:
 async def off_confirmed(request: Request) -> Reply:
     target_id, year, off = (request.callback.int_arg(0), request.callback.int_arg(1),
                             request.callback.int_arg(2))
-    item = await service.set_off(request.actor, target_id, year, bool(off),
-                                 session=request.session, now=request.now)
+    try:
+        item = await service.set_off(request.actor, target_id, year, bool(off),
+                                     session=request.session, now=request.now,
+                                     seen=_seen(request, 3))
+    except (service.AlreadyDone, service.ChangedMeanwhile) as unchanged:
+        return _unchanged(unchanged)
     head = (_("⏸ Target {number} is switched off for {year}.") if off else
             _("▶️ Target {number} is switched on again for {year}.")).format(
         number=esc(item.spec.number), year=year)
     return item_reply(item, prefix=head + "\n\n")
+
+
+def _seen(request: Request, index: int) -> str | None:
+    """The target's fingerprint a confirmation carries (None on a button made before
+    confirmations carried one: then only "already in effect" is checked)."""
+    args = request.callback.args
+    return args[index] if len(args) > index else None
+
+
+def _unchanged(unchanged: service.AlreadyDone | service.ChangedMeanwhile) -> Reply:
+    """A confirmation that wrote nothing: pressed twice (already done), or shown before the
+    target changed; the target's screen as it is now."""
+    if isinstance(unchanged, service.AlreadyDone):
+        head = _("✔️ Already done: target {number} already is as you confirmed. Nothing was "
+                 "changed again.")
+    else:
+        head = _("⚠️ Not changed: target {number} was changed after this confirmation was "
+                 "shown (by another press or another administrator). Here it is now; change "
+                 "it again if you still want to.")
+    item = unchanged.item
+    return item_reply(item, prefix=head.format(number=esc(item.spec.number)) + "\n\n")
 
 
 async def _disarm(request: Request) -> None:
@@ -274,10 +310,10 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(item_pressed, pattern=p + r"v:\d+$"),
         CallbackQueryHandler(edit_pressed, pattern=p + r"e:\d+:\d+$"),
         CallbackQueryHandler(yes_no_pressed, pattern=p + r"c:\d+:\d+:[01]$"),
-        CallbackQueryHandler(value_confirmed, pattern=p + r"vy:\d+:\d+:[0-9.]+$"),
+        CallbackQueryHandler(value_confirmed, pattern=p + r"vy:\d+:\d+:[0-9.]+(:[0-9a-f]{8})?$"),
         CallbackQueryHandler(agency_pressed, pattern=p + r"a:\d+$"),
         CallbackQueryHandler(agency_chosen, pattern=p + r"ac:\d+:\d+$"),
-        CallbackQueryHandler(agency_confirmed, pattern=p + r"ay:\d+:\d+$"),
+        CallbackQueryHandler(agency_confirmed, pattern=p + r"ay:\d+:\d+(:[0-9a-f]{8})?$"),
         CallbackQueryHandler(off_pressed, pattern=p + r"o:\d+:\d+:[01]$"),
-        CallbackQueryHandler(off_confirmed, pattern=p + r"oy:\d+:\d+:[01]$"),
+        CallbackQueryHandler(off_confirmed, pattern=p + r"oy:\d+:\d+:[01](:[0-9a-f]{8})?$"),
     ]

@@ -28,6 +28,7 @@ from domain.targets import (
     collect_date,
     is_met,
     part_fingerprint,
+    part_started,
     round_dates,
 )
 from domain.text import is_blank
@@ -261,12 +262,10 @@ async def open_part(actor: Actor, round_id: int, agency_id: int, *, session: Asy
         _ensure_open(round_)
         if not create:
             raise NotFound("part")
+        # The row gives the form's buttons an id; the part counts as started (board,
+        # report, audit) only once something is saved in it (see _touch).
         part = await store.create_part(round_id, agency_id, session=session, now=now,
                                        user_id=actor.user_id)
-        await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                           action="round_part_started", object_type="round_part",
-                           object_id=part.id, unit_id=round_.commune_id, round_id=round_id,
-                           agency_id=agency_id)
     return PartView(round_, agency, part, await part_lines(round_, agency_id, part,
                                                            session=session))
 
@@ -289,7 +288,26 @@ async def part_view(actor: Actor, part_id: int, *, session: AsyncSession,
     return await open_part(actor, part.round_id, part.agency_id, session=session, now=now)
 
 
-def _touch(view: PartView, actor: Actor, now: dt.datetime) -> None:
+def part_status(part: RoundPart | None) -> str:
+    """sent | draft | none: a part opened but with nothing saved yet is "none" (not
+    started), as if nobody had opened it."""
+    if part is None:
+        return "none"
+    if part.status == "draft" and not part_started(part.answers, part.highlights,
+                                                   part.difficulties):
+        return "none"
+    return part.status
+
+
+async def _touch(view: PartView, actor: Actor, now: dt.datetime, *,
+                 session: AsyncSession, started: bool) -> None:
+    """Records who changed the part and when; `started`: whether something was saved in it
+    before this change (the first answer starts the part, audited once)."""
+    if not started:
+        await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                           action="round_part_started", object_type="round_part",
+                           object_id=view.part.id, unit_id=view.round.commune_id,
+                           round_id=view.round.id, agency_id=view.agency.id)
     view.part.updated_at = now
     view.part.updated_by = actor.user_id
     if view.part.status == "sent":
@@ -305,12 +323,13 @@ async def set_answer(actor: Actor, part_id: int, code: str, value: float | None,
     line = next((line for line in view.lines if line.target.code == code), None)
     if line is None:
         raise InvalidInput("target_unknown")
+    started = part_status(view.part) != "none"
     if value is None:
         view.part.answers.pop(code, None)
     else:
         check_value(line.spec.unit, value)
         view.part.answers[code] = value
-    _touch(view, actor, now)
+    await _touch(view, actor, now, session=session, started=started)
     await store.save_part(view.part, session=session)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="round_value_set", object_type="round_part",
@@ -331,14 +350,26 @@ async def set_text(actor: Actor, part_id: int, which: str, text: str | None, *,
             raise InvalidInput("blank_text")
         if len(text) > MAX_TEXT:
             raise InvalidInput("round_text_too_long")
+    started = part_status(view.part) != "none"
     setattr(view.part, which, text)
-    _touch(view, actor, now)
+    await _touch(view, actor, now, session=session, started=started)
     await store.save_part(view.part, session=session)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="round_text_set", object_type="round_part",
                        object_id=view.part.id, unit_id=view.round.commune_id, field=which,
                        status=view.part.status)
     return view
+
+
+SENT_ACTIONS = ("round_part_sent", "round_part_corrected")
+
+
+async def _last_sent(part_id: int, session: AsyncSession) -> str | None:
+    """The fingerprint of what the part held when it was last sent (recorded with the send;
+    None for a send recorded before fingerprints were)."""
+    entry = await audit.latest(session=session, object_type="round_part",
+                               object_id=str(part_id), actions=SENT_ACTIONS)
+    return (entry.details or {}).get("fingerprint") if entry is not None else None
 
 
 @dataclass
@@ -358,6 +389,10 @@ async def send_part(actor: Actor, part_id: int, *, session: AsyncSession, now: d
     _ensure_open(view.round)
     if seen != view.fingerprint:
         raise InvalidInput("round_part_changed")
+    if view.part.status == "sent" and await _last_sent(view.part.id, session) == seen:
+        # The same Send pressed twice (or Send of corrections with nothing corrected since):
+        # already done, nothing written, nobody told again.
+        raise InvalidInput("round_part_already_sent")
     corrected = view.part.status == "sent"
     view.part.status = "sent"
     if not corrected:
@@ -369,7 +404,8 @@ async def send_part(actor: Actor, part_id: int, *, session: AsyncSession, now: d
                        action="round_part_corrected" if corrected else "round_part_sent",
                        object_type="round_part", object_id=view.part.id,
                        unit_id=view.round.commune_id, round_id=view.round.id,
-                       agency_id=view.agency.id, late=view.part.late)
+                       agency_id=view.agency.id, late=view.part.late,
+                       fingerprint=view.fingerprint)
     officers = await store.staff_chats(view.round.commune_id, role=Role.OFFICER, session=session)
     notify = [chat for chat in officers if chat != actor.user_id]
     return Sent(view, corrected, view.part.late, notify)
@@ -384,6 +420,7 @@ class BoardRow:
     status: str  # sent | draft | none
     late: bool
     corrected: bool
+    reminders: int = 0  # one-tap reminders so far (the remind button carries it)
 
 
 @dataclass
@@ -404,26 +441,36 @@ async def board(actor: Actor, round_id: int, *, session: AsyncSession,
     round_ = await _round(round_id, session)
     await ensure_staff(actor, round_.commune_id, session)
     rows = []
+    reminders = await store.count_reminders(round_.id, session=session)
     for agency in await reporting_agencies(round_.commune_id, session=session,
                                                  year=round_.year):
         part = await store.get_part(round_.id, agency.id, session=session)
-        status = "none" if part is None else part.status
+        status = part_status(part)
         late = (part.late if part is not None and part.status == "sent"
                 else today > round_.collect_on)
         rows.append(BoardRow(agency, status, late, part is not None
-                             and part.corrected_at is not None))
+                             and part.corrected_at is not None, reminders.get(agency.id, 0)))
     return Board(round_, rows)
 
 
 async def remind(actor: Actor, round_id: int, agency_id: int, *, session: AsyncSession,
-                 now: dt.datetime) -> tuple[AgencyRequest, list[int]]:
-    """The officer's one-tap reminder: the agency's chats (the caller queues the messages)."""
+                 now: dt.datetime, number: int | None = None) -> tuple[AgencyRequest, list[int]]:
+    """The officer's one-tap reminder: the agency's chats (the caller queues the messages).
+    `number`: how many reminders the board showed when it was drawn (its button carries
+    it); InvalidInput("round_already_reminded") if that reminder has gone out already (the
+    button pressed twice, or an old board's): nothing written."""
     round_ = await _round(round_id, session)
     await ensure_staff(actor, round_.commune_id, session)
     _ensure_open(round_)
     agency = await get_agency(agency_id, session=session)
     if agency is None or agency.commune_id != round_.commune_id:
         raise NotFound("agency")
+    done = (await store.count_reminders(round_id, session=session)).get(agency_id, 0)
+    if number is None:  # a button drawn before reminders were counted
+        number = done
+    if number != done or not await case_store.claim_job_run(
+            store.reminder_key(round_id, agency_id, number), session=session, now=now):
+        raise InvalidInput("round_already_reminded")
     part = await store.get_part(round_id, agency_id, session=session)
     chats = await store.agency_chats(agency_id, session=session)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
@@ -435,18 +482,21 @@ async def remind(actor: Actor, round_id: int, agency_id: int, *, session: AsyncS
 
 async def lock(actor: Actor, round_id: int, *, session: AsyncSession,
                now: dt.datetime) -> ReportRound:
-    """Closes the round: nothing can be changed after; the report is compiled."""
+    """Closes the round: nothing can be changed after; the report is compiled.
+    InvalidInput("round_already_locked") if it was locked already (the confirmation pressed
+    twice, or by another officer): nothing written."""
     round_ = await store.lock_round(round_id, session=session)  # waits for edits in flight
     if round_ is None:
         raise NotFound("round")
     await ensure_staff(actor, round_.commune_id, session)
-    if round_.status == "open":
-        round_.status, round_.locked_at, round_.locked_by = "locked", now, actor.user_id
-        session.add(round_)
-        await session.flush()
-        await audit.record(session=session, at=now, actor_user_id=actor.user_id,
-                           action="round_locked", object_type="round", object_id=round_id,
-                           unit_id=round_.commune_id)
+    if round_.status != "open":
+        raise InvalidInput("round_already_locked")
+    round_.status, round_.locked_at, round_.locked_by = "locked", now, actor.user_id
+    session.add(round_)
+    await session.flush()
+    await audit.record(session=session, at=now, actor_user_id=actor.user_id,
+                       action="round_locked", object_type="round", object_id=round_id,
+                       unit_id=round_.commune_id)
     return round_
 
 
@@ -565,7 +615,7 @@ async def _compiled(round_: ReportRound, *, session: AsyncSession,
                                                  year=round_.year):
         part = parts.get(agency.id)
         compiled_parts.append(CompiledPart(
-            agency.name, part.status if part else "none",
+            agency.name, part_status(part),
             part.late if part and part.status == "sent" else True,
             part.highlights if part else None, part.difficulties if part else None))
     commune = await get_unit(round_.commune_id, session=session)

@@ -9,13 +9,14 @@ no personal data: the values may be audited as they are."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.roles import Actor, Role
-from domain.targets import Rule, Source, Target, check_value
+from domain.targets import Rule, Source, Target, check_value, target_fingerprint
 from services.rounds import in_force, target_of
 from storage import audit
 from storage import rounds as store
@@ -36,6 +37,12 @@ class TargetItem:
     def editable_value(self) -> bool:
         """A target met by "lower than last period" has no value to set."""
         return self.spec.rule is not Rule.DOWN
+
+    @property
+    def fingerprint(self) -> str:
+        """The target's editable state in eight hex digits (the confirmations carry it)."""
+        return target_fingerprint(self.row.target_values, self.row.agency_id,
+                                  self.row.off_years)
 
     @property
     def reported(self) -> bool:
@@ -91,19 +98,59 @@ def _remember_file(item: TargetItem) -> None:
                                 "agency": item.agency.code if item.agency else None}
 
 
+class AlreadyDone(Exception):
+    """The confirmed change is already in effect (the same confirmation pressed twice, or
+    a change to what the target already holds): nothing was written."""
+
+    def __init__(self, item: TargetItem) -> None:
+        super().__init__("target_change_done")
+        self.item = item
+
+
+class ChangedMeanwhile(Exception):
+    """The target changed after the confirmation was shown (another press, another
+    administrator, an import): nothing was written; the person sees it as it is now."""
+
+    def __init__(self, item: TargetItem) -> None:
+        super().__init__("target_changed")
+        self.item = item
+
+
+async def _checked(actor: Actor, target_id: int, year: int, seen: str | None,
+                   in_effect: Callable[[TargetItem], bool], *,
+                   session: AsyncSession) -> TargetItem:
+    """The target locked for the change, once the change is known to be due: compare-and-
+    set on the state the confirmation was shown for (`seen`, its fingerprint). A change
+    already in effect raises AlreadyDone; a target changed since, ChangedMeanwhile."""
+    item = await get_item(actor, target_id, year, session=session, for_change=True)
+    if in_effect(item):
+        raise AlreadyDone(item)
+    if seen is not None and seen != item.fingerprint:
+        raise ChangedMeanwhile(item)
+    return item
+
+
 def _recorded(item: TargetItem, actor: Actor, now: dt.datetime) -> None:
     item.row.edited_at = now
     item.row.edited_by = actor.user_id
 
 
+def _year_value(item: TargetItem, year: int) -> float | None:
+    value = (item.row.target_values or {}).get(str(year))
+    return float(value) if value is not None else None
+
+
 async def set_value(actor: Actor, target_id: int, year: int, value: float, *,
-                    session: AsyncSession, now: dt.datetime) -> tuple[TargetItem, float | None]:
+                    session: AsyncSession, now: dt.datetime,
+                    seen: str | None = None) -> tuple[TargetItem, float | None]:
     """The target value for `year` (and the years after it, until the next one set); returns
-    the item and the value in force before."""
-    item = await get_item(actor, target_id, year, session=session, for_change=True)
+    the item and the value in force before. `seen`: see _checked."""
+    item = await get_item(actor, target_id, year, session=session)
     if not item.editable_value:
         raise InvalidInput("target_no_value")
     check_value(item.spec.unit, value)
+    item = await _checked(actor, target_id, year, seen,
+                          lambda it: _year_value(it, year) == value, session=session)
     _remember_file(item)
     old = item.goal
     values = dict(item.row.target_values or {})
@@ -119,13 +166,16 @@ async def set_value(actor: Actor, target_id: int, year: int, value: float, *,
 
 
 async def set_agency(actor: Actor, target_id: int, agency_id: int, year: int, *,
-                     session: AsyncSession, now: dt.datetime) -> TargetItem:
-    item = await get_item(actor, target_id, year, session=session, for_change=True)
+                     session: AsyncSession, now: dt.datetime,
+                     seen: str | None = None) -> TargetItem:
+    item = await get_item(actor, target_id, year, session=session)
     if not item.reported:
         raise InvalidInput("target_no_agency")
     agency = await get_agency(agency_id, session=session)
     if agency is None or agency.commune_id != item.row.commune_id or not agency.active:
         raise InvalidInput("agency_not_in_commune")
+    item = await _checked(actor, target_id, year, seen,
+                          lambda it: it.row.agency_id == agency.id, session=session)
     _remember_file(item)
     old = item.row.agency_id
     item.row.agency_id = agency.id
@@ -139,9 +189,11 @@ async def set_agency(actor: Actor, target_id: int, agency_id: int, year: int, *,
 
 
 async def set_off(actor: Actor, target_id: int, year: int, off: bool, *,
-                  session: AsyncSession, now: dt.datetime) -> TargetItem:
+                  session: AsyncSession, now: dt.datetime,
+                  seen: str | None = None) -> TargetItem:
     """Switches the target off for `year` (not asked, not in that year's report) or back on."""
-    item = await get_item(actor, target_id, year, session=session, for_change=True)
+    item = await _checked(actor, target_id, year, seen, lambda it: it.off == off,
+                          session=session)
     years = set(item.row.off_years or [])
     _remember_file(item)
     years = years | {year} if off else years - {year}

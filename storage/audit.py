@@ -48,3 +48,13 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.actor_user_id == actor_user_id)
     stmt = stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(limit)
     return (await session.exec(stmt)).all()
+
+
+async def latest(*, session: AsyncSession, object_type: str, object_id: str,
+                 actions: Sequence[str]) -> AuditEntry | None:
+    """The newest entry of one of `actions` on the object."""
+    stmt = (select(AuditEntry).where(AuditEntry.object_type == object_type,
+                                     AuditEntry.object_id == object_id,
+                                     col(AuditEntry.action).in_(list(actions)))
+            .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc()).limit(1))
+    return (await session.exec(stmt)).first()

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from domain.roles import Role
 from storage.models import (
     Agency,
+    JobRun,
     Member,
     PlanTarget,
     ReportRound,
@@ -189,3 +190,20 @@ async def staff_chats(commune_id: int, *, role: Role, session: AsyncSession) -> 
                                                   col(Member.active).is_(True))
             .order_by(Member.id))
     return list((await session.exec(stmt)).all())
+
+
+def reminder_key(round_id: int, agency_id: int, number: int) -> str:
+    """The once-only key of an officer's `number`-th one-tap reminder (job_runs): the same
+    button pressed twice claims the same key, so the reminder goes out once."""
+    return f"rrm:{round_id}:{agency_id}:{number}"
+
+
+async def count_reminders(round_id: int, *, session: AsyncSession) -> dict[int, int]:
+    """How many one-tap reminders each agency got in the round."""
+    keys = (await session.exec(select(JobRun.key).where(
+        col(JobRun.key).startswith(f"rrm:{round_id}:")))).all()
+    counts: dict[int, int] = {}
+    for key in keys:
+        agency_id = int(key.split(":")[2])
+        counts[agency_id] = counts.get(agency_id, 0) + 1
+    return counts

@@ -131,7 +131,7 @@ async def test_figures_typed_the_way_people_type_them(bot, hoa):
     assert "Đã lưu: 1.250/100.000" in answer.text and f"Câu hỏi 2/{TOTAL}" in answer.text
     for typed, shown in (("95 %", "95%"), ("95,5", "95,5%"), (" 96.5% ", "96,5%")):
         back = await _press(hoa, answer, "Xem lại")
-        question = await _press(hoa, back, "Sửa câu trả lời")
+        question = await _press(hoa, back, "Từ câu 1")  # "Sửa" continues at question 3
         question = await _say(hoa, "1.250")
         answer = await _say(hoa, typed)
         assert f"Đã lưu: {shown}" in answer.text, (typed, answer.text)
@@ -225,8 +225,11 @@ async def test_stale_buttons_commands_and_a_restart_lose_nothing(fake, db, clock
         await stop_application(bot.application)
         bot = await start_bot(fake, db, clock)
         hoa.mark()
-        await hoa.send("/baocao")
-        review = next(m for m in await _answers(hoa) if "bản nháp" in m.text)
+        await hoa.send("/baocao")  # continues at the first unanswered question: a text
+        resumed = next(m for m in await _answers(hoa) if "Câu hỏi" in m.text)
+        assert f"Câu hỏi 5/{TOTAL}" in resumed.text and "4/6" in resumed.text, resumed.text
+        review = await _press(hoa, resumed, "Xem lại")
+        assert "bản nháp" in review.text
         for shown in ("550/100.000", "96%", "1.200", "Có"):
             assert shown in review.text, review.text
         # The old Send of no screen, and the stale yes/no of question 4 after the restart.
@@ -258,9 +261,9 @@ async def test_two_members_of_one_agency_at_once(bot, hoa):
     assert part.answers == {"mt2": 550.0, "yt1": 95.0, "yt2": 13.0, "yt3": 1.0}
     # Hoa looks at the review; Linh then changes a figure; Hoa's Send must not send what she
     # never saw.
-    review = await _say(hoa, "/baocao")
-    question = await _say(lan, "/baocao")
-    question = await _press(lan, question, "Sửa câu trả lời")
+    review = await _press(hoa, await _say(hoa, "/baocao"), "Xem lại")  # /baocao: question 5
+    question = await _press(lan, await _say(lan, "/baocao"), "Xem lại")
+    question = await _press(lan, question, "Từ câu 1")
     question = await _say(lan, "1.000")
     sent = await _press(hoa, review, "Gửi")
     assert "Đã gửi" not in sent.text and "vừa thay đổi" in sent.text, sent.text

@@ -328,3 +328,27 @@ def test_a_reimport_keeps_chat_changes_the_file_did_not_change() -> None:
     assert "2030" not in merged_values(chat, last, {"2026": 90.0})
     # First import after the upgrade (nothing recorded): the file as it is.
     assert merged_values(chat, None, {"2026": 90.0}) == {"2026": 90.0}
+
+
+def test_a_part_is_started_by_its_first_saved_answer():
+    from domain.targets import part_started
+
+    assert not part_started({}, None, None)
+    assert not part_started(None, None, None)
+    assert part_started({"mt1": 0.0}, None, None)  # a zero is an answer
+    assert part_started({}, "Hỗ trợ 42 trẻ em.", None)
+    assert part_started({}, None, "Thiếu kinh phí.")
+
+
+def test_a_targets_fingerprint_changes_with_what_the_editor_changes():
+    from domain.targets import target_fingerprint
+
+    base = target_fingerprint({"2026": 95.0}, 3, [])
+    assert len(base) == 8 and int(base, 16) >= 0
+    assert target_fingerprint({"2026": 95}, 3, None) == base  # int/float, None/[] alike
+    assert target_fingerprint({"2026": 97.5}, 3, []) != base
+    assert target_fingerprint({"2026": 95.0, "2027": 95.0}, 3, []) != base
+    assert target_fingerprint({"2026": 95.0}, 4, []) != base
+    assert target_fingerprint({"2026": 95.0}, 3, [2026]) != base
+    assert (target_fingerprint({"2026": 1.0, "2030": 2.0}, 3, [2027, 2026])
+            == target_fingerprint({"2030": 2.0, "2026": 1.0}, 3, [2026, 2027]))
