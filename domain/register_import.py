@@ -140,6 +140,12 @@ def cell_text(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
+def row_preview(row: list[object], limit: int = 44) -> str:
+    """A row as a header-row button shows it: its non-empty cells, "A | B | C…"."""
+    text = " | ".join(t for t in (cell_text(v, limit) for v in row) if t)
+    return text if len(text) <= limit else text[:limit - 1].rstrip(" |") + "…"
+
+
 def header_choices(rows: list[list[object]]) -> list[int]:
     """The rows offered as the header when none is recognised: the first non-empty ones."""
     found = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])

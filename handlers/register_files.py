@@ -23,13 +23,13 @@ from domain.register_import import (
     REQUIRED,
     Layout,
     assign,
-    cell_text,
     check_layout,
     choices_for,
     column_views,
     guess_layout,
     header_choices,
     layout_for_header,
+    row_preview,
     table_width,
 )
 from handlers import callback_data as cb
@@ -217,9 +217,7 @@ def _header_question(state: dict, table: list[list[object]]) -> Reply:
     """Asks which row holds the headings (the first rows, by their first cells)."""
     rows = []
     for index in header_choices(table):
-        cells = [cell_text(v, 16) for v in table[index]]
-        first = " | ".join(c for c in cells if c)[:40]
-        rows.append([(_("Row {n}: {cells}").format(n=index + 1, cells=first),
+        rows.append([(_("Row {n}: {cells}").format(n=index + 1, cells=row_preview(table[index])),
                       _step_data(state, "mh", index))])
     rows.append([(_("No header row (the data starts on row 1)"), _step_data(state, "mh", -1))])
     rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
