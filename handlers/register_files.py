@@ -378,6 +378,8 @@ async def _pressed(request: Request, stages: tuple[str, ...]) -> dict | list[Rep
     if pending is None or pending.kind != IMPORTING or not pending.data.get("file"):
         return [Reply(_("This import is no longer open. Use /tre to start again."))]
     state = dict(pending.data)
+    if state.get("stage") not in ("header", "map", "confirm"):  # a dry run of an older version
+        return [Reply(_("This import is no longer open. Use /tre to start again."))]
     args = request.callback.args
     if (len(args) < 2 or args[0] != state.get("tok") or args[1] != str(state.get("n"))
             or state.get("stage") not in stages):
