@@ -236,7 +236,8 @@ def _field_question(state: dict, table: list[list[object]]) -> Reply:
     for index in choices_for(field, layout, width):
         mark = "✅ " if layout.columns.get(field) == index else ""
         label = mark + _column_label(views[index])
-        rows.append([(label[:60], _step_data(state, "mc", index))])
+        label = label if len(label) <= 60 else label[:59] + "…"
+        rows.append([(label, _step_data(state, "mc", index))])
     if field not in REQUIRED:
         mark = "✅ " if field not in layout.columns else ""
         rows.append([(mark + _("No such column"), _step_data(state, "mc", -1))])
@@ -284,7 +285,7 @@ async def _preview(request: Request, state: dict, data: bytes,
     layout = Layout.from_data(state["layout"])
     result = await importer.plan(request.actor, int(state["commune"]), data, state["name"],
                                  session=request.session, today=_today(request),
-                                 layout=layout)
+                                 layout=layout, table=table)
     text = _columns_text(table, layout) + "\n\n" + _summary(result)
     if not result.new and not result.updates and not result.problems:
         await cases_service.drop_input(request.user_id, session=request.session)

@@ -118,12 +118,15 @@ def row_changes(child: RegisterChild, supports: dict[str, str], row: ImportRow,
 
 
 async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
-               session: AsyncSession, today: dt.date, layout: Layout | None = None) -> Plan:
+               session: AsyncSession, today: dt.date, layout: Layout | None = None,
+               table: list[list[object]] | None = None) -> Plan:
     """The dry run: nothing is written. `layout`: the header row and columns the officer
-    confirmed (None: recognised from the headings, "import_no_header" if they are not)."""
+    confirmed (None: recognised from the headings, "import_no_header" if they are not);
+    `table`: the file already read (by read_table) by the caller."""
     ensure(actor, RegisterAction.EXPORT,
            await register_service.place(commune_id, None, session=session))
-    table = read_table(data, file_name)
+    if table is None:
+        table = read_table(data, file_name)
     if layout is None:
         layout = guess_layout(table)
         if layout is None:
