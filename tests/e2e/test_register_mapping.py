@@ -198,7 +198,7 @@ async def test_fix_the_columns_of_a_file_read_wrongly(bot, people):
 
 async def test_a_forged_column_or_field_changes_nothing(bot, people):
     """A column outside the file, or "no such column" for the name: refused, the same
-    question stays."""
+    question stays; after "Cancel" the mapping's buttons are dead."""
     officer = people["officer"]
     data = workbook([["Tên cháu", "Sinh ngày"], ["Trần Văn Lâm", 2017]])
     header_q = await send_file(officer, data, "ds.xlsx", caption="/tre nhap")
@@ -213,3 +213,9 @@ async def test_a_forged_column_or_field_changes_nothing(bot, people):
     assert (await pending_of(bot, officer)).data["n"] == state["n"]
     birth_q = await act(officer, press=name_q, label="Cột A")
     assert "(2/9)" in birth_q.text
+    # Cancel, then a button of the mapping: nothing is open, nothing imported.
+    cancelled = await act(officer, press=birth_q, label="Hủy")
+    assert "Đã hủy" in cancelled.text and await pending_of(bot, officer) is None
+    dead = await act(officer, press=name_q, data=cb.build("tre", "mc", state["tok"],
+                                                          state["n"] + 1, 1))
+    assert "không còn mở" in dead.text and await active_count(bot) == 0
