@@ -45,7 +45,7 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "tre_leave": {("tre", None)},
     "tre_edit": {("tre", None)},
     "tre_import": {("tre", "tpl"), ("tre", "impok"), ("tre", "x"), ("tre", "mh"),
-                   ("tre", "mc"), ("tre", "mfix")},
+                   ("tre", "mc"), ("tre", "mfix"), ("tre", "mb")},
 }
 
 # Commands that handle an armed input themselves.

@@ -241,7 +241,11 @@ def _field_question(state: dict, table: list[list[object]]) -> Reply:
     if field not in REQUIRED:
         mark = "✅ " if field not in layout.columns else ""
         rows.append([(mark + _("No such column"), _step_data(state, "mc", -1))])
-    rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
+    if FIELDS.index(field) > 0:
+        rows.append([(_("↩️ Back"), _step_data(state, "mb")),
+                     (_("✖️ Cancel"), cb.build(TRE, "x"))])
+    else:
+        rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
     step = FIELDS.index(field) + 1
     text = _("🧭 <b>Reading the columns of “{name}”</b> ({step}/{total})\nWhich column holds "
              "<b>{field}</b>?").format(name=html.escape(state["name"]), step=step,
@@ -459,6 +463,22 @@ async def chose_column(request: Request) -> list[Reply]:
 
 
 @handles
+async def previous_field(request: Request) -> list[Reply]:
+    """"Back" in the guided step: asks the previous field again (its column marked)."""
+    await _check_officer(request)
+    state = await _pressed(request, ("map",))
+    if isinstance(state, list):
+        return state
+    index = FIELDS.index(state["field"])
+    if index == 0:
+        raise cb.StaleButton("import back")
+    _data, table = await _table(request, state)
+    state.update(field=FIELDS[index - 1], n=int(state["n"]) + 1)
+    await _save_step(request, state)
+    return [replace(_field_question(state, table), edit=True)]
+
+
+@handles
 async def confirm_import(request: Request) -> Reply | list[Reply]:
     """"Import N children": the file read again, the plan made again with the same reading
     of the columns, one transaction."""
@@ -612,6 +632,7 @@ def build_handlers() -> list[BaseHandler]:
         CallbackQueryHandler(chose_header, pattern=p + r"mh:[0-9a-f]+:\d+:-?\d+$"),
         CallbackQueryHandler(chose_column, pattern=p + r"mc:[0-9a-f]+:\d+:-?\d+$"),
         CallbackQueryHandler(fix_columns, pattern=p + r"mfix:[0-9a-f]+:\d+$"),
+        CallbackQueryHandler(previous_field, pattern=p + r"mb:[0-9a-f]+:\d+$"),
         CallbackQueryHandler(ask_template, pattern=p + "tpl$"),
         CallbackQueryHandler(ask_export, pattern=p + "exp$"),
     ]

@@ -198,7 +198,8 @@ async def test_fix_the_columns_of_a_file_read_wrongly(bot, people):
 
 async def test_a_forged_column_or_field_changes_nothing(bot, people):
     """A column outside the file, or "no such column" for the name: refused, the same
-    question stays; after "Cancel" the mapping's buttons are dead."""
+    question stays; "Back" asks the previous field again; after "Cancel" the mapping's buttons
+    are dead."""
     officer = people["officer"]
     data = workbook([["Tên cháu", "Sinh ngày"], ["Trần Văn Lâm", 2017]])
     header_q = await send_file(officer, data, "ds.xlsx", caption="/tre nhap")
@@ -211,8 +212,14 @@ async def test_a_forged_column_or_field_changes_nothing(bot, people):
                                                              state["n"], -1))
     assert "cần có cột" in no_name.text
     assert (await pending_of(bot, officer)).data["n"] == state["n"]
+    assert "Quay lại" not in str(name_q.buttons)  # the first question has no "Back"
     birth_q = await act(officer, press=name_q, label="Cột A")
-    assert "(2/9)" in birth_q.text
+    assert "(2/9)" in birth_q.text and "Cột A" not in str(birth_q.buttons)
+    # "Back": the name asked again with its column marked; a different column this time.
+    name_q = await act(officer, press=birth_q, label="Quay lại")
+    assert "(1/9)" in name_q.text and labels(name_q)[0] == "✅ Cột A: Tên cháu (vd: Trần Văn Lâm)"
+    state = (await pending_of(bot, officer)).data
+    birth_q = await act(officer, press=name_q, label="Cột A")
     # Cancel, then a button of the mapping: nothing is open, nothing imported.
     cancelled = await act(officer, press=birth_q, label="Hủy")
     assert "Đã hủy" in cancelled.text and await pending_of(bot, officer) is None
