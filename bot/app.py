@@ -53,6 +53,7 @@ from handlers import (
     case_list,
     cases,
     data_rights,
+    edits,
     fallback,
     interruptions,
     members,
@@ -74,6 +75,7 @@ log = logging.getLogger(__name__)
 
 PROCESSED_UPDATES_KEEP = dt.timedelta(days=2)
 INTERRUPTIONS_BEFORE, INTERRUPTIONS_AFTER = -10, 10  # handler groups around the features
+EDITS = -20  # before everything: an edited message never reaches a feature as a new one
 DUE_REFRESH_TASK = "treem.due-refresh"
 REDIS_KEY = "treem.redis"
 
@@ -165,6 +167,10 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
 
 
 def register_handlers(application: Application) -> None:
+    # First: an edit of a message already sent (Telegram's edited_message) is decided in
+    # one place and stops there, so no flow takes it as a new message (handlers/edits.py).
+    for handler in edits.build_handlers():
+        application.add_handler(handler, group=EDITS)
     # Before the features: a command or a press of another flow drops what the person was
     # about to type (a note, a message to a reporter…), with a word, so it never lands
     # somewhere else. After them: a report in progress asks its question again.

@@ -181,6 +181,56 @@ def append_story(current: str, addition: str) -> str:
     return combined
 
 
+# The description is kept with the message each part came from ([message id, text]), so an
+# edit of one of those messages (Telegram sends it as an update of its own) corrects that
+# part in place: never added twice, never lost. `story` stays the parts joined by newlines.
+
+
+def story_parts(answers: dict) -> list[list]:
+    """The description's parts as [message id or None, text]; a draft written before parts
+    were kept is one part without a message."""
+    parts = answers.get("parts")
+    if parts is not None:
+        return [list(part) for part in parts]
+    story = answers.get("story", "")
+    return [[None, story]] if story else []
+
+
+def _set_parts(answers: dict, parts: list[list]) -> None:
+    story = "\n".join(text for _mid, text in parts)
+    if len(story) > MAX_STORY_CHARS:
+        raise InvalidInput("story_too_long")
+    answers["parts"], answers["story"] = parts, story
+
+
+def add_story_part(answers: dict, text: str, message_id: int | None = None, *,
+                   fresh: bool = False) -> None:
+    """One more part of the description (`fresh`: the first part of a retold one); the same
+    checks as append_story. Nothing is changed when it is refused."""
+    addition = visible_strip(text)
+    if not addition:
+        raise InvalidInput("story_empty")
+    parts = [] if fresh else story_parts(answers)
+    _set_parts(answers, [*parts, [message_id, addition]])
+
+
+def replace_story_part(answers: dict, message_id: int, text: str) -> bool:
+    """The part that came from `message_id`, edited: replaced where it is. False when no
+    part came from that message; InvalidInput (nothing changed) if the edit is empty or
+    makes the description too long."""
+    parts = story_parts(answers)
+    index = next((i for i, (mid, _text) in enumerate(parts)
+                  if mid is not None and mid == message_id), None)
+    if index is None:
+        return False
+    replacement = visible_strip(text)
+    if not replacement:
+        raise InvalidInput("story_empty")
+    parts[index] = [message_id, replacement]
+    _set_parts(answers, parts)
+    return True
+
+
 _PHONE = re.compile(r"^\+?[0-9][0-9 .-]{7,16}[0-9]$")
 
 

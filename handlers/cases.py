@@ -764,11 +764,14 @@ async def ask_relay(request: Request) -> Reply:
 
 
 def _relay_preview(code: str, case_id: int, text: str, version: int, *,
-                   replaced: bool = False) -> Reply:
+                   replaced: bool = False, edited: bool = False) -> Reply:
     head = _("✉️ <b>Check the message before it goes to the reporter of case {code}</b>")
     lines = [head.format(code=code), "", f"<blockquote>{esc(text)}</blockquote>", "",
              _("The reporter will see exactly this, without your name. Send it?")]
-    if replaced:
+    if edited:
+        lines.insert(0, _("✏️ I replaced the message with your edited text. Nothing has been "
+                          "sent yet.") + "\n")
+    elif replaced:
         lines.insert(0, _("I replaced the message with what you just typed.") + "\n")
     return Reply("\n".join(lines), keyboard([
         [(_("📨 Send"), cb.build(CS, "rs", case_id, version)),
@@ -961,7 +964,8 @@ async def closing_notice(request: Request, case_id: int) -> list[Reply]:
     return [Reply(text, chat_id=reporter)]
 
 
-async def _took_relay(request: Request, pending: PendingInput, message) -> list[Reply]:  # noqa: ANN001
+async def _took_relay(request: Request, pending: PendingInput, message, *,  # noqa: ANN001
+                     edited: bool = False) -> list[Reply]:
     """The officer typed the message: it waits for "Send" under a preview (typing again
     replaces it). Nothing reaches the reporter before the officer has seen it."""
     loaded = await cases_service.load(request.actor, pending.case_id, CaseRight.RELAY,
@@ -969,10 +973,25 @@ async def _took_relay(request: Request, pending: PendingInput, message) -> list[
     text = clean_note(_text_of(message), limit=MAX_RELAY_CHARS)
     replaced = bool(pending.data.get("text"))
     version = _new_version(pending)
-    pending.data = {"text": text, "v": version}
+    pending.data = {"text": text, "v": version, "mid": message.message_id}
     await cases_service.save_input(pending, session=request.session)
     return [_relay_preview(loaded.report.code, pending.case_id, text, version,
-                           replaced=replaced)]
+                           replaced=replaced, edited=edited)]
+
+
+async def _edited_relay(request: Request, pending: PendingInput,
+                        message) -> list[Reply] | None:  # noqa: ANN001
+    """The officer edits the message that waits under a preview: the preview takes the
+    edited text (a new one: the old "Send" can no longer send the old words). None: the
+    edit is of another message."""
+    if not pending.data.get("text") or pending.data.get("mid") != message.message_id:
+        return None
+    try:
+        return await _took_relay(request, pending, message, edited=True)
+    except InvalidInput as problem:
+        return [Reply(_("⚠️ Your edit cannot be used: {problem} The message waiting for "
+                        "“Send” is still the one you first typed.").format(
+            problem=message_for(problem)))]
 
 
 
@@ -1354,13 +1373,34 @@ _INPUTS: dict[str, Callable[..., Awaitable[list[Reply]]]] = {
 }
 
 
+# How an armed input takes an edit of one of the person's earlier messages (Telegram sends
+# an edit as an update of its own; see handlers/edits.py). A handler returns None when the
+# edited message is not one it took: the edit then changes nothing, with a word.
+_EDITS: dict[str, Callable[..., Awaitable[list[Reply] | None]]] = {"relay": _edited_relay}
+
+
 def register_input(kind: str, handler: Callable[..., Awaitable[list[Reply]]], *,
-                   keep_armed: bool = False) -> None:
+                   keep_armed: bool = False,
+                   on_edit: Callable[..., Awaitable[list[Reply] | None]] | None = None) -> None:
     """Other flows (opening a case, the register) add what they wait for; `keep_armed`: the
-    input stays after a message (the handler drops it when the flow ends)."""
+    input stays after a message (the handler drops it when the flow ends); `on_edit`: how
+    an edit of a message this input took is applied (by default it is not)."""
     _INPUTS[kind] = handler
     if keep_armed:
         KEPT_ARMED.add(kind)
+    if on_edit is not None:
+        _EDITS[kind] = on_edit
+
+
+async def take_case_edit(request: Request) -> list[Reply] | None:
+    """An edited message, offered to the armed input's own edit rule (the round's form, a
+    message to a reporter waiting under its preview). None: not one it applies."""
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    handler = _EDITS.get(pending.kind) if pending is not None else None
+    if handler is None:
+        return None
+    return await handler(request, pending, request.update.effective_message)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -526,7 +526,8 @@ async def _story_part(request: Request, draft: ReportDraft, text: str) -> list[R
     """One more part of the description; on the identity question it is said aloud."""
     at_identity = Step(draft.step) is Step.IDENTITY
     try:
-        await service.add_story(draft, text, session=request.session, now=request.now)
+        await service.add_story(draft, text, session=request.session, now=request.now,
+                                message_id=_message_id(request))
     except InvalidInput as problem:
         return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
     if at_identity:
@@ -535,10 +536,15 @@ async def _story_part(request: Request, draft: ReportDraft, text: str) -> list[R
     return await ask(request, draft)
 
 
+def _message_id(request: Request) -> int:
+    return request.update.effective_message.message_id
+
+
 async def _loose_text(request: Request, draft: ReportDraft, text: str) -> list[Reply]:
     """Text where a button was expected, after the story: ask whether it is more story."""
     try:
-        await service.keep_loose_text(draft, text, session=request.session, now=request.now)
+        await service.keep_loose_text(draft, text, session=request.session, now=request.now,
+                                      message_id=_message_id(request))
     except InvalidInput as problem:
         return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
     d = draft.id
@@ -581,7 +587,8 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
             return await _contact(request, draft, phone, name)
         if step is Step.ADDITION:
             try:
-                await service.add_addition_text(draft, text, session=s, now=now)
+                await service.add_addition_text(draft, text, session=s, now=now,
+                                                message_id=message.message_id)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft))]
             return [_addition_saved(draft)]
@@ -599,9 +606,11 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
         if caption and not is_blank(caption):
             try:  # the caption is part of the story: kept whole, or refused with the photo
                 if step is Step.ADDITION:
-                    await service.add_addition_text(draft, caption, session=s, now=now)
+                    await service.add_addition_text(draft, caption, session=s, now=now,
+                                                    message_id=message.message_id)
                 else:
-                    await service.add_story(draft, caption, session=s, now=now)
+                    await service.add_story(draft, caption, session=s, now=now,
+                                            message_id=message.message_id)
             except InvalidInput as problem:
                 return [Reply(report_problem(problem, draft)), *await ask(request, draft)]
         replies = await _apply(request, draft, service.add_media(draft, kind, file_id, session=s,
@@ -625,6 +634,73 @@ async def handle_draft_message(request: Request, draft: ReportDraft) -> list[Rep
         return await _contact(request, draft, message.contact.phone_number,
                               message.contact.first_name)
     return [Reply(_("I cannot read this kind of message here.")), *await ask(request, draft)]
+
+
+# --- edits of messages already sent (Telegram sends each edit as an update of its own) ------
+
+
+async def edited_draft_message(request: Request, draft: ReportDraft) -> list[Reply] | None:
+    """An edited message that is part of this unsent draft's description: that part is
+    replaced where it is (never added again). None: the message is not part of it."""
+    message = request.update.effective_message
+    text = message.text if message.text is not None else message.caption
+    try:
+        which = await service.correct_story(draft, message.message_id, text or "",
+                                            session=request.session, now=request.now)
+    except InvalidInput as problem:
+        if problem.code == "story_too_long":
+            hint = _("⚠️ With your edit the description would be longer than {limit} "
+                     "characters, so I kept that part as you first sent it. Please shorten "
+                     "the edit.").format(limit=vi_number(MAX_STORY_CHARS))
+        else:
+            hint = _("⚠️ Your edit has no visible text, so I kept that part as you first "
+                     "sent it.")
+        return [Reply(hint)]
+    if which is None:
+        return None
+    if which == "loose":
+        d = draft.id
+        return [Reply(_("✏️ Corrected. Should I add this text to your description?"),
+                      keyboard([[(_("➕ Yes, add it"), cb.build(RP, "lo", d)),
+                                 (_("No"), cb.build(RP, "lx", d))]]))]
+    if draft.kind == "addition":
+        return [Reply(_("✏️ Corrected in the information you are adding ({used}). Nothing "
+                        "has been sent yet.").format(used=_used(draft)))]
+    confirmed = Reply(_("✏️ Corrected in your description ({used}).").format(used=_used(draft)))
+    if Step(draft.step) is Step.REVIEW:  # the review on screen shows the old words
+        return [confirmed, *await ask(request, draft)]
+    return [confirmed]
+
+
+async def edited_outside_draft(request: Request, draft: ReportDraft) -> list[Reply]:
+    """An edited message that is no part of the draft's description (an answer to another
+    question, or a message from before): nothing changes; the question again."""
+    if draft.kind == "addition":
+        head = _("✏️ This edit was not used: what is saved stays as you first sent it, and "
+                 "nothing was added twice. Send the correction as a new message and it will "
+                 "be added to the information.")
+    else:
+        head = _("✏️ This edit was not used: your answers stay as you first sent them, and "
+                 "nothing was added twice. To change an answer, use the ✏️ buttons on the "
+                 "review before sending. Here is where you are:")
+    return [Reply(head), *await ask(request, draft)]
+
+
+async def edited_after_sending(request: Request) -> Reply | None:
+    """A reporter edits a message after their report went out (the report, what they added,
+    an answer to the officer): it is not changed; how to add information. None: this person
+    has sent no report."""
+    own = await service.own_reports(request.user_id, session=request.session)
+    if not own:
+        return None
+    latest = own[0]
+    return Reply(_("✏️ What you sent for report {code} has already been passed on (the report, "
+                   "information you added, your answers to the officer), so this edit did not "
+                   "change it and nothing was sent twice. To add or correct something, press "
+                   "➕ Add information below and send it as a new message.").format(
+        code=latest.code), keyboard([
+            [(_("➕ Add information"), cb.build(RP, "add", latest.report_id))],
+            [(_("📄 Check progress"), cb.build(RP, "st", latest.report_id))]]))
 
 
 def _addition_saved(draft: ReportDraft) -> Reply:

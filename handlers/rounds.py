@@ -809,7 +809,8 @@ def export_words(compiled: service.Compiled) -> dict[str, str]:
     }
 
 
-case_handlers.register_input(INPUT, _took_answer, keep_armed=True)
+# An edit of an answer corrects the target that message answered (_took_edit).
+case_handlers.register_input(INPUT, _took_answer, keep_armed=True, on_edit=_took_answer)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -24,11 +24,12 @@ from domain.reports import (
     Relation,
     ReportLimits,
     Step,
-    append_story,
+    add_story_part,
     missing_for_send,
     new_tracking_code,
     normalise_phone,
     normalise_tracking_code,
+    replace_story_part,
     step_after,
 )
 from domain.roles import Actor, Role, UnitKind
@@ -289,14 +290,14 @@ async def set_child_name(draft: ReportDraft, name: str | None, *, session: Async
 
 
 async def add_story(draft: ReportDraft, text: str, *, session: AsyncSession,
-                    now: dt.datetime) -> int:
+                    now: dt.datetime, message_id: int | None = None) -> int:
     """Add a message to the description; returns the characters used. The first part moves
     on to the step that takes more parts, photos and voice messages until Continue; a
     rewrite (chosen from the review) replaces the old description with its first part.
-    Later, on the identity question, a message without a phone number is more story."""
+    Later, on the identity question, a message without a phone number is more story.
+    `message_id`: the message it came from (an edit of it corrects this part)."""
     _expect(draft, Step.STORY, Step.MEDIA, Step.IDENTITY)
-    current = "" if draft.answers.get("rewrite") else draft.answers.get("story", "")
-    draft.answers["story"] = append_story(current, text)
+    add_story_part(draft.answers, text, message_id, fresh=bool(draft.answers.get("rewrite")))
     draft.answers.pop("rewrite", None)
     if Step(draft.step) is Step.STORY:
         await _advance(draft, session=session, now=now)
@@ -319,7 +320,7 @@ async def edit_story(draft: ReportDraft, mode: str, *, session: AsyncSession,
 
 
 async def keep_loose_text(draft: ReportDraft, text: str, *, session: AsyncSession,
-                          now: dt.datetime) -> None:
+                          now: dt.datetime, message_id: int | None = None) -> None:
     """A message typed where a button was expected, after the story: kept aside until the
     reporter says whether it belongs to the description."""
     _expect(draft, Step.RELATION, Step.REVIEW)
@@ -327,6 +328,7 @@ async def keep_loose_text(draft: ReportDraft, text: str, *, session: AsyncSessio
     if not text:
         raise InvalidInput("blank_text")
     draft.answers["loose"] = text
+    draft.answers["loose_mid"] = message_id
     await store.save_draft(draft, session=session, now=now)
 
 
@@ -336,14 +338,16 @@ async def take_loose_text(draft: ReportDraft, *, session: AsyncSession,
     loose = draft.answers.get("loose")
     if not loose:
         raise InvalidInput("stale_step")
-    draft.answers["story"] = append_story(draft.answers.get("story", ""), loose)
+    add_story_part(draft.answers, loose, draft.answers.get("loose_mid"))
     draft.answers.pop("loose", None)
+    draft.answers.pop("loose_mid", None)
     await store.save_draft(draft, session=session, now=now)
     return len(draft.answers["story"])
 
 
 async def drop_loose_text(draft: ReportDraft, *, session: AsyncSession, now: dt.datetime) -> None:
     draft.answers.pop("loose", None)
+    draft.answers.pop("loose_mid", None)
     await store.save_draft(draft, session=session, now=now)
 
 
@@ -579,10 +583,29 @@ async def start_addition(user_id: int, report_id: int, *, session: AsyncSession,
 
 
 async def add_addition_text(draft: ReportDraft, text: str, *, session: AsyncSession,
-                            now: dt.datetime) -> None:
+                            now: dt.datetime, message_id: int | None = None) -> None:
     _expect(draft, Step.ADDITION)
-    draft.answers["story"] = append_story(draft.answers.get("story", ""), text)
+    add_story_part(draft.answers, text, message_id)
     await store.save_draft(draft, session=session, now=now)
+
+
+async def correct_story(draft: ReportDraft, message_id: int, text: str, *,
+                        session: AsyncSession, now: dt.datetime) -> str | None:
+    """An edited message that is part of this unsent draft's description (or the text kept
+    aside, waiting for "add it?"): the part is replaced where it is. Returns "story",
+    "loose", or None when the message is not part of the draft (nothing changed)."""
+    answers = draft.answers
+    if answers.get("loose") and answers.get("loose_mid") == message_id:
+        cleaned = visible_strip(text)
+        if not cleaned:
+            raise InvalidInput("blank_text")
+        answers["loose"] = cleaned
+        await store.save_draft(draft, session=session, now=now)
+        return "loose"
+    if not replace_story_part(answers, message_id, text):
+        return None
+    await store.save_draft(draft, session=session, now=now)
+    return "story"
 
 
 @dataclass(frozen=True)

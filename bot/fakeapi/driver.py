@@ -130,6 +130,7 @@ class FakeUser(_Participant):
         self.user = server.add_user(user_id, first_name, username=username, last_name=last_name)
         super().__init__(server, user_id)
         self.id = user_id
+        self.last_message_id: int | None = None  # of the newest message this person sent
 
     # --- what a person does ---------------------------------------------------------
 
@@ -143,6 +144,7 @@ class FakeUser(_Participant):
             chat.started = True
         message = {**self._base_message(chat), **content}
         chat.messages[message["message_id"]] = message
+        self.last_message_id = message["message_id"]
         return await self.server.push_update("message", message)
 
     async def send(self, text: str, *, chat_id: int | None = None,
@@ -158,6 +160,19 @@ class FakeUser(_Participant):
             content["entities"] = [{"type": "bot_command", "offset": 0,
                                     "length": len(command.encode("utf-16-le")) // 2}]
         return await self._send(content, chat_id)
+
+    async def edit(self, message_id: int, text: str, *, chat_id: int | None = None) -> int:
+        """Edit a message this person sent (its text, or its caption for a photo): Telegram
+        sends the whole message again as an `edited_message` update, same id, new words."""
+        chat = self.server.chats[chat_id or self.chat_id]
+        original = chat.messages[message_id]
+        if original.get("from", {}).get("id") != self.id:
+            raise ValueError("a user can only edit their own messages")
+        field_name = "caption" if "caption" in original or "photo" in original else "text"
+        edited = {**original, field_name: text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        chat.messages[message_id] = edited
+        return await self.server.push_update("edited_message", edited)
 
     async def start(self, payload: str | None = None) -> int:
         """Press Start (optionally through a t.me/bot?start=payload link)."""

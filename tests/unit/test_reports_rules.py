@@ -11,14 +11,17 @@ from domain.reports import (
     CODE_ALPHABET,
     MAX_STORY_CHARS,
     Step,
+    add_story_part,
     append_story,
     missing_for_send,
     new_tracking_code,
     next_step,
     normalise_phone,
     normalise_tracking_code,
+    replace_story_part,
     split_contact,
     step_after,
+    story_parts,
 )
 
 
@@ -131,3 +134,29 @@ def test_reporters_see_coarse_statuses_only():
     assert {public_status(s) for s in CaseStatus} == set(PublicStatus)
     assert public_status(CaseStatus.EMERGENCY) is PublicStatus.SUPPORTING
     assert public_status(CaseStatus.ASSESSING) is PublicStatus.VERIFYING
+
+
+def test_story_parts_keep_their_messages_and_an_edit_replaces_one_in_place():
+    answers: dict = {}
+    add_story_part(answers, " Em bị đánh. ", 10)
+    add_story_part(answers, "Bố say rượu.", 11)
+    assert answers["story"] == "Em bị đánh.\nBố say rượu."
+    assert replace_story_part(answers, 10, "Em bị bố đánh.")
+    assert answers["story"] == "Em bị bố đánh.\nBố say rượu."
+    assert not replace_story_part(answers, 99, "khác")  # not a part: nothing changes
+    assert answers["story"] == "Em bị bố đánh.\nBố say rượu."
+    with pytest.raises(InvalidInput):
+        replace_story_part(answers, 11, "\u200b ")
+    with pytest.raises(InvalidInput):
+        replace_story_part(answers, 11, "x" * MAX_STORY_CHARS)
+    assert answers["story"] == "Em bị bố đánh.\nBố say rượu."  # a refused edit changes nothing
+    add_story_part(answers, "Kể lại.", 12, fresh=True)
+    assert answers["story"] == "Kể lại." and story_parts(answers) == [[12, "Kể lại."]]
+
+
+def test_a_draft_from_before_parts_were_kept_is_one_part_without_a_message():
+    answers = {"story": "Lời kể cũ."}
+    assert story_parts(answers) == [[None, "Lời kể cũ."]]
+    assert not replace_story_part(answers, 5, "mới")
+    add_story_part(answers, "Thêm.", 6)
+    assert answers["story"] == "Lời kể cũ.\nThêm."
