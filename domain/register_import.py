@@ -69,9 +69,18 @@ def _folded(value: object) -> str:
     return fold(str(value)) if value is not None else ""
 
 
-def map_header(row: list[object]) -> dict[str, int] | None:
-    """Column index of each field in a header row, or None if this is not the header
-    (no name and birth columns). The first column that matches a field wins."""
+# Every field a column can hold, in the order the guided mapping asks for them: the required
+# ones first, then the optional ones (the row is still refused without a sex, a village or a
+# circumstance, but the officer may say the file has no such column).
+FIELDS = ("name", "birth", "sex", "village", "groups", "caregiver", "bhyt", "birth_reg",
+          "allowance")
+MAX_COLUMNS = 30  # columns offered in the guided mapping (a list has a dozen)
+HEADER_CHOICES = 8  # rows offered as the header when none is recognised
+
+
+def guess_columns(row: list[object]) -> dict[str, int]:
+    """The fields recognised in a header row by their words (maybe none, maybe not the
+    required ones). The first column that matches a field wins."""
     found: dict[str, int] = {}
     for index, cell in enumerate(row):
         text = re.sub(r"[^a-z ]+", " ", _folded(cell))
@@ -84,6 +93,13 @@ def map_header(row: list[object]) -> dict[str, int] | None:
                 if name not in found:
                     found[name] = index
                 break
+    return found
+
+
+def map_header(row: list[object]) -> dict[str, int] | None:
+    """Column index of each field in a header row, or None if this is not the header
+    (no name and birth columns)."""
+    found = guess_columns(row)
     return found if all(name in found for name in REQUIRED) else None
 
 
@@ -94,6 +110,163 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
         if mapping is not None:
             return index, mapping
     return None
+
+
+def column_letter(index: int) -> str:
+    """The column as Excel names it: 0 → "A", 25 → "Z", 26 → "AA"."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_text(value: object, limit: int = 40) -> str:
+    """A cell as shown in a button or a list: one line, shortened, a date as 03/04/2015."""
+    if _blank(value):
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def row_preview(row: list[object], limit: int = 44) -> str:
+    """A row as a header-row button shows it: its non-empty cells, "A | B | C…"."""
+    text = " | ".join(t for t in (cell_text(v, limit) for v in row) if t)
+    return text if len(text) <= limit else text[:limit - 1].rstrip(" |") + "…"
+
+
+def header_choices(rows: list[list[object]]) -> list[int]:
+    """The rows offered as the header when none is recognised: the first non-empty ones."""
+    found = [i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+             if not all(_blank(v) for v in row)]
+    return found[:HEADER_CHOICES]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a file is read: the header row (its index in the table; None: no header row, the
+    data starts on the first row) and the column of each field."""
+
+    header: int | None
+    columns: dict[str, int]
+
+    @property
+    def first_data_row(self) -> int:
+        return 0 if self.header is None else self.header + 1
+
+    def as_data(self) -> dict:
+        return {"header": self.header, "columns": dict(self.columns)}
+
+    @classmethod
+    def from_data(cls, data: dict) -> Layout:
+        header = data.get("header")
+        columns = data.get("columns") or {}
+        if header is not None and (not isinstance(header, int) or header < 0):
+            raise InvalidInput("import_map_incomplete")
+        if not all(f in FIELDS and isinstance(i, int) and i >= 0 for f, i in columns.items()):
+            raise InvalidInput("import_map_incomplete")
+        return cls(header, dict(columns))
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    """One column of the file as the officer sees it: letter, heading, an example."""
+
+    index: int
+    letter: str
+    heading: str
+    example: str
+
+
+def table_width(rows: list[list[object]], header: int | None) -> int:
+    """The columns that hold something in the header row or the first data rows."""
+    start = 0 if header is None else header
+    width = 0
+    for row in rows[start:start + 6]:
+        for index, value in enumerate(row):
+            if not _blank(value):
+                width = max(width, index + 1)
+    return min(width, MAX_COLUMNS)
+
+
+def first_data_row(rows: list[list[object]], header: int | None) -> list[object]:
+    start = 0 if header is None else header + 1
+    return next((r for r in rows[start:] if not all(_blank(v) for v in r)), [])
+
+
+def column_views(rows: list[list[object]], header: int | None) -> list[ColumnView]:
+    """Each column: its heading (none without a header row) and the value of the first data
+    row (the officer recognises the column by it)."""
+    heading_row = rows[header] if header is not None and header < len(rows) else []
+    example_row = first_data_row(rows, header)
+
+    def at(row: list[object], index: int) -> object:
+        return row[index] if index < len(row) else None
+
+    return [ColumnView(i, column_letter(i), cell_text(at(heading_row, i), 30),
+                       cell_text(at(example_row, i), 24))
+            for i in range(table_width(rows, header))]
+
+
+def check_layout(layout: Layout, width: int) -> None:
+    """The required fields have a column, every column is in the file, and no column holds
+    two fields. InvalidInput "import_map_incomplete" / "import_map_twice"."""
+    if not all(f in layout.columns for f in REQUIRED):
+        raise InvalidInput("import_map_incomplete")
+    if any(i >= width for i in layout.columns.values()):
+        raise InvalidInput("import_map_incomplete")
+    if len(set(layout.columns.values())) != len(layout.columns):
+        raise InvalidInput("import_map_twice")
+
+
+def guess_layout(rows: list[list[object]]) -> Layout | None:
+    """The header and the columns recognised without asking, or None (no header row with a
+    name and a birth column among the first rows)."""
+    found = find_header(rows)
+    return None if found is None else Layout(found[0], found[1])
+
+
+def layout_for_header(rows: list[list[object]], header: int | None) -> Layout:
+    """The columns recognised in the row the officer said is the header (none without one)."""
+    if header is None or header >= len(rows):
+        return Layout(None, {})
+    return Layout(header, guess_columns(rows[header]))
+
+
+def choices_for(field_name: str, layout: Layout, width: int) -> list[int]:
+    """The columns offered for a field in the guided mapping: those not already holding an
+    earlier field of the list (a column holds one field)."""
+    taken = {i for f, i in layout.columns.items()
+             if FIELDS.index(f) < FIELDS.index(field_name)}
+    return [i for i in range(width) if i not in taken]
+
+
+def assign(layout: Layout, field_name: str, column: int | None, width: int) -> Layout:
+    """The layout with `field_name` read from `column` (None: the file has no such column);
+    a later field that was on this column loses it. InvalidInput when a required field is
+    left without a column or the column is not offered."""
+    columns = dict(layout.columns)
+    if column is None:
+        if field_name in REQUIRED:
+            raise InvalidInput("import_map_incomplete")
+        columns.pop(field_name, None)
+    else:
+        if column not in choices_for(field_name, layout, width):
+            raise InvalidInput("import_map_twice")
+        columns = {f: i for f, i in columns.items() if i != column or f == field_name}
+        columns[field_name] = column
+    return Layout(layout.header, columns)
 
 
 def village_key(name: str) -> str:

@@ -44,7 +44,8 @@ _OWN_PRESSES: dict[str, set[tuple[str, str | None]]] = {
     "tre": {("tre", None)},
     "tre_leave": {("tre", None)},
     "tre_edit": {("tre", None)},
-    "tre_import": {("tre", "tpl"), ("tre", "impok"), ("tre", "x")},
+    "tre_import": {("tre", "tpl"), ("tre", "impok"), ("tre", "x"), ("tre", "mh"),
+                   ("tre", "mc"), ("tre", "mfix"), ("tre", "mb")},
 }
 
 # Commands that handle an armed input themselves.

@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import io
+from dataclasses import replace
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.i18n import _, vi_number
 from domain.errors import InvalidInput
 from domain.register_access import RegisterAction, ensure
-from domain.register_import import MAX_FILE_BYTES, MAX_ROWS
+from domain.register_import import (
+    FIELDS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    REQUIRED,
+    Layout,
+    assign,
+    check_layout,
+    choices_for,
+    column_views,
+    guess_layout,
+    header_choices,
+    layout_for_header,
+    row_preview,
+    table_width,
+)
 from handlers import callback_data as cb
 from handlers import cases as case_handlers
 from handlers.common import INVALID_INPUT_MESSAGES, Reply, Request, handles, keyboard
@@ -51,6 +68,11 @@ INVALID_INPUT_MESSAGES.update({
                                   "for an example."),
     "import_file_expected": lambda: _("Please send the list as a file (an .xlsx or .csv "
                                       "document), or press Cancel."),
+    "import_empty": lambda: _("The file has no rows to read."),
+    "import_map_incomplete": lambda: _("The full name and the date of birth each need a "
+                                       "column. Please choose them again."),
+    "import_map_twice": lambda: _("That column already holds another field. Please choose "
+                                  "another one."),
 })
 
 
@@ -151,7 +173,149 @@ def _summary(result: importer.Plan) -> str:
     return "\n".join(lines)
 
 
+def import_field_name(code: str) -> str:
+    """A field of the list as the mapping step names it."""
+    return {
+        "name": _("the child's full name"), "birth": _("date (or year) of birth"),
+        "sex": _("sex"), "village": _("village"), "groups": _("circumstances"),
+        "caregiver": _("caregiver"), "bhyt": _("health insurance card (BHYT)"),
+        "birth_reg": _("birth registration"), "allowance": _("monthly social assistance"),
+    }[code]
+
+
+def _columns_text(table: list[list[object]], layout: Layout) -> str:
+    """The columns found, each with its heading, an example and what it is read as."""
+    fields = {index: f for f, index in layout.columns.items()}
+    if layout.header is None:
+        lines = [_("📋 <b>Columns of the file</b> (no header row: the data starts on row 1):")]
+    else:
+        lines = [_("📋 <b>Columns of the file</b> (header on row {row}):").format(
+            row=layout.header + 1)]
+    for column in column_views(table, layout.header):
+        what = (_("<b>{field}</b>").format(field=import_field_name(fields[column.index]))
+                if column.index in fields else _("skipped"))
+        lines.append(_("• {column}: {what}").format(column=html.escape(_column_label(column)),
+                                                    what=what))
+    return "\n".join(lines)
+
+
+def _column_label(column) -> str:  # noqa: ANN001
+    """"Cột C: Họ tên trẻ (vd: Nguyễn Văn An)"."""
+    label = _("Column {letter}").format(letter=column.letter)
+    if column.heading:
+        label += ": " + column.heading
+    if column.example:
+        label += " " + _("(e.g. {example})").format(example=column.example)
+    return label
+
+
+def _step_data(state: dict, action: str, *args: int | str) -> str:
+    return cb.build(TRE, action, state["tok"], state["n"], *args)
+
+
+def _header_question(state: dict, table: list[list[object]]) -> Reply:
+    """Asks which row holds the headings (the first rows, by their first cells)."""
+    rows = []
+    for index in header_choices(table):
+        rows.append([(_("Row {n}: {cells}").format(n=index + 1, cells=row_preview(table[index])),
+                      _step_data(state, "mh", index))])
+    rows.append([(_("No header row (the data starts on row 1)"), _step_data(state, "mh", -1))])
+    rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
+    return Reply(_("🔎 The header row of “{name}” was not recognised (the row with “Họ và "
+                   "tên”, “Ngày sinh”…). Which row holds the column headings?").format(
+        name=html.escape(state["name"])), keyboard(rows))
+
+
+def _field_question(state: dict, table: list[list[object]]) -> Reply:
+    """Asks which column holds the current field (buttons: the file's columns)."""
+    layout = Layout.from_data(state["layout"])
+    field = state["field"]
+    width = table_width(table, layout.header)
+    views = {c.index: c for c in column_views(table, layout.header)}
+    rows = []
+    for index in choices_for(field, layout, width):
+        mark = "✅ " if layout.columns.get(field) == index else ""
+        label = mark + _column_label(views[index])
+        label = label if len(label) <= 60 else label[:59] + "…"
+        rows.append([(label, _step_data(state, "mc", index))])
+    if field not in REQUIRED:
+        mark = "✅ " if field not in layout.columns else ""
+        rows.append([(mark + _("No such column"), _step_data(state, "mc", -1))])
+    if FIELDS.index(field) > 0:
+        rows.append([(_("↩️ Back"), _step_data(state, "mb")),
+                     (_("✖️ Cancel"), cb.build(TRE, "x"))])
+    else:
+        rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
+    step = FIELDS.index(field) + 1
+    text = _("🧭 <b>Reading the columns of “{name}”</b> ({step}/{total})\nWhich column holds "
+             "<b>{field}</b>?").format(name=html.escape(state["name"]), step=step,
+                                       total=len(FIELDS), field=import_field_name(field))
+    if field in REQUIRED:
+        text += "\n" + _("This one is needed: every child has it.")
+    else:
+        text += "\n" + _("If the file has none, press “No such column”.")
+    if layout.columns.get(field) is not None:
+        text += "\n" + _("✅ marks the column read now.")
+    return Reply(text, keyboard(rows))
+
+
+def _question(state: dict, table: list[list[object]]) -> Reply:
+    if state.get("stage") == "header":
+        return _header_question(state, table)
+    return _field_question(state, table)
+
+
+async def _table(request: Request, state: dict) -> tuple[bytes, list[list[object]]]:
+    """The file of this import, downloaded again and checked against its hash."""
+    data = await _download(request, state["file"])
+    if hashlib.sha256(data).hexdigest() != state.get("sha"):
+        raise InvalidInput("import_format")
+    return data, importer.read_table(data, state["name"])
+
+
+TELEGRAM_LIMIT = 4096
+
+
+def _fit(text: str) -> str:
+    """A dry run cut at a line to fit one Telegram message."""
+    if len(text) <= TELEGRAM_LIMIT - 20:
+        return text
+    return text[:TELEGRAM_LIMIT - 20].rsplit("\n", 1)[0] + "\n…"
+
+
+async def _preview(request: Request, state: dict, data: bytes,
+                   table: list[list[object]]) -> Reply:
+    """The columns as they will be read, then the dry run with them; waits for "Import"."""
+    layout = Layout.from_data(state["layout"])
+    result = await importer.plan(request.actor, int(state["commune"]), data, state["name"],
+                                 session=request.session, today=_today(request),
+                                 layout=layout, table=table)
+    text = _columns_text(table, layout) + "\n\n" + _summary(result)
+    if not result.new and not result.updates and not result.problems:
+        await cases_service.drop_input(request.user_id, session=request.session)
+        return Reply(_fit(text + "\n\n" + _("Nothing new to import.")))
+    state = {**state, "stage": "confirm", "n": int(state["n"]) + 1}
+    await cases_service.expect_input(request.user_id, IMPORTING, session=request.session,
+                                     now=request.now, data=state)
+    rows = []
+    if result.new or result.updates:
+        label = (_("✅ Import {n} children").format(n=vi_number(len(result.new)))
+                 if not result.updates else
+                 _("✅ Add {n}, update {m}").format(n=vi_number(len(result.new)),
+                                                   m=vi_number(len(result.updates))))
+        rows.append([(label, _step_data(state, "impok"))])
+        tail = ""
+    else:
+        tail = "\n\n" + _("Nothing new to import. If a column was read wrongly, press “Fix "
+                          "the columns”.")
+    rows.append([(_("🧭 Fix the columns"), _step_data(state, "mfix"))])
+    rows.append([(_("✖️ Cancel"), cb.build(TRE, "x"))])
+    return Reply(_fit(text + tail), keyboard(rows))
+
+
 async def _dry_run(request: Request, commune_id: int, message) -> list[Reply]:  # noqa: ANN001
+    """A file received: read by its headings and shown with the dry run, or the header row
+    and the columns asked first."""
     document = message.document
     if document is None:
         raise InvalidInput("import_file_expected")
@@ -162,31 +326,35 @@ async def _dry_run(request: Request, commune_id: int, message) -> list[Reply]:  
     if not name.lower().endswith((".xlsx", ".csv")):
         raise InvalidInput("import_format")
     data = await _download(request, document.file_id)
-    result = await importer.plan(request.actor, commune_id, data, name,
-                                 session=request.session, today=_today(request))
-    if not result.new and not result.updates:
-        await cases_service.drop_input(request.user_id, session=request.session)
-        return [Reply(_summary(result) + "\n\n" + _("Nothing new to import."))]
-    pending = await cases_service.expect_input(
-        request.user_id, IMPORTING, session=request.session, now=request.now,
-        data={"commune": commune_id, "file": document.file_id, "name": name,
-              "sha": hashlib.sha256(data).hexdigest()})
-    del pending
-    label = (_("✅ Import {n} children").format(n=vi_number(len(result.new)))
-             if not result.updates else
-             _("✅ Add {n}, update {m}").format(n=vi_number(len(result.new)),
-                                               m=vi_number(len(result.updates))))
-    return [Reply(_summary(result), keyboard([
-        [(label, cb.build(TRE, "impok"))],
-        [(_("✖️ Cancel"), cb.build(TRE, "x"))]]))]
+    table = importer.read_table(data, name)
+    sha = hashlib.sha256(data).hexdigest()
+    state = {"commune": commune_id, "file": document.file_id, "name": name, "sha": sha,
+             "tok": sha[:8], "n": 0}
+    layout = guess_layout(table)
+    if layout is None:
+        if not header_choices(table):
+            raise InvalidInput("import_empty")
+        state["stage"] = "header"
+        await cases_service.expect_input(request.user_id, IMPORTING, session=request.session,
+                                         now=request.now, data=state)
+        return [_header_question(state, table)]
+    state["layout"] = layout.as_data()
+    return [await _preview(request, state, data, table)]
 
 
 async def _took_file(request: Request, pending, message) -> list[Reply]:  # noqa: ANN001
-    """The document sent after "Import from a file"."""
-    if pending.data.get("file"):
+    """The document sent after "Import from a file" (or anything sent mid-import)."""
+    state = pending.data
+    if state.get("file"):
+        if state.get("stage") in ("header", "map"):
+            _data, table = await _table(request, state)
+            return [Reply(_("You are still choosing how to read “{name}”: please answer with "
+                            "the buttons below. To import another file, press Cancel first, "
+                            "then send it.").format(name=html.escape(state["name"]))),
+                    _question(state, table)]
         return [Reply(_("Please press “Import” or “Cancel” under the dry run first."))]
     try:
-        return await _dry_run(request, int(pending.data["commune"]), message)
+        return await _dry_run(request, int(state["commune"]), message)
     except InvalidInput as problem:
         if problem.code in ("import_too_big", "import_too_many_rows"):
             await cases_service.drop_input(request.user_id, session=request.session)
@@ -195,29 +363,142 @@ async def _took_file(request: Request, pending, message) -> list[Reply]:  # noqa
 
 @handles
 async def captioned_file(request: Request) -> list[Reply]:
-    """A document captioned "/tre nhap": the dry run straight away."""
+    """A document captioned "/tre nhap": the dry run straight away (an import in progress is
+    dropped with a word, as a command drops it)."""
     commune_id = await _check_officer(request)
-    return await _dry_run(request, commune_id, request.update.effective_message)
+    replies = []
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    if pending is not None and pending.kind == IMPORTING and pending.data.get("file"):
+        await cases_service.drop_input(request.user_id, session=request.session)
+        replies.append(Reply("↩️ " + _("Dropped the import of the list. Nothing was saved.")))
+    return replies + await _dry_run(request, commune_id, request.update.effective_message)
 
 
-@handles
-async def confirm_import(request: Request) -> Reply:
-    """"Import N children": the file read again, the plan made again, one transaction."""
-    commune_id = await _check_officer(request)
+async def _pressed(request: Request, stages: tuple[str, ...]) -> dict | list[Reply]:
+    """The import this press belongs to, or what to answer when it is not the current step
+    (no import open: say so; an earlier step: the current question again)."""
     pending = await cases_service.pending_input(request.user_id, session=request.session,
                                                 now=request.now)
     if pending is None or pending.kind != IMPORTING or not pending.data.get("file"):
-        return Reply(_("This import is no longer open. Use /tre to start again."))
-    wanted = dict(pending.data)
+        return [Reply(_("This import is no longer open. Use /tre to start again."))]
+    state = dict(pending.data)
+    if state.get("stage") not in ("header", "map", "confirm"):  # a dry run of an older version
+        return [Reply(_("This import is no longer open. Use /tre to start again."))]
+    args = request.callback.args
+    if (len(args) < 2 or args[0] != state.get("tok") or args[1] != str(state.get("n"))
+            or state.get("stage") not in stages):
+        if state.get("stage") == "confirm":
+            return [Reply(_("⚠️ This button belongs to an earlier step; nothing was changed. "
+                            "Please use the buttons under the latest dry run."))]
+        _data, table = await _table(request, state)
+        return [Reply(_("⚠️ This button belongs to an earlier step; nothing was changed. "
+                        "Here is the current question:")), _question(state, table)]
+    return state
+
+
+async def _save_step(request: Request, state: dict) -> None:
+    await cases_service.expect_input(request.user_id, IMPORTING, session=request.session,
+                                     now=request.now, data=state)
+
+
+@handles
+async def chose_header(request: Request) -> list[Reply]:
+    """Stores the header row pressed (or none) and asks for the columns, or shows the dry
+    run when the name and birth columns are recognised in it."""
+    await _check_officer(request)
+    state = await _pressed(request, ("header",))
+    if isinstance(state, list):
+        return state
+    row = request.callback.int_arg(2)
+    data, table = await _table(request, state)
+    if row != -1 and row not in header_choices(table):
+        raise cb.StaleButton("import header row")
+    layout = layout_for_header(table, None if row == -1 else row)
+    state.update(layout=layout.as_data(), n=int(state["n"]) + 1)
+    if all(f in layout.columns for f in REQUIRED):
+        return [replace(await _preview(request, state, data, table), edit=True)]
+    state.update(stage="map", field=FIELDS[0])
+    await _save_step(request, state)
+    return [replace(_field_question(state, table), edit=True)]
+
+
+@handles
+async def fix_columns(request: Request) -> list[Reply]:
+    """"Fix the columns" under the dry run: asks field by field, the current reading marked."""
+    await _check_officer(request)
+    state = await _pressed(request, ("confirm",))
+    if isinstance(state, list):
+        return state
+    _data, table = await _table(request, state)
+    state.update(stage="map", field=FIELDS[0], n=int(state["n"]) + 1)
+    await _save_step(request, state)
+    return [replace(_field_question(state, table), edit=True)]
+
+
+@handles
+async def chose_column(request: Request) -> list[Reply]:
+    """Stores the column pressed for the current field and asks for the next one; after the
+    last, the dry run with this reading."""
+    await _check_officer(request)
+    state = await _pressed(request, ("map",))
+    if isinstance(state, list):
+        return state
+    column = request.callback.int_arg(2)
+    data, table = await _table(request, state)
+    layout = Layout.from_data(state["layout"])
+    width = table_width(table, layout.header)
+    if column != -1 and not 0 <= column < width:
+        raise cb.StaleButton("import column")
+    layout = assign(layout, state["field"], None if column == -1 else column, width)
+    state.update(layout=layout.as_data(), n=int(state["n"]) + 1)
+    following = FIELDS.index(state["field"]) + 1
+    if following < len(FIELDS):
+        state["field"] = FIELDS[following]
+        await _save_step(request, state)
+        return [replace(_field_question(state, table), edit=True)]
+    check_layout(layout, width)
+    state.pop("field", None)
+    return [replace(await _preview(request, state, data, table), edit=True)]
+
+
+@handles
+async def previous_field(request: Request) -> list[Reply]:
+    """"Back" in the guided step: asks the previous field again (its column marked)."""
+    await _check_officer(request)
+    state = await _pressed(request, ("map",))
+    if isinstance(state, list):
+        return state
+    index = FIELDS.index(state["field"])
+    if index == 0:
+        raise cb.StaleButton("import back")
+    _data, table = await _table(request, state)
+    state.update(field=FIELDS[index - 1], n=int(state["n"]) + 1)
+    await _save_step(request, state)
+    return [replace(_field_question(state, table), edit=True)]
+
+
+@handles
+async def confirm_import(request: Request) -> Reply | list[Reply]:
+    """"Import N children": the file read again, the plan made again with the same reading
+    of the columns, one transaction."""
+    commune_id = await _check_officer(request)
+    state = await _pressed(request, ("confirm",))
+    if isinstance(state, list):
+        return state
+    pending = await cases_service.pending_input(request.user_id, session=request.session,
+                                                now=request.now)
+    assert pending is not None  # _pressed found it in this transaction
     request.session.expunge(pending)
     if not await importer.claim(pending.id, session=request.session):
         return Reply(_("This import is no longer open. Use /tre to start again."))
-    data = await _download(request, wanted["file"])
-    if hashlib.sha256(data).hexdigest() != wanted.get("sha"):
+    data = await _download(request, state["file"])
+    if hashlib.sha256(data).hexdigest() != state.get("sha"):
         raise InvalidInput("import_format")
-    result = await importer.run(request.actor, commune_id, data, wanted["name"],
+    result = await importer.run(request.actor, commune_id, data, state["name"],
                                 session=request.session, now=request.now,
-                                today=_today(request), review_months=_months(request))
+                                today=_today(request), review_months=_months(request),
+                                layout=Layout.from_data(state["layout"]))
     return Reply(_("✅ Imported: {n} children added to the register, {u} updated ({d} "
                    "already there unchanged, {p} rows refused). Open /tre to see them.").format(
         n=vi_number(len(result.new)), u=vi_number(len(result.updates)),
@@ -347,7 +628,11 @@ def build_handlers() -> list[BaseHandler]:
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL
                        & filters.CaptionRegex(_CAPTION), captioned_file),
         CallbackQueryHandler(ask_file, pattern=p + "imp$"),
-        CallbackQueryHandler(confirm_import, pattern=p + "impok$"),
+        CallbackQueryHandler(confirm_import, pattern=p + r"impok(:[0-9a-f]+:\d+)?$"),
+        CallbackQueryHandler(chose_header, pattern=p + r"mh:[0-9a-f]+:\d+:-?\d+$"),
+        CallbackQueryHandler(chose_column, pattern=p + r"mc:[0-9a-f]+:\d+:-?\d+$"),
+        CallbackQueryHandler(fix_columns, pattern=p + r"mfix:[0-9a-f]+:\d+$"),
+        CallbackQueryHandler(previous_field, pattern=p + r"mb:[0-9a-f]+:\d+$"),
         CallbackQueryHandler(ask_template, pattern=p + "tpl$"),
         CallbackQueryHandler(ask_export, pattern=p + "exp$"),
     ]

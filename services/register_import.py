@@ -22,8 +22,11 @@ from domain.register_import import (
     MAX_FILE_BYTES,
     MAX_ROWS,
     ImportRow,
-    find_header,
+    Layout,
+    check_layout,
+    guess_layout,
     read_row,
+    table_width,
     village_key,
 )
 from domain.roles import Actor
@@ -115,16 +118,24 @@ def row_changes(child: RegisterChild, supports: dict[str, str], row: ImportRow,
 
 
 async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
-               session: AsyncSession, today: dt.date) -> Plan:
-    """The dry run: nothing is written."""
+               session: AsyncSession, today: dt.date, layout: Layout | None = None,
+               table: list[list[object]] | None = None) -> Plan:
+    """The dry run: nothing is written. `layout`: the header row and columns the officer
+    confirmed (None: recognised from the headings, "import_no_header" if they are not);
+    `table`: the file already read (by read_table) by the caller."""
     ensure(actor, RegisterAction.EXPORT,
            await register_service.place(commune_id, None, session=session))
-    table = read_table(data, file_name)
-    header = find_header(table)
-    if header is None:
-        raise InvalidInput("import_no_header")
-    start, mapping = header
-    body = table[start + 1:]
+    if table is None:
+        table = read_table(data, file_name)
+    if layout is None:
+        layout = guess_layout(table)
+        if layout is None:
+            raise InvalidInput("import_no_header")
+    check_layout(layout, max(table_width(table, layout.header),
+                             max(layout.columns.values(), default=-1) + 1))
+    mapping = layout.columns
+    start = layout.first_data_row
+    body = table[start:]
     if len(body) > MAX_ROWS:
         raise InvalidInput("import_too_many_rows")
     villages = {village_key(v.name): v.id
@@ -133,7 +144,7 @@ async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
     seen: dict[str, int] = {}
     supports = await store.supports_of_commune(commune_id, session=session)
     for offset, raw in enumerate(body):
-        number = start + offset + 2  # as Excel numbers rows (1-based, after the header)
+        number = start + offset + 1  # as Excel numbers rows (1-based)
         try:
             row = read_row(number, raw, mapping, today=today)
         except InvalidInput as problem:
@@ -171,11 +182,12 @@ async def plan(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
 
 async def run(actor: Actor, commune_id: int, data: bytes, file_name: str, *,
               session: AsyncSession, now: dt.datetime, today: dt.date,
-              review_months: int) -> Plan:
+              review_months: int, layout: Layout | None = None) -> Plan:
     """The import: the plan made again now (the register may have changed since the dry
     run) and its new children added, each with its history and audit row, plus one audit
     row for the import. The caller's transaction: all or nothing."""
-    result = await plan(actor, commune_id, data, file_name, session=session, today=today)
+    result = await plan(actor, commune_id, data, file_name, session=session, today=today,
+                        layout=layout)
     for row, village_id in result.new:
         await register_service.add(actor, register_service.NewChild(
             commune_id=commune_id, village_id=village_id, full_name=row.full_name,
