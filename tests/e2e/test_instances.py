@@ -500,7 +500,8 @@ async def test_three_instances_send_2000_messages_once_never_above_the_limit(fak
     twice = {chat: n for chat, n in received.items() if n != 1}
     assert set(received) == set(chats) and twice == {}, (twice, statuses)  # once, every chat
     assert statuses == {"sent": BROADCAST_CHATS}
-    assert "Đã gửi xong: 2.000/2.000." in _texts(admin)
+    assert "Đã gửi xong: 2.000/2.000." in _texts(admin)  # the progress message, finished
+    assert any("✅ Đã gửi xong: 2.000 thành công" in t for t in _texts(admin))
     assert [c for c in fake.calls if c.status == 429] == []
     assert fake.violations == []
     window, busiest, lo = 1 / BROADCAST_SCALE, 0, 0
