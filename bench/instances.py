@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime as dt
+import itertools
 import multiprocessing
 import os
 import pathlib
@@ -204,6 +205,22 @@ async def main(instances: int, recipients: int, scale: float, kill: bool) -> Non
     print(f"elapsed               {elapsed:.2f} s")
     print(f"share of the limit    {rate / limit:.3f} ({rate:.1f} messages/s, failover pause "
           "included)" if kill else f"share of the limit    {rate / limit:.3f} ({rate:.1f}/s)")
+    if arrivals:
+        first = arrivals[0] - started
+        gaps = sorted((b - a for a, b in itertools.pairwise(arrivals)),
+                      reverse=True)
+        steady = arrivals[-1] - arrivals[0] - (gaps[0] if kill and gaps else 0.0)
+        window = 1.0 / scale
+        busiest, lo = 0, 0
+        for hi, t in enumerate(arrivals):
+            while arrivals[lo] <= t - window:
+                lo += 1
+            busiest = max(busiest, hi - lo + 1)
+        print(f"first message after   {first:.2f} s (queued in the database → first arrival)")
+        print(f"steady pace           {(len(arrivals) - 1) / steady / limit:.3f} of the limit "
+              f"({(len(arrivals) - 1) / steady:.1f}/s, first → last arrival"
+              + (", failover gap left out)" if kill else ")"))
+        print(f"busiest window        {busiest} broadcast messages in {window:g} s")
     print(f"429 answers           {report['429']}")
     print(f"duplicates            {sum(1 for n in received.values() if n > 1)}")
     print(f"missing               {recipients - len(received)}")

@@ -163,6 +163,7 @@ def attach_outbox(application: Application, runtime: Runtime) -> None:
             await send_outbox(application)
 
     sender.on_wake = sweep_if_active
+    leadership.on_queued(sender.wake)  # a broadcast confirmed on another instance
     runtime.leadership, runtime.outbox = leadership, sender
 
 
@@ -233,8 +234,8 @@ async def start_application(application: Application, runtime: Runtime, *,
     # runs on the active instance; the deadline refresh is claimed once, in the background.
 
     async def became_active() -> None:  # a lone instance at start, or a standby taking over
-        await plan_calendar(runtime)
         runtime.outbox.wake()  # finish what a stopped instance left: broadcasts, notices
+        await plan_calendar(runtime)
 
     runtime.leadership.on_active(became_active)
     await runtime.leadership.start()

@@ -12,7 +12,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
-from bot.i18n import _
+from bot.i18n import _, vi_number
 from bot.runtime import Runtime, TreemContext, get_runtime
 from bot.sender import Sender, SendSummary
 from domain.workdays import is_working_day
@@ -214,7 +214,7 @@ async def finish_broadcasts(application: Application) -> int:
     for broadcast, counts in finished:
         total = sum(counts.values())
         await _edit_progress(application.bot, broadcast, _("Sent: {done}/{total}.").format(
-            done=total, total=total))
+            done=vi_number(total), total=vi_number(total)))
     return len(finished)
 
 
@@ -222,8 +222,9 @@ def _broadcast_summary(counts: dict[str, int]) -> str:
     return _("✅ Broadcast finished: {sent} sent, {failed} failed, {gone} chats stopped "
              "(blocked or removed the bot), {uncertain} not known (the bot was interrupted "
              "while sending them; not sent again, to avoid duplicates).").format(
-        sent=counts.get("sent", 0), failed=counts.get("failed", 0),
-        gone=counts.get("deactivated", 0), uncertain=counts.get("uncertain", 0))
+        sent=vi_number(counts.get("sent", 0)), failed=vi_number(counts.get("failed", 0)),
+        gone=vi_number(counts.get("deactivated", 0)),
+        uncertain=vi_number(counts.get("uncertain", 0)))
 
 
 async def _edit_progress(bot: Bot, broadcast, text: str) -> None:  # noqa: ANN001
@@ -240,7 +241,7 @@ async def _edit_progress(bot: Bot, broadcast, text: str) -> None:  # noqa: ANN00
 def _progress_text(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
-    return _("Sending… {done}/{total}").format(done=done, total=total)
+    return _("Sending… {done}/{total}").format(done=vi_number(done), total=vi_number(total))
 
 
 # --- the report round: opening rounds, requests, chasers, who is late ----------------------

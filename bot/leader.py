@@ -17,12 +17,16 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
+from storage import outbox
 from storage.db import Database
 from storage.locks import AdvisoryLocks
 
 log = logging.getLogger(__name__)
 
-RETRY_SECONDS = 3.0
+RETRY_SECONDS = 3.0  # the active instance checks its connection this often
+# A standby asks for the lock this often: a killed active instance is replaced within about
+# this much (one trivial query a standby, twice a second).
+STANDBY_RETRY_SECONDS = 0.5
 SCHEDULER = "scheduler"
 
 
@@ -31,15 +35,18 @@ def instance_key(number: int) -> str:
 
 
 class Leadership:
-    def __init__(self, db: Database, *, retry: float = RETRY_SECONDS) -> None:
+    def __init__(self, db: Database, *, retry: float = RETRY_SECONDS,
+                 standby_retry: float = STANDBY_RETRY_SECONDS) -> None:
         self.db = db
         self.retry = retry
+        self.standby_retry = standby_retry
         # Names this instance in the rows it claims; its own lock tells others it lives.
         self.instance = secrets.randbits(62) + 1
         self.active = False
         self._locks = AdvisoryLocks(db) if db.backend == "postgresql" else None
         self._task: asyncio.Task | None = None
         self._on_active: list[Callable[[], Awaitable[None]]] = []
+        self._on_queued: list[Callable[[], None]] = []
 
     @property
     def multi_instance(self) -> bool:
@@ -48,6 +55,11 @@ class Leadership:
     def on_active(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run `callback` each time this instance becomes the active one."""
         self._on_active.append(callback)
+
+    def on_queued(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when any instance queues rows for the active one's bulk run (a
+        broadcast confirmed on a standby), instead of waiting for the next sweep."""
+        self._on_queued.append(callback)
 
     async def start(self) -> None:
         """Try once now (so a lone instance is active before its first job), then keep
@@ -88,7 +100,7 @@ class Leadership:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.retry)
+            await asyncio.sleep(self.retry if self.active else self.standby_retry)
             await self._tick()
 
     async def _tick(self) -> None:
@@ -99,6 +111,8 @@ class Leadership:
             if not self._locks.connected:
                 await self._locks.connect()
                 await self._locks.try_lock(self._locks.key(instance_key(self.instance)))
+                for callback in self._on_queued:
+                    await self._locks.listen(outbox.CHANNEL, callback)
             if self.active:
                 await self._locks.ping()  # still connected, so still holding the lock
             elif await self._locks.try_lock(self._locks.key(SCHEDULER)):

@@ -243,12 +243,18 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._group = GROUP.scaled(time_scale)
         self._private = PRIVATE.scaled(time_scale)
         self._window = WINDOW / time_scale
+        # What pacing cost, logged at shutdown: requests paced, gate answers "wait",
+        # admissions asked again because their answer came late (each one spends a place
+        # of the window without a request).
+        self.counts = {"paced": 0, "gate_waits": 0, "late_admissions": 0}
 
     async def initialize(self) -> None:
         return None
 
     async def shutdown(self) -> None:
-        return None
+        if self.counts["paced"]:
+            log.info("rate limiter: %(paced)d requests paced, %(gate_waits)d gate waits, "
+                     "%(late_admissions)d late admissions asked again", self.counts)
 
     def _chat_pace(self, chat_id: int | str) -> Pace:
         return self._private if isinstance(chat_id, int) and chat_id > 0 else self._group
@@ -270,11 +276,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             asked = time.monotonic()
             wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
             while wait > 0:
+                self.counts["gate_waits"] += 1
                 await asyncio.sleep(wait)
                 asked = time.monotonic()
                 wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
             if time.monotonic() - asked <= late:
                 return
+            self.counts["late_admissions"] += 1
 
     async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any],
                               endpoint: str, data: dict[str, Any],
@@ -291,6 +299,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             await self._wait_for(chat_key, pace)
             await self._wait_for("overall", self._overall)
             await self._pass_gate()
+            self.counts["paced"] += 1
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:

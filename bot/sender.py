@@ -97,7 +97,6 @@ class Sender:
         self.reminder_markup = reminder_markup
         self.case_markup = case_markup
         self._run_lock = asyncio.Lock()
-        self._requests = asyncio.Semaphore(concurrency)
         self._in_flight: set[int] = set()
         self._tasks: set[asyncio.Task] = set()
         self._shared: dict[tuple[str, int], tuple[str, InlineKeyboardMarkup | None]] = {}
@@ -112,7 +111,7 @@ class Sender:
             summary = SendSummary()
             summary.uncertain += await self.settle_orphans()
             while due := await self._due(limit=BATCH):
-                if not await self._send_rows(due, summary, self._requests):
+                if not await self._send_rows(due, summary, self.concurrency):
                     break  # every due row waits for an older one being sent elsewhere
             return summary
 
@@ -140,14 +139,13 @@ class Sender:
         """Send these rows (a handler's notices), waiting a little for older rows of the
         same chat; whatever cannot go now is left to the active instance's run."""
         summary = SendSummary()
-        own = asyncio.Semaphore(max(1, len(ids)))  # a handful of rows: all at once
         loop = asyncio.get_running_loop()
         give_up = loop.time() + POKE_PATIENCE
         try:
             while loop.time() < give_up:
                 due = await self._due(limit=len(ids), ids=ids)
                 if due:
-                    await self._send_rows(due, summary, own)
+                    await self._send_rows(due, summary, len(due))  # a handful: all at once
                 elif not await self._waiting(ids):
                     break  # all sent (or for later: a retry after a 429 is the run's)
                 else:
@@ -189,45 +187,73 @@ class Sender:
             return await store.any_waiting_turn(ids, self.runtime.clock.now(), session=session)
 
     async def _send_rows(self, rows: list[tuple[int, int]], summary: SendSummary,
-                         requests: asyncio.Semaphore) -> int:
-        """Chats in parallel (at most `requests` at once), each chat's rows in order.
-        Returns how many rows were claimed."""
+                         width: int) -> int:
+        """Chats in parallel (`width` workers, so at most `width` requests at once), each
+        chat's rows in order. Returns how many rows were claimed."""
         by_chat: dict[int, list[int]] = collections.defaultdict(list)
         for delivery_id, chat_id in rows:
             by_chat[chat_id].append(delivery_id)
-        claimed = await asyncio.gather(*(self._send_chat(ids, summary, requests)
-                                         for ids in by_chat.values()))
+        chats = collections.deque(by_chat.values())
+        claimed = await asyncio.gather(*(self._worker(chats, summary)
+                                         for _ in range(min(width, len(chats)))))
         return sum(claimed)
 
-    async def _send_chat(self, ids: list[int], summary: SendSummary,
-                         requests: asyncio.Semaphore) -> int:
+    async def _worker(self, chats: collections.deque[list[int]], summary: SendSummary) -> int:
+        """Takes chats one after another and sends their rows, one request at a time.
+
+        A row sent normally is recorded in the transaction that claims the worker's next
+        row (one commit per message instead of two; the claim still comes right before its
+        own request, and a row is "sending" only between its claim and that commit). Any
+        other outcome is recorded at once (it may stop the chat or queue a message)."""
         claimed = 0
-        for delivery_id in ids:
-            async with requests:
-                job = await self._claim(delivery_id)
-                if job is None:
-                    return claimed  # taken elsewhere, or an older row of this chat is out
-                claimed += 1
+        sent: tuple[Delivery, dict] | None = None  # sent, recorded with the next claim
+        try:
+            while chats:
+                for delivery_id in chats.popleft():
+                    job = await self._claim(delivery_id, finish=sent)
+                    sent = None
+                    if job is None:
+                        break  # taken elsewhere, or an older row of this chat is out
+                    claimed += 1
+                    try:
+                        outcome = await self._send(job, summary)
+                    except BaseException:
+                        self._in_flight.discard(delivery_id)
+                        raise
+                    if outcome["status"] == "sent":
+                        sent = (job.delivery, outcome)
+                        continue
+                    try:
+                        await self._record(job.delivery, outcome)
+                    finally:
+                        self._in_flight.discard(delivery_id)
+                    break  # the chat is gone, or must wait: later rows wait too
+        finally:
+            if sent is not None:
                 try:
-                    outcome = await self._send(job, summary)
-                    await self._record(job.delivery, dict(outcome))
+                    await self._record(*sent)
                 finally:
-                    self._in_flight.discard(delivery_id)
-            if outcome["status"] != "sent":
-                return claimed  # the chat is gone, or must wait: later rows wait too
+                    self._in_flight.discard(sent[0].id)
         return claimed
 
-    async def _claim(self, delivery_id: int) -> _Job | None:
+    async def _claim(self, delivery_id: int, *,
+                     finish: tuple[Delivery, dict] | None = None) -> _Job | None:
+        """Claim this row; first, in the same transaction, record `finish` (a row this
+        worker has just sent)."""
         self._in_flight.add(delivery_id)
         job = None
         try:
             async with self.runtime.db.session() as session:
+                if finish is not None:
+                    await store.finish(finish[0].id, _values(finish[1]), session=session)
                 delivery = await store.claim(delivery_id, session=session,
                                              now=self.runtime.clock.now(),
                                              instance=self.instance)
                 if delivery is not None:
                     job = await self._job(delivery, session)
         finally:
+            if finish is not None:
+                self._in_flight.discard(finish[0].id)
             if job is None:
                 self._in_flight.discard(delivery_id)
         return job
@@ -260,9 +286,9 @@ class Sender:
         return _Job(delivery, text or "", markup)
 
     async def _record(self, delivery: Delivery, outcome: dict) -> None:
-        chat_id, reason = outcome.pop("chat_id"), outcome.pop("reason")
+        chat_id, reason = outcome["chat_id"], outcome["reason"]
         async with self.runtime.db.session() as session:
-            await store.finish(delivery.id, outcome, session=session)
+            await store.finish(delivery.id, _values(outcome), session=session)
             if outcome["status"] == "deactivated":
                 now = self.runtime.clock.now()
                 await calendar_service.chat_gone(chat_id, reason, session=session, now=now)
@@ -328,6 +354,11 @@ class Sender:
             outcome.update(sent_at=now, message_id=message_id)
             summary.sent += 1
         return outcome
+
+
+def _values(outcome: dict) -> dict:
+    """The columns an outcome sets (without what only `_record` uses)."""
+    return {k: v for k, v in outcome.items() if k not in ("chat_id", "reason")}
 
 
 class _OwedFailed(Exception):

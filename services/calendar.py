@@ -543,6 +543,7 @@ async def confirm_broadcast(actor: Actor, broadcast_id: int, audience: str, *,
     broadcast.progress_message_id = progress_message_id
     recipients = await _broadcast_recipients(broadcast.commune_id, audience, session=session)
     count = await _add_deliveries(recipients, session=session, now=now, broadcast_id=broadcast.id)
+    await outbox.announce(session=session)  # the active instance starts it at once
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="broadcast_sent", object_type="broadcast", object_id=broadcast.id,
                        unit_id=broadcast.commune_id, recipients=count, audience=audience)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -65,6 +66,14 @@ class AdvisoryLocks:
             await self.unlock(key)
             return True
         return False
+
+    async def listen(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` on every NOTIFY on `channel`, as long as this connection lives."""
+        async with self._busy:
+            if self._conn is None:
+                raise ConnectionError("advisory lock connection is not open")
+            raw = await self._conn.get_raw_connection()
+            await raw.driver_connection.add_listener(channel, lambda *_args: callback())
 
     async def ping(self) -> None:
         await self._execute("SELECT 1")

@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import Broadcast, Delivery, Reminder
 
 IN_PROGRESS = ("pending", "sending")
+# PostgreSQL NOTIFY channel: rows for the active instance's bulk run were queued.
+CHANNEL = "treem_outbox"
 OUTBOX_IDS = "treem.outbox_ids"  # session.info key: rows this unit of work queued
 
 
@@ -28,6 +30,14 @@ async def add_messages(rows: Sequence[Delivery], *, session: AsyncSession) -> li
     ids = [row.id for row in rows]
     session.info.setdefault(OUTBOX_IDS, []).extend(ids)
     return ids
+
+
+async def announce(*, session: AsyncSession) -> None:
+    """Wake the active instance, whichever it is, when this transaction commits (a
+    PostgreSQL NOTIFY is delivered at commit, and not at all on a rollback). SQLite runs one
+    instance, which wakes itself."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.exec(select(func.pg_notify(CHANNEL, "")))
 
 
 def queued_ids(session: AsyncSession) -> list[int]:

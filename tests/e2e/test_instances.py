@@ -10,12 +10,15 @@ multi-instance tests need PostgreSQL (TEST_DATABASE_URL); each makes its own dat
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import os
 import pathlib
+import resource
 import signal
 import socket
+import statistics
 import sys
 import time
 import uuid
@@ -26,13 +29,14 @@ from sqlalchemy.engine import make_url
 
 from bot.fakeapi import FakeTelegram, FakeUser
 from bot.fakeapi.driver import wait_until
-from bot.fakeapi.server import SANDBOX_TOKEN
+from bot.fakeapi.server import SANDBOX_TOKEN, Limits
 from domain.roles import Role
 from domain.setup_file import load_setup_file
 from services.setup import import_commune
 from storage.db import Database
 from storage.models import Delivery, Member, Subscription
 from tests.conftest import EXAMPLE_SETUP, PG_URL, TEST_DATA_KEY
+from tests.e2e.test_scale import REDIS_URL, _redis_or_skip
 
 TREEM = [sys.executable, "-m", "bot.cli"]
 ADMIN = 900_000_000_001
@@ -43,8 +47,11 @@ needs_pg = pytest.mark.skipif(not PG_URL.startswith("postgresql"),
 
 
 def _env(**extra: str) -> dict[str, str]:
+    # Without PYTHONDONTWRITEBYTECODE (set on the development machines): a start then
+    # reads the compiled modules the first one wrote instead of compiling all ~1,400 again,
+    # which was half of the CPU of a start (8.8 of 18.7 s in a profile under load).
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL"))}
+           if not k.startswith(("TREEM_", "TELEGRAM_", "DATABASE_URL", "PYTHONDONTWRITEBYTECODE"))}
     env["TREEM_DATA_KEY"] = TEST_DATA_KEY
     env.update(extra)
     return env
@@ -60,8 +67,9 @@ class Instance:
     """One `treem run` process; its log goes to a file the test reads."""
 
     def __init__(self, fake: FakeTelegram, url: str, workdir: pathlib.Path, name: str, *,
-                 webhook: bool) -> None:
+                 webhook: bool, env: dict[str, str] | None = None) -> None:
         self.fake, self.url, self.name = fake, url, name
+        self.env = env or {}
         self.log_path = workdir / f"{name}.log"
         self.port = _free_port()
         self.webhook = webhook
@@ -74,7 +82,7 @@ class Instance:
             if self.webhook else {}
         env = _env(TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN, TELEGRAM_API_URL=self.fake.url,
                    DATABASE_URL=self.url, TREEM_ADMIN_IDS=str(ADMIN), TREEM_LOG_LEVEL="INFO",
-                   **extra)
+                   **extra, **self.env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it
         self.process = await asyncio.create_subprocess_exec(
             *TREEM, "run", cwd=self.workdir, env=env, stdout=log, stderr=asyncio.subprocess.STDOUT)
@@ -243,6 +251,8 @@ async def test_kill_9_right_after_a_report_is_saved_the_officer_is_told_after_re
 
 START_BUDGET = 60.0  # seconds of repeated trials per test (at most MAX_TRIALS)
 MAX_TRIALS = 20
+# START_TRIALS=20 runs exactly that many trials whatever they take (the issue's 20 times).
+EXACT_TRIALS = int(os.environ.get("START_TRIALS", "0"))
 
 
 @needs_pg
@@ -260,9 +270,19 @@ async def test_instances_started_at_the_same_instant_never_fail(fake, tmp_path, 
 
 async def _start_together(fake, tmp_path, count, template) -> int:
     began, trials = time.monotonic(), 0
-    while trials < MAX_TRIALS and (time.monotonic() - began < START_BUDGET or trials < 3):
+    phases: dict[str, list[float]] = collections.defaultdict(list)  # seconds, per trial
+    while (trials < EXACT_TRIALS if EXACT_TRIALS else trials < MAX_TRIALS and (
+            time.monotonic() - began < START_BUDGET or trials < 3)):
         trials += 1
+        mark, cpu = time.monotonic(), _children_cpu()
+
+        def lap(phase: str) -> None:
+            nonlocal mark
+            phases[phase].append(time.monotonic() - mark)
+            mark = time.monotonic()
+
         async with pg_database(template) as url:
+            lap("copy the database")
             workdir = tmp_path / f"trial-{trials}"
             workdir.mkdir()
             instances = [Instance(fake, url, workdir, f"i{n}", webhook=True)
@@ -271,13 +291,17 @@ async def _start_together(fake, tmp_path, count, template) -> int:
             try:
                 await wait_until(lambda: all(i.started or i.exited for i in instances),
                                  timeout=90)
+                lap("start (all answering)")
                 failed = [i.log for i in instances if i.exited]
                 assert failed == [], failed[0][-3000:]
                 await wait_until(lambda: any(i.active for i in instances), timeout=10)
                 await asyncio.sleep(0.5)
                 assert sum(i.active for i in instances) == 1, [i.log[-500:] for i in instances]
+                lap("one active, checked")
             finally:
                 codes = await asyncio.gather(*(i.stop() for i in instances))
+            lap("stop (SIGTERM)")
+            phases["CPU of the processes"].append(_children_cpu() - cpu)
             assert codes == [0] * count, [i.log[-2000:] for i in instances]
             logs = "".join(i.log for i in instances)
             assert "Traceback" not in logs and "IntegrityError" not in logs, logs[-3000:]
@@ -288,7 +312,17 @@ async def _start_together(fake, tmp_path, count, template) -> int:
                     "FROM reminders"))).one()
             await db.dispose()
             assert planned == distinct > 0
+        lap("check and drop")
+    print(f"{count} instances, {trials} trials in {time.monotonic() - began:.1f} s; "
+          "median per trial: " + ", ".join(f"{phase} {statistics.median(times):.2f} s"
+                                           for phase, times in phases.items()))
     return trials
+
+
+def _children_cpu() -> float:
+    """CPU seconds used so far by this process' finished children (the instances)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # --- the active instance killed mid-broadcast ---------------------------------------------
@@ -376,3 +410,113 @@ async def test_active_instance_killed_mid_broadcast_standby_finishes_it(fake, tm
     print(f"failover {failover:.1f} s, uncertain {len(unsure)}, duplicates 0")
     assert [c for c in fake.violations if c.status != 429] == []
 
+
+
+# --- a large broadcast with three instances sharing one token -----------------------------
+
+
+BROADCAST_CHATS = 2000
+BROADCAST_SCALE = 4  # every rate-limit window 4 times shorter, on both sides: 120/s allowed
+
+
+@needs_pg
+@pytest.mark.timeout(420)  # under a minute on an idle machine; minutes on a busy one
+async def test_three_instances_send_2000_messages_once_never_above_the_limit(fake, tmp_path):
+    """Three instances of one token, sharing its rate limit through Redis. The administrator
+    confirms a broadcast to 2,000 chats on a standby; the active instance sends it while
+    people write to the two standbys (whose answers count against the same limit). Every
+    chat gets it exactly once, and the fake Telegram, counting every request of the token
+    in every window of one (scaled) second, never has to refuse one (no 429)."""
+    await _redis_or_skip()
+    fake.limits = Limits(time_scale=BROADCAST_SCALE)
+    text = "Thông báo: lịch tiêm chủng mở rộng tháng này"
+    accepted: list[float] = []  # when the fake let a request through its rate check
+    check_rate = fake._check_rate
+
+    def counted(chat_id, now):
+        check_rate(chat_id, now)
+        accepted.append(now)
+
+    fake._check_rate = counted
+    received: collections.Counter = collections.Counter()  # chat -> copies of the broadcast
+    record = fake._record
+
+    def recorded(chat, message, event):
+        if event == "sent" and chat.id in chats and message.get("text") == text:
+            received[chat.id] += 1
+        record(chat, message, event)
+
+    fake._record = recorded
+    chats = range(30_000, 30_000 + BROADCAST_CHATS)
+    env = {"REDIS_URL": REDIS_URL, "TREEM_RATE_LIMIT_TIME_SCALE": str(BROADCAST_SCALE)}
+    async with pg_database() as url:
+        summary = await import_commune(url, load_setup_file(EXAMPLE_SETUP))
+        db = Database(url)
+        async with db.session() as session:
+            for chat_id in chats:
+                fake.add_user(chat_id, "U")
+                fake.chats[chat_id].started = True
+                session.add(Subscription(chat_id=chat_id, commune_id=summary.commune_id,
+                                         kind="person", role="officer", created_by=1,
+                                         created_at=dt.datetime.now(dt.UTC)))
+        instances = [Instance(fake, url, tmp_path, f"i{n}", webhook=True, env=env)
+                     for n in range(3)]
+        await asyncio.gather(*(i.start() for i in instances))
+
+        admin = FakeUser(fake, ADMIN, "Mai")
+        visitors = [FakeUser(fake, 40_000 + n, f"Khách {n}") for n in range(12)]
+        try:
+            await wait_until(lambda: all(i.started or i.exited for i in instances), timeout=90)
+            assert not any(i.exited for i in instances), [i.log[-2000:] for i in instances]
+            await wait_until(lambda: sum(c.method == "setWebhook" for c in fake.calls) >= 3,
+                             timeout=30)
+            await wait_until(lambda: any(i.active for i in instances), timeout=30)
+            standbys = [i for i in instances if not i.active]
+            assert len(standbys) == 2
+            standbys[0].receive_updates()
+            admin.mark()
+            await admin.send("/broadcast")
+            await admin.reply(timeout=30)
+            admin.mark()
+            await admin.send(text)
+            (audience,) = await admin.replies(1, timeout=30)
+            admin.mark()
+            await admin.press(audience, "Tất cả nơi đã đăng ký")
+            _preview, ask = await admin.replies(2, timeout=30)
+            admin.mark()
+            await admin.press(ask, "Gửi ngay")
+            confirmed = time.monotonic()
+            await wait_until(lambda: received, timeout=30)
+            for n, visitor in enumerate(visitors):  # while it is being sent
+                standbys[n % 2].receive_updates()
+                visitor.mark()
+                await visitor.start()
+                await visitor.reply(timeout=30)
+            await wait_until(lambda: len(received) == BROADCAST_CHATS, timeout=240)
+            elapsed = time.monotonic() - confirmed
+            await wait_until(lambda: any("thành công" in t for t in _texts(admin)), timeout=60)
+        finally:
+            codes = await asyncio.gather(*(i.stop() for i in instances if not i.exited))
+        assert set(codes) == {0}
+        async with db.session() as session:
+            statuses = dict((await session.exec(sa.text(
+                "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' "
+                "GROUP BY status"))).all())
+        await db.dispose()
+    twice = {chat: n for chat, n in received.items() if n != 1}
+    assert set(received) == set(chats) and twice == {}, (twice, statuses)  # once, every chat
+    assert statuses == {"sent": BROADCAST_CHATS}
+    assert "Đã gửi xong: 2.000/2.000." in _texts(admin)  # the progress message, finished
+    assert any("✅ Đã gửi xong: 2.000 thành công" in t for t in _texts(admin))
+    assert [c for c in fake.calls if c.status == 429] == []
+    assert fake.violations == []
+    window, busiest, lo = 1 / BROADCAST_SCALE, 0, 0
+    for hi, at in enumerate(accepted):
+        while accepted[lo] <= at - window:
+            lo += 1
+        busiest = max(busiest, hi - lo + 1)
+    assert busiest <= fake.limits.global_per_second
+    rate, limit = BROADCAST_CHATS / elapsed, 30 * BROADCAST_SCALE
+    print(f"2,000 chats in {elapsed:.1f} s ({rate:.1f}/s = {rate / limit:.2f} of the scaled "
+          f"limit {limit}/s); busiest window {busiest} requests; 429: 0; duplicates 0; "
+          "missing 0")
