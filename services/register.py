@@ -730,13 +730,8 @@ async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
     who may see them): counts only, never a name. With `today`: by sex, age band and (one
     commune only) village; with `period` (start, end as instants, first and last day): the
     records added and those that left, by reason."""
-    rows = await store.figure_rows(commune_ids, session=session)
-    by_group: dict[str, int] = {}
-    at_risk = 0
-    for groups, risk in rows:
-        for group in groups or []:
-            by_group[group] = by_group.get(group, 0) + 1
-        at_risk += bool(risk)
+    total, at_risk = await store.active_totals(commune_ids, session=session)
+    by_group = await store.group_counts(commune_ids, session=session)
     counts = await store.support_counts(commune_ids, session=session)
     has = {k: n for (k, s), n in counts.items() if s == SupportStatus.HAS}
     not_eligible = {k: n for (k, s), n in counts.items() if s == SupportStatus.NOT_ELIGIBLE}
@@ -758,6 +753,6 @@ async def figures(commune_ids: Sequence[int], *, session: AsyncSession,
         if today is not None:
             reviews = await store.review_counts(commune_ids, first=first, last=last,
                                                 today=today, session=session)
-    return RegisterFigures(len(rows), by_group, at_risk, has, not_eligible, by_sex, by_age,
+    return RegisterFigures(total, by_group, at_risk, has, not_eligible, by_sex, by_age,
                            by_village, joined, left, *reviews)
 

@@ -247,13 +247,31 @@ async def supports_of_commune(commune_id: int, *,
     return found
 
 
-async def figure_rows(commune_ids: Sequence[int], *,
-                      session: AsyncSession) -> Sequence[tuple[list, bool]]:
-    """(groups, at risk) of every active child of these communes: no names, no ids (the
-    groups are a JSON list, counted by the caller on both databases)."""
-    stmt = select(RegisterChild.groups, RegisterChild.at_risk).where(
+async def active_totals(commune_ids: Sequence[int], *,
+                        session: AsyncSession) -> tuple[int, int]:
+    """(active children, of them at risk) of these communes, counted in SQL."""
+    at_risk = func.sum(sa.case((col(RegisterChild.at_risk).is_(True), 1), else_=0))
+    stmt = select(func.count(), at_risk).where(
         col(RegisterChild.commune_id).in_(list(commune_ids)), RegisterChild.status == ACTIVE)
-    return (await session.exec(stmt)).all()
+    total, risk = (await session.exec(stmt)).one()
+    return total, int(risk or 0)
+
+
+async def group_counts(commune_ids: Sequence[int], *,
+                       session: AsyncSession) -> dict[str, int]:
+    """Group of Điều 10 → active children of these communes in it, counted by the database
+    (the JSON list unnested: json_each on SQLite, json_array_elements_text on PostgreSQL)."""
+    table = RegisterChild.__table__
+    if session.bind.dialect.name == "postgresql":
+        items = sa.func.json_array_elements_text(table.c.groups).table_valued("value")
+    else:
+        items = sa.func.json_each(table.c.groups).table_valued("value")
+    group = items.c.value
+    stmt = (sa.select(group, sa.func.count())
+            .select_from(table.join(items, sa.true()))
+            .where(table.c.commune_id.in_(list(commune_ids)), table.c.status == ACTIVE)
+            .group_by(group))
+    return {str(name): n for name, n in (await session.execute(stmt)).all()}
 
 
 async def support_counts(commune_ids: Sequence[int], *,
