@@ -271,7 +271,7 @@ async def group_counts(commune_ids: Sequence[int], *,
             .select_from(table.join(items, sa.true()))
             .where(table.c.commune_id.in_(list(commune_ids)), table.c.status == ACTIVE)
             .group_by(group))
-    return {str(name): n for name, n in (await session.execute(stmt)).all()}
+    return {str(name): n for name, n in (await session.exec(stmt)).all()}
 
 
 async def support_counts(commune_ids: Sequence[int], *,
