@@ -236,7 +236,7 @@ async def time_import(db: Database, officer: Actor, commune_id: int, rows: int =
                                          review_months=3)
     run_s = time.perf_counter() - started
     print(f"  import of {rows} rows (XLSX {len(data) / 1e3:.0f} kB): dry run {dry_s:.2f} s, "
-          f"import {run_s:.2f} s ({len(done.new)} added, {len(done.duplicates)} duplicates, "
+          f"import {run_s:.2f} s ({len(done.new)} added, {len(done.updates)} updated, "
           f"{len(done.problems)} refused{_reasons(done.problems)})")
 
 

@@ -607,18 +607,17 @@ async def claim_review_lists(*, session: AsyncSession, today: dt.date,
                              now: dt.datetime) -> list[ReviewList]:
     """Each village with children due gets its list once a day (claimed across instances);
     the caller writes the messages in the same transaction."""
-    by_village: dict[int, list[RegisterChild]] = {}
-    for child in await store.list_due_reviews(today, session=session):
-        if child.village_id is not None:
-            by_village.setdefault(child.village_id, []).append(child)
     lists = []
-    for village_id, children in by_village.items():
+    # Village by village: a province may have far more children due than one query should
+    # return, and no village may be left out.
+    for village_id in await store.villages_with_due_reviews(today, session=session):
         members = await store.list_members_of(village_id, [Role.COLLABORATOR], session=session)
         if not members:
             continue  # nobody to ask in that village: the officer's lists show them
         if not await store.claim_day(f"review:{today.isoformat()}:{village_id}",
                                      session=session, now=now):
             continue
+        children = list(await store.list_due_reviews(today, village_id, session=session))
         village = await units.get_unit(village_id, session=session)
         await audit.record(session=session, at=now, actor_user_id=None,
                            action="review_list_sent", object_type="register",

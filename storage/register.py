@@ -192,13 +192,25 @@ async def list_members_of(unit_id: int, roles: Sequence[str], *,
     return (await session.exec(stmt.order_by(col(Member.id)))).all()
 
 
-async def list_due_reviews(day: dt.date, *, session: AsyncSession,
-                           limit: int = 5000) -> Sequence[RegisterChild]:
-    """Active children whose periodic review is due on `day` or earlier, by village."""
-    stmt = (select(RegisterChild)
+async def villages_with_due_reviews(day: dt.date, *, session: AsyncSession) -> list[int]:
+    """Villages with at least one active child whose periodic review is due on `day` or
+    earlier (every such village, however many children are due in the province)."""
+    stmt = (select(RegisterChild.village_id)
             .where(RegisterChild.status == ACTIVE, col(RegisterChild.review_due_on).is_not(None),
+                   col(RegisterChild.review_due_on) <= day,
+                   col(RegisterChild.village_id).is_not(None))
+            .distinct().order_by(col(RegisterChild.village_id)))
+    return [v for v in (await session.exec(stmt)).all() if v is not None]
+
+
+async def list_due_reviews(day: dt.date, village_id: int, *,
+                           session: AsyncSession) -> Sequence[RegisterChild]:
+    """The village's active children whose periodic review is due on `day` or earlier."""
+    stmt = (select(RegisterChild)
+            .where(RegisterChild.status == ACTIVE, RegisterChild.village_id == village_id,
+                   col(RegisterChild.review_due_on).is_not(None),
                    col(RegisterChild.review_due_on) <= day)
-            .order_by(col(RegisterChild.village_id), col(RegisterChild.id)).limit(limit))
+            .order_by(col(RegisterChild.id)))
     return (await session.exec(stmt)).all()
 
 
