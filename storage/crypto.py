@@ -141,7 +141,8 @@ class Keyring:
     def blind_index(self, value: str) -> str:
         """HMAC-SHA256 of the normalised value (NFC, case-folded, spaces collapsed): equal
         values give equal indexes, the index alone reveals nothing. It depends on the current
-        key: a rotation must recompute blind-index columns (none exist yet)."""
+        key: `treem rotate-key` recomputes the blind-index column (the register's duplicate key,
+        storage/register.recompute_match_keys)."""
         normal = " ".join(unicodedata.normalize("NFC", value).casefold().split())
         return hmac.new(self._index_key, normal.encode("utf-8"), hashlib.sha256).hexdigest()
 
