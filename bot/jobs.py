@@ -190,8 +190,10 @@ async def _show_progress(application: Application, shown: dict[int, str]) -> Non
         for broadcast in broadcasts:
             text = _progress_text(counts[broadcast.id])
             if shown.get(broadcast.id) != text:
-                await _edit_progress(application.bot, broadcast, text)
+                # Noted before the request: a run cancelled while the edit is in flight must
+                # not send the same text again (Telegram refuses "message is not modified").
                 shown[broadcast.id] = text
+                await _edit_progress(application.bot, broadcast, text)
 
 
 async def finish_broadcasts(application: Application) -> int:
