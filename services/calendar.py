@@ -279,27 +279,30 @@ async def plan_reminders(*, session: AsyncSession, years: Sequence[int], tz: dt.
                          hour: int, minute: int = 0,
                          events: Sequence[CalendarEvent] | None = None) -> int:
     """Create the reminder rows of every active event (or of `events`) for `years`
-    (idempotent, and safe when two instances plan at the same moment)."""
-    created = 0
+    (idempotent, and safe when two instances plan at the same moment). Returns how many
+    were missing (another instance may have created some of them meanwhile)."""
+    new: list[Reminder] = []
     if events is None:
         events = await store.list_events(None, session=session)
+    existing = {(r.event_id, r.year, r.seq, r.lead_days): r
+                for r in await store.reminders_of_events([e.id for e in events], years,
+                                                         session=session)}
     for event in events:
         spec = spec_of(event)
         for year in years:
-            existing = {(r.seq, r.lead_days): r
-                        for r in await store.reminders_of(event.id, year, session=session)}
             for planned in planned_reminders(spec, year):  # none while switched off
                 start, end = planned.starts_on, planned.ends_on
                 send_at = send_moment(planned.day, hour, minute, tz)
-                reminder = existing.get((planned.seq, planned.lead_days))
+                reminder = existing.get((event.id, year, planned.seq, planned.lead_days))
                 if reminder is None:
-                    created += await store.add_reminder(Reminder(
+                    new.append(Reminder(
                         event_id=event.id, commune_id=event.commune_id, year=year,
                         seq=planned.seq, lead_days=planned.lead_days, starts_on=start,
-                        ends_on=end, send_at=send_at), session=session)
+                        ends_on=end, send_at=send_at))
                 elif reminder.status == "planned" and reminder.send_at != send_at:
                     reminder.send_at, reminder.starts_on, reminder.ends_on = send_at, start, end
-    return created
+    await store.add_reminders(new, session=session)
+    return len(new)
 
 
 # (event, reminder, today, the commune's report_to) → the reminder's text

@@ -49,20 +49,32 @@ async def drop_planned_reminders(event_id: int, *, session: AsyncSession) -> int
 # --- reminders ------------------------------------------------------------------------------
 
 
-async def reminders_of(event_id: int, year: int, *, session: AsyncSession) -> Sequence[Reminder]:
-    stmt = select(Reminder).where(Reminder.event_id == event_id, Reminder.year == year)
-    return (await session.exec(stmt)).all()
+async def reminders_of_events(event_ids: Sequence[int], years: Sequence[int], *,
+                              session: AsyncSession) -> Sequence[Reminder]:
+    """The reminders of these events in these years, in one query per 500 events (the
+    planner runs hourly over every event of a province)."""
+    found: list[Reminder] = []
+    ids = list(event_ids)
+    for start in range(0, len(ids), 500):
+        stmt = select(Reminder).where(col(Reminder.event_id).in_(ids[start:start + 500]),
+                                      col(Reminder.year).in_(list(years)))
+        found += (await session.exec(stmt)).all()
+    return found
 
 
-async def add_reminder(reminder: Reminder, *, session: AsyncSession) -> bool:
-    """Insert unless this occurrence's reminder exists (another instance planning at the
-    same moment made it): ON CONFLICT DO NOTHING, never insert-then-fail."""
+async def add_reminders(reminders: Sequence[Reminder], *, session: AsyncSession) -> None:
+    """Insert those whose occurrence has no reminder yet (another instance planning at the
+    same moment may have made some): ON CONFLICT DO NOTHING, never insert-then-fail."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values = reminder.model_dump(exclude={"id"})
-    result = await session.exec(insert(Reminder).values(**values).on_conflict_do_nothing(
-        index_elements=["event_id", "year", "seq", "lead_days"]))
-    return (result.rowcount or 0) == 1
+    rows = [reminder.model_dump(exclude={"id"}) for reminder in reminders]
+    if not rows:
+        return
+    # One compiled statement for every row (executemany); the table, not the model, so
+    # the ORM does not process each row.
+    statement = insert(Reminder.__table__).on_conflict_do_nothing(
+        index_elements=["event_id", "year", "seq", "lead_days"])
+    await session.exec(statement, params=rows)
 
 
 async def list_due_reminders(now: dt.datetime, *, session: AsyncSession,
