@@ -31,10 +31,10 @@ sandbox: install
 
 ## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), in parallel
 ## worker processes (TEST_WORKERS=0 for one process), each with its own databases.
-TEST_WORKERS ?= 6
+TEST_WORKERS ?= 8
 test: install
 	$(VENV)/bin/python -m compileall -q -j 0 bot domain handlers services storage > /dev/null
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
 
 ## Static checks (rules in pyproject.toml, [tool.ruff.lint]).
 lint: install

@@ -43,6 +43,20 @@ def pytest_report_header(config) -> str:
     return f"treem database backends: {', '.join(BACKENDS)}"
 
 
+# Tests of a minute or so (several bot processes, long random walks) go first: started
+# last, one of them alone would keep a worker busy after the others have finished.
+LONG_FIRST = ("tests/e2e/test_instances.py", "tests/e2e/test_conversation_walk.py",
+              "tests/e2e/test_scale.py", "tests/e2e/test_process.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def weight(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=weight)  # stable: the order within each group stays as written
+
+
 # --- databases ----------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.app import stop_application
 from bot.fakeapi.driver import wait_until
 from handlers import callback_data as cb
-from storage.models import AuditEntry, Member
+from storage.models import AuditEntry, Delivery, Member
 from tests.conftest import ADMIN_ID, start_bot
 from tests.e2e.flows import answer_skipping_notices, create_invite, join, open_menu
 
@@ -151,7 +151,14 @@ async def test_blocked_user_does_not_break_revocation(bot):
     await admin.press(await admin.reply(), "Có, thu hồi quyền")
     done = await admin.replies(2)
     assert "Đã thu hồi" in done[0].text
-    await wait_until(lambda: bot.fake.forbidden)  # the notice to the blocked officer
+    try:
+        await wait_until(lambda: bot.fake.forbidden)  # the notice to the blocked officer
+    except AssertionError:
+        async with bot.db.session() as session:  # what the outbox holds for that chat
+            rows = (await session.exec(select(Delivery.id, Delivery.kind, Delivery.status,
+                                              Delivery.due_at, Delivery.last_error).where(
+                Delivery.chat_id == officer.id))).all()
+        raise AssertionError(f"no notice to the blocked officer; outbox: {rows}") from None
     assert [c.method for c in bot.fake.forbidden] == ["sendMessage"]
 
 
