@@ -34,7 +34,7 @@ sandbox: install
 TEST_WORKERS ?= 8
 test: install
 	$(VENV)/bin/python -m compileall -q -j 0 bot domain handlers services storage > /dev/null
-	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist load $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 ## Static checks (rules in pyproject.toml, [tool.ruff.lint]).
 lint: install

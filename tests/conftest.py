@@ -44,7 +44,9 @@ def pytest_report_header(config) -> str:
 
 
 # Tests of a minute or so (several bot processes, long random walks) go first: started
-# last, one of them alone would keep a worker busy after the others have finished.
+# last, one of them alone would keep a worker busy after the others have finished. `make
+# test` hands tests to the workers one at a time (--dist load --maxschedchunk 1), so these
+# spread over all workers instead of filling the first worker's initial chunk.
 LONG_FIRST = ("tests/e2e/test_instances.py", "tests/e2e/test_conversation_walk.py",
               "tests/e2e/test_scale.py", "tests/e2e/test_process.py")
 
