@@ -618,6 +618,8 @@ async def claim_review_lists(*, session: AsyncSession, today: dt.date,
                                      session=session, now=now):
             continue
         children = list(await store.list_due_reviews(today, village_id, session=session))
+        if not children:
+            continue  # reviewed meanwhile (another instance, an officer): nothing to ask
         village = await units.get_unit(village_id, session=session)
         await audit.record(session=session, at=now, actor_user_id=None,
                            action="review_list_sent", object_type="register",

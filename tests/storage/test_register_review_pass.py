@@ -46,3 +46,27 @@ async def test_every_village_with_children_due_gets_its_list_once(db, commune):
     assert [x.recipients for x in lists] == [[9_000], [9_001]]
     async with db.session() as session:  # the same day again (a second instance): nothing
         assert await service.claim_review_lists(session=session, today=TODAY, now=NOW) == []
+
+
+async def test_a_village_reviewed_between_the_two_reads_is_skipped(db, commune, monkeypatch):
+    """The children due in a village can all be reviewed (by an officer, on another instance)
+    after the pass listed the village and before it read the children: no list, no error."""
+    async with db.session() as session:
+        village = (await session.exec(sa.select(Unit.id).where(
+            Unit.parent_id == commune.commune_id, Unit.kind == UnitKind.VILLAGE)
+            .order_by(Unit.id))).scalars().first()
+        session.add(Member(telegram_user_id=9_100, display_name="CTV", role=Role.COLLABORATOR,
+                           unit_id=village, joined_at=NOW))
+        await session.execute(sa.insert(RegisterChild.__table__),
+                              [_row(i, commune.commune_id, village) for i in range(2)])
+    listed = service.store.villages_with_due_reviews
+
+    async def listed_then_reviewed(today, *, session):
+        villages = await listed(today, session=session)
+        await session.execute(sa.update(RegisterChild).values(
+            reviewed_on=TODAY, review_due_on=TODAY + dt.timedelta(days=90)))
+        return villages
+
+    monkeypatch.setattr(service.store, "villages_with_due_reviews", listed_then_reviewed)
+    async with db.session() as session:
+        assert await service.claim_review_lists(session=session, today=TODAY, now=NOW) == []
