@@ -31,7 +31,7 @@ sandbox: install
 
 ## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), in parallel
 ## worker processes (TEST_WORKERS=0 for one process), each with its own databases.
-TEST_WORKERS ?= 8
+TEST_WORKERS ?= 10
 test: install
 	$(VENV)/bin/python -m compileall -q -j 0 bot domain handlers services storage > /dev/null
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
