@@ -9,13 +9,15 @@ asked for together start within a millisecond of each other.
 
 Protocol (JSON lines): stdin `{"id": n, "argv": [...], "env": {...}, "cwd": "...",
 "log": "..."}` → stdout `{"id": n, "pid": p}`; when a child ends, `{"pid": p, "code": c,
-"cpu": seconds}` (a negative code: killed by that signal). End of stdin: the zygote exits.
+"cpu": seconds}` (a negative code: killed by that signal). End of stdin: the zygote kills the
+children still running and exits.
 
     python -m tests.e2e.zygote
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -59,7 +61,7 @@ def _say(message: dict) -> None:
     sys.stdout.flush()
 
 
-def _reap() -> None:
+def _reap(children: set[int]) -> None:
     while True:
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
@@ -67,6 +69,7 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        children.discard(pid)
         _say({"pid": pid, "code": os.waitstatus_to_exitcode(status),
               "cpu": usage.ru_utime + usage.ru_stime})
 
@@ -80,15 +83,18 @@ def main() -> None:
     selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "stdin")
     selector.register(wake_read, selectors.EVENT_READ, "child")
     pending = b""
+    children: set[int] = set()
     while True:
         for key, _events in selector.select():
             if key.data == "child":
                 os.read(wake_read, 4096)
-                _reap()
+                _reap(children)
                 continue
             chunk = os.read(sys.stdin.fileno(), 65536)
-            if not chunk:
-                _reap()
+            if not chunk:  # the test is over (or died): no bot of its may outlive it
+                for pid in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
                 return
             pending += chunk
             while b"\n" in pending:
@@ -103,6 +109,7 @@ def main() -> None:
                     os.close(wake_read)
                     os.close(wake_write)
                     _child(request)
+                children.add(pid)
                 _say({"id": request["id"], "pid": pid})
 
 
