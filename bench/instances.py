@@ -259,24 +259,22 @@ async def _queue_broadcast(url: str, recipients: int) -> int:
     return count
 
 
-async def _statuses(url: str) -> dict[str, int]:
+async def _rows(url: str, sql: str) -> list[tuple]:
     db = Database(url)
     async with db.session() as session:
-        rows = (await session.exec(sa.text(
-            "SELECT status, count(*) FROM deliveries WHERE kind = 'broadcast' "
-            "GROUP BY status"))).all()
+        rows = (await session.exec(sa.text(sql))).all()
     await db.dispose()
-    return dict(rows)
+    return [tuple(row) for row in rows]
+
+
+async def _statuses(url: str) -> dict[str, int]:
+    return dict(await _rows(url, "SELECT status, count(*) FROM deliveries "
+                                 "WHERE kind = 'broadcast' GROUP BY status"))
 
 
 async def _uncertain_chats(url: str) -> set[int]:
-    db = Database(url)
-    async with db.session() as session:
-        rows = (await session.exec(sa.text(
-            "SELECT chat_id FROM deliveries WHERE kind = 'broadcast' "
-            "AND status = 'uncertain'"))).all()
-    await db.dispose()
-    return {row[0] for row in rows}
+    return {chat for (chat,) in await _rows(url, "SELECT chat_id FROM deliveries WHERE kind = "
+                                                 "'broadcast' AND status = 'uncertain'")}
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ async def villages_with_due_reviews(day: dt.date, *, session: AsyncSession) -> l
                    col(RegisterChild.review_due_on) <= day,
                    col(RegisterChild.village_id).is_not(None))
             .distinct().order_by(col(RegisterChild.village_id)))
-    return [v for v in (await session.exec(stmt)).all() if v is not None]
+    return list((await session.exec(stmt)).all())
 
 
 async def list_due_reviews(day: dt.date, village_id: int, *,

@@ -152,8 +152,7 @@ async def test_blocked_user_does_not_break_revocation(bot):
     done = await admin.replies(2)
     assert "Đã thu hồi" in done[0].text
     try:
-        # the notice to the blocked officer (an outbox row; a bound, not a wait)
-        await wait_until(lambda: bot.fake.forbidden, timeout=40)
+        await wait_until(lambda: bot.fake.forbidden)  # the notice to the blocked officer
     except AssertionError:
         async with bot.db.session() as session:  # what the outbox holds for that chat
             rows = (await session.exec(select(Delivery.id, Delivery.kind, Delivery.status,

@@ -100,8 +100,7 @@ def main() -> None:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 request = json.loads(line)
-                sys.stdout.flush()
-                pid = os.fork()
+                pid = os.fork()  # stdout's buffer is empty: _say flushes every line
                 if pid == 0:
                     signal.set_wakeup_fd(-1)
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
