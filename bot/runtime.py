@@ -43,7 +43,12 @@ class Runtime:
 
 
 class TreemContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """CallbackContext with typed access to the Runtime."""
+    """CallbackContext with typed access to the Runtime. PTB builds one per update and
+    hands it to every handler group, so it also carries what an earlier group learnt."""
+
+    # Whether the person had a report open when their command or press arrived (None: not
+    # looked at). Set before the features run (handlers/interruptions.py).
+    report_was_open: bool | None = None
 
     @property
     def runtime(self) -> Runtime:

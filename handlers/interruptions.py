@@ -103,7 +103,8 @@ def dropped_text(what: conversation.Armed) -> str | None:
 
 
 async def drop_armed_input(update: Update, context: TreemContext) -> None:
-    """Before any command or press: an armed input of another flow is dropped, with a word."""
+    """Before any command or press: an armed input of another flow is dropped, with a word.
+    Also notes whether a report was open, for `ask_report_again` after the command."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != "private":
         return
@@ -111,6 +112,10 @@ async def drop_armed_input(update: Update, context: TreemContext) -> None:
         return
     runtime = context.runtime
     async with runtime.db.session() as session:
+        open_now = await conversation.open_inputs(user.id, session=session)
+        context.report_was_open = open_now.report_draft
+        if not open_now.armed:
+            return
         what = await conversation.armed(user.id, session=session, now=runtime.clock.now())
         if what is None or _belongs(what.kind, update):
             return
@@ -118,6 +123,15 @@ async def drop_armed_input(update: Update, context: TreemContext) -> None:
     text = dropped_text(what)
     if text is not None:
         await context.bot.send_message(chat.id, text)
+
+
+async def ask_report_again_if_open(update: Update, context: TreemContext) -> None:
+    """Most people have no report open: then nothing is read again after their command.
+    Only commands and presses that cannot open a report come here (the report's own
+    commands are left out below), so a report the command opened is never the case."""
+    if context.report_was_open is False:
+        return
+    await ask_report_again(update, context)
 
 
 @handles(answer=False)
@@ -140,6 +154,6 @@ def build_before() -> list[BaseHandler]:
 
 
 def build_after() -> list[BaseHandler]:
-    return [MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, ask_report_again),
-            CallbackQueryHandler(ask_report_again,
+    return [MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, ask_report_again_if_open),
+            CallbackQueryHandler(ask_report_again_if_open,
                                  pattern=cb.pattern(MENU) + "(hotline|help|status)$")]

@@ -18,7 +18,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import calendar as calendar_service
 from services.cases import drop_input, pending_input
+from storage import conversation as conversation_store
 from storage import reports as report_store
+from storage.conversation import OpenInputs
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class Armed:
     kind: str  # note | risk | close | relay | reply | open | lookup | broadcast
     case_code: str | None = None  # the case it is for, when it is for one
     has_text: bool = False  # a message already typed and waiting for confirmation
+
+
+async def open_inputs(user_id: int, *, session: AsyncSession) -> OpenInputs:
+    """One cheap look before every command or press: is anything armed, is a report open?
+    Most people have neither, and then `armed` need not be asked."""
+    return await conversation_store.open_inputs(user_id, session=session)
 
 
 async def armed(user_id: int, *, session: AsyncSession, now: dt.datetime) -> Armed | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlmodel import col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,14 +14,17 @@ from domain.roles import Role
 from storage.models import Invite, Member
 from storage.units import within_units
 
+# Built once: every update looks its sender up, and building the statement each time cost
+# more than running it (SQLAlchemy computes the cache key of a new statement object).
+_MEMBER_BY_USER = select(Member).where(Member.telegram_user_id == sa.bindparam("user_id"))
+_ACTIVE_MEMBER_BY_USER = _MEMBER_BY_USER.where(col(Member.active).is_(True))
+
 
 async def get_member_by_user(
     telegram_user_id: int, *, session: AsyncSession, active_only: bool = True
 ) -> Member | None:
-    stmt = select(Member).where(Member.telegram_user_id == telegram_user_id)
-    if active_only:
-        stmt = stmt.where(col(Member.active).is_(True))
-    return (await session.exec(stmt)).first()
+    stmt = _ACTIVE_MEMBER_BY_USER if active_only else _MEMBER_BY_USER
+    return (await session.exec(stmt, params={"user_id": telegram_user_id})).first()
 
 
 async def get_member(member_id: int, *, session: AsyncSession) -> Member | None:
