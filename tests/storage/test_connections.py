@@ -14,7 +14,7 @@ from sqlmodel import select
 from storage.models import Member
 
 
-async def _backend_pid(db) -> int:  # noqa: ANN001
+async def _backend_pid(db) -> int:
     async with db.session() as session:
         return (await session.exec(sa.text("SELECT pg_backend_pid()"))).scalar_one()
 
