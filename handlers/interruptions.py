@@ -111,11 +111,12 @@ async def drop_armed_input(update: Update, context: TreemContext) -> None:
     if update.callback_query is None and _command(update) is None:
         return
     runtime = context.runtime
-    async with runtime.db.session() as session:
+    async with runtime.db.read() as session:
         open_now = await conversation.open_inputs(user.id, session=session)
-        context.report_was_open = open_now.report_draft
-        if not open_now.armed:
-            return
+    context.report_was_open = open_now.report_draft
+    if not open_now.armed:
+        return
+    async with runtime.db.session() as session:
         what = await conversation.armed(user.id, session=session, now=runtime.clock.now())
         if what is None or _belongs(what.kind, update):
             return

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlmodel import select
 
 from bot.fakeapi.driver import wait_until
-from storage.models import AuditEntry, Member
+from storage.models import AuditEntry, Delivery, Member
 from tests.conftest import ADMIN_ID
 from tests.e2e.flows import (
     CITIZEN_COMMANDS,
@@ -115,7 +115,14 @@ async def test_admin_revokes_member_who_is_told_and_loses_access(bot):
     await admin.press(confirm, "Có, thu hồi quyền")
     done = await admin.replies(2)
     assert "Đã thu hồi" in done[0].text
-    told = await officer.reply()
+    try:
+        told = await officer.reply()
+    except AssertionError as missing:
+        async with bot.db.session() as session:  # what the outbox holds for that chat
+            rows = (await session.exec(select(Delivery.id, Delivery.kind, Delivery.status,
+                                              Delivery.due_at, Delivery.last_error).where(
+                Delivery.chat_id == officer.id))).all()
+        raise AssertionError(f"{missing}; outbox: {rows}; now {bot.clock.now()}") from None
     assert "đã được quản trị viên thu hồi" in told.text
     # The message and the menu change are both outbox rows of the revocation.
     await wait_until(lambda: officer.commands() == CITIZEN_COMMANDS)

@@ -36,3 +36,21 @@ async def test_a_connection_the_server_closed_is_replaced_before_use(db):
     async with db.session() as session:
         assert (await session.exec(select(Member))).all() == []
         assert (await session.exec(sa.text("SELECT pg_backend_pid()"))).scalar_one() != pooled
+
+
+async def _two_transaction_ids(unit) -> tuple[int, int]:
+    async with unit() as session:
+        ids = [(await session.exec(sa.text("SELECT txid_current()"))).scalar_one()
+               for _ in range(2)]
+    return ids[0], ids[1]
+
+
+async def test_a_quick_read_needs_no_transaction_round_trips(db):
+    if db.backend != "postgresql":
+        pytest.skip("SQLite's transactions cost no round trip")
+    # A unit of work is one transaction; a read (the check before every command) runs
+    # each statement on its own, with no BEGIN and COMMIT to wait for.
+    first, second = await _two_transaction_ids(db.session)
+    assert first == second
+    first, second = await _two_transaction_ids(db.read)
+    assert first != second
