@@ -32,8 +32,12 @@ sandbox: install
 ## The whole test suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set), in parallel
 ## worker processes (TEST_WORKERS=0 for one process), each with its own databases.
 TEST_WORKERS ?= 10
+# The collection pass first, with bytecode writing on: pytest then keeps the test modules
+# it rewrote for assertions, and each worker loads them instead of rewriting them again
+# (measured: 5.6 s of CPU per worker to collect without that cache, 2.7 s with it).
 test: install
 	$(VENV)/bin/python -m compileall -q -j 0 bot domain handlers services storage > /dev/null
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/python -m pytest --collect-only -q $(PYTEST_ARGS) > /dev/null || true
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 1 $(PYTEST_ARGS)
 
 ## Static checks (rules in pyproject.toml, [tool.ruff.lint]).
