@@ -228,6 +228,15 @@ async def measure(db: Database, count: int) -> dict[str, str]:
     return figures
 
 
+def _use_kept_key(path: pathlib.Path) -> None:
+    """A kept database was encrypted with the key of the run that seeded it: keep the key
+    beside it (a bench key, never a real one)."""
+    if not path.exists():
+        path.write_text(BENCH_DATA_KEY)
+        path.chmod(0o600)
+    use_keyring(Keyring.from_text(path.read_text().strip()))
+
+
 async def run(count: int) -> dict[str, str]:
     url = os.environ.get("DATABASE_URL", "")
     tmp = tempfile.TemporaryDirectory()
@@ -237,6 +246,8 @@ async def run(count: int) -> dict[str, str]:
     if not url.startswith("postgresql"):
         url = f"sqlite+aiosqlite:///{path}"
     reuse = keep is not None and path.exists() and url.startswith("sqlite")
+    if keep is not None:
+        _use_kept_key(folder / "bench-data-key")
     async with bench_database(url) as db:
         figures = {"seeding (bulk inserts)": "reused"}
         if not reuse:
