@@ -164,8 +164,8 @@ def _replace_closed_connections(engine: AsyncEngine) -> None:
     pg_terminate_backend) is replaced before use, for free.
 
     `pool_pre_ping` found them by a round trip per checkout, three with asyncpg (BEGIN, ";",
-    ROLLBACK): a third of the bot's round trips to the database. asyncpg watches its socket,
-    so it already knows a connection the server closed; asking costs nothing. Raising
+    ROLLBACK): about two fifths of the bot's round trips to the database. asyncpg watches
+    its socket, so it already knows a connection the server closed; asking costs nothing. Raising
     DisconnectionError here is SQLAlchemy's documented way to have the pool discard the
     connection and check out another (a connection lost in use invalidates the pool too).
     """

@@ -14,8 +14,8 @@ from domain.roles import Role
 from storage.models import Invite, Member
 from storage.units import within_units
 
-# Built once: every update looks its sender up, and building the statement each time cost
-# more than running it (SQLAlchemy computes the cache key of a new statement object).
+# Built once: every update looks its sender up; a new statement object each time meant
+# building the expression and its cache key again before SQLAlchemy found it compiled.
 _MEMBER_BY_USER = select(Member).where(Member.telegram_user_id == sa.bindparam("user_id"))
 _ACTIVE_MEMBER_BY_USER = _MEMBER_BY_USER.where(col(Member.active).is_(True))
 
