@@ -143,10 +143,10 @@ class Sender:
         give_up = loop.time() + POKE_PATIENCE
         try:
             while loop.time() < give_up:
-                due = await self._due(limit=len(ids), ids=ids)
-                if due:
-                    await self._send_rows(due, summary, len(due))  # a handful: all at once
-                elif not await self._waiting(ids):
+                ready, waiting = await self._turns(ids)
+                if ready:
+                    await self._send_rows(ready, summary, len(ready))  # a handful: all at once
+                elif not waiting:
                     break  # all sent (or for later: a retry after a 429 is the run's)
                 else:
                     await asyncio.sleep(POKE_STEP)  # behind an older row of the same chat
@@ -177,14 +177,13 @@ class Sender:
 
     # --- one row at a time ---------------------------------------------------------------
 
-    async def _due(self, *, limit: int, ids: list[int] | None = None) -> list[tuple[int, int]]:
+    async def _due(self, *, limit: int) -> list[tuple[int, int]]:
         async with self.runtime.db.session() as session:
-            return await store.list_due(self.runtime.clock.now(), session=session, limit=limit,
-                                        ids=ids)
+            return await store.list_due(self.runtime.clock.now(), session=session, limit=limit)
 
-    async def _waiting(self, ids: list[int]) -> bool:
+    async def _turns(self, ids: list[int]) -> tuple[list[tuple[int, int]], bool]:
         async with self.runtime.db.session() as session:
-            return await store.any_waiting_turn(ids, self.runtime.clock.now(), session=session)
+            return await store.turns_of(ids, self.runtime.clock.now(), session=session)
 
     async def _send_rows(self, rows: list[tuple[int, int]], summary: SendSummary,
                          width: int) -> int:

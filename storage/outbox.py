@@ -6,7 +6,7 @@ several instances), record its outcome, and settle rows a dead instance left "se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import aliased
 from sqlmodel import col, exists, func, select, update
@@ -51,26 +51,30 @@ def _older_waiting():  # noqa: ANN202
                           col(earlier.status).in_(IN_PROGRESS))
 
 
-async def list_due(now: dt.datetime, *, session: AsyncSession, limit: int,
-                   ids: Iterable[int] | None = None) -> list[tuple[int, int]]:
+async def list_due(now: dt.datetime, *, session: AsyncSession,
+                   limit: int) -> list[tuple[int, int]]:
     """(id, chat_id) of pending rows due now whose turn it is (nothing older to the same
     chat waits), oldest first."""
     stmt = select(Delivery.id, Delivery.chat_id).where(Delivery.status == "pending",
                                                        Delivery.due_at <= now,
                                                        ~_older_waiting())
-    if ids is not None:
-        stmt = stmt.where(col(Delivery.id).in_(list(ids)))
     stmt = stmt.order_by(Delivery.due_at, Delivery.id).limit(limit)
     return [(row[0], row[1]) for row in (await session.exec(stmt)).all()]
 
 
-async def any_waiting_turn(ids: Sequence[int], now: dt.datetime, *,
-                           session: AsyncSession) -> bool:
-    """Some of these rows are due but wait behind an older row of their chat."""
-    stmt = select(Delivery.id).where(col(Delivery.id).in_(list(ids)),
-                                     Delivery.status == "pending", Delivery.due_at <= now,
-                                     _older_waiting()).limit(1)
-    return (await session.exec(stmt)).first() is not None
+async def turns_of(ids: Sequence[int], now: dt.datetime, *,
+                   session: AsyncSession) -> tuple[list[tuple[int, int]], bool]:
+    """Of these rows, those due whose turn it is ((id, chat_id), oldest first), and whether
+    any other is due but waits behind an older row of its chat. One statement, so one
+    snapshot: read apart, an older row that finished between the two reads made a row look
+    neither ready nor waiting, and it was left behind."""
+    waiting = _older_waiting().label("waiting")
+    stmt = (select(Delivery.id, Delivery.chat_id, waiting)
+            .where(col(Delivery.id).in_(list(ids)), Delivery.status == "pending",
+                   Delivery.due_at <= now)
+            .order_by(Delivery.due_at, Delivery.id))
+    rows = (await session.exec(stmt)).all()
+    return [(row[0], row[1]) for row in rows if not row[2]], any(row[2] for row in rows)
 
 
 async def claim(delivery_id: int, *, session: AsyncSession, now: dt.datetime,
