@@ -21,7 +21,6 @@ from bot.ratelimit import (
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
-TELEGRAM_PER_SECOND = 30  # what Telegram allows a bot overall
 
 
 class Clock:
@@ -83,11 +82,8 @@ async def test_a_stalled_event_loop_does_not_bunch_requests():
     """Overdue slots fire together after a stall; the gate lets through only what the last
     second allows, and asks again when its own answer came back late.
 
-    The gate's admissions never exceed SENT_PER_WINDOW in any second. The requests leave a
-    moment after their admission, and a garbage collection or the OS taking the CPU in that
-    moment can move one past a window's edge: the two of headroom below Telegram's 30 are
-    for that path (bot/ratelimit.py), so the requests themselves are held to Telegram's
-    limit. Without the gate the stall put 39 requests in one second."""
+    Both what the gate admitted and the requests as sent stay within SENT_PER_WINDOW in any
+    second. Without the gate the stall put 39 requests in one second."""
     gate = _GateRecorder()
     limiter = TelegramRateLimiter(time_scale=1, slots=gate)
     sent: list[float] = []
@@ -105,7 +101,7 @@ async def test_a_stalled_event_loop_does_not_bunch_requests():
     await asyncio.gather(*tasks)
     assert len(sent) == 60 and len(gate.admitted) >= 60  # every request passed the gate
     assert _busiest_second(gate.admitted) <= SENT_PER_WINDOW
-    assert _busiest_second(sent) <= TELEGRAM_PER_SECOND
+    assert _busiest_second(sent) <= SENT_PER_WINDOW
 
 
 async def _redis_client():
