@@ -12,7 +12,13 @@ any 429 halts *every* request. This limiter instead:
   its task wakes up: after the event loop stalled (a busy machine), every overdue slot
   fired together and one second held 31 requests although no second held more than 29
   slots. The gate counts sends, not slots, so a stall delays requests instead of bunching
-  them (only the short way from the gate to Telegram is left unguarded: 2 of headroom);
+  them. A request leaves a moment after its admission is stamped; a pause in that moment
+  (a garbage collection, the OS giving the CPU to another process) once moved one request
+  next to the next window's first and made 29 in a second. So the gate counts over a window
+  a little longer than a second (GATE_GUARD), and an admission whose answer took longer
+  than that guard is asked for again: a request leaves within the guard of its stamp, and
+  no second holds more than SENT_PER_WINDOW. The way from here to Telegram (the network)
+  is left to the headroom of 2 below Telegram's 30;
 - keeps the slots in Redis when `REDIS_URL` is set, so all instances of the token share
   them; without Redis, or while Redis is unreachable (a warning is logged), in the process;
 - on a 429 holds off only the chat that got it (every instance sees it through Redis),
@@ -56,6 +62,9 @@ OVERALL = Pace(1 / 28)
 # At most this many requests of the bot pass the gate in any second (Telegram: 30).
 SENT_PER_WINDOW = 28
 WINDOW = 1.0
+# The gate's window is this much longer (a share of the window, so scaled with it): the
+# time a request may take from its admission to leaving (28 in 1.02 s: 27.5 a second).
+GATE_GUARD = 0.02
 GATE_ATTEMPTS = 3
 # Telegram: 20 a minute in a group. Two at once, then one every 60/17 s: at most 19 a minute.
 GROUP = Pace(60 / 17, burst=2)
@@ -243,6 +252,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._group = GROUP.scaled(time_scale)
         self._private = PRIVATE.scaled(time_scale)
         self._window = WINDOW / time_scale
+        self._guard = self._window * GATE_GUARD
         # What pacing cost, logged at shutdown: requests paced, gate answers "wait",
         # admissions asked again because their answer came late (each one spends a place
         # of the window without a request).
@@ -265,22 +275,22 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             await asyncio.sleep(wait)
 
     async def _pass_gate(self) -> None:
-        """Wait until fewer than SENT_PER_WINDOW requests went out in the last window, and
-        count this one (on every instance, through Redis). An admission whose answer came
-        back late (the event loop stalled, or Redis was slow) was counted earlier than the
-        request will leave: it stays counted (harmless, the bot sends a little less), and
-        a fresh one is asked for, a few times at most (a machine that is always slow still
-        sends)."""
-        late = max(self._overall.interval, 0.005)
+        """Wait until fewer than SENT_PER_WINDOW requests went out in the last window (and
+        its guard), and count this one (on every instance, through Redis). An admission
+        whose answer came back later than the guard (the event loop stalled, or Redis was
+        slow) was counted earlier than the request will leave: it stays counted (harmless,
+        the bot sends a little less), and a fresh one is asked for, a few times at most (a
+        machine that is always slow still sends)."""
+        window = self._window + self._guard
         for _attempt in range(GATE_ATTEMPTS):
             asked = time.monotonic()
-            wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
+            wait = await self.slots.admit("sent", SENT_PER_WINDOW, window)
             while wait > 0:
                 self.counts["gate_waits"] += 1
                 await asyncio.sleep(wait)
                 asked = time.monotonic()
-                wait = await self.slots.admit("sent", SENT_PER_WINDOW, self._window)
-            if time.monotonic() - asked <= late:
+                wait = await self.slots.admit("sent", SENT_PER_WINDOW, window)
+            if time.monotonic() - asked <= self._guard:
                 return
             self.counts["late_admissions"] += 1
 
