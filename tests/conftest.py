@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import os
 import pathlib
 import shutil
@@ -57,6 +58,15 @@ def pytest_collection_modifyitems(config, items) -> None:
         return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
 
     items.sort(key=weight)  # stable: the order within each group stays as written
+
+
+def pytest_collection_finish(session) -> None:
+    """What collection made (every test module, pytest's own objects) lives to the end of
+    the run: frozen, the collector no longer scans it in each full collection. Measured on
+    two e2e files: full collections paused a test up to 284 ms, 171 ms with this; a pause
+    that long is a stall the time-scaled tests feel."""
+    gc.collect()
+    gc.freeze()
 
 
 # --- databases ----------------------------------------------------------------------------
