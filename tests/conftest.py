@@ -75,16 +75,19 @@ def pytest_collection_finish(session) -> None:
 # schema per worker: each leaves dead rows in the system catalogs (a TRUNCATE gives a table
 # a new file, so its pg_class row is rewritten). With autovacuum off, as on the CI machines
 # here, nothing reclaims them: after a day of runs pg_class held 157,038 dead rows beside
-# 4,080 live ones (14 MB instead of 176 kB), and the whole suite ran several times slower
-# (10 % in 9 minutes, the workers waiting on the server). So the run vacuums the catalogs
-# it churns, once before the workers start and once at the end (a plain VACUUM: no lock
-# that stops another run).
+# 4,080 live ones (14 MB instead of 176 kB), and each run cost the server more than the
+# one before. So the run vacuums the catalogs it churns, once before the workers start and
+# once at the end (a plain VACUUM: no lock that stops another run).
 CHURNED_CATALOGS = ("pg_class", "pg_attribute", "pg_depend", "pg_type", "pg_index",
                     "pg_constraint", "pg_attrdef", "pg_sequence", "pg_trigger",
                     "pg_namespace", "pg_proc", "pg_statistic")
 
 
 def _vacuum_catalogs() -> None:
+    """On the run's controlling process only (not in each xdist worker)."""
+    if "postgresql" not in BACKENDS or worker_id() != "main":
+        return
+
     async def run() -> None:
         db = Database(PG_URL)
         try:
@@ -98,18 +101,12 @@ def _vacuum_catalogs() -> None:
     asyncio.run(run())
 
 
-def _is_xdist_worker() -> bool:
-    return "PYTEST_XDIST_WORKER" in os.environ
-
-
 def pytest_sessionstart(session) -> None:
-    if "postgresql" in BACKENDS and not _is_xdist_worker():
-        _vacuum_catalogs()
+    _vacuum_catalogs()
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    if "postgresql" in BACKENDS and not _is_xdist_worker():
-        _vacuum_catalogs()
+    _vacuum_catalogs()
 
 
 

@@ -158,7 +158,6 @@ async def _send_from_both(db, clock, *, redis_url: str | None, count: int):
                 for person in people[n * count:(n + 1) * count]])
             return time.monotonic() - started, [c for c in fake.violations if c.status == 429]
         finally:
-            gc.unfreeze()
             for _runtime, application in instances:
                 await stop_application(application)
 
@@ -167,8 +166,10 @@ def _heap_of_a_bot_process() -> None:
     """The two bots share this test process, whose heap holds the whole test suite: a full
     garbage collection of it paused both bots 170-280 ms (measured), long enough for the
     requests admitted before it to arrive together with those admitted after it. A bot in
-    its own process has a small heap. The objects already here are frozen for the send
-    (the collector then scans only what the bots make), as in a process of their own."""
+    its own process has a small heap. The objects already here are frozen (the collector
+    then scans only what the bots make), as in a process of their own. They stay frozen,
+    as what collection made is (tests/conftest.py): unfreezing would hand the whole heap
+    back to every later full collection of this worker."""
     gc.collect()
     gc.freeze()
 
