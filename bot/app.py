@@ -14,7 +14,6 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import HTTPXRequest
 
 from bot.chatturns import ChatTurns
 from bot.commands import send_owed_commands, sync_all_commands
@@ -49,6 +48,7 @@ from bot.ratelimit import FailSafeSlots, RedisSlots, TelegramRateLimiter
 from bot.runtime import Runtime, TreemContext, attach_runtime, get_runtime
 from bot.sender import Sender
 from bot.startup import check_data_key
+from bot.transport import AiohttpRequest
 from domain import workdays
 from handlers import (
     calendar,
@@ -133,8 +133,8 @@ def _tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def _bot_api_request(pool_size: int) -> HTTPXRequest:
-    return HTTPXRequest(connection_pool_size=pool_size, httpx_kwargs={"verify": _tls_context()})
+def _bot_api_request(pool_size: int) -> AiohttpRequest:
+    return AiohttpRequest(pool_size, ssl_context=_tls_context())
 
 
 def _redis_client(url: str | None):  # noqa: ANN202 - redis.asyncio.Redis | None
