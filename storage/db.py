@@ -39,8 +39,17 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY):
+            return  # Database.read(): each statement stands alone, as on PostgreSQL
+        driver = connection.connection.driver_connection
+        if isinstance(driver, _OneHopConnection):
+            driver.begin_pending = True  # sent with the first statement, in the same hop
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+
+# Execution option of `Database.read()`'s engine: no transaction around its statements.
+READ_ONLY = "treem_read_only"
 
 # A server that accepts connections but never answers must not hang the bot: asyncpg gives
 # up connecting after this long (its default is 60 s), and so does the start-up check.
@@ -54,18 +63,35 @@ class _OneHopCursor(aiosqlite.Cursor):
     event loop (the connection is opened with check_same_thread=False and used by one
     statement at a time)."""
 
-    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, conn: _OneHopConnection, cursor: sqlite3.Cursor) -> None:
         super().__init__(conn, cursor)
+        self._connection = conn
         self._rows: list | None = None
+
+    def _begin_if_pending(self) -> None:
+        """In the worker thread, before the statement: the transaction's BEGIN IMMEDIATE."""
+        if self._connection.begin_pending:
+            self._connection.begin_pending = False
+            self._cursor.execute("BEGIN IMMEDIATE")
 
     async def execute(self, sql: str, parameters=None) -> _OneHopCursor:  # noqa: ANN001
         cursor = self._cursor
 
         def run() -> list | None:
+            self._begin_if_pending()
             cursor.execute(sql, [] if parameters is None else parameters)
             return cursor.fetchall() if cursor.description else None
 
         self._rows = await self._execute(run)
+        return self
+
+    async def executemany(self, sql: str, parameters) -> _OneHopCursor:  # noqa: ANN001
+        def run() -> None:
+            self._begin_if_pending()
+            self._cursor.executemany(sql, parameters)
+
+        self._rows = None
+        await self._execute(run)
         return self
 
     async def fetchone(self) -> Any:
@@ -91,8 +117,35 @@ class _OneHopCursor(aiosqlite.Cursor):
 
 
 class _OneHopConnection(aiosqlite.Connection):
+    """Each call to the worker thread is a hand-off both ways (a queue, then the event loop's
+    self-pipe). A transaction's BEGIN IMMEDIATE travels with its first statement instead of
+    alone, and ending a transaction that never began (a unit of work that ran no statement,
+    or `Database.read()`, which has none) costs nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.begin_pending = False
+
     def cursor(self) -> _ReadyCursor:  # what SQLAlchemy awaits (`async with` or `await`)
         return _ReadyCursor(_OneHopCursor(self, self._conn.cursor()))
+
+    async def commit(self) -> None:
+        if self._ended_without_work():
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._ended_without_work():
+            return
+        await super().rollback()
+
+    def _ended_without_work(self) -> bool:
+        # Read on the event loop: SQLAlchemy uses the connection for one call at a time, so
+        # the worker thread is idle here.
+        if self.begin_pending:
+            self.begin_pending = False
+            return True
+        return not self._conn.in_transaction
 
 
 class _ReadyCursor:
@@ -242,7 +295,7 @@ class Database:
         # instead of three (BEGIN, the read, COMMIT). Same pool as the units of work.
         self._reads = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
-            if self.backend == "postgresql" else self.engine,
+            if self.backend == "postgresql" else self.engine.execution_options(**{READ_ONLY: True}),
             class_=AsyncSession, expire_on_commit=False,
         )
 
@@ -259,8 +312,9 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """For a quick look that writes nothing (a check made on every update, say): each
-        statement stands alone, with no transaction around them on PostgreSQL. Whatever the
-        look finds that leads to a change is read again inside `session()`."""
+        statement stands alone, with no transaction around them (PostgreSQL: autocommit;
+        SQLite: no BEGIN, so no COMMIT either). Whatever the look finds that leads to a
+        change is read again inside `session()`."""
         async with self._reads() as session, session.begin():
             yield session
 

@@ -4,6 +4,10 @@ round trips of a pre-ping (storage/db.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
@@ -11,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from storage.models import Member
+from storage.models import Member, ProcessedUpdate
 
 
 async def _backend_pid(db) -> int:
@@ -54,3 +58,95 @@ async def test_a_quick_read_needs_no_transaction_round_trips(db):
     assert first == second
     first, second = await _two_transaction_ids(db.read)
     assert first != second
+
+
+@contextlib.contextmanager
+def _hand_offs(db) -> Iterator[list[str]]:
+    """Every call the SQLite connection hands to its worker thread (a spy on the one
+    aiosqlite method that crosses, `_execute`), while the block runs."""
+    calls: list[str] = []
+
+    def spy(dbapi_connection, _record, _proxy) -> None:
+        driver = dbapi_connection.driver_connection
+        original = driver.__class__._execute.__get__(driver)
+
+        async def counted(fn, *args, **kwargs):
+            calls.append(getattr(fn, "__name__", "?"))
+            return await original(fn, *args, **kwargs)
+
+        driver._execute = counted
+
+    def unspy(dbapi_connection, _record) -> None:
+        dbapi_connection.driver_connection.__dict__.pop("_execute", None)
+
+    sa.event.listen(db.engine.sync_engine, "checkout", spy)
+    sa.event.listen(db.engine.sync_engine, "checkin", unspy)
+    try:
+        yield calls
+    finally:
+        sa.event.remove(db.engine.sync_engine, "checkout", spy)
+        sa.event.remove(db.engine.sync_engine, "checkin", unspy)
+
+
+async def test_sqlite_a_unit_of_work_sends_its_begin_with_its_first_statement(db):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's worker thread only")
+    with _hand_offs(db) as calls:
+        async with db.session() as session:
+            assert (await session.exec(select(Member))).all() == []
+            assert (await session.exec(select(Member))).all() == []
+    assert len(calls) == 3  # two statements (the first carries BEGIN IMMEDIATE), COMMIT
+    with _hand_offs(db) as calls:
+        async with db.session():
+            pass  # a unit of work that ran nothing began nothing and has nothing to commit
+    assert calls == []
+
+
+async def test_sqlite_a_quick_read_holds_no_transaction(db):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's worker thread only")
+    path = make_url(db.url).database
+    with _hand_offs(db) as calls:
+        async with db.read() as session:
+            assert (await session.exec(select(Member))).all() == []
+            # No BEGIN was sent: another writer (another process, say) is not kept waiting.
+            other = sqlite3.connect(path, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+    assert len(calls) == 1  # the statement alone: no BEGIN, no COMMIT
+
+
+async def test_sqlite_a_unit_of_work_holds_the_write_lock_from_its_first_statement(db):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's worker thread only")
+    path = make_url(db.url).database
+    async with db.session() as session:
+        await session.exec(select(Member))  # a read first: the transaction is a writer anyway
+        other = sqlite3.connect(path, timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+
+
+async def test_sqlite_a_failed_unit_of_work_leaves_nothing(db):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's worker thread only")
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            when = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
+            session.add(ProcessedUpdate(update_id=1, received_at=when))
+            await session.flush()
+            raise RuntimeError("the handler failed after writing")
+    async with db.session() as session:
+        assert (await session.exec(select(ProcessedUpdate))).all() == []
+    # And a unit of work whose BEGIN was still pending when it failed.
+    with pytest.raises(RuntimeError):
+        async with db.session():
+            raise RuntimeError("failed before any statement")
+    async with db.session() as session:
+        assert (await session.exec(select(Member))).all() == []
