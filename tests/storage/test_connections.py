@@ -1,5 +1,6 @@
 """Pooled PostgreSQL connections the server closed are replaced before use, without the
-round trips of a pre-ping (storage/db.py)."""
+round trips of a pre-ping; SQLite called on the event loop, waiting for locks off it
+(storage/db.py)."""
 
 from __future__ import annotations
 
@@ -61,9 +62,9 @@ async def test_a_quick_read_needs_no_transaction_round_trips(db):
 
 
 @contextlib.contextmanager
-def _hand_offs(db) -> Iterator[list[str]]:
-    """Every call the SQLite connection hands to its worker thread (a spy on the one
-    aiosqlite method that crosses, `_execute`), while the block runs."""
+def _calls_into_sqlite(db) -> Iterator[list[str]]:
+    """Every call the connection makes into SQLite while the block runs (a spy on aiosqlite's
+    `_execute`, which each one goes through)."""
     calls: list[str] = []
 
     def spy(dbapi_connection, _record, _proxy) -> None:
@@ -90,13 +91,13 @@ def _hand_offs(db) -> Iterator[list[str]]:
 
 async def test_sqlite_a_unit_of_work_sends_its_begin_with_its_first_statement(db):
     if db.backend != "sqlite":
-        pytest.skip("SQLite's worker thread only")
-    with _hand_offs(db) as calls:
+        pytest.skip("SQLite only")
+    with _calls_into_sqlite(db) as calls:
         async with db.session() as session:
             assert (await session.exec(select(Member))).all() == []
             assert (await session.exec(select(Member))).all() == []
     assert len(calls) == 3  # two statements (the first carries BEGIN IMMEDIATE), COMMIT
-    with _hand_offs(db) as calls:
+    with _calls_into_sqlite(db) as calls:
         async with db.session():
             pass  # a unit of work that ran nothing began nothing and has nothing to commit
     assert calls == []
@@ -104,9 +105,9 @@ async def test_sqlite_a_unit_of_work_sends_its_begin_with_its_first_statement(db
 
 async def test_sqlite_a_quick_read_holds_no_transaction(db):
     if db.backend != "sqlite":
-        pytest.skip("SQLite's worker thread only")
+        pytest.skip("SQLite only")
     path = make_url(db.url).database
-    with _hand_offs(db) as calls:
+    with _calls_into_sqlite(db) as calls:
         async with db.read() as session:
             assert (await session.exec(select(Member))).all() == []
             # No BEGIN was sent: another writer (another process, say) is not kept waiting.
@@ -121,7 +122,7 @@ async def test_sqlite_a_quick_read_holds_no_transaction(db):
 
 async def test_sqlite_a_unit_of_work_holds_the_write_lock_from_its_first_statement(db):
     if db.backend != "sqlite":
-        pytest.skip("SQLite's worker thread only")
+        pytest.skip("SQLite only")
     path = make_url(db.url).database
     async with db.session() as session:
         await session.exec(select(Member))  # a read first: the transaction is a writer anyway
@@ -135,7 +136,7 @@ async def test_sqlite_a_unit_of_work_holds_the_write_lock_from_its_first_stateme
 
 async def test_sqlite_a_failed_unit_of_work_leaves_nothing(db):
     if db.backend != "sqlite":
-        pytest.skip("SQLite's worker thread only")
+        pytest.skip("SQLite only")
     with pytest.raises(RuntimeError):
         async with db.session() as session:
             when = dt.datetime(2026, 12, 4, tzinfo=dt.UTC)
@@ -150,3 +151,65 @@ async def test_sqlite_a_failed_unit_of_work_leaves_nothing(db):
             raise RuntimeError("failed before any statement")
     async with db.session() as session:
         assert (await session.exec(select(Member))).all() == []
+
+
+async def _largest_pause(task_done: asyncio.Event) -> float:
+    """The longest the event loop went without running this ticker (every 10 ms)."""
+    loop = asyncio.get_running_loop()
+    last, largest = loop.time(), 0.0
+    while not task_done.is_set():
+        await asyncio.sleep(0.01)
+        now = loop.time()
+        largest, last = max(largest, now - last), now
+    return largest
+
+
+async def test_sqlite_another_process_s_write_lock_is_waited_for_off_the_event_loop(db):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's locks only")
+    path = make_url(db.url).database
+    other = sqlite3.connect(path, isolation_level=None)  # a `treem` command, say
+    other.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, other.execute, "COMMIT")  # runs only if the loop is free meanwhile
+    done = asyncio.Event()
+    ticker = asyncio.create_task(_largest_pause(done))
+    try:
+        started = loop.time()
+        async with db.read() as session:  # readers are never kept waiting (WAL)
+            assert (await session.exec(select(ProcessedUpdate))).all() == []
+        assert loop.time() - started < 0.4
+        async with db.session() as session:
+            session.add(ProcessedUpdate(update_id=7, received_at=dt.datetime.now(dt.UTC)))
+        waited = loop.time() - started
+    finally:
+        done.set()
+        pause = await ticker
+        other.close()
+    assert waited >= 0.45  # it waited for the other writer…
+    assert pause < 0.25  # …without stopping the event loop
+    async with db.session() as session:
+        assert [row.update_id for row in (await session.exec(select(ProcessedUpdate))).all()] \
+            == [7]
+
+
+async def test_sqlite_a_write_lock_held_too_long_fails_as_before_and_the_bot_goes_on(
+        db, monkeypatch):
+    if db.backend != "sqlite":
+        pytest.skip("SQLite's locks only")
+    monkeypatch.setattr("storage.db.BUSY_TIMEOUT_MS", 300)
+    path = make_url(db.url).database
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            async with db.session() as session:
+                session.add(ProcessedUpdate(update_id=8, received_at=dt.datetime.now(dt.UTC)))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    async with db.session() as session:  # the connection is whole again, and quick
+        session.add(ProcessedUpdate(update_id=9, received_at=dt.datetime.now(dt.UTC)))
+    async with db.read() as session:
+        assert [row.update_id for row in (await session.exec(select(ProcessedUpdate))).all()] \
+            == [9]
