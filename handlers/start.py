@@ -8,6 +8,7 @@ from bot.commands import commands_owed
 from bot.i18n import _
 from domain.invites import parse_invite_payload
 from domain.names import in_sentence
+from domain.roles import Actor
 from handlers import callback_data as cb
 from handlers import report
 from handlers.common import Reply, Request, handles
@@ -31,7 +32,7 @@ async def start(request: Request) -> Reply | list[Reply]:
     village_id = _poster_village(payload)
     if village_id is not None:
         return await report.begin(request, village_id=village_id)
-    await _owe_commands(request)
+    await _owe_commands(request, request.actor)
     return await main_menu(request)
 
 
@@ -46,9 +47,11 @@ def _poster_village(payload: str) -> int | None:
         return None
 
 
-async def _owe_commands(request: Request) -> None:
-    """The person's command menu, if it is not their role's yet: an outbox row."""
-    if await commands_owed(request.runtime, request.user_id, session=request.session):
+async def _owe_commands(request: Request, actor: Actor) -> None:
+    """The person's command menu, if it is not their role's yet: an outbox row. `actor` as
+    resolved after any change of membership in this unit of work."""
+    if await commands_owed(request.runtime, request.user_id, session=request.session,
+                           actor=actor):
         await request.owe("commands", chat_id=request.user_id)
 
 
@@ -61,7 +64,7 @@ async def _join(request: Request, code: str) -> list[Reply]:
     actor = await resolve_actor(user.id, session=request.session,
                                 superadmin_ids=request.runtime.settings.admin_ids)
     me = await profile.describe(actor, session=request.session)
-    await _owe_commands(request)
+    await _owe_commands(request, actor)
     welcome = _("Welcome! You have joined as a {role} of {unit}.").format(
         role=role_name(member.role), unit=esc(in_sentence(me.unit_name or ""))
     )
