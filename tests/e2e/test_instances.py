@@ -36,7 +36,7 @@ from domain.setup_file import load_setup_file
 from services.setup import import_commune
 from storage.db import Database
 from storage.models import Delivery, Member, Subscription
-from tests.conftest import EXAMPLE_SETUP, PG_URL, ROOT, TEST_DATA_KEY
+from tests.conftest import EXAMPLE_SETUP, PG_URL, ROOT, TEST_DATA_KEY, worker_id
 from tests.e2e.test_scale import REDIS_URL, _redis_or_skip
 
 TREEM = [sys.executable, "-m", "bot.cli"]
@@ -58,10 +58,33 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _first_port() -> int:
+    """Where this worker's webhook ports start: below the kernel's ephemeral range. A port
+    found free by binding port 0 is an ephemeral one, and any outgoing connection on the
+    machine (a bot's HTTP client, a database connection) may take it before the instance
+    binds it: seen once in CI, an instance of the start-together trials stopped with "port
+    in use". Each xdist worker has a block of 1,000."""
+    try:
+        low = int(pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    worker = worker_id()
+    number = int(worker.removeprefix("gw")) if worker.startswith("gw") else 10
+    return max(1024, low - 12_000) + 1_000 * number
+
+
+_PORTS = itertools.count(_first_port())
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for port in _PORTS:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (another program, or one of this worker's earlier instances)
+            return port
+    raise AssertionError("unreachable: the port counter never ends")
 
 
 class ForkedProcess:
