@@ -13,8 +13,9 @@ Timeouts keep PTB's meaning:
 - `pool_timeout`: the longest wait for a free connection of the pool (a semaphore of the pool's
   size: aiohttp itself counts that wait and the connecting as one);
 - `write_timeout`: aiohttp has no timeout for sending the body, so a request that carries a
-  body is bounded as a whole by connect + write + read (a stalled upload cannot hang forever).
-  A download (GET) has no such bound: its reads are still bounded one by one.
+  body is bounded as a whole by connect + read + write per 64 KiB of files (a stalled upload
+  cannot hang forever, a large one on a slow line still has time). A download (GET) has no
+  such bound: its reads are still bounded one by one.
 
 Errors keep PTB's classes, which the outbox sender tells apart (bot/sender.py): a timeout is
 `TimedOut` (the request may have reached Telegram: the row becomes "uncertain"), anything else
@@ -32,10 +33,23 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.logsafety import redact
+
 DEFAULT_READ, DEFAULT_WRITE, DEFAULT_CONNECT, DEFAULT_POOL = 5.0, 5.0, 5.0, 1.0
 MEDIA_WRITE = 20.0  # PTB's default for requests that upload files
 # "Not given": PTB passes its DefaultValue marker (the class itself is not public).
 _NOT_GIVEN = type(BaseRequest.DEFAULT_NONE)
+
+
+WRITE_CHUNK = 64 * 1024
+
+
+def _body_size(request_data: RequestData | None) -> int:
+    """Bytes of the files to upload (a file handle counts as one chunk)."""
+    if request_data is None or not request_data.contains_files:
+        return 0
+    return sum(len(content) if isinstance(content, bytes | bytearray) else WRITE_CHUNK
+               for _name, content, _type in request_data.multipart_data.values())
 
 
 def _sum(*parts: float | None) -> float | None:
@@ -84,7 +98,8 @@ class AiohttpRequest(BaseRequest):
         if origin not in self._proxy_of:
             scheme, _, host = origin.partition("://")
             bypass = urllib.request.proxy_bypass_environment(host, self._proxies)
-            self._proxy_of[origin] = None if bypass else self._proxies.get(scheme)
+            self._proxy_of[origin] = None if bypass else (self._proxies.get(scheme)
+                                                          or self._proxies.get("all"))
         return self._proxy_of[origin]
 
     async def shutdown(self) -> None:
@@ -99,7 +114,11 @@ class AiohttpRequest(BaseRequest):
         pool = self._defaults["pool"] if isinstance(pool, _NOT_GIVEN) else pool
         if isinstance(write, _NOT_GIVEN):
             write = MEDIA_WRITE if files else self._defaults["write"]
-        total = _sum(connect, write, read) if method != "GET" else None
+        total = None  # a download (GET): its reads are bounded one by one
+        if method != "GET":
+            # httpx bounded each write; here the whole upload gets `write` per 64 KiB.
+            chunks = max(1, -(-_body_size(request_data) // WRITE_CHUNK))
+            total = _sum(connect, read, None if write is None else write * chunks)
         return aiohttp.ClientTimeout(total=total, connect=connect, sock_connect=connect,
                                      sock_read=read), pool
 
@@ -111,7 +130,7 @@ class AiohttpRequest(BaseRequest):
         files = request_data.multipart_data
         if not files:
             return fields or None  # a form, url-encoded, as PTB's own transport sends it
-        form = aiohttp.FormData()
+        form = aiohttp.FormData(quote_fields=False)  # file names as typed (UTF-8), as httpx
         for name, value in fields.items():
             form.add_field(name, value)
         for name, (filename, content, mimetype) in files.items():
@@ -132,9 +151,10 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("This AiohttpRequest is not initialized")
         timeout, pool = self._timeout(request_data, method, read_timeout, write_timeout,
                                       connect_timeout, pool_timeout)
+        free = self._free  # the one released below, even if `initialize` makes another
         try:
             async with asyncio.timeout(pool):
-                await self._free.acquire()
+                await free.acquire()
         except TimeoutError as exc:
             raise TimedOut(f"Pool timeout: all {self._pool_size} connections to Telegram are "
                            "busy; the request was not sent.") from exc
@@ -150,6 +170,9 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as exc:  # sock_read, or the whole request
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+            # Some aiohttp messages carry the request's URL, and so the bot token; the text
+            # ends up in the outbox's `last_error` column.
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {redact(str(exc))}") \
+                from exc
         finally:
-            self._free.release()
+            free.release()

@@ -7,6 +7,7 @@ import contextlib
 import os
 import pathlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Any
@@ -128,8 +129,9 @@ class _InlineConnection(aiosqlite.Connection):
     users), 4.2 ms of CPU per update with the thread and 2.5 ms without it, 229 and 403
     updates per second. The one wait SQLite can make, for another process's write lock (a
     `treem` command run beside the bot), must not stop the event loop: the connection's busy
-    timeout is 0, and a statement refused as busy is run again in the worker thread, which
-    waits up to BUSY_TIMEOUT_MS (a busy statement did nothing, so running it again is safe).
+    timeout is 0, and a call refused as busy is run again in the worker thread, which waits
+    up to BUSY_TIMEOUT_MS (only a refused BEGIN, COMMIT or statement outside a transaction:
+    those did nothing, so running them again is safe).
 
     A transaction's BEGIN IMMEDIATE goes with its first statement, and ending a transaction
     that never began (a unit of work that ran no statement, or `Database.read()`, which has
@@ -139,24 +141,44 @@ class _InlineConnection(aiosqlite.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.begin_pending = False
+        # Calls handed to the worker thread and not finished there. While there is one,
+        # every call (a rollback, closing) queues behind it: the task that handed it over
+        # may have been cancelled, but the worker still uses the connection.
+        self._in_worker = 0
+        self._in_worker_lock = threading.Lock()
 
     async def _execute(self, fn, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        try:
-            return fn(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) != sqlite3.SQLITE_BUSY:
-                raise
+        if not self._in_worker:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not self._may_wait_and_retry(exc, fn):
+                    raise
+        with self._in_worker_lock:
+            self._in_worker += 1
         return await super()._execute(self._waiting, fn, args, kwargs)
+
+    def _may_wait_and_retry(self, exc: sqlite3.OperationalError, fn: Any) -> bool:
+        """A call refused as busy did nothing when it was the transaction's BEGIN, a COMMIT,
+        or a statement outside a transaction; any other refusal is raised (SQLite's advice:
+        roll the transaction back)."""
+        if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) != sqlite3.SQLITE_BUSY:
+            return False
+        return self.begin_pending or not self._conn.in_transaction or fn == self._conn.commit
 
     def _waiting(self, fn, args: tuple, kwargs: dict) -> Any:  # noqa: ANN001
         """In the worker thread: the call again, allowed to wait for the lock."""
-        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         try:
-            return fn(*args, **kwargs)
+            self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=0")
         finally:
-            self._conn.execute("PRAGMA busy_timeout=0")
+            with self._in_worker_lock:
+                self._in_worker -= 1
 
     def cursor(self) -> _ReadyCursor:  # what SQLAlchemy awaits (`async with` or `await`)
         return _ReadyCursor(_InlineCursor(self, self._conn.cursor()))
@@ -197,7 +219,8 @@ class _ReadyCursor:
 def _sqlite_creator(path: str):  # noqa: ANN202
     async def connect() -> aiosqlite.Connection:
         def connector() -> sqlite3.Connection:
-            return sqlite3.connect(path, check_same_thread=False)
+            # timeout=0: the pragmas at connect run on the event loop too (see above).
+            return sqlite3.connect(path, timeout=0, check_same_thread=False)
 
         return await _InlineConnection(connector, 64)
     return connect

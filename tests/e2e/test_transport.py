@@ -72,9 +72,9 @@ async def test_messages_files_and_downloads_reach_the_fake(fake):
         assert chat.messages[sent.message_id]["text"] == "Chào bạn & gia đình"
         # A file upload goes as multipart, with its name, beside the other fields.
         data = "Mã;Tên\n1;Nguyễn Văn A\n".encode()
-        document = await bot.send_document(lan.id, io.BytesIO(data), filename="danh-sach.csv",
-                                           caption="Danh sách")
-        assert document.document.file_name == "danh-sach.csv"
+        document = await bot.send_document(lan.id, io.BytesIO(data),
+                                           filename="danh sách trẻ.csv", caption="Danh sách")
+        assert document.document.file_name == "danh sách trẻ.csv"  # as typed, not %-encoded
         assert fake.files[document.document.file_id][1] == data
         # And back: a download is a GET on the file URL.
         file = await bot.get_file(document.document.file_id)
@@ -107,6 +107,7 @@ async def test_a_refused_connection_is_a_network_error():
         with pytest.raises(NetworkError) as raised:
             await request.post(url)
         assert not isinstance(raised.value, TimedOut)  # not sent: the outbox may retry
+        assert SANDBOX_TOKEN not in str(raised.value)  # it is stored as the row's last error
     finally:
         await request.shutdown()
 

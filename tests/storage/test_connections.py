@@ -213,3 +213,41 @@ async def test_sqlite_a_write_lock_held_too_long_fails_as_before_and_the_bot_goe
     async with db.read() as session:
         assert [row.update_id for row in (await session.exec(select(ProcessedUpdate))).all()] \
             == [9]
+
+
+async def test_sqlite_a_unit_of_work_cancelled_while_it_waits_for_the_lock(db):
+    """A task cancelled while its BEGIN waits in the worker thread for another process's
+    lock (a job stopped, the bot shutting down): SQLAlchemy then rolls back and closes the
+    connection, and those calls must queue behind the worker's, not use the connection
+    from the event loop while the worker still does (that crashed the process)."""
+    if db.backend != "sqlite":
+        pytest.skip("SQLite only")
+    path = make_url(db.url).database
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.6, other.execute, "COMMIT")
+
+    async def unit_of_work() -> None:
+        async with db.session() as session:
+            session.add(ProcessedUpdate(update_id=10, received_at=dt.datetime.now(dt.UTC)))
+
+    done = asyncio.Event()
+    ticker = asyncio.create_task(_largest_pause(done))
+    try:
+        task = asyncio.create_task(unit_of_work())
+        await asyncio.sleep(0.2)  # waiting in the worker thread by now
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.6)  # the other process commits; the worker's call ends
+    finally:
+        done.set()
+        pause = await ticker
+        other.close()
+    assert pause < 0.25
+    async with db.session() as session:  # the database is whole and usable
+        session.add(ProcessedUpdate(update_id=11, received_at=dt.datetime.now(dt.UTC)))
+    async with db.read() as session:
+        assert [row.update_id for row in (await session.exec(select(ProcessedUpdate))).all()] \
+            == [11]
