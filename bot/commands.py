@@ -100,13 +100,13 @@ async def sync_all_commands(bot: Bot, runtime: Runtime) -> int:
     return changed
 
 
-async def commands_owed(runtime: Runtime, user_id: int, *, session,  # noqa: ANN001
-                        actor: Actor | None = None) -> bool:
-    """Whether `user_id` (e.g. at /start or on joining) lacks the list of their role: a
+async def commands_owed(runtime: Runtime, actor: Actor, *, session) -> bool:  # noqa: ANN001
+    """Whether this person (e.g. at /start or on joining) lacks the list of their role: a
     member whose stored key differs, or an install-wide administrator (no key stored).
-    `actor`, resolved in this unit of work after any change of membership, spares the
-    lookup for someone who is not a member (most people who send /start)."""
-    if actor is not None and actor.member_id is None:
+    `actor` is resolved in this unit of work after any change of membership: someone who is
+    not a member (most people who send /start) needs no lookup."""
+    user_id = actor.user_id
+    if actor.member_id is None:
         return user_id in runtime.settings.admin_ids
     member = await member_store.get_member_by_user(user_id, session=session)
     if member is not None:

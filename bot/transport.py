@@ -37,11 +37,9 @@ from bot.logsafety import redact
 
 DEFAULT_READ, DEFAULT_WRITE, DEFAULT_CONNECT, DEFAULT_POOL = 5.0, 5.0, 5.0, 1.0
 MEDIA_WRITE = 20.0  # PTB's default for requests that upload files
+WRITE_CHUNK = 64 * 1024  # an upload gets `write_timeout` per this many bytes
 # "Not given": PTB passes its DefaultValue marker (the class itself is not public).
 _NOT_GIVEN = type(BaseRequest.DEFAULT_NONE)
-
-
-WRITE_CHUNK = 64 * 1024
 
 
 def _body_size(request_data: RequestData | None) -> int:
@@ -69,7 +67,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_size = connection_pool_size
         self._ssl = ssl_context
         self._session: aiohttp.ClientSession | None = None
-        self._free = asyncio.Semaphore(connection_pool_size)  # made again by `initialize`
+        self._free: asyncio.Semaphore | None = None  # made by `initialize`, on its loop
         self._defaults = {"read": read_timeout, "write": write_timeout,
                           "connect": connect_timeout, "pool": pool_timeout}
         self._proxies: dict[str, str] = {}
@@ -85,8 +83,9 @@ class AiohttpRequest(BaseRequest):
             connector = aiohttp.TCPConnector(limit=self._pool_size,
                                              ssl=self._ssl if self._ssl is not None else True)
             self._session = aiohttp.ClientSession(connector=connector,
+                                                  headers={"User-Agent": self.USER_AGENT},
                                                   timeout=aiohttp.ClientTimeout(total=None))
-            self._free = asyncio.Semaphore(self._pool_size)  # on this event loop
+            self._free = asyncio.Semaphore(self._pool_size)
             # HTTPS_PROXY, NO_PROXY… are honoured, as httpx did, but read once here: aiohttp's
             # own `trust_env` reads the environment again for every request (measured: 0.7 ms
             # of CPU per update in bench/throughput.py).
@@ -147,7 +146,7 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        if self._session is None or self._session.closed:
+        if self._session is None or self._session.closed or self._free is None:
             raise RuntimeError("This AiohttpRequest is not initialized")
         timeout, pool = self._timeout(request_data, method, read_timeout, write_timeout,
                                       connect_timeout, pool_timeout)
@@ -160,7 +159,6 @@ class AiohttpRequest(BaseRequest):
                            "busy; the request was not sent.") from exc
         try:
             async with self._session.request(method, url, data=self._body(request_data),
-                                             headers={"User-Agent": self.USER_AGENT},
                                              timeout=timeout,
                                              proxy=self._proxy(url)) as response:
                 return response.status, await response.read()

@@ -50,8 +50,7 @@ def _poster_village(payload: str) -> int | None:
 async def _owe_commands(request: Request, actor: Actor) -> None:
     """The person's command menu, if it is not their role's yet: an outbox row. `actor` as
     resolved after any change of membership in this unit of work."""
-    if await commands_owed(request.runtime, request.user_id, session=request.session,
-                           actor=actor):
+    if await commands_owed(request.runtime, actor, session=request.session):
         await request.owe("commands", chat_id=request.user_id)
 
 
