@@ -17,9 +17,10 @@ Timeouts keep PTB's meaning:
   cannot hang forever, a large one on a slow line still has time). A download (GET) has no
   such bound: its reads are still bounded one by one.
 
-Errors keep PTB's classes, which the outbox sender tells apart (bot/sender.py): a timeout is
-`TimedOut` (the request may have reached Telegram: the row becomes "uncertain"), anything else
-on the way is `NetworkError` (retried).
+Errors keep PTB's classes, which the outbox sender tells apart (bot/sender.py): a timeout
+while the request is on its way or awaiting its answer is `TimedOut` (it may have reached
+Telegram: the row becomes "uncertain"); anything else, including a wait for a free connection
+or for the connection itself that ran out (`NotSent`), is `NetworkError` (retried).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def _body_size(request_data: RequestData | None) -> int:
 
 def _sum(*parts: float | None) -> float | None:
     return None if any(part is None for part in parts) else sum(parts)  # type: ignore[arg-type]
+
+
+class NotSent(NetworkError):
+    """The request never left this process (no free connection in time, or the connection
+    could not be opened in time): sending it again cannot duplicate it. A `NetworkError`,
+    not a `TimedOut`, so the outbox retries it instead of counting it uncertain."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -155,16 +162,16 @@ class AiohttpRequest(BaseRequest):
             async with asyncio.timeout(pool):
                 await free.acquire()
         except TimeoutError as exc:
-            raise TimedOut(f"Pool timeout: all {self._pool_size} connections to Telegram are "
-                           "busy; the request was not sent.") from exc
+            raise NotSent(f"Pool timeout: all {self._pool_size} connections to Telegram are "
+                          "busy; the request was not sent.") from exc
         try:
             async with self._session.request(method, url, data=self._body(request_data),
                                              timeout=timeout,
                                              proxy=self._proxy(url)) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
-            raise TimedOut("Connect timeout: Telegram could not be reached in time; the "
-                           "request was not sent.") from exc
+            raise NotSent("Connect timeout: Telegram could not be reached in time; the "
+                          "request was not sent.") from exc
         except TimeoutError as exc:  # sock_read, or the whole request
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
