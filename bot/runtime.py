@@ -12,7 +12,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.settings import Settings
 from domain.clock import Clock, SystemClock
 from services.cases import CaseConfig
+from services.identity import NOT_LOOKED
 from storage.db import Database
+from storage.members import MemberBrief
 
 RUNTIME_KEY = "treem.runtime"
 
@@ -49,6 +51,9 @@ class TreemContext(CallbackContext[ExtBot, dict, dict, dict]):
     # Whether the person had a report open when their command or press arrived (None: not
     # looked at). Set before the features run (handlers/interruptions.py).
     report_was_open: bool | None = None
+    # The sender's active membership as the check before a command or press read it
+    # (None: a citizen), for the first unit of work of this update; unset: not read.
+    first_look_member: MemberBrief | object | None = NOT_LOOKED
 
     @property
     def runtime(self) -> Runtime:

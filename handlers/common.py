@@ -38,7 +38,7 @@ from bot.runtime import Runtime, TreemContext
 from domain.errors import DomainError, InvalidInput, InviteProblem, NotAllowed, NotFound
 from domain.roles import Actor
 from handlers.callback_data import UNREADABLE, CallbackData, StaleButton, parse
-from services.identity import resolve_actor
+from services.identity import NOT_LOOKED, resolve_actor
 from services.membership import record_denied
 from storage import outbox
 from storage.models import Delivery
@@ -316,14 +316,14 @@ async def _run_unit_of_work(
     callback = (parse(query.data) or UNREADABLE) if query else None
     try:
         async with runtime.db.session() as session:
-            request = Request(update, context, await _actor(runtime, user.id, session), session,
+            request = Request(update, context, await _actor(context, user.id, session), session,
                               callback)
             replies, notices = await _queue_notices(update, request, await func(request))
             return replies, request, notices, outbox.queued_ids(session)
     except StaleButton:
         log.info("out-of-date or unreadable button from user=%s", user.id)
         async with runtime.db.session() as session:
-            request = Request(update, context, await _actor(runtime, user.id, session), session,
+            request = Request(update, context, await _actor(context, user.id, session), session,
                               callback)
             return (await main_menu_reply(request, prefix=stale_button_text() + "\n\n"), None,
                     [], [])
@@ -343,8 +343,14 @@ async def _run_unit_of_work(
         return Reply(message_for(exc), edit=False), None, [], []
 
 
-async def _actor(runtime: Runtime, user_id: int, session: AsyncSession) -> Actor:
-    return await resolve_actor(user_id, session=session, superadmin_ids=runtime.settings.admin_ids)
+async def _actor(context: TreemContext, user_id: int, session: AsyncSession) -> Actor:
+    """Who acts. The check before a command or press has just read the sender's membership
+    (handlers/interruptions.py): the update's first unit of work uses that read instead of
+    reading it again; a later one (another handler group of the same update, which may come
+    after a change of membership, say an invitation redeemed) reads it."""
+    member, context.first_look_member = context.first_look_member, NOT_LOOKED
+    return await resolve_actor(user_id, session=session, member=member,
+                               superadmin_ids=context.runtime.settings.admin_ids)
 
 
 async def main_menu_reply(request: Request, *, prefix: str = "") -> Reply:

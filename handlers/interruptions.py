@@ -112,8 +112,10 @@ async def drop_armed_input(update: Update, context: TreemContext) -> None:
         return
     runtime = context.runtime
     async with runtime.db.read() as session:
-        open_now = await conversation.open_inputs(user.id, session=session)
+        look = await conversation.first_look(user.id, session=session)
+    open_now = look.inputs
     context.report_was_open = open_now.report_draft
+    context.first_look_member = look.member
     if not open_now.armed:
         return
     async with runtime.db.session() as session:

@@ -20,7 +20,7 @@ from services import calendar as calendar_service
 from services.cases import drop_input, pending_input
 from storage import conversation as conversation_store
 from storage import reports as report_store
-from storage.conversation import OpenInputs
+from storage.conversation import FirstLook, OpenInputs
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ async def open_inputs(user_id: int, *, session: AsyncSession) -> OpenInputs:
     """One cheap look before every command or press: is anything armed, is a report open?
     Most people have neither, and then `armed` need not be asked."""
     return await conversation_store.open_inputs(user_id, session=session)
+
+
+async def first_look(user_id: int, *, session: AsyncSession) -> FirstLook:
+    """`open_inputs` and the sender's active membership, in the same one statement: the
+    command or press that follows needs to know who is acting, and this saves it a read."""
+    return await conversation_store.first_look(user_id, session=session)
 
 
 async def armed(user_id: int, *, session: AsyncSession, now: dt.datetime) -> Armed | None:

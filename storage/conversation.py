@@ -1,4 +1,5 @@
-"""What a person has open: one statement for the check made before every command or press."""
+"""What a person has open, and who they are: one statement for the check made before every
+command or press."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Broadcast, PendingInput, ReportDraft
+from storage.members import MemberBrief
+from storage.models import Broadcast, Member, PendingInput, ReportDraft
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,40 @@ def _exists(table: type, *conditions: sa.ColumnElement[bool]) -> sa.Exists:
     return sa.exists().where(*conditions).select_from(table)
 
 
+@dataclass(frozen=True)
+class FirstLook:
+    """What one statement tells about the sender of a command or press."""
+
+    inputs: OpenInputs
+    member: MemberBrief | None  # their active membership; None: a citizen
+
+
 _user = sa.bindparam("user_id")
-# Built once: the statement is the same for every update (SQLAlchemy caches its compiled
-# form by this object's cache key, computed once).
-_OPEN_INPUTS = sa.select(
+_FLAGS = (
     _exists(PendingInput, PendingInput.user_id == _user),
     _exists(Broadcast, Broadcast.created_by == _user, Broadcast.status == "draft",
             sa.or_(Broadcast.text == "", Broadcast.text.is_(None))),
     _exists(ReportDraft, ReportDraft.user_id == _user),
 )
+# Built once: the statements are the same for every update (SQLAlchemy caches the compiled
+# form by the object's cache key, computed once).
+_OPEN_INPUTS = sa.select(*_FLAGS)
+# One row whether or not the sender is a member: the flags, and the member's columns or
+# NULLs (a one-row anchor, left-joined to the active membership; telegram_user_id is unique).
+_ANCHOR = sa.select(sa.literal(1).label("one")).subquery("anchor")
+_FIRST_LOOK = sa.select(
+    *_FLAGS, Member.id, Member.role, Member.unit_id, Member.agency_id,
+).select_from(_ANCHOR.outerjoin(Member, sa.and_(Member.telegram_user_id == _user,
+                                                Member.active.is_(True))))
 
 
 async def open_inputs(user_id: int, *, session: AsyncSession) -> OpenInputs:
     row = (await session.exec(_OPEN_INPUTS, params={"user_id": user_id})).one()
     return OpenInputs(*(bool(flag) for flag in row))
+
+
+async def first_look(user_id: int, *, session: AsyncSession) -> FirstLook:
+    row = (await session.exec(_FIRST_LOOK, params={"user_id": user_id})).one()
+    inputs = OpenInputs(*(bool(flag) for flag in row[:3]))
+    member = MemberBrief(*row[3:]) if row[3] is not None else None
+    return FirstLook(inputs, member)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select, update
@@ -13,6 +14,16 @@ from domain.names import sort_key
 from domain.roles import Role
 from storage.models import Invite, Member
 from storage.units import within_units
+
+
+class MemberBrief(NamedTuple):
+    """What deciding who acts needs of an active member row (see conversation.first_look)."""
+
+    id: int
+    role: Role
+    unit_id: int
+    agency_id: int | None
+
 
 # Built once: every update looks its sender up; a new statement object each time meant
 # building the expression and its cache key again before SQLAlchemy found it compiled.

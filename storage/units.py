@@ -66,14 +66,22 @@ async def list_children(
     return sorted_by_name((await session.exec(stmt.order_by(Unit.id))).all())
 
 
+# Built once (the menu lists the communes on every /start): see storage/reports.py.
+_ACTIVE_COMMUNES = (select(Unit).where(Unit.kind == UnitKind.COMMUNE, col(Unit.active).is_(True))
+                    .order_by(Unit.id))
+_ACTIVE_COMMUNES_WITHIN = _ACTIVE_COMMUNES.where(
+    (Unit.id == sa.bindparam("within")) | (Unit.parent_id == sa.bindparam("within")))
+
+
 async def list_communes(
     *, session: AsyncSession, within: int | None = None
 ) -> Sequence[Unit]:
     """Active communes, all of them or those under unit `within` (a province or a commune)."""
-    stmt = select(Unit).where(Unit.kind == UnitKind.COMMUNE, col(Unit.active).is_(True))
-    if within is not None:
-        stmt = stmt.where((Unit.id == within) | (Unit.parent_id == within))
-    return sorted_by_name((await session.exec(stmt.order_by(Unit.id))).all())
+    if within is None:
+        rows = await session.exec(_ACTIVE_COMMUNES)
+    else:
+        rows = await session.exec(_ACTIVE_COMMUNES_WITHIN, params={"within": within})
+    return sorted_by_name(rows.all())
 
 
 async def list_agencies(
