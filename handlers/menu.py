@@ -132,11 +132,14 @@ def help_text(actor: Actor) -> str:
 
 
 async def main_menu(request: Request, actor: Actor | None = None, *, prefix: str = "",
-                    edit: bool = False) -> Reply:
-    """The menu of `actor` (default: the requester), aware of an unsent report."""
+                    edit: bool = False, draft_open: bool | None = None) -> Reply:
+    """The menu of `actor` (default: the requester), aware of an unsent report.
+    `draft_open`: whether they have one, when the caller knows (None: read here)."""
     actor = actor or request.actor
-    draft = await report_service.get_draft(actor.user_id, session=request.session)
+    if draft_open is None:
+        draft_open = await report_service.get_draft(actor.user_id,
+                                                    session=request.session) is not None
     text = await menu_text(request, actor)
-    if draft is not None:
+    if draft_open:
         text += "\n\n" + _("You have a report you have not sent yet.")
-    return Reply(prefix + text, menu_keyboard(actor, draft_open=draft is not None), edit=edit)
+    return Reply(prefix + text, menu_keyboard(actor, draft_open=draft_open), edit=edit)

@@ -33,7 +33,9 @@ async def start(request: Request) -> Reply | list[Reply]:
     if village_id is not None:
         return await report.begin(request, village_id=village_id)
     await _owe_commands(request, request.actor)
-    return await main_menu(request)
+    # The check before the command has just told whether a report is open (drafts are only
+    # made in this person's private chat, whose updates are handled one at a time).
+    return await main_menu(request, draft_open=request.context.report_was_open)
 
 
 def _poster_village(payload: str) -> int | None:
@@ -105,7 +107,7 @@ async def show_hotlines(request: Request) -> Reply:
 @handles
 async def show_menu(request: Request) -> Reply:
     """Redraws the main menu in place."""
-    return await main_menu(request, edit=True)
+    return await main_menu(request, edit=True, draft_open=request.context.report_was_open)
 
 
 def build_handlers() -> list[BaseHandler]:

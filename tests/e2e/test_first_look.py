@@ -78,3 +78,20 @@ async def test_a_revoked_member_is_a_citizen_at_their_next_command(bot, officer)
                                    "WHERE telegram_user_id = :user"), params={"user": officer.id})
     help_text = await act(officer, "/help")
     assert "Dành cho cán bộ" not in help_text.text
+
+
+async def test_the_menu_knows_of_an_unsent_report_from_the_first_look(bot):
+    """/start: whether a report is open comes from the check before the command (drafts are
+    made only in the person's own chat, handled one update at a time), and is right both
+    ways."""
+    reporter = Reporter(FakeUser(bot.fake, 3102, "Mai"))
+    with _statements(bot) as sent:
+        (menu,) = await reporter.say("/start")
+    assert "Bạn có một tin báo chưa gửi" not in menu.text
+    assert not [s for s in sent if "FROM report_drafts" in s and "EXISTS" not in s], sent
+    await until_story(reporter)
+    reporter.user.mark()
+    await reporter.user.send("/start")
+    menu, *_question = await reporter.user.replies(1)
+    await reporter.user.settle()
+    assert "Bạn có một tin báo chưa gửi" in menu.text
