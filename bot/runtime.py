@@ -52,8 +52,10 @@ class TreemContext(CallbackContext[ExtBot, dict, dict, dict]):
     # looked at). Set before the features run (handlers/interruptions.py).
     report_was_open: bool | None = None
     # The sender's active membership as the check before a command or press read it
-    # (None: a citizen), for the first unit of work of this update; unset: not read.
+    # (None: a citizen), for the first unit of work of this update; unset: not read. And
+    # when it was read (time.monotonic()).
     first_look_member: MemberBrief | object | None = NOT_LOOKED
+    first_look_at: float = 0.0
 
     @property
     def runtime(self) -> Runtime:

@@ -68,37 +68,53 @@ async def make_form(request: Request) -> Reply:
         raise NotFound("form")
     loaded = await cases_service.load(request.actor, case_id, CaseRight.EXPORT_FORMS,
                                       session=request.session)
-    # An outbox row: the form is filled (and the export audited) when it is sent.
-    await request.owe("form", {"case_id": case_id, "form": code.value})
+    # Outbox rows: the form is filled (and the export audited) when it is sent. One row per
+    # file, so a failed PDF is retried alone and never sends the .docx a second time.
+    await request.owe("form", {"case_id": case_id, "form": code.value, "file": "docx"})
+    if form_pdf.converter() is not None:
+        await request.owe("form", {"case_id": case_id, "form": code.value, "file": "pdf"})
     return Reply(_("📄 {form}, filled from case {code}: the file follows. Parts the case does "
                    "not know are left blank for you to fill in.").format(
                        form=FORMS[code].full_name, code=loaded.report.code),
                  keyboard([[(_("Back to the case"), card_button_data(case_id))]]))
 
 
-async def send_owed_form(bot, runtime, delivery) -> int:  # noqa: ANN001
+async def send_owed_form(bot, runtime, delivery) -> int | None:  # noqa: ANN001
     """The outbox's "form" rows: fills the form for the person (rights as they are now,
-    audited) and sends the .docx, then the PDF where LibreOffice is installed."""
+    audited) and sends one file: the .docx, or its PDF (none where LibreOffice is missing or
+    the conversion fails). A row queued before rows were made per file (no "file") sends
+    the .docx, then the PDF, as it did then."""
     payload = delivery.payload
     chat_id = delivery.chat_id  # the officer's private chat: their user id
+    file = payload.get("file")
     async with runtime.db.session() as session:
         actor = await resolve_actor(chat_id, session=session,
                                     superadmin_ids=runtime.settings.admin_ids)
         form = await service.export_form(actor, int(payload["case_id"]),
                                          FormCode(payload["form"]), session=session,
-                                         now=runtime.clock.now(), tz=runtime.tz)
+                                         now=runtime.clock.now(), tz=runtime.tz,
+                                         file=file or "docx")
     caption = _("{form} – case {code}").format(form=form.full_name, code=form.case_code)
+    if file == "pdf":
+        return await _send_pdf(bot, chat_id, form, caption)
     message = await bot.send_document(chat_id, form.docx, filename=form.file_name,
                                       caption=caption)
-    try:
-        pdf = await form_pdf.to_pdf(form.docx)
-        if pdf is not None:
-            await bot.send_document(chat_id, pdf, caption=caption,
-                                    filename=form.file_name.removesuffix(".docx") + ".pdf")
-    except (BadRequest, Forbidden) as exc:  # the .docx went: the row is sent
-        # The delivery row's id, not the case code: the code is the reporter's tracking code.
-        log.warning("could not send the PDF of form %s (delivery %s): %s", form.code,
-                    delivery.id, exc.__class__.__name__)
+    if file is None:
+        try:
+            await _send_pdf(bot, chat_id, form, caption)
+        except (BadRequest, Forbidden) as exc:  # the .docx went: the row is sent
+            # The delivery row's id, not the case code: the code is the reporter's code.
+            log.warning("could not send the PDF of form %s (delivery %s): %s", form.code,
+                        delivery.id, exc.__class__.__name__)
+    return message.message_id
+
+
+async def _send_pdf(bot, chat_id: int, form, caption: str) -> int | None:  # noqa: ANN001
+    pdf = await form_pdf.to_pdf(form.docx)
+    if pdf is None:
+        return None
+    message = await bot.send_document(chat_id, pdf, caption=caption,
+                                      filename=form.file_name.removesuffix(".docx") + ".pdf")
     return message.message_id
 
 

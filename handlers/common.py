@@ -18,6 +18,7 @@ import functools
 import html
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +45,10 @@ from storage import outbox
 from storage.models import Delivery
 
 log = logging.getLogger(__name__)
+
+# How old the membership read with the check before a command may be when the unit of work
+# starts (normally a few milliseconds; longer only when the unit waited for a connection).
+FIRST_LOOK_FRESH_SECONDS = 1.0
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
@@ -346,9 +351,13 @@ async def _run_unit_of_work(
 async def _actor(context: TreemContext, user_id: int, session: AsyncSession) -> Actor:
     """Who acts. The check before a command or press has just read the sender's membership
     (handlers/interruptions.py): the update's first unit of work uses that read instead of
-    reading it again; a later one (another handler group of the same update, which may come
-    after a change of membership, say an invitation redeemed) reads it."""
+    reading it again, if it is at most FIRST_LOOK_FRESH_SECONDS old (a unit of work that
+    waited longer for the database, under load, reads it: a revocation or a change of role
+    made meanwhile counts). A later unit of work (another handler group of the same update,
+    which may come after a change of membership, say an invitation redeemed) reads it."""
     member, context.first_look_member = context.first_look_member, NOT_LOOKED
+    if time.monotonic() - context.first_look_at > FIRST_LOOK_FRESH_SECONDS:
+        member = NOT_LOOKED
     return await resolve_actor(user_id, session=session, member=member,
                                superadmin_ids=context.runtime.settings.admin_ids)
 

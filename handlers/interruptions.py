@@ -11,6 +11,8 @@ Two handlers around the feature handlers of one update (see bot/app.py):
 
 from __future__ import annotations
 
+import time
+
 from telegram import Update
 from telegram.ext import (
     BaseHandler,
@@ -115,7 +117,7 @@ async def drop_armed_input(update: Update, context: TreemContext) -> None:
         look = await conversation.first_look(user.id, session=session)
     open_now = look.inputs
     context.report_was_open = open_now.report_draft
-    context.first_look_member = look.member
+    context.first_look_member, context.first_look_at = look.member, time.monotonic()
     if not open_now.armed:
         return
     async with runtime.db.session() as session:

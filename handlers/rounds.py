@@ -773,11 +773,16 @@ async def _queue_files(request: Request, round_id: int) -> None:
     compiled and written when sent, in the private chat of the person who pressed)."""
     await service.compile_round(request.actor, round_id, session=request.session,
                                 tz=request.runtime.tz, now=request.now)
-    await request.owe("round_files", {"round_id": round_id}, chat_id=request.user_id)
+    # One row per file: a failure sending the second is retried alone and never sends the
+    # first again.
+    for file in ("xlsx", "docx"):
+        await request.owe("round_files", {"round_id": round_id, "file": file},
+                          chat_id=request.user_id)
 
 
 async def send_owed_round_files(bot, runtime, delivery) -> int:  # noqa: ANN001
-    """The outbox's "round_files" rows: the compiled XLSX and DOCX of the round, as it is
+    """The outbox's "round_files" rows: the compiled XLSX or DOCX of the round (the row's
+    "file"; a row queued before rows were made per file has none and sends both), as it is
     now, for the person as they are now."""
     chat_id = delivery.chat_id
     async with runtime.db.session() as session:
@@ -787,14 +792,18 @@ async def send_owed_round_files(bot, runtime, delivery) -> int:  # noqa: ANN001
                                                session=session, tz=runtime.tz,
                                                now=runtime.clock.now())
     words, figures = export_words(compiled), figure_names()
-    xlsx = await asyncio.to_thread(round_export.xlsx_bytes, compiled, words, figures)
-    docx = await asyncio.to_thread(round_export.docx_bytes, compiled, words, figures)
     stem = round_export.file_stem(compiled)
-    message = await bot.send_document(chat_id, xlsx, filename=f"{stem}.xlsx",
-                                      caption=_("📊 The targets table"))
-    await bot.send_document(chat_id, docx, filename=f"{stem}.docx",
-                            caption=_("📝 The draft report, to edit and sign"))
-    return message.message_id
+    files = {"xlsx": (round_export.xlsx_bytes, _("📊 The targets table")),
+             "docx": (round_export.docx_bytes, _("📝 The draft report, to edit and sign"))}
+    file = delivery.payload.get("file")
+    first = None
+    for name in [file] if file else list(files):
+        render, caption = files[name]
+        data = await asyncio.to_thread(render, compiled, words, figures)
+        message = await bot.send_document(chat_id, data, filename=f"{stem}.{name}",
+                                          caption=caption)
+        first = first or message.message_id
+    return first
 
 
 def figure_names() -> dict[str, str]:

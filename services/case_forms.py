@@ -53,9 +53,10 @@ async def _place(report, session: AsyncSession) -> str:  # noqa: ANN001
 
 
 async def export_form(actor: Actor, case_id: int, code: FormCode, *, session: AsyncSession,
-                      now: dt.datetime, tz: dt.tzinfo) -> ExportedForm:
+                      now: dt.datetime, tz: dt.tzinfo, file: str = "docx") -> ExportedForm:
     """The form filled from the case, as a .docx; NotAllowed for who may not (the handler
-    records the refusal), NotFound for a form the bot does not make."""
+    records the refusal), NotFound for a form the bot does not make. `file`: the file it is
+    for ("docx", or "pdf" made from it), as the audit records it."""
     if code not in FORMS:
         raise NotFound("form")
     loaded = await cases_service.load(actor, case_id, CaseRight.EXPORT_FORMS, session=session)
@@ -88,7 +89,7 @@ async def export_form(actor: Actor, case_id: int, code: FormCode, *, session: As
     filled = fill_receipt(facts)
     await audit.record(session=session, at=now, actor_user_id=actor.user_id,
                        action="case_form_exported", object_type="case", object_id=case.id,
-                       unit_id=case.commune_id, form=code.value,
+                       unit_id=case.commune_id, form=code.value, file=file,
                        with_reporter=informant is not None)
     return ExportedForm(case_code=report.code, code=code, full_name=filled.spec.full_name,
                         file_name=file_name(code, report.code),

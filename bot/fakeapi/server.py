@@ -11,6 +11,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,10 @@ class FakeTelegram:
         self.violations: list[Call] = []  # 400/404/409/429: the bot did something Telegram refuses
         self.forbidden: list[Call] = []  # 403: a user blocked the bot (not the bot's fault)
         self.delivered_webhook: list[int] = []
+        # Outages a test asks for (`fail_next`): answered as Telegram's front end answers when
+        # it cannot reach the API (502), counted in `outages`, not in `violations`.
+        self._outages: list[tuple[str, Callable[[dict], bool], list[int]]] = []
+        self.outages: list[Call] = []
         self._sends: dict[Any, collections.deque] = collections.defaultdict(collections.deque)
         self._changed = asyncio.Condition()
         self._poller: asyncio.Future | None = None
@@ -189,6 +194,19 @@ class FakeTelegram:
         chat.next_message_id += 1
         return message_id
 
+    def fail_next(self, method: str, *, count: int = 1,
+                  when: Callable[[dict], bool] = lambda _params: True) -> None:
+        """The next `count` calls of `method` (those whose parameters `when` accepts) get 502
+        Bad Gateway and do nothing: a request that did not get through."""
+        self._outages.append((method.lower(), when, [count]))
+
+    def _outage(self, method: str, params: dict) -> bool:
+        for name, when, left in self._outages:
+            if name == method.lower() and left[0] > 0 and when(params):
+                left[0] -= 1
+                return True
+        return False
+
     async def push_update(self, kind: str, payload: dict) -> int:
         update_id = next(self._update_ids)
         self.updates.append({"update_id": update_id, kind: payload})
@@ -243,6 +261,11 @@ class FakeTelegram:
             return self._reply(Call(method, {}, exc.code, exc.description), None)
         handler = getattr(self, f"api_{method.lower()}", None)
         call = Call(method, {k: v for k, v in params.items() if not isinstance(v, tuple)}, 200)
+        if self._outage(method, params):
+            self.outages.append(call)
+            call.status, call.description = 502, "Bad Gateway"
+            return web.json_response({"ok": False, "error_code": 502,
+                                      "description": "Bad Gateway"}, status=502)
         try:
             if handler is None:
                 raise ApiError(404, "Not Found")

@@ -6,6 +6,7 @@ the audit log."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 
@@ -14,7 +15,8 @@ from docx import Document
 from sqlmodel import select
 
 from bot.fakeapi import FakeGroup
-from storage.models import AuditEntry, Case
+from bot.fakeapi.driver import wait_until
+from storage.models import AuditEntry, Case, Delivery
 from tests.e2e.flows import (
     AGENCY_ROLE,
     CODE,
@@ -23,6 +25,7 @@ from tests.e2e.flows import (
     Reporter,
     act,
     join_all,
+    outbox_drained,
     shortest_report,
 )
 from tests.unit.test_decree_forms import fake_soffice
@@ -165,3 +168,40 @@ async def test_a_pdf_follows_where_libreoffice_is_installed(bot, people, tmp_pat
     assert docx.raw["document"]["file_name"] == f"mau-so-01-{code}.docx"
     assert pdf.raw["document"]["file_name"] == f"mau-so-01-{code}.pdf"
     assert bot.fake.files[pdf.raw["document"]["file_id"]][1] == b"%PDF-1.7 fake"
+
+
+def _upload_name(params: dict) -> str:
+    document = params.get("document")
+    return document[2] if isinstance(document, tuple) else ""
+
+
+async def test_a_pdf_that_did_not_get_through_is_sent_again_alone(bot, people, tmp_path,
+                                                                   monkeypatch):
+    """One outbox row per file: Telegram's front end failing the PDF (502) puts the PDF's
+    row back for a retry; the .docx, already delivered, is not sent a second time."""
+    fake_soffice(tmp_path, 'printf "%%PDF-1.7 fake" > "$OUT/form.pdf"')
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
+    officer, _police, _admin = people
+    code, _case_id, _citizen = await reported(bot, officer)
+    card = await act(officer, f"/case {code}")
+    chooser = await act(officer, press=card, label="Biểu mẫu")
+    bot.fake.fail_next("sendDocument", when=lambda params: _upload_name(params).endswith(".pdf"))
+    _told, docx = await act(officer, press=chooser, label="Mẫu số 01", replies=2)
+    assert docx.raw["document"]["file_name"] == f"mau-so-01-{code}.docx"
+    await wait_until(lambda: bot.fake.outages)
+    await outbox_drained(bot)  # the PDF's outcome recorded (due again after the backoff)
+    assert [call.method for call in bot.fake.outages] == ["sendDocument"]
+    async with bot.db.session() as session:
+        rows = (await session.exec(select(Delivery).where(Delivery.kind == "form")
+                                   .order_by(Delivery.id))).all()
+    assert [(r.payload["file"], r.status, r.last_error) for r in rows] == [
+        ("docx", "sent", None), ("pdf", "pending", "network")]
+    bot.clock.advance(dt.timedelta(seconds=10))  # past the retry's backoff
+    await bot.runtime.outbox.run()
+    (pdf,) = await officer.replies(1)
+    assert pdf.raw["document"]["file_name"] == f"mau-so-01-{code}.pdf"
+    assert [d["document"]["file_name"] for d in documents(bot.fake, officer.chat_id)] == [
+        f"mau-so-01-{code}.docx", f"mau-so-01-{code}.pdf"]
+    # Each attempt fills the form from the case and is audited, the failed one too (the
+    # audit tells that the form was made for this person, not that it arrived).
+    assert sorted(e.details["file"] for e in await exports(bot)) == ["docx", "pdf", "pdf"]
