@@ -131,6 +131,37 @@ async def test_a_full_pool_times_out_without_sending():
             await request.shutdown()
 
 
+async def test_a_connection_that_never_opens_times_out_without_sending():
+    """A server that accepts TCP but never answers the TLS handshake: the connection is
+    not open after connect_timeout, so nothing of the request left: NotSent (retried by the
+    outbox), not TimedOut (uncertain)."""
+    received: list[bytes] = []
+    writers = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)  # kept open, never answered
+        received.append(await reader.read(65536))
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(1, connect_timeout=0.3)
+    await request.initialize()
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(NotSent, match="not sent") as raised:
+            await request.post(f"https://127.0.0.1:{port}/bot{SANDBOX_TOKEN}/sendMessage")
+        assert asyncio.get_running_loop().time() - started < 3
+        assert not isinstance(raised.value, TimedOut)
+        # All the server ever got was the start of a TLS handshake, no HTTP request.
+        assert received and received[0][:1] == b"\x16" and b"sendMessage" not in received[0]
+    finally:
+        await request.shutdown()
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def test_the_proxy_from_the_environment_is_used_and_no_proxy_respected(monkeypatch):
     async with _Stub(delay=0) as proxy, _Stub(delay=0) as direct:
         monkeypatch.setenv("http_proxy", proxy.url)
