@@ -157,13 +157,19 @@ async def test_stale_and_forged_form_buttons(bot, people):
     assert len(await exports(bot)) == 2
 
 
-async def test_a_pdf_follows_where_libreoffice_is_installed(bot, people, tmp_path, monkeypatch):
+async def _forms_with_libreoffice(bot, people, tmp_path, monkeypatch):
+    """A fake `soffice` on the PATH, a reported case, and its officer at the form chooser:
+    (officer, tracking code, the chooser message)."""
     fake_soffice(tmp_path, 'printf "%%PDF-1.7 fake" > "$OUT/form.pdf"')
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
     officer, _police, _admin = people
     code, _case_id, _citizen = await reported(bot, officer)
     card = await act(officer, f"/case {code}")
-    chooser = await act(officer, press=card, label="Biểu mẫu")
+    return officer, code, await act(officer, press=card, label="Biểu mẫu")
+
+
+async def test_a_pdf_follows_where_libreoffice_is_installed(bot, people, tmp_path, monkeypatch):
+    officer, code, chooser = await _forms_with_libreoffice(bot, people, tmp_path, monkeypatch)
     _told, docx, pdf = await act(officer, press=chooser, label="Mẫu số 01", replies=3)
     assert docx.raw["document"]["file_name"] == f"mau-so-01-{code}.docx"
     assert pdf.raw["document"]["file_name"] == f"mau-so-01-{code}.pdf"
@@ -179,12 +185,7 @@ async def test_a_pdf_that_did_not_get_through_is_sent_again_alone(bot, people, t
                                                                    monkeypatch):
     """One outbox row per file: Telegram's front end failing the PDF (502) puts the PDF's
     row back for a retry; the .docx, already delivered, is not sent a second time."""
-    fake_soffice(tmp_path, 'printf "%%PDF-1.7 fake" > "$OUT/form.pdf"')
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
-    officer, _police, _admin = people
-    code, _case_id, _citizen = await reported(bot, officer)
-    card = await act(officer, f"/case {code}")
-    chooser = await act(officer, press=card, label="Biểu mẫu")
+    officer, code, chooser = await _forms_with_libreoffice(bot, people, tmp_path, monkeypatch)
     bot.fake.fail_next("sendDocument", when=lambda params: _upload_name(params).endswith(".pdf"))
     _told, docx = await act(officer, press=chooser, label="Mẫu số 01", replies=2)
     assert docx.raw["document"]["file_name"] == f"mau-so-01-{code}.docx"
